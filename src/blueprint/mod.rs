@@ -1,0 +1,168 @@
+//! Loading a blueprint: bytes → YAML → typed model → semantic checks, with
+//! every problem located by field path and line:column.
+
+pub mod index;
+pub mod model;
+pub mod network;
+pub mod regions;
+mod resolved;
+pub mod validate;
+
+use crate::diagnostic::{Diagnostic, Pos, suggest};
+pub use model::Platform;
+
+/// Blueprints are small; anything past this is not one.
+pub const MAX_BYTES: usize = 1024 * 1024;
+
+/// A blueprint that parsed and validated, with the warnings it raised.
+#[derive(Debug)]
+pub struct Loaded {
+  pub platform: Platform,
+  pub warnings: Vec<Diagnostic>,
+}
+
+/// Parses and validates a blueprint. On failure returns every problem found,
+/// sorted by position, warnings included.
+pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
+  if bytes.len() > MAX_BYTES {
+    return Err(vec![Diagnostic::error(
+      "",
+      format!(
+        "the blueprint is {} bytes; the limit is {MAX_BYTES}",
+        bytes.len()
+      ),
+    )]);
+  }
+  let text = match std::str::from_utf8(bytes) {
+    Ok(text) => text,
+    Err(error) => {
+      let valid = &bytes[..error.valid_up_to()];
+      let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+      let col = valid.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+      return Err(vec![
+        Diagnostic::error("", "the blueprint is not UTF-8 text")
+          .at(Some(Pos { line, col }))
+          .with_hint("a blueprint is a YAML file; check that the right file was given"),
+      ]);
+    }
+  };
+  if text.trim().is_empty() {
+    return Err(vec![
+      Diagnostic::error("", "the blueprint is empty")
+        .at(Some(Pos { line: 1, col: 1 }))
+        .with_hint("start from a built-in blueprint: `oi-gen init --from openinnovation`"),
+    ]);
+  }
+
+  let (index, mut problems) = index::build(text);
+  if !problems.is_empty() {
+    return Err(problems);
+  }
+
+  let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+  let platform: Platform = match serde_path_to_error::deserialize(deserializer) {
+    Ok(platform) => platform,
+    Err(error) => return Err(vec![type_error(&error, &index)]),
+  };
+
+  for mut diagnostic in validate::validate(&platform) {
+    if diagnostic.pos.is_none() {
+      diagnostic.pos = index.value(&diagnostic.path);
+    }
+    problems.push(diagnostic);
+  }
+  problems.sort_by_key(|d| d.pos);
+  if problems.iter().any(Diagnostic::is_error) {
+    Err(problems)
+  } else {
+    Ok(Loaded {
+      platform,
+      warnings: problems,
+    })
+  }
+}
+
+/// Turns a serde error into a located diagnostic with a "did you mean" hint.
+fn type_error(
+  error: &serde_path_to_error::Error<serde_yaml_ng::Error>,
+  index: &index::PositionIndex,
+) -> Diagnostic {
+  let mut path = error.path().to_string();
+  if path == "." {
+    path.clear();
+  }
+  let inner = error.inner();
+  let mut message = inner.to_string();
+  // serde_yaml_ng appends its own location; we print ours.
+  if let Some(cut) = message.find(" at line ") {
+    message.truncate(cut);
+  }
+  if let Some(cut) = message
+    .find(": ")
+    .filter(|_| message.starts_with(&path) && !path.is_empty())
+  {
+    message = message[cut + 2..].to_string();
+  }
+
+  if let Some((field, expected)) = unknown_field(&message) {
+    let field_path = if path.is_empty() {
+      field.clone()
+    } else {
+      format!("{path}.{field}")
+    };
+    let mut diagnostic = Diagnostic::error(&field_path, format!("unknown field `{field}`"));
+    diagnostic.pos = index.key(&field_path);
+    let candidates: Vec<&str> = expected.iter().map(String::as_str).collect();
+    diagnostic.hint = Some(match suggest(&field, candidates.iter().copied()) {
+      Some(best) => format!("did you mean `{best}`?"),
+      None => format!("expected one of {}", quoted(&expected)),
+    });
+    return diagnostic;
+  }
+
+  let pos = index.value(&path).or_else(|| {
+    inner.location().map(|location| Pos {
+      line: location.line(),
+      col: location.column(),
+    })
+  });
+  let mut diagnostic = Diagnostic::error(path, message.clone()).at(pos);
+  if message.starts_with("missing field") {
+    diagnostic.hint =
+      Some("add the field; see `oi-gen init --from openinnovation` for an example".into());
+  } else if let Some(variants) = message.strip_prefix("unknown variant ") {
+    diagnostic.hint = variant_hint(variants);
+  }
+  diagnostic
+}
+
+/// Parses serde's "unknown field `x`, expected one of `a`, `b`" message.
+fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+  let rest = message.strip_prefix("unknown field `")?;
+  let (field, rest) = rest.split_once('`')?;
+  let expected = rest
+    .split('`')
+    .skip(1)
+    .step_by(2)
+    .map(str::to_string)
+    .collect();
+  Some((field.to_string(), expected))
+}
+
+fn variant_hint(message: &str) -> Option<String> {
+  let mut parts = message.split('`').skip(1).step_by(2);
+  let given = parts.next()?;
+  let expected: Vec<String> = parts.map(str::to_string).collect();
+  match suggest(given, expected.iter().map(String::as_str)) {
+    Some(best) => Some(format!("did you mean `{best}`?")),
+    None => Some(format!("expected one of {}", quoted(&expected))),
+  }
+}
+
+fn quoted(words: &[String]) -> String {
+  words
+    .iter()
+    .map(|w| format!("`{w}`"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}

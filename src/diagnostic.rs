@@ -1,0 +1,151 @@
+//! Located problems in a blueprint, printed like a compiler would:
+//! path, `file:line:column`, the source line and a caret.
+
+use std::fmt::{self, Write as _};
+
+/// A 1-based line and column in the blueprint source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+  pub line: usize,
+  pub col: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+  Error,
+  Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+  pub severity: Severity,
+  /// Field path such as `spec.services[1].port`; empty for the whole document.
+  pub path: String,
+  pub message: String,
+  pub hint: Option<String>,
+  pub pos: Option<Pos>,
+}
+
+impl Diagnostic {
+  pub fn error(path: impl Into<String>, message: impl Into<String>) -> Self {
+    Self {
+      severity: Severity::Error,
+      path: path.into(),
+      message: message.into(),
+      hint: None,
+      pos: None,
+    }
+  }
+
+  pub fn warning(path: impl Into<String>, message: impl Into<String>) -> Self {
+    Self {
+      severity: Severity::Warning,
+      ..Self::error(path, message)
+    }
+  }
+
+  #[must_use]
+  pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    self.hint = Some(hint.into());
+    self
+  }
+
+  #[must_use]
+  pub fn at(mut self, pos: Option<Pos>) -> Self {
+    self.pos = pos;
+    self
+  }
+
+  pub fn is_error(&self) -> bool {
+    self.severity == Severity::Error
+  }
+
+  /// Renders the diagnostic with the offending source line.
+  pub fn render(&self, file: &str, source: &str) -> String {
+    let mut out = String::new();
+    let label = match self.severity {
+      Severity::Error => "error",
+      Severity::Warning => "warning",
+    };
+    if self.path.is_empty() {
+      let _ = writeln!(out, "{label}: {}", self.message);
+    } else {
+      let _ = writeln!(out, "{label}: {}: {}", self.path, self.message);
+    }
+    match self.pos {
+      Some(pos) => {
+        let _ = writeln!(out, "  --> {file}:{}:{}", pos.line, pos.col);
+        if let Some(text) = source.lines().nth(pos.line.saturating_sub(1)) {
+          let text: String = text.chars().take(200).collect();
+          let number = pos.line.to_string();
+          let pad = " ".repeat(number.len());
+          let caret_pad: String = text
+            .chars()
+            .take(pos.col.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+          let _ = writeln!(out, "{pad} |");
+          let _ = writeln!(out, "{number} | {text}");
+          let _ = writeln!(out, "{pad} | {caret_pad}^");
+        }
+      }
+      None => {
+        let _ = writeln!(out, "  --> {file}");
+      }
+    }
+    if let Some(hint) = &self.hint {
+      let _ = writeln!(out, "  = help: {hint}");
+    }
+    out
+  }
+}
+
+impl fmt::Display for Diagnostic {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    if self.path.is_empty() {
+      write!(f, "{}", self.message)
+    } else {
+      write!(f, "{}: {}", self.path, self.message)
+    }
+  }
+}
+
+/// Closest candidate within a small edit distance, for "did you mean" hints.
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+  candidates
+    .into_iter()
+    .map(|candidate| {
+      (
+        strsim::levenshtein(&word.to_lowercase(), &candidate.to_lowercase()),
+        candidate,
+      )
+    })
+    .filter(|(distance, candidate)| *distance <= 3.max(candidate.len() / 3) && *distance > 0)
+    .min_by_key(|(distance, _)| *distance)
+    .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn renders_source_line_and_caret() {
+    let d = Diagnostic::error(
+      "spec.services[0].port",
+      "port must be between 1 and 65535, got `0`",
+    )
+    .at(Some(Pos { line: 2, col: 9 }));
+    let text = d.render("platform.yaml", "spec:\n  port: 0\n");
+    assert_eq!(
+      text,
+      "error: spec.services[0].port: port must be between 1 and 65535, got `0`\n  --> platform.yaml:2:9\n  |\n2 |   port: 0\n  |         ^\n"
+    );
+  }
+
+  #[test]
+  fn suggests_near_misses_only() {
+    assert_eq!(suggest("replica", ["replicas", "port"]), Some("replicas"));
+    assert_eq!(suggest("zzzzzzzz", ["replicas", "port"]), None);
+  }
+}

@@ -1,0 +1,87 @@
+//! Rendering: a validated blueprint becomes an in-memory set of files. Nothing
+//! here touches the disk, so `render`, `render --check` and `upgrade` share
+//! one render.
+
+pub mod charts;
+mod engine;
+mod header;
+pub mod names;
+pub mod terraform;
+pub mod workflows;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::blueprint::Platform;
+pub use engine::Engine;
+
+/// Who owns a generated file after it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Ownership {
+  /// Regenerated on every render; a hand edit is drift.
+  Managed,
+  /// Written once when missing, then the user's.
+  Seeded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+  pub contents: String,
+  pub ownership: Ownership,
+}
+
+/// The rendered repository: relative `/`-separated paths to contents, sorted.
+#[derive(Debug, Default)]
+pub struct Output {
+  pub files: BTreeMap<String, File>,
+  /// Non-fatal notes for the user (e.g. a retired add-on was chosen).
+  pub warnings: Vec<String>,
+}
+
+impl Output {
+  /// Adds a managed file; the generated-file header is added here, once, by
+  /// file type.
+  pub fn managed(&mut self, path: impl Into<String>, contents: impl Into<String>) {
+    self.insert(path.into(), contents.into(), Ownership::Managed);
+  }
+
+  /// Adds a file that is written only when missing and then left to the user.
+  pub fn seeded(&mut self, path: impl Into<String>, contents: impl Into<String>) {
+    self.insert(path.into(), contents.into(), Ownership::Seeded);
+  }
+
+  fn insert(&mut self, path: String, contents: String, ownership: Ownership) {
+    debug_assert!(is_safe_relative(&path), "unsafe output path {path}");
+    let contents = header::with_header(&path, &contents, ownership);
+    let previous = self.files.insert(
+      path.clone(),
+      File {
+        contents,
+        ownership,
+      },
+    );
+    debug_assert!(previous.is_none(), "{path} rendered twice");
+  }
+}
+
+/// A relative path that stays inside the output folder.
+pub fn is_safe_relative(path: &str) -> bool {
+  !path.is_empty()
+    && !path.starts_with('/')
+    && !path.contains('\\')
+    && !path.contains(':')
+    && path
+      .split('/')
+      .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+/// Renders every target of the platform repository.
+pub fn render(platform: &Platform, engine: &Engine) -> Result<Output, tera::Error> {
+  let mut out = Output::default();
+  terraform::render(platform, engine, &mut out)?;
+  charts::render(platform, engine, &mut out)?;
+  workflows::render(platform, engine, &mut out)?;
+  Ok(out)
+}

@@ -20,5 +20,6 @@ fn main() {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, &f.contents).unwrap();
   }
+  std::fs::create_dir_all(out_dir).unwrap();
   std::fs::write(std::path::Path::new(out_dir).join("platform.yaml"), &text).unwrap();
 }

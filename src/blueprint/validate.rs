@@ -1,8 +1,959 @@
-//! Semantic checks after parsing; every problem is reported, not only the first.
+//! Semantic checks after parsing. Every problem is reported, not only the
+//! first; each names the field path it is about.
 
-use super::Platform;
-use crate::diagnostic::Diagnostic;
+use std::collections::HashMap;
 
-pub fn validate(_platform: &Platform) -> Vec<Diagnostic> {
-  Vec::new()
+use super::model::{API_VERSION, KIND, Platform, SecretRef};
+use super::network::{self, Cidr};
+use super::regions;
+use super::resolved::scalar_text;
+use crate::diagnostic::{Diagnostic, suggest};
+
+/// EKS minor versions in standard support.
+pub const EKS_STANDARD: &[&str] = &["1.34", "1.35"];
+/// EKS minor versions in extended support (they cost more and end soon).
+pub const EKS_EXTENDED: &[&str] = &["1.32", "1.33"];
+/// PostgreSQL majors RDS offers.
+pub const POSTGRES_MAJORS: &[&str] = &["14", "15", "16", "17", "18"];
+
+struct Checker<'a> {
+  platform: &'a Platform,
+  found: Vec<Diagnostic>,
+}
+
+pub fn validate(platform: &Platform) -> Vec<Diagnostic> {
+  let mut checker = Checker {
+    platform,
+    found: Vec::new(),
+  };
+  checker.header();
+  checker.aws();
+  checker.network();
+  checker.cluster();
+  checker.database();
+  checker.services();
+  checker.environments();
+  checker.delivery();
+  checker.compliance();
+  checker.found
+}
+
+impl Checker<'_> {
+  fn error(&mut self, path: impl Into<String>, message: impl Into<String>) -> &mut Diagnostic {
+    self.found.push(Diagnostic::error(path, message));
+    self.found.last_mut().expect("just pushed")
+  }
+
+  fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) -> &mut Diagnostic {
+    self.found.push(Diagnostic::warning(path, message));
+    self.found.last_mut().expect("just pushed")
+  }
+
+  fn label(&mut self, path: &str, value: &str, max: usize) {
+    if let Err(problem) = dns_label(value, max) {
+      self
+        .error(path, format!("`{value}` is not a valid name: {problem}"))
+        .hint = Some(
+        "use lowercase letters, digits and '-', starting and ending with a letter or digit".into(),
+      );
+    }
+  }
+
+  fn header(&mut self) {
+    let p = self.platform;
+    if p.api_version != API_VERSION {
+      let d = self.error(
+        "apiVersion",
+        format!("unsupported apiVersion `{}`", p.api_version),
+      );
+      d.hint = Some(if p.api_version.starts_with("oi-gen.dev/") {
+        format!("this oi-gen reads `{API_VERSION}`; run `oi-gen upgrade` to migrate the blueprint")
+      } else {
+        format!("write `apiVersion: {API_VERSION}`")
+      });
+    }
+    if p.kind != KIND {
+      self
+        .error("kind", format!("unsupported kind `{}`", p.kind))
+        .hint = Some(format!("write `kind: {KIND}`"));
+    }
+    self.label("metadata.name", &p.metadata.name, 40);
+    let domain = &p.spec.domain;
+    if !is_domain(domain) {
+      self
+        .error(
+          "spec.domain",
+          format!("`{domain}` is not a valid domain name"),
+        )
+        .hint = Some("write a lowercase DNS name such as `example.com`".into());
+    }
+  }
+
+  fn aws(&mut self) {
+    let region = &self.platform.spec.aws.region;
+    if regions::zone_letters(region).is_none() {
+      let known = regions::REGIONS.iter().map(|(name, _)| *name);
+      let d = self.error(
+        "spec.aws.region",
+        format!("`{region}` is not an AWS region"),
+      );
+      if region.trim() != region {
+        d.hint = Some(format!(
+          "remove the surrounding whitespace: `{}`",
+          region.trim()
+        ));
+      } else if let Some(best) = suggest(region, known) {
+        d.hint = Some(format!("did you mean `{best}`?"));
+      }
+      return;
+    }
+    let Some(zones) = &self.platform.spec.aws.availability_zones else {
+      return;
+    };
+    if zones.is_empty() {
+      self.error("spec.aws.availabilityZones", "at least one zone is needed");
+    }
+    if zones.len() < 2 {
+      self.warn(
+        "spec.aws.availabilityZones",
+        "EKS and RDS need subnets in at least two zones",
+      );
+    }
+    let mut seen = HashMap::new();
+    for (i, zone) in zones.iter().enumerate() {
+      let path = format!("spec.aws.availabilityZones[{i}]");
+      if !regions::zone_in_region(zone, region) {
+        let letters = regions::zone_letters(region).unwrap_or_default();
+        let d = self.error(
+          &path,
+          format!("`{zone}` is not an availability zone of `{region}`"),
+        );
+        d.hint = Some(format!(
+          "zones of `{region}` are {}",
+          letters
+            .chars()
+            .map(|l| format!("`{region}{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+        ));
+      }
+      if let Some(first) = seen.insert(zone.as_str(), i) {
+        self.error(
+          &path,
+          format!("zone `{zone}` is listed twice (also at index {first})"),
+        );
+      }
+    }
+  }
+
+  fn network(&mut self) {
+    let net = &self.platform.spec.network;
+    let vpc = match net.cidr.parse::<Cidr>() {
+      Ok(vpc) => vpc,
+      Err(problem) => {
+        self.error("spec.network.cidr", problem);
+        return;
+      }
+    };
+    if vpc.prefix < 16 || vpc.prefix > 28 {
+      self.error(
+        "spec.network.cidr",
+        format!(
+          "a VPC range must be between /16 and /28, got /{}",
+          vpc.prefix
+        ),
+      );
+      return;
+    }
+    let zones = self.platform.zones().len();
+    let lists = [
+      ("publicSubnets", &net.public_subnets),
+      ("privateSubnets", &net.private_subnets),
+      ("databaseSubnets", &net.database_subnets),
+    ];
+    let needs_carving = lists.iter().any(|(_, list)| list.is_none());
+    if needs_carving && (vpc.prefix > network::MAX_CARVED_PREFIX || zones > network::MAX_ZONES) {
+      self
+        .error(
+          "spec.network.cidr",
+          format!(
+            "subnets for {zones} zones cannot be carved from a /{}",
+            vpc.prefix
+          ),
+        )
+        .hint = Some(format!(
+        "use a /{} or larger range, or list publicSubnets, privateSubnets and databaseSubnets",
+        network::MAX_CARVED_PREFIX
+      ));
+      return;
+    }
+    // Every subnet, explicit or carved, with the path to report it at.
+    let mut subnets: Vec<(Cidr, String, bool)> = Vec::new();
+    for (field, list) in lists {
+      let Some(list) = list else { continue };
+      let list_path = format!("spec.network.{field}");
+      if list.len() != zones {
+        self.error(
+          &list_path,
+          format!(
+            "{} subnets for {zones} zones; give one per zone",
+            list.len()
+          ),
+        );
+      }
+      for (i, text) in list.iter().enumerate() {
+        let path = format!("{list_path}[{i}]");
+        match text.parse::<Cidr>() {
+          Ok(cidr) if !vpc.contains(cidr) => {
+            self.error(&path, format!("`{cidr}` is outside the VPC range `{vpc}`"));
+          }
+          Ok(cidr) => subnets.push((cidr, path, true)),
+          Err(problem) => {
+            self.error(&path, problem);
+          }
+        }
+      }
+    }
+    if let Some(plan) = network::carve(vpc, zones).filter(|_| needs_carving) {
+      let carved = [
+        (&net.public_subnets, &plan.public, "public"),
+        (&net.private_subnets, &plan.private, "private"),
+        (&net.database_subnets, &plan.database, "database"),
+      ];
+      for (explicit, cidrs, kind) in carved {
+        if explicit.is_none() {
+          for cidr in cidrs {
+            subnets.push((*cidr, format!("the carved {kind} subnet"), false));
+          }
+        }
+      }
+    }
+    let ranges: Vec<(Cidr, usize)> = subnets.iter().enumerate().map(|(i, s)| (s.0, i)).collect();
+    for (a, b) in network::overlaps(&ranges) {
+      let (at, other) = if subnets[a].2 { (a, b) } else { (b, a) };
+      let message = format!(
+        "subnet `{}` overlaps `{}` ({})",
+        subnets[at].0, subnets[other].0, subnets[other].1
+      );
+      let path = if subnets[at].2 {
+        subnets[at].1.clone()
+      } else {
+        "spec.network".into()
+      };
+      self.error(path, message);
+    }
+  }
+
+  fn cluster(&mut self) {
+    let cluster = &self.platform.spec.cluster;
+    match &cluster.kubernetes_version {
+      serde_yaml_ng::Value::String(version) => {
+        if EKS_STANDARD.contains(&version.as_str()) {
+        } else if EKS_EXTENDED.contains(&version.as_str()) {
+          self
+            .warn(
+              "spec.cluster.kubernetesVersion",
+              format!("Kubernetes {version} is in EKS extended support (extra cost, ends soon)"),
+            )
+            .hint = Some(format!(
+            "plan the upgrade to `\"{}\"`",
+            EKS_STANDARD[EKS_STANDARD.len() - 1]
+          ));
+        } else {
+          self
+            .error(
+              "spec.cluster.kubernetesVersion",
+              format!("Kubernetes `{version}` is not a supported EKS version"),
+            )
+            .hint = Some(format!(
+            "supported: {}",
+            EKS_EXTENDED
+              .iter()
+              .chain(EKS_STANDARD)
+              .map(|v| format!("\"{v}\""))
+              .collect::<Vec<_>>()
+              .join(", ")
+          ));
+        }
+      }
+      serde_yaml_ng::Value::Number(number) => {
+        let d = self.error(
+          "spec.cluster.kubernetesVersion",
+          format!("the version must be a quoted string, got the number {number}"),
+        );
+        d.hint = Some(
+          if number
+            .as_f64()
+            .is_some_and(|f| (f * 100.0).round() % 10.0 == 0.0)
+            && number.is_f64()
+          {
+            format!(
+              "YAML reads an unquoted {number} as a number, so `1.30` becomes 1.3; quote it: `\"{number}0\"`"
+            )
+          } else {
+            format!("quote it: `\"{number}\"`")
+          },
+        );
+      }
+      other => {
+        self.error(
+          "spec.cluster.kubernetesVersion",
+          format!(
+            "expected a quoted version such as \"1.35\", got `{}`",
+            scalar_text(other)
+          ),
+        );
+      }
+    }
+
+    if cluster.node_groups.is_empty() {
+      self.error(
+        "spec.cluster.nodeGroups",
+        "at least one node group is needed",
+      );
+    }
+    let mut names = HashMap::new();
+    for (i, group) in cluster.node_groups.iter().enumerate() {
+      let path = format!("spec.cluster.nodeGroups[{i}]");
+      self.label(&format!("{path}.name"), &group.name, 38);
+      if let Some(first) = names.insert(group.name.as_str(), i) {
+        self.error(
+          format!("{path}.name"),
+          format!(
+            "node group `{}` is defined twice (also at index {first})",
+            group.name
+          ),
+        );
+      }
+      if group.instance_types.is_empty() {
+        self.error(
+          format!("{path}.instanceTypes"),
+          "at least one instance type is needed",
+        );
+      }
+      for (j, instance) in group.instance_types.iter().enumerate() {
+        if !is_instance_type(instance) {
+          self
+            .error(
+              format!("{path}.instanceTypes[{j}]"),
+              format!("`{instance}` is not an EC2 instance type"),
+            )
+            .hint = Some("write it as `<family>.<size>`, e.g. `m7i.large`".into());
+        }
+      }
+      self.sizes(
+        &path,
+        group.min_size,
+        group.desired(),
+        group.max_size,
+        group.desired_size.is_some(),
+      );
+      if group.disk_size() < 20 {
+        self.error(
+          format!("{path}.diskSizeGb"),
+          format!(
+            "disk size must be at least 20 GB, got {}",
+            group.disk_size()
+          ),
+        );
+      }
+    }
+    let Some(addons) = &cluster.addons else {
+      return;
+    };
+    if let Some(cm) = addons.cert_manager.as_ref().and_then(|t| t.settings()) {
+      match cm.acme_email {
+        Some(email) if !is_email(&email) => {
+          self.error(
+            "spec.cluster.addons.certManager.acmeEmail",
+            format!("`{email}` is not an e-mail address"),
+          );
+        }
+        None => {
+          self.error(
+            "spec.cluster.addons.certManager",
+            "certManager needs an `acmeEmail` for the Let's Encrypt account",
+          );
+        }
+        _ => {}
+      }
+    }
+    if self.platform.nginx() == super::model::Nginx::Ingress {
+      self
+        .warn(
+          "spec.cluster.addons.nginx",
+          "ingress-nginx was retired upstream in March 2026 and gets no security fixes",
+        )
+        .hint = Some("use `nginx: gateway` (NGINX Gateway Fabric) for new clusters".into());
+    }
+  }
+
+  fn sizes(&mut self, path: &str, min: u32, desired: u32, max: u32, desired_given: bool) {
+    if max == 0 {
+      self.error(format!("{path}.maxSize"), "maxSize must be at least 1");
+    }
+    if min > max {
+      self.error(
+        format!("{path}.minSize"),
+        format!("minSize ({min}) is larger than maxSize ({max})"),
+      );
+    } else if desired_given && (desired < min || desired > max) {
+      self.error(
+        format!("{path}.desiredSize"),
+        format!("desiredSize ({desired}) must be between minSize ({min}) and maxSize ({max})"),
+      );
+    }
+  }
+
+  fn database(&mut self) {
+    let Some(db) = &self.platform.spec.database else {
+      return;
+    };
+    let version = scalar_text(&db.version);
+    let major = version.split('.').next().unwrap_or_default();
+    if !POSTGRES_MAJORS.contains(&major)
+      || !version
+        .split('.')
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+      self
+        .error(
+          "spec.database.version",
+          format!("`{version}` is not a PostgreSQL version RDS offers"),
+        )
+        .hint = Some(format!("use one of {}", POSTGRES_MAJORS.join(", ")));
+    }
+    self.instance_class("spec.database.instanceClass", &db.instance_class);
+    if db.storage_gb < 20 {
+      self.error(
+        "spec.database.storageGb",
+        format!("storage must be at least 20 GB, got {}", db.storage_gb),
+      );
+    } else if db.storage_gb > 65536 {
+      self.error(
+        "spec.database.storageGb",
+        format!("storage must be at most 65536 GB, got {}", db.storage_gb),
+      );
+    }
+    if db.backup_retention_days > 35 {
+      self.error(
+        "spec.database.backupRetentionDays",
+        format!(
+          "backup retention must be between 0 and 35 days, got {}",
+          db.backup_retention_days
+        ),
+      );
+    }
+    let name = &db.name;
+    let valid = name.len() <= 63
+      && name.starts_with(|c: char| c.is_ascii_alphabetic())
+      && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid {
+      self
+        .error(
+          "spec.database.name",
+          format!("`{name}` is not a valid PostgreSQL database name"),
+        )
+        .hint = Some("start with a letter; use letters, digits and '_' (at most 63)".into());
+    }
+  }
+
+  fn instance_class(&mut self, path: &str, class: &str) {
+    let valid = class.strip_prefix("db.").is_some_and(is_instance_type);
+    if !valid {
+      self
+        .error(path, format!("`{class}` is not an RDS instance class"))
+        .hint = Some("write it as `db.<family>.<size>`, e.g. `db.t4g.medium`".into());
+    }
+  }
+
+  fn services(&mut self) {
+    let p = self.platform;
+    if p.spec.services.is_empty() {
+      self.error("spec.services", "at least one service is needed");
+    }
+    let mut names = HashMap::new();
+    let mut routes: HashMap<(String, String), usize> = HashMap::new();
+    let mut owners = Vec::new();
+    for (i, service) in p.spec.services.iter().enumerate() {
+      let path = format!("spec.services[{i}]");
+      self.label(&format!("{path}.name"), &service.name, 40);
+      if let Some(first) = names.insert(service.name.as_str(), i) {
+        self.error(
+          format!("{path}.name"),
+          format!(
+            "service `{}` is defined twice (also at spec.services[{first}])",
+            service.name
+          ),
+        );
+      }
+      if !(1..=65535).contains(&service.port) {
+        self.error(
+          format!("{path}.port"),
+          format!("port must be between 1 and 65535, got {}", service.port),
+        );
+      }
+      if service.replicas < 1 {
+        self.error(
+          format!("{path}.replicas"),
+          format!("replicas must be at least 1, got {}", service.replicas),
+        );
+      }
+      if let Some(build) = &service.build
+        && !crate::render::is_safe_relative(build)
+      {
+        self.error(
+          format!("{path}.build"),
+          format!("`{build}` must be a relative path inside the repository"),
+        );
+      }
+      if let Some(health) = &service.health_path
+        && !health.starts_with('/')
+      {
+        self.error(
+          format!("{path}.healthPath"),
+          format!("`{health}` must start with `/`"),
+        );
+      }
+      if let Some(ingress) = &service.ingress {
+        if ingress.host != "@" && !is_domain_or_label(&ingress.host) {
+          self
+            .error(
+              format!("{path}.ingress.host"),
+              format!("`{}` is not a host name", ingress.host),
+            )
+            .hint = Some(
+            "write a name under spec.domain such as `api`, or `@` for the domain itself".into(),
+          );
+        }
+        let route_path = service.ingress_path().unwrap_or("/").to_string();
+        if !route_path.starts_with('/') {
+          self.error(
+            format!("{path}.ingress.path"),
+            format!("`{route_path}` must start with `/`"),
+          );
+        }
+        if let Some(first) = routes.insert((ingress.host.clone(), route_path.clone()), i) {
+          self.error(
+            format!("{path}.ingress"),
+            format!(
+              "host `{}` and path `{route_path}` are already routed to spec.services[{first}]",
+              ingress.host
+            ),
+          );
+        }
+      }
+      if let Some(resources) = &service.resources {
+        for (kind, amounts) in [
+          ("requests", &resources.requests),
+          ("limits", &resources.limits),
+        ] {
+          let Some(amounts) = amounts else { continue };
+          if !is_quantity(&amounts.cpu) {
+            self.error(
+              format!("{path}.resources.{kind}.cpu"),
+              format!(
+                "`{}` is not a CPU quantity such as `250m` or `1`",
+                amounts.cpu
+              ),
+            );
+          }
+          if !is_quantity(&amounts.memory) {
+            self.error(
+              format!("{path}.resources.{kind}.memory"),
+              format!(
+                "`{}` is not a memory quantity such as `256Mi`",
+                amounts.memory
+              ),
+            );
+          }
+        }
+      }
+      if let Some(scaling) = &service.autoscaling {
+        if scaling.max_replicas < service.replicas.max(1) {
+          self.error(
+            format!("{path}.autoscaling.maxReplicas"),
+            format!(
+              "maxReplicas ({}) must be at least replicas ({})",
+              scaling.max_replicas, service.replicas
+            ),
+          );
+        }
+        if let Some(cpu) = scaling.target_cpu_percent
+          && !(1..=100).contains(&cpu)
+        {
+          self.error(
+            format!("{path}.autoscaling.targetCpuPercent"),
+            format!("targetCpuPercent must be between 1 and 100, got {cpu}"),
+          );
+        }
+      }
+      for name in service.env.keys() {
+        if !is_env_name(name) {
+          self.error(
+            format!("{path}.env.{name}"),
+            format!("`{name}` is not a valid environment variable name"),
+          );
+        }
+      }
+      for (name, reference) in &service.secret_env {
+        let var_path = format!("{path}.secretEnv.{name}");
+        if !is_env_name(name) {
+          self.error(
+            &var_path,
+            format!("`{name}` is not a valid environment variable name"),
+          );
+        }
+        if service.env.contains_key(name) {
+          self.error(&var_path, format!("`{name}` is also set in env"));
+        }
+        self.secret_ref(&var_path, reference);
+      }
+      if service.runs_migrations {
+        owners.push(i);
+        if p.spec.database.is_none() {
+          self.error(
+            format!("{path}.runsMigrations"),
+            "runsMigrations needs spec.database",
+          );
+        }
+      }
+    }
+    if let [_, rest @ ..] = owners.as_slice() {
+      for i in rest {
+        self.error(
+          format!("spec.services[{i}].runsMigrations"),
+          format!(
+            "only one service can run the migrations; spec.services[{}] already does",
+            owners[0]
+          ),
+        );
+      }
+    }
+  }
+
+  fn secret_ref(&mut self, path: &str, reference: &SecretRef) {
+    match (&reference.database, &reference.secret, &reference.property) {
+      (Some(_), None, None) => {
+        if self.platform.spec.database.is_none() {
+          self
+            .error(
+              format!("{path}.database"),
+              "`database:` needs spec.database",
+            )
+            .hint = Some(
+            "add spec.database, or read the value from a secret with `secret:` and `property:`"
+              .into(),
+          );
+        }
+      }
+      (Some(_), Some(_), _) => {
+        self.error(path, "give either `database:` or `secret:`, not both");
+      }
+      (Some(_), None, Some(_)) => {
+        self.error(
+          format!("{path}.property"),
+          "`property:` goes with `secret:`, not `database:`",
+        );
+      }
+      (None, Some(secret), property) => {
+        if secret.is_empty() {
+          self.error(format!("{path}.secret"), "the secret name is empty");
+        }
+        match property {
+          None => {
+            self
+              .error(
+                path,
+                "`secret:` needs a `property:` naming the JSON key to read",
+              )
+              .hint = Some(format!("write `{{secret: {secret}, property: <key>}}`"));
+          }
+          Some(property) if property.is_empty() => {
+            self.error(format!("{path}.property"), "the property is empty");
+          }
+          Some(_) => {}
+        }
+      }
+      (None, None, _) => {
+        self.error(
+          path,
+          "expected `{database: url|password|username}` or `{secret: <name>, property: <key>}`",
+        );
+      }
+    }
+  }
+
+  fn environments(&mut self) {
+    let p = self.platform;
+    if p.spec.environments.is_empty() {
+      self.error("spec.environments", "at least one environment is needed");
+    }
+    let mut names = HashMap::new();
+    let mut subdomains = HashMap::new();
+    for (i, env) in p.spec.environments.iter().enumerate() {
+      let path = format!("spec.environments[{i}]");
+      self.label(&format!("{path}.name"), &env.name, 20);
+      if let Some(first) = names.insert(env.name.as_str(), i) {
+        self.error(
+          format!("{path}.name"),
+          format!(
+            "environment `{}` is defined twice (also at index {first})",
+            env.name
+          ),
+        );
+      }
+      if let Some(sub) = &env.subdomain
+        && !is_domain_or_label(sub)
+      {
+        self.error(
+          format!("{path}.subdomain"),
+          format!("`{sub}` is not a DNS name"),
+        );
+      }
+      if let Some(first) = subdomains.insert(env.subdomain.clone(), i) {
+        self.error(
+          format!("{path}.subdomain"),
+          format!(
+            "environments {first} and {i} would share host names; give each its own subdomain"
+          ),
+        );
+      }
+      let Some(overrides) = &env.overrides else {
+        continue;
+      };
+      if let Some(replicas) = overrides.replicas
+        && replicas < 1
+      {
+        self.error(
+          format!("{path}.overrides.replicas"),
+          format!("replicas must be at least 1, got {replicas}"),
+        );
+      }
+      if let Some(db) = &overrides.database {
+        if p.spec.database.is_none() {
+          self.error(
+            format!("{path}.overrides.database"),
+            "there is no spec.database to override",
+          );
+        }
+        if let Some(class) = &db.instance_class {
+          self.instance_class(&format!("{path}.overrides.database.instanceClass"), class);
+        }
+      }
+      if overrides.node_groups.is_some() {
+        for group in &p.spec.cluster.node_groups {
+          let (min, desired, max) = group.sizes_in(env);
+          let given = overrides
+            .node_groups
+            .as_ref()
+            .is_some_and(|o| o.desired_size.is_some());
+          let before = self.found.len();
+          self.sizes(
+            &format!("{path}.overrides.nodeGroups"),
+            min,
+            desired,
+            max,
+            given,
+          );
+          for d in &mut self.found[before..] {
+            d.message = format!("{} (node group `{}`)", d.message, group.name);
+          }
+        }
+      }
+    }
+  }
+
+  fn delivery(&mut self) {
+    let github = &self.platform.spec.delivery.github;
+    if !is_repository(&github.repository) {
+      self
+        .error(
+          "spec.delivery.github.repository",
+          format!("`{}` is not a GitHub repository", github.repository),
+        )
+        .hint = Some("write it as `owner/name`".into());
+    }
+    if let Some(branch) = &github.branch {
+      let valid = !branch.is_empty()
+        && !branch.starts_with(['-', '/'])
+        && !branch.ends_with(['/', '.'])
+        && !branch.contains("..")
+        && branch
+          .bytes()
+          .all(|b| b.is_ascii_alphanumeric() || b"-_./".contains(&b));
+      if !valid {
+        self.error(
+          "spec.delivery.github.branch",
+          format!("`{branch}` is not a branch name"),
+        );
+      }
+    }
+  }
+
+  fn compliance(&mut self) {
+    let Some(compliance) = &self.platform.spec.compliance else {
+      return;
+    };
+    let mut seen = HashMap::new();
+    for (i, skip) in compliance.checkov_skips.iter().enumerate() {
+      let path = format!("spec.compliance.checkovSkips[{i}]");
+      if !is_checkov_id(&skip.id) {
+        self
+          .error(
+            format!("{path}.id"),
+            format!("`{}` is not a Checkov check id", skip.id),
+          )
+          .hint = Some("ids look like `CKV_AWS_144` or `CKV2_AWS_19`".into());
+      }
+      if skip.reason.trim().is_empty() {
+        self
+          .error(
+            path.clone(),
+            format!("the skip of `{}` needs a reason", skip.id),
+          )
+          .hint = Some("add `reason:` saying why the check does not apply".into());
+      }
+      if let Some(first) = seen.insert(skip.id.as_str(), i) {
+        self.error(
+          format!("{path}.id"),
+          format!("`{}` is skipped twice (also at index {first})", skip.id),
+        );
+      }
+    }
+    for (i, skip) in compliance.tflint_skips.iter().enumerate() {
+      let path = format!("spec.compliance.tflintSkips[{i}]");
+      let valid = !skip.id.is_empty()
+        && skip
+          .id
+          .bytes()
+          .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+      if !valid {
+        self
+          .error(
+            format!("{path}.id"),
+            format!("`{}` is not a TFLint rule name", skip.id),
+          )
+          .hint = Some("rule names look like `aws_instance_invalid_type`".into());
+      }
+      if skip.reason.trim().is_empty() {
+        self.error(path, format!("the skip of `{}` needs a reason", skip.id));
+      }
+    }
+  }
+}
+
+/// DNS-1123 label of at most `max` characters.
+pub fn dns_label(value: &str, max: usize) -> Result<(), String> {
+  if value.is_empty() {
+    return Err("it is empty".into());
+  }
+  if value.len() > max {
+    return Err(format!("it is longer than {max} characters"));
+  }
+  if let Some(c) = value
+    .chars()
+    .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+  {
+    return Err(format!("`{c}` is not allowed"));
+  }
+  if value.starts_with('-') || value.ends_with('-') {
+    return Err("it must start and end with a letter or digit".into());
+  }
+  Ok(())
+}
+
+fn is_domain_or_label(value: &str) -> bool {
+  value.len() <= 253 && value.split('.').all(|label| dns_label(label, 63).is_ok())
+}
+
+fn is_domain(value: &str) -> bool {
+  is_domain_or_label(value) && value.contains('.')
+}
+
+fn is_email(value: &str) -> bool {
+  let Some((local, domain)) = value.rsplit_once('@') else {
+    return false;
+  };
+  !local.is_empty()
+    && !local.contains(char::is_whitespace)
+    && !local.contains('@')
+    && is_domain(&domain.to_ascii_lowercase())
+}
+
+fn is_repository(value: &str) -> bool {
+  let Some((owner, name)) = value.split_once('/') else {
+    return false;
+  };
+  let owner_ok = !owner.is_empty()
+    && owner.len() <= 39
+    && !owner.starts_with('-')
+    && owner
+      .bytes()
+      .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+  let name_ok = !name.is_empty()
+    && name.len() <= 100
+    && name != "."
+    && name != ".."
+    && name
+      .bytes()
+      .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+  owner_ok && name_ok
+}
+
+/// `<family>.<size>` such as `m6i.large`, `c7gn.16xlarge`, `u-6tb1.metal`.
+fn is_instance_type(value: &str) -> bool {
+  let Some((family, size)) = value.split_once('.') else {
+    return false;
+  };
+  let family_ok = family.starts_with(|c: char| c.is_ascii_lowercase())
+    && family
+      .bytes()
+      .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+  let size_ok = !size.is_empty()
+    && size
+      .bytes()
+      .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+  family_ok && size_ok && family.bytes().any(|b| b.is_ascii_digit())
+}
+
+fn is_env_name(value: &str) -> bool {
+  value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+    && value
+      .bytes()
+      .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// A Kubernetes quantity: digits with an optional fraction and suffix.
+fn is_quantity(value: &str) -> bool {
+  let number_end = value
+    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+    .unwrap_or(value.len());
+  let (number, suffix) = value.split_at(number_end);
+  let number_ok = !number.is_empty()
+    && number.parse::<f64>().is_ok_and(|n| n > 0.0)
+    && number.matches('.').count() <= 1;
+  number_ok
+    && [
+      "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ]
+    .contains(&suffix)
+}
+
+fn is_checkov_id(value: &str) -> bool {
+  let Some(rest) = value
+    .strip_prefix("CKV_")
+    .or_else(|| value.strip_prefix("CKV2_"))
+  else {
+    return false;
+  };
+  let Some((group, number)) = rest.rsplit_once('_') else {
+    return false;
+  };
+  !group.is_empty()
+    && group
+      .bytes()
+      .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    && !number.is_empty()
+    && number.bytes().all(|b| b.is_ascii_digit())
 }

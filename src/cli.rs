@@ -1,0 +1,59 @@
+//! The command-line interface. Nothing past `run` sees clap types.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Render a complete AWS platform repository from one blueprint.
+#[derive(Debug, Parser)]
+#[command(name = "oi-gen", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+  #[command(subcommand)]
+  pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+  /// Start a platform repository: write platform.yaml and render it
+  Init {
+    /// Folder to create the repository in
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Built-in blueprint name or blueprint file to start from
+    #[arg(long, value_name = "NAME|FILE", default_value = "openinnovation")]
+    from: String,
+  },
+  /// Check a blueprint without rendering anything
+  Validate {
+    /// Blueprint file
+    #[arg(
+      short = 'f',
+      long = "file",
+      value_name = "FILE",
+      default_value = "platform.yaml"
+    )]
+    file: PathBuf,
+  },
+  /// Render the platform repository from a blueprint
+  Render {
+    /// Blueprint file
+    #[arg(
+      short = 'f',
+      long = "file",
+      value_name = "FILE",
+      default_value = "platform.yaml"
+    )]
+    file: PathBuf,
+    /// Output folder [default: the blueprint's folder]
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Write nothing; report files that differ from the render and exit 1 on drift
+    #[arg(long)]
+    check: bool,
+    /// Overwrite or delete generated files even when they were edited by hand
+    #[arg(long, conflicts_with = "check")]
+    force: bool,
+  },
+  /// List the built-in blueprints
+  Blueprints,
+}

@@ -1,0 +1,89 @@
+//! File writes that cannot leave a half-written file or escape the output
+//! folder.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Joins a relative generated path to the output folder, refusing paths that
+/// climb out of it or pass through a symbolic link.
+pub fn resolve(root: &Path, relative: &str) -> io::Result<PathBuf> {
+  if !crate::render::is_safe_relative(relative) {
+    return Err(io::Error::new(
+      io::ErrorKind::InvalidInput,
+      format!("`{relative}` is not a path inside the output folder"),
+    ));
+  }
+  let mut path = root.to_path_buf();
+  for part in relative.split('/') {
+    path.push(part);
+    if let Ok(meta) = fs::symlink_metadata(&path)
+      && meta.file_type().is_symlink()
+    {
+      return Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+          "`{relative}` passes through the symbolic link `{}`; oi-gen does not follow links",
+          path.display()
+        ),
+      ));
+    }
+  }
+  Ok(path)
+}
+
+/// Reads a file, `None` when it does not exist.
+pub fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
+  match fs::read(path) {
+    Ok(bytes) => Ok(Some(bytes)),
+    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
+    Err(error) => Err(error),
+  }
+}
+
+/// Writes through a temporary file in the same folder and renames it into
+/// place, so readers see the old file or the new one, never a mix.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+  let dir = path.parent().unwrap_or(Path::new("."));
+  fs::create_dir_all(dir)?;
+  let name = path
+    .file_name()
+    .map(|n| n.to_string_lossy().into_owned())
+    .unwrap_or_default();
+  let mut temp = tempfile::Builder::new()
+    .prefix(&format!(".{name}."))
+    .suffix(".oi-gen-tmp")
+    .tempfile_in(dir)?;
+  temp.write_all(contents)?;
+  temp.as_file().sync_all()?;
+  #[cfg(unix)]
+  {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if contents.starts_with(b"#!") {
+      0o755
+    } else {
+      0o644
+    };
+    temp
+      .as_file()
+      .set_permissions(fs::Permissions::from_mode(mode))?;
+  }
+  temp.persist(path).map_err(|error| error.error)?;
+  Ok(())
+}
+
+/// Removes a file and then any folders it leaves empty, up to `root`.
+pub fn remove(root: &Path, path: &Path) -> io::Result<()> {
+  fs::remove_file(path)?;
+  let mut dir = path.parent();
+  while let Some(current) = dir {
+    if current == root || !current.starts_with(root) {
+      break;
+    }
+    if fs::remove_dir(current).is_err() {
+      break;
+    }
+    dir = current.parent();
+  }
+  Ok(())
+}

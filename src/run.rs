@@ -1,0 +1,334 @@
+//! Runs one command and turns its outcome into an exit code:
+//! 0 success, 1 drift or refused changes, 2 invalid input or usage.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::blueprint::{self, Loaded};
+use crate::builtin;
+use crate::cli::{Cli, Command};
+use crate::lock::{self, Lock};
+use crate::render::{self, Engine};
+use crate::workspace::{self, Action, Plan};
+
+pub const SUCCESS: i32 = 0;
+pub const FINDINGS: i32 = 1;
+pub const INVALID: i32 = 2;
+
+/// A failed command: what to print and the exit code.
+#[derive(Debug)]
+pub struct Failure {
+  pub message: String,
+  pub code: i32,
+}
+
+impl Failure {
+  fn invalid(message: impl Into<String>) -> Self {
+    Self {
+      message: message.into(),
+      code: INVALID,
+    }
+  }
+
+  fn findings(message: impl Into<String>) -> Self {
+    Self {
+      message: message.into(),
+      code: FINDINGS,
+    }
+  }
+}
+
+impl From<std::io::Error> for Failure {
+  fn from(error: std::io::Error) -> Self {
+    Failure::invalid(format!("error: {error}"))
+  }
+}
+
+pub fn run(cli: Cli) -> i32 {
+  let result = match cli.command {
+    Command::Init { dir, from } => init(&dir, &from),
+    Command::Validate { file } => validate(&file),
+    Command::Render {
+      file,
+      out,
+      check,
+      force,
+    } => render_command(&file, out.as_deref(), check, force),
+    Command::Blueprints => {
+      blueprints();
+      Ok(())
+    }
+  };
+  match result {
+    Ok(()) => SUCCESS,
+    Err(failure) => {
+      let mut stderr = std::io::stderr().lock();
+      let _ = write!(stderr, "{}", failure.message);
+      if !failure.message.ends_with('\n') {
+        let _ = writeln!(stderr);
+      }
+      failure.code
+    }
+  }
+}
+
+/// A blueprint's text and the name to show in messages.
+struct Source {
+  name: String,
+  bytes: Vec<u8>,
+}
+
+fn read_blueprint(file: &Path) -> Result<Source, Failure> {
+  match std::fs::read(file) {
+    Ok(bytes) => Ok(Source {
+      name: file.display().to_string(),
+      bytes,
+    }),
+    Err(error) if error.kind() == std::io::ErrorKind::NotFound => Err(Failure::invalid(format!(
+      "error: blueprint `{}` not found\n  = help: run `oi-gen init` to create one, or pass `-f <file>`",
+      file.display()
+    ))),
+    Err(error) => Err(Failure::invalid(format!(
+      "error: cannot read `{}`: {error}",
+      file.display()
+    ))),
+  }
+}
+
+/// Loads and validates; prints warnings; errors become exit code 2.
+fn load(source: &Source) -> Result<Loaded, Failure> {
+  let text = String::from_utf8_lossy(&source.bytes);
+  match blueprint::load(&source.bytes) {
+    Ok(loaded) => {
+      let mut stderr = std::io::stderr().lock();
+      for warning in &loaded.warnings {
+        let _ = write!(stderr, "{}", warning.render(&source.name, &text));
+      }
+      Ok(loaded)
+    }
+    Err(problems) => {
+      let mut message = String::new();
+      for problem in &problems {
+        message.push_str(&problem.render(&source.name, &text));
+      }
+      let errors = problems.iter().filter(|p| p.is_error()).count();
+      let _ = writeln!(
+        message,
+        "error: `{}` has {errors} problem{}; nothing was written",
+        source.name,
+        if errors == 1 { "" } else { "s" }
+      );
+      Err(Failure::invalid(message))
+    }
+  }
+}
+
+fn render_output(loaded: &Loaded) -> Result<render::Output, Failure> {
+  let engine = Engine::new()
+    .map_err(|e| Failure::invalid(format!("error: internal template error: {e:?}")))?;
+  let output = render::render(&loaded.platform, &engine)
+    .map_err(|e| Failure::invalid(format!("error: internal template error: {e:?}")))?;
+  let mut stderr = std::io::stderr().lock();
+  for warning in &output.warnings {
+    let _ = writeln!(stderr, "warning: {warning}");
+  }
+  Ok(output)
+}
+
+fn validate(file: &Path) -> Result<(), Failure> {
+  let source = read_blueprint(file)?;
+  let loaded = load(&source)?;
+  let spec = &loaded.platform.spec;
+  println!(
+    "{} is valid: platform `{}`, {} service{}, {} environment{}",
+    source.name,
+    loaded.platform.name(),
+    spec.services.len(),
+    if spec.services.len() == 1 { "" } else { "s" },
+    spec.environments.len(),
+    if spec.environments.len() == 1 {
+      ""
+    } else {
+      "s"
+    },
+  );
+  Ok(())
+}
+
+fn blueprints() {
+  for blueprint in builtin::all() {
+    let default = if blueprint.name == builtin::DEFAULT {
+      " (default)"
+    } else {
+      ""
+    };
+    println!("{:<16} {}{default}", blueprint.name, blueprint.summary());
+  }
+}
+
+fn init(dir: &Path, from: &str) -> Result<(), Failure> {
+  let source = match builtin::get(from) {
+    Some(b) => Source {
+      name: format!("{}.yaml", b.name),
+      bytes: b.text.as_bytes().to_vec(),
+    },
+    None if Path::new(from).is_file() => read_blueprint(Path::new(from))?,
+    None => {
+      let names: Vec<String> = builtin::all()
+        .iter()
+        .map(|b| format!("`{}`", b.name))
+        .collect();
+      return Err(Failure::invalid(format!(
+        "error: `{from}` is neither a built-in blueprint nor a file\n  = help: built-in blueprints are {}",
+        names.join(", ")
+      )));
+    }
+  };
+  let target = dir.join("platform.yaml");
+  if target.exists() {
+    return Err(Failure::invalid(format!(
+      "error: `{}` already exists; oi-gen init never overwrites it\n  = help: run `oi-gen render -f {}` to render the existing blueprint",
+      target.display(),
+      target.display()
+    )));
+  }
+  let loaded = load(&source)?;
+  let output = render_output(&loaded)?;
+  let mut plan = workspace::plan(dir, &output, None, &lock::sha256(&source.bytes))?;
+  refuse_conflicts(&plan, "init")?;
+  std::fs::create_dir_all(dir)?;
+  crate::fsutil::write_atomic(&target, &source.bytes)?;
+  let summary = plan.apply(false)?;
+  println!(
+    "created {} with {} files from `{}`",
+    display_dir(dir),
+    summary.created + 1,
+    source.name
+  );
+  println!("next: review platform.yaml, then run `oi-gen render` after each change");
+  Ok(())
+}
+
+fn display_dir(dir: &Path) -> String {
+  let text = dir.display().to_string();
+  if text.is_empty() { ".".into() } else { text }
+}
+
+fn output_dir(file: &Path, out: Option<&Path>) -> PathBuf {
+  match out {
+    Some(dir) => dir.to_path_buf(),
+    None => match file.parent() {
+      Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+      _ => PathBuf::from("."),
+    },
+  }
+}
+
+fn render_command(
+  file: &Path,
+  out: Option<&Path>,
+  check: bool,
+  force: bool,
+) -> Result<(), Failure> {
+  let source = read_blueprint(file)?;
+  let loaded = load(&source)?;
+  let output = render_output(&loaded)?;
+  let root = output_dir(file, out);
+  let previous = Lock::read(&root).map_err(|e| Failure::invalid(format!("error: {e}")))?;
+  let mut plan = workspace::plan(
+    &root,
+    &output,
+    previous.as_ref(),
+    &lock::sha256(&source.bytes),
+  )?;
+  if check {
+    return report_drift(&plan);
+  }
+  if !force {
+    refuse_conflicts(&plan, "render")?;
+  }
+  let summary = plan.apply(force)?;
+  println!(
+    "rendered {}: {} created, {} updated, {} deleted, {} unchanged",
+    display_dir(&root),
+    summary.created,
+    summary.updated,
+    summary.deleted,
+    summary.unchanged
+  );
+  Ok(())
+}
+
+/// Refuses to go on when hand edits would be lost; shows each one.
+fn refuse_conflicts(plan: &Plan, command: &str) -> Result<(), Failure> {
+  let conflicts: Vec<_> = plan.conflicts().collect();
+  if conflicts.is_empty() {
+    return Ok(());
+  }
+  let mut message = String::new();
+  for step in &conflicts {
+    let why = match step.action {
+      Action::Edited => "was edited by hand since the last render",
+      Action::Untracked => "exists and was not written by oi-gen",
+      _ => "is no longer produced by the blueprint but was edited by hand",
+    };
+    let _ = writeln!(message, "error: `{}` {why}", step.path);
+    if step.action != Action::EditedOrphan {
+      message.push_str(&step.diff());
+    }
+  }
+  let _ = writeln!(
+    message,
+    "error: {} file{} would lose changes; nothing was written",
+    conflicts.len(),
+    if conflicts.len() == 1 { "" } else { "s" }
+  );
+  let _ = writeln!(
+    message,
+    "  = help: move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
+  );
+  Err(Failure::findings(message))
+}
+
+fn report_drift(plan: &Plan) -> Result<(), Failure> {
+  let drift: Vec<_> = plan.steps.iter().filter(|s| s.is_drift()).collect();
+  if drift.is_empty() {
+    println!(
+      "{} is up to date with the blueprint",
+      display_dir(&plan.root)
+    );
+    return Ok(());
+  }
+  let mut message = String::new();
+  for step in &drift {
+    match step.action {
+      Action::Create => {
+        let _ = writeln!(message, "missing: {}", step.path);
+      }
+      Action::Delete | Action::EditedOrphan => {
+        let _ = writeln!(
+          message,
+          "no longer produced by the blueprint: {}",
+          step.path
+        );
+      }
+      Action::Edited => {
+        let _ = writeln!(message, "edited by hand: {}", step.path);
+        message.push_str(&step.diff());
+      }
+      _ => {
+        let _ = writeln!(message, "out of date: {}", step.path);
+        message.push_str(&step.diff());
+      }
+    }
+  }
+  let _ = writeln!(
+    message,
+    "error: {} file{} differ{} from the blueprint\n  = help: run `oi-gen render` to bring them up to date",
+    drift.len(),
+    if drift.len() == 1 { "" } else { "s" },
+    if drift.len() == 1 { "s" } else { "" }
+  );
+  Err(Failure::findings(message))
+}

@@ -120,7 +120,7 @@ pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         candidate,
       )
     })
-    .filter(|(distance, candidate)| *distance <= 3.max(candidate.len() / 3) && *distance > 0)
+    .filter(|(distance, candidate)| *distance <= 3.max(candidate.len() / 2) && *distance > 0)
     .min_by_key(|(distance, _)| *distance)
     .map(|(_, candidate)| candidate)
 }

@@ -97,16 +97,19 @@ fn type_error(
   if let Some(cut) = message.find(" at line ") {
     message.truncate(cut);
   }
-  if let Some(cut) = message
-    .find(": ")
-    .filter(|_| message.starts_with(&path) && !path.is_empty())
+  // ... and its own path prefix; we print ours.
+  if let Some((prefix, rest)) = message.split_once(": ")
+    && !prefix.contains(' ')
+    && (prefix == path || prefix.contains('.') || prefix.contains('['))
   {
-    message = message[cut + 2..].to_string();
+    message = rest.to_string();
   }
 
   if let Some((field, expected)) = unknown_field(&message) {
     let field_path = if path.is_empty() {
       field.clone()
+    } else if path == field || path.ends_with(&format!(".{field}")) {
+      path.clone()
     } else {
       format!("{path}.{field}")
     };

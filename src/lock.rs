@@ -34,7 +34,7 @@ pub struct Entry {
 impl Lock {
   /// Reads the lock of an output folder; a missing lock is an empty one.
   pub fn read(dir: &Path) -> Result<Option<Lock>, String> {
-    let path = dir.join(LOCK_PATH);
+    let path = crate::fsutil::resolve(dir, LOCK_PATH).map_err(|e| e.to_string())?;
     let text = match std::fs::read_to_string(&path) {
       Ok(text) => text,
       Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),

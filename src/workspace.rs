@@ -195,8 +195,14 @@ impl Plan {
   /// orphans removed; without it the caller must have checked for conflicts.
   pub fn apply(&mut self, force: bool) -> std::io::Result<Summary> {
     let mut summary = Summary::default();
-    for step in &self.steps {
-      let path = fsutil::resolve(&self.root, &step.path)?;
+    // Check every path before the first write, so a bad one writes nothing.
+    let lock_path = fsutil::resolve(&self.root, lock::LOCK_PATH)?;
+    let paths = self
+      .steps
+      .iter()
+      .map(|step| fsutil::resolve(&self.root, &step.path))
+      .collect::<std::io::Result<Vec<_>>>()?;
+    for (step, path) in self.steps.iter().zip(paths) {
       let action = match (&step.action, force) {
         (Action::Edited | Action::Untracked, true) => &Action::Update,
         (Action::EditedOrphan, true) => &Action::Delete,
@@ -228,7 +234,6 @@ impl Plan {
         Action::Edited | Action::Untracked | Action::EditedOrphan => summary.kept += 1,
       }
     }
-    let lock_path = fsutil::resolve(&self.root, lock::LOCK_PATH)?;
     let text = self.lock.to_toml();
     if fsutil::read_optional(&lock_path)?.as_deref() != Some(text.as_bytes()) {
       fsutil::write_atomic(&lock_path, text.as_bytes())?;

@@ -6,6 +6,7 @@ pub mod charts;
 mod engine;
 mod header;
 pub mod names;
+mod repo;
 pub mod terraform;
 pub mod workflows;
 
@@ -80,6 +81,7 @@ pub fn is_safe_relative(path: &str) -> bool {
 /// Renders every target of the platform repository.
 pub fn render(platform: &Platform, engine: &Engine) -> Result<Output, tera::Error> {
   let mut out = Output::default();
+  repo::render(&mut out);
   terraform::render(platform, engine, &mut out)?;
   charts::render(platform, engine, &mut out)?;
   workflows::render(platform, engine, &mut out)?;

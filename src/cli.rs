@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Render a complete AWS platform repository from one blueprint.
 #[derive(Debug, Parser)]
@@ -53,7 +53,30 @@ pub enum Command {
     /// Overwrite or delete generated files even when they were edited by hand
     #[arg(long, conflicts_with = "check")]
     force: bool,
+    /// Report format of --check
+    #[arg(long, value_enum, default_value = "text", requires = "check")]
+    format: Format,
+  },
+  /// Migrate the blueprint to the current schema and re-render, merging hand edits
+  Upgrade {
+    /// Blueprint file
+    #[arg(
+      short = 'f',
+      long = "file",
+      value_name = "FILE",
+      default_value = "platform.yaml"
+    )]
+    file: PathBuf,
+    /// Print what would happen to each file, with diffs, and write nothing
+    #[arg(long)]
+    dry_run: bool,
   },
   /// List the built-in blueprints
   Blueprints,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+  Text,
+  Json,
 }

@@ -1,11 +1,15 @@
 //! oi-gen renders a platform repository for AWS from one blueprint file.
 
+mod base;
 pub mod blueprint;
 pub mod builtin;
 pub mod cli;
 pub mod diagnostic;
 mod fsutil;
 pub mod lock;
+pub mod merge;
 pub mod render;
+mod report;
 pub mod run;
+mod runlock;
 pub mod workspace;

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 
 use crate::blueprint::{self, Loaded};
 use crate::builtin;
-use crate::cli::{Cli, Command};
-use crate::lock::{self, Lock};
+use crate::cli::{Cli, Command, Format};
+use crate::lock;
 use crate::render::{self, Engine};
-use crate::workspace::{self, Action, Plan};
+use crate::workspace::{self, Action, Mode, Plan, Previous};
 
 pub const SUCCESS: i32 = 0;
 pub const FINDINGS: i32 = 1;
@@ -24,14 +24,14 @@ pub struct Failure {
 }
 
 impl Failure {
-  fn invalid(message: impl Into<String>) -> Self {
+  pub(crate) fn invalid(message: impl Into<String>) -> Self {
     Self {
       message: message.into(),
       code: INVALID,
     }
   }
 
-  fn findings(message: impl Into<String>) -> Self {
+  pub(crate) fn findings(message: impl Into<String>) -> Self {
     Self {
       message: message.into(),
       code: FINDINGS,
@@ -54,7 +54,9 @@ pub fn run(cli: Cli) -> i32 {
       out,
       check,
       force,
-    } => render_command(&file, out.as_deref(), check, force),
+      format,
+    } => render_command(&file, out.as_deref(), check, force, format),
+    Command::Upgrade { file, dry_run } => upgrade(&file, dry_run),
     Command::Blueprints => {
       blueprints();
       Ok(())
@@ -195,9 +197,16 @@ fn init(dir: &Path, from: &str) -> Result<(), Failure> {
   }
   let loaded = load(&source)?;
   let output = render_output(&loaded)?;
-  let mut plan = workspace::plan(dir, &output, None, &lock::sha256(&source.bytes))?;
+  let plan = workspace::plan(
+    dir,
+    &output,
+    Previous::none(),
+    &lock::sha256(&source.bytes),
+    Mode::Render,
+  )?;
   refuse_conflicts(&plan, "init")?;
   std::fs::create_dir_all(dir)?;
+  let _guard = crate::runlock::acquire(dir)?;
   crate::fsutil::write_atomic(&target, &source.bytes)?;
   let summary = plan.apply(false)?;
   println!(
@@ -230,20 +239,27 @@ fn render_command(
   out: Option<&Path>,
   check: bool,
   force: bool,
+  format: Format,
 ) -> Result<(), Failure> {
   let source = read_blueprint(file)?;
   let loaded = load(&source)?;
   let output = render_output(&loaded)?;
   let root = output_dir(file, out);
-  let previous = Lock::read(&root).map_err(|e| Failure::invalid(format!("error: {e}")))?;
-  let mut plan = workspace::plan(
+  let _guard = if check {
+    None
+  } else {
+    Some(crate::runlock::acquire(&root)?)
+  };
+  let previous = Previous::read(&root).map_err(|e| Failure::invalid(format!("error: {e}")))?;
+  let plan = workspace::plan(
     &root,
     &output,
-    previous.as_ref(),
+    previous,
     &lock::sha256(&source.bytes),
+    Mode::Render,
   )?;
   if check {
-    return report_drift(&plan);
+    return crate::report::drift(&plan, format);
   }
   if !force {
     refuse_conflicts(&plan, "render")?;
@@ -260,9 +276,90 @@ fn render_command(
   Ok(())
 }
 
+fn upgrade(file: &Path, dry_run: bool) -> Result<(), Failure> {
+  let source = read_blueprint(file)?;
+  let text = String::from_utf8_lossy(&source.bytes).into_owned();
+  let (migrated, applied) = blueprint::migrate::migrate(&text, blueprint::migrate::STEPS)
+    .map_err(|e| Failure::invalid(format!("error: {}: {e}", source.name)))?;
+  let migrated_source = Source {
+    name: source.name.clone(),
+    bytes: migrated.clone().into_bytes(),
+  };
+  let loaded = load(&migrated_source)?;
+  let output = render_output(&loaded)?;
+  let root = output_dir(file, None);
+  let _guard = if dry_run {
+    None
+  } else {
+    Some(crate::runlock::acquire(&root)?)
+  };
+  let previous = Previous::read(&root).map_err(|e| Failure::invalid(format!("error: {e}")))?;
+  let plan = workspace::plan(
+    &root,
+    &output,
+    previous,
+    &lock::sha256(migrated.as_bytes()),
+    Mode::Upgrade,
+  )?;
+  for step in &applied {
+    println!("schema: {step}");
+  }
+  let report = crate::report::upgrade_plan(&plan, dry_run);
+  print!("{report}");
+  let conflicts: Vec<String> = plan
+    .steps
+    .iter()
+    .filter(|s| s.action == Action::Conflict)
+    .map(|s| s.path.clone())
+    .collect();
+  if dry_run {
+    return if conflicts.is_empty() {
+      Ok(())
+    } else {
+      Err(Failure::findings(format!(
+        "error: {} file{} would get conflict markers",
+        conflicts.len(),
+        plural(conflicts.len())
+      )))
+    };
+  }
+  if !applied.is_empty() {
+    crate::fsutil::write_atomic(file, migrated.as_bytes())?;
+  }
+  let summary = plan.apply(false)?;
+  println!(
+    "upgraded {}: {} created, {} updated, {} merged, {} conflicts, {} deleted, {} kept",
+    display_dir(&root),
+    summary.created,
+    summary.updated,
+    summary.merged,
+    summary.conflicts,
+    summary.deleted,
+    summary.kept
+  );
+  if conflicts.is_empty() {
+    return Ok(());
+  }
+  let mut message = String::new();
+  for path in &conflicts {
+    let _ = writeln!(message, "conflict: {path}");
+  }
+  let _ = writeln!(
+    message,
+    "error: {} file{} hold conflict markers (`<<<<<<< local` … `>>>>>>> oi-gen`)\n  = help: resolve them, then run `oi-gen render --check`",
+    conflicts.len(),
+    plural(conflicts.len())
+  );
+  Err(Failure::findings(message))
+}
+
+fn plural(n: usize) -> &'static str {
+  if n == 1 { "" } else { "s" }
+}
+
 /// Refuses to go on when hand edits would be lost; shows each one.
 fn refuse_conflicts(plan: &Plan, command: &str) -> Result<(), Failure> {
-  let conflicts: Vec<_> = plan.conflicts().collect();
+  let conflicts: Vec<_> = plan.blockers().collect();
   if conflicts.is_empty() {
     return Ok(());
   }
@@ -287,48 +384,6 @@ fn refuse_conflicts(plan: &Plan, command: &str) -> Result<(), Failure> {
   let _ = writeln!(
     message,
     "  = help: move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
-  );
-  Err(Failure::findings(message))
-}
-
-fn report_drift(plan: &Plan) -> Result<(), Failure> {
-  let drift: Vec<_> = plan.steps.iter().filter(|s| s.is_drift()).collect();
-  if drift.is_empty() {
-    println!(
-      "{} is up to date with the blueprint",
-      display_dir(&plan.root)
-    );
-    return Ok(());
-  }
-  let mut message = String::new();
-  for step in &drift {
-    match step.action {
-      Action::Create => {
-        let _ = writeln!(message, "missing: {}", step.path);
-      }
-      Action::Delete | Action::EditedOrphan => {
-        let _ = writeln!(
-          message,
-          "no longer produced by the blueprint: {}",
-          step.path
-        );
-      }
-      Action::Edited => {
-        let _ = writeln!(message, "edited by hand: {}", step.path);
-        message.push_str(&step.diff());
-      }
-      _ => {
-        let _ = writeln!(message, "out of date: {}", step.path);
-        message.push_str(&step.diff());
-      }
-    }
-  }
-  let _ = writeln!(
-    message,
-    "error: {} file{} differ{} from the blueprint\n  = help: run `oi-gen render` to bring them up to date",
-    drift.len(),
-    if drift.len() == 1 { "" } else { "s" },
-    if drift.len() == 1 { "s" } else { "" }
   );
   Err(Failure::findings(message))
 }

@@ -1,16 +1,30 @@
-//! Comparing a render with the output folder: what to create, update, delete
-//! or leave alone, and which hand edits stand in the way. Planning reads the
-//! disk and writes nothing; `apply` writes only after a plan without conflicts.
+//! Comparing a render with the output folder: what to create, update, merge,
+//! delete or leave alone, and which hand edits stand in the way. Planning
+//! reads the disk and writes nothing; `apply` writes only what the plan says.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use similar::TextDiff;
 
+use crate::base;
 use crate::fsutil;
 use crate::lock::{self, Entry, Lock};
-use crate::render::{File, Output, Ownership};
+use crate::merge::{self, Merged};
+use crate::render::{Output, Ownership};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How hand edits are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+  /// `render`: edited files block the run (unless forced).
+  Render,
+  /// `upgrade`: edited files are three-way merged with the new render.
+  Upgrade,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
   /// Missing on disk: written.
   Create,
@@ -18,16 +32,23 @@ pub enum Action {
   Update,
   /// Same bytes on disk.
   Unchanged,
-  /// A seeded file that exists (or that the user deleted): left alone.
+  /// A seeded file that exists: the user's, left alone.
   Keep,
+  /// A file the user deleted: stays deleted (upgrade; seeded files always).
+  KeepDeleted,
   /// No longer produced and not edited: removed.
   Delete,
-  /// Edited by hand since the last render (or never written by oi-gen).
+  /// Edited by hand since the last render.
   Edited,
   /// Exists, but oi-gen never wrote it.
   Untracked,
-  /// No longer produced, but edited by hand: kept unless forced.
+  /// No longer produced, but edited by hand: kept.
   EditedOrphan,
+  /// Edited by hand and merged cleanly with the new render.
+  Merge,
+  /// Edited by hand where the new render changed the same lines: written
+  /// with conflict markers.
+  Conflict,
 }
 
 #[derive(Debug)]
@@ -35,43 +56,41 @@ pub struct Step {
   pub path: String,
   pub action: Action,
   pub ownership: Ownership,
-  /// What the render wants on disk (none for deletions).
-  pub new: Option<String>,
+  /// What the render produced (none for files no longer produced).
+  pub rendered: Option<String>,
+  /// What this step writes (the render, a merge, or a conflict).
+  pub write: Option<String>,
   /// What is on disk now.
   pub disk: Option<Vec<u8>>,
 }
 
 impl Step {
-  pub fn is_conflict(&self) -> bool {
+  /// Blocks a plain `render` (without `--force`).
+  pub fn blocks_render(&self) -> bool {
     matches!(
       self.action,
       Action::Edited | Action::Untracked | Action::EditedOrphan
     )
   }
 
-  /// Does this step mean the folder has drifted from the blueprint?
-  pub fn is_drift(&self) -> bool {
-    match self.action {
-      Action::Unchanged | Action::Keep => false,
-      Action::Create => self.ownership == Ownership::Managed,
-      _ => true,
-    }
-  }
-
-  /// Unified diff from the disk to the render.
+  /// Unified diff from the disk to what the step writes (or the render).
   pub fn diff(&self) -> String {
     let old = self
       .disk
       .as_deref()
       .map(String::from_utf8_lossy)
       .unwrap_or_default();
-    let new = self.new.as_deref().unwrap_or_default();
+    let new = self
+      .write
+      .as_deref()
+      .or(self.rendered.as_deref())
+      .unwrap_or_default();
     TextDiff::from_lines(old.as_ref(), new)
       .unified_diff()
       .context_radius(3)
       .header(
         &format!("a/{} (on disk)", self.path),
-        &format!("b/{} (rendered)", self.path),
+        &format!("b/{} (oi-gen)", self.path),
       )
       .to_string()
   }
@@ -80,163 +99,238 @@ impl Step {
 pub struct Plan {
   pub root: PathBuf,
   pub steps: Vec<Step>,
-  pub lock: Lock,
-  pub lock_changed: bool,
+  lock: Lock,
+  base: BTreeMap<String, String>,
+  previous: Previous,
 }
 
-/// Plans writing `output` into `root`, given the lock of the last render.
+/// What the last render left: its lock and the base texts for merging.
+pub struct Previous {
+  pub lock: Option<Lock>,
+  pub base: BTreeMap<String, String>,
+}
+
+impl Previous {
+  pub fn read(root: &Path) -> Result<Previous, String> {
+    let lock = Lock::read(root)?;
+    let path = fsutil::resolve(root, base::BASE_PATH).map_err(|e| e.to_string())?;
+    let base = match fsutil::read_optional(&path).map_err(|e| e.to_string())? {
+      // A damaged base only costs merges: edited files then conflict whole.
+      Some(bytes) => base::decode(&String::from_utf8_lossy(&bytes)).unwrap_or_default(),
+      None => BTreeMap::new(),
+    };
+    Ok(Previous { lock, base })
+  }
+
+  pub fn none() -> Previous {
+    Previous {
+      lock: None,
+      base: BTreeMap::new(),
+    }
+  }
+}
+
+/// Plans writing `output` into `root`.
 pub fn plan(
   root: &Path,
   output: &Output,
-  previous: Option<&Lock>,
+  previous: Previous,
   blueprint_sha256: &str,
+  mode: Mode,
 ) -> std::io::Result<Plan> {
   let empty = Lock::default();
-  let previous_lock = previous.unwrap_or(&empty);
-  let mut steps = Vec::new();
-  let mut lock = Lock {
-    format: lock::FORMAT,
-    oi_gen: env!("CARGO_PKG_VERSION").to_string(),
-    blueprint_sha256: blueprint_sha256.to_string(),
-    files: Default::default(),
-  };
+  let recorded_files = &previous.lock.as_ref().unwrap_or(&empty).files;
+  let mut steps = Vec::with_capacity(output.files.len());
 
   for (path, file) in &output.files {
     let disk = fsutil::read_optional(&fsutil::resolve(root, path)?)?;
-    let recorded = previous_lock.files.get(path);
-    let action = decide(file, disk.as_deref(), recorded);
-    let written_hash = match (&action, &disk) {
-      (Action::Keep, Some(bytes)) => {
-        Some(recorded.map_or_else(|| lock::sha256(bytes), |e| e.sha256.clone()))
-      }
-      (Action::Keep, None) => recorded.map(|e| e.sha256.clone()),
-      (Action::Edited | Action::Untracked, _) => recorded.map(|e| e.sha256.clone()),
-      _ => Some(lock::sha256(file.contents.as_bytes())),
-    };
-    if let Some(sha256) = written_hash {
-      lock.files.insert(
-        path.clone(),
-        Entry {
-          sha256,
-          ownership: file.ownership,
-        },
-      );
-    }
+    let recorded = recorded_files.get(path);
+    let base = recorded.and_then(|entry| {
+      previous
+        .base
+        .get(path)
+        .filter(|b| lock::sha256(b.as_bytes()) == entry.sha256)
+    });
+    let (action, write) = decide(
+      &file.contents,
+      file.ownership,
+      disk.as_deref(),
+      recorded,
+      base,
+      mode,
+    );
     steps.push(Step {
       path: path.clone(),
       action,
       ownership: file.ownership,
-      new: Some(file.contents.clone()),
+      rendered: Some(file.contents.clone()),
+      write,
       disk,
     });
   }
 
-  for (path, entry) in &previous_lock.files {
-    if output.files.contains_key(path) {
+  for (path, entry) in recorded_files {
+    if output.files.contains_key(path) || entry.ownership == Ownership::Seeded {
+      // Seeded files are the user's; oi-gen forgets them.
       continue;
     }
-    if entry.ownership == Ownership::Seeded {
-      // The user's now; oi-gen forgets it.
+    let Some(bytes) = fsutil::read_optional(&fsutil::resolve(root, path)?)? else {
       continue;
-    }
-    let disk = fsutil::read_optional(&fsutil::resolve(root, path)?)?;
-    let Some(bytes) = disk else { continue };
+    };
     let action = if lock::sha256(&bytes) == entry.sha256 {
       Action::Delete
     } else {
-      lock.files.insert(path.clone(), entry.clone());
       Action::EditedOrphan
     };
     steps.push(Step {
       path: path.clone(),
       action,
       ownership: entry.ownership,
-      new: None,
+      rendered: None,
+      write: None,
       disk: Some(bytes),
     });
   }
 
-  let lock_changed = previous != Some(&lock);
   Ok(Plan {
     root: root.to_path_buf(),
     steps,
-    lock,
-    lock_changed,
+    lock: Lock {
+      format: lock::FORMAT,
+      oi_gen: env!("CARGO_PKG_VERSION").to_string(),
+      blueprint_sha256: blueprint_sha256.to_string(),
+      files: BTreeMap::new(),
+    },
+    base: BTreeMap::new(),
+    previous,
   })
 }
 
-fn decide(file: &File, disk: Option<&[u8]>, recorded: Option<&Entry>) -> Action {
+fn decide(
+  rendered: &str,
+  ownership: Ownership,
+  disk: Option<&[u8]>,
+  recorded: Option<&Entry>,
+  base: Option<&String>,
+  mode: Mode,
+) -> (Action, Option<String>) {
+  let write = || Some(rendered.to_string());
   let Some(disk) = disk else {
-    return match (file.ownership, recorded) {
-      // A seeded file the user deleted stays deleted.
-      (Ownership::Seeded, Some(_)) => Action::Keep,
-      _ => Action::Create,
+    return match (ownership, recorded, mode) {
+      (Ownership::Seeded, Some(_), _) | (Ownership::Managed, Some(_), Mode::Upgrade) => {
+        (Action::KeepDeleted, None)
+      }
+      _ => (Action::Create, write()),
     };
   };
-  if file.ownership == Ownership::Seeded {
-    return Action::Keep;
+  if ownership == Ownership::Seeded {
+    return (Action::Keep, None);
   }
-  if disk == file.contents.as_bytes() {
-    return Action::Unchanged;
+  if disk == rendered.as_bytes() {
+    return (Action::Unchanged, None);
   }
-  match recorded {
-    Some(entry) if entry.sha256 == lock::sha256(disk) => Action::Update,
+  let edited = match recorded {
+    Some(entry) if entry.sha256 == lock::sha256(disk) => return (Action::Update, write()),
     Some(_) => Action::Edited,
     None => Action::Untracked,
+  };
+  if mode == Mode::Render {
+    return (edited, None);
+  }
+  let local = String::from_utf8_lossy(disk);
+  match merge::merge(base.map_or("", String::as_str), &local, rendered) {
+    Merged::Clean(text) if text.as_bytes() == disk => (Action::Unchanged, None),
+    Merged::Clean(text) => (Action::Merge, Some(text)),
+    Merged::Conflict(text) => (Action::Conflict, Some(text)),
   }
 }
 
 impl Plan {
-  pub fn conflicts(&self) -> impl Iterator<Item = &Step> {
-    self.steps.iter().filter(|s| s.is_conflict())
+  pub fn blockers(&self) -> impl Iterator<Item = &Step> {
+    self.steps.iter().filter(|s| s.blocks_render())
   }
 
   /// Writes the plan. With `force`, edited files are overwritten and edited
-  /// orphans removed; without it the caller must have checked for conflicts.
-  pub fn apply(&mut self, force: bool) -> std::io::Result<Summary> {
+  /// orphans removed. The lock and base are written last, so a run killed
+  /// half-way leaves the previous lock, which the next run recovers from.
+  pub fn apply(mut self, force: bool) -> std::io::Result<Summary> {
     let mut summary = Summary::default();
     // Check every path before the first write, so a bad one writes nothing.
     let lock_path = fsutil::resolve(&self.root, lock::LOCK_PATH)?;
+    let base_path = fsutil::resolve(&self.root, base::BASE_PATH)?;
     let paths = self
       .steps
       .iter()
       .map(|step| fsutil::resolve(&self.root, &step.path))
       .collect::<std::io::Result<Vec<_>>>()?;
+    let previous = std::mem::replace(&mut self.previous, Previous::none());
+    let old_files = previous.lock.map(|l| l.files).unwrap_or_default();
+
     for (step, path) in self.steps.iter().zip(paths) {
-      let action = match (&step.action, force) {
-        (Action::Edited | Action::Untracked, true) => &Action::Update,
-        (Action::EditedOrphan, true) => &Action::Delete,
-        (action, _) => action,
+      let mut action = step.action.clone();
+      if force {
+        action = match action {
+          Action::Edited | Action::Untracked => Action::Update,
+          Action::EditedOrphan => Action::Delete,
+          other => other,
+        };
+      }
+      let write = match action {
+        Action::Update if step.write.is_none() => step.rendered.clone(),
+        _ => step.write.clone(),
       };
       match action {
-        Action::Create | Action::Update => {
-          let contents = step.new.as_deref().unwrap_or_default();
-          fsutil::write_atomic(&path, contents.as_bytes())?;
-          if *action == Action::Create {
-            summary.created += 1;
-          } else {
-            summary.updated += 1;
-          }
-          self.lock.files.insert(
-            step.path.clone(),
-            Entry {
-              sha256: lock::sha256(contents.as_bytes()),
-              ownership: step.ownership,
-            },
-          );
-        }
         Action::Delete => {
           fsutil::remove(&self.root, &path)?;
-          self.lock.files.remove(&step.path);
           summary.deleted += 1;
+          continue;
         }
-        Action::Unchanged | Action::Keep => summary.unchanged += 1,
-        Action::Edited | Action::Untracked | Action::EditedOrphan => summary.kept += 1,
+        Action::Create | Action::Update | Action::Merge | Action::Conflict => {
+          fsutil::write_atomic(&path, write.as_deref().unwrap_or_default().as_bytes())?;
+          summary.count(&action);
+        }
+        _ => summary.count(&action),
+      }
+      // What the lock and base record: the render for files now in step with
+      // it; the previous record for files left as they are.
+      let rendered_now = matches!(
+        action,
+        Action::Create | Action::Update | Action::Unchanged | Action::Merge | Action::Conflict
+      ) || (action == Action::Keep && !old_files.contains_key(&step.path));
+      let entry = if rendered_now {
+        let text = match (&action, step.ownership) {
+          (Action::Keep, _) => {
+            String::from_utf8_lossy(step.disk.as_deref().unwrap_or_default()).into_owned()
+          }
+          _ => step.rendered.clone().unwrap_or_default(),
+        };
+        let entry = Entry {
+          sha256: lock::sha256(text.as_bytes()),
+          ownership: step.ownership,
+        };
+        if step.ownership == Ownership::Managed {
+          self.base.insert(step.path.clone(), text);
+        }
+        Some(entry)
+      } else {
+        let old = old_files.get(&step.path).cloned();
+        if let (Some(text), Some(_)) = (previous.base.get(&step.path), &old) {
+          self.base.insert(step.path.clone(), text.clone());
+        }
+        old
+      };
+      if let Some(entry) = entry {
+        self.lock.files.insert(step.path.clone(), entry);
       }
     }
-    let text = self.lock.to_toml();
-    if fsutil::read_optional(&lock_path)?.as_deref() != Some(text.as_bytes()) {
-      fsutil::write_atomic(&lock_path, text.as_bytes())?;
+
+    let base_text = base::encode(&self.base);
+    if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {
+      fsutil::write_atomic(&base_path, base_text.as_bytes())?;
+    }
+    let lock_text = self.lock.to_toml();
+    if fsutil::read_optional(&lock_path)?.as_deref() != Some(lock_text.as_bytes()) {
+      fsutil::write_atomic(&lock_path, lock_text.as_bytes())?;
     }
     Ok(summary)
   }
@@ -246,7 +340,26 @@ impl Plan {
 pub struct Summary {
   pub created: usize,
   pub updated: usize,
+  pub merged: usize,
+  pub conflicts: usize,
   pub deleted: usize,
   pub unchanged: usize,
   pub kept: usize,
+}
+
+impl Summary {
+  fn count(&mut self, action: &Action) {
+    let counter = match action {
+      Action::Create => &mut self.created,
+      Action::Update => &mut self.updated,
+      Action::Merge => &mut self.merged,
+      Action::Conflict => &mut self.conflicts,
+      Action::Delete => &mut self.deleted,
+      Action::Unchanged | Action::Keep => &mut self.unchanged,
+      Action::KeepDeleted | Action::Edited | Action::Untracked | Action::EditedOrphan => {
+        &mut self.kept
+      }
+    };
+    *counter += 1;
+  }
 }

@@ -82,7 +82,9 @@ fn init_check_edit_refuse_force_cycle() {
   let drift = oi_gen(&repo, &["render", "--check"]);
   assert_eq!(drift.code, 1);
   assert!(
-    drift.stderr.contains(&format!("edited by hand: {target}")),
+    drift
+      .stderr
+      .contains(&format!("edited by hand (1):\n  {target}\n")),
     "{}",
     drift.stderr
   );
@@ -119,7 +121,9 @@ fn check_reports_missing_files() {
   let drift = oi_gen(&repo, &["render", "--check"]);
   assert_eq!(drift.code, 1);
   assert!(
-    drift.stderr.contains(&format!("missing: {target}")),
+    drift
+      .stderr
+      .contains(&format!("missing (1):\n  {target}\n")),
     "{}",
     drift.stderr
   );
@@ -247,7 +251,9 @@ fn user_files_are_never_touched_and_orphans_are_removed_only_when_unedited() {
   assert!(
     check
       .stderr
-      .contains("no longer produced by the blueprint: old/unedited.txt")
+      .contains("no longer produced by the blueprint (2):\n  old/edited.txt\n  old/unedited.txt\n"),
+    "{}",
+    check.stderr
   );
 
   let refused = oi_gen(&repo, &["render"]);

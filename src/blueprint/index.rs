@@ -15,6 +15,9 @@ use crate::diagnostic::{Diagnostic, Pos};
 pub struct Entry {
   pub key: Option<Pos>,
   pub value: Pos,
+  /// Character offsets of the key and the value in the source.
+  pub key_char: Option<usize>,
+  pub value_char: usize,
 }
 
 #[derive(Debug, Default)]
@@ -35,8 +38,9 @@ impl PositionIndex {
       .map(|entry| entry.key.unwrap_or(entry.value))
   }
 
-  pub fn contains(&self, path: &str) -> bool {
-    self.entries.contains_key(path)
+  /// The exact entry at `path`, without falling back to an ancestor.
+  pub fn entry(&self, path: &str) -> Option<Entry> {
+    self.entries.get(path).copied()
   }
 
   fn lookup(&self, path: &str) -> Option<Entry> {
@@ -61,7 +65,7 @@ fn parent(path: &str) -> Option<&str> {
 enum Frame {
   Map {
     path: String,
-    pending_key: Option<(String, Pos)>,
+    pending_key: Option<(String, Pos, usize)>,
     seen: HashMap<String, Pos>,
   },
   Seq {
@@ -94,7 +98,7 @@ fn join(parent: &str, key: &str) -> String {
 
 impl Builder {
   /// Path of the node that starts now, and its key position.
-  fn next_node(&mut self) -> Option<(String, Option<Pos>)> {
+  fn next_node(&mut self) -> Option<(String, Option<(Pos, usize)>)> {
     match self.stack.last_mut() {
       None => Some((String::new(), None)),
       Some(Frame::Seq { path, next }) => {
@@ -106,15 +110,17 @@ impl Builder {
         path, pending_key, ..
       }) => pending_key
         .take()
-        .map(|(key, key_pos)| (join(path, &key), Some(key_pos))),
+        .map(|(key, key_pos, key_char)| (join(path, &key), Some((key_pos, key_char)))),
     }
   }
 
   fn node(&mut self, mark: Marker) -> Option<String> {
     let (path, key) = self.next_node()?;
     self.index.entries.entry(path.clone()).or_insert(Entry {
-      key,
+      key: key.map(|(pos, _)| pos),
       value: pos(mark),
+      key_char: key.map(|(_, index)| index),
+      value_char: mark.index(),
     });
     Some(path)
   }
@@ -129,8 +135,11 @@ impl Builder {
     {
       let at = pos(mark);
       // Block mappings report their start late; their first key is where they start.
-      if let Some(entry) = self.index.entries.get_mut(path.as_str()) {
-        entry.value = entry.value.min(at);
+      if let Some(entry) = self.index.entries.get_mut(path.as_str())
+        && at < entry.value
+      {
+        entry.value = at;
+        entry.value_char = mark.index();
       }
       if let Some(first) = seen.get(&key) {
         self.problems.push(
@@ -146,7 +155,7 @@ impl Builder {
       } else {
         seen.insert(key.clone(), at);
       }
-      *pending_key = Some((key, at));
+      *pending_key = Some((key, at, mark.index()));
     }
   }
 

@@ -2,6 +2,7 @@
 //! every problem located by field path and line:column.
 
 pub mod index;
+pub mod migrate;
 pub mod model;
 pub mod network;
 pub mod regions;

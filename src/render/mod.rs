@@ -73,6 +73,7 @@ pub fn is_safe_relative(path: &str) -> bool {
     && !path.starts_with('/')
     && !path.contains('\\')
     && !path.contains(':')
+    && path.split('/').next() != Some(".git")
     && path
       .split('/')
       .all(|part| !part.is_empty() && part != "." && part != "..")

@@ -52,7 +52,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     .unwrap_or_default();
   let mut temp = tempfile::Builder::new()
     .prefix(&format!(".{name}."))
-    .suffix(".oi-gen-tmp")
+    .suffix(TEMP_SUFFIX)
     .tempfile_in(dir)?;
   temp.write_all(contents)?;
   temp.as_file().sync_all()?;
@@ -84,6 +84,39 @@ pub fn remove(root: &Path, path: &Path) -> io::Result<()> {
       break;
     }
     dir = current.parent();
+  }
+  Ok(())
+}
+
+/// Suffix of the temporary files `write_atomic` renames into place.
+const TEMP_SUFFIX: &str = ".oi-gen-tmp";
+
+/// Removes temporary files left by an interrupted run in the folders of
+/// `paths` (callers hold the run lock, so no other run owns them).
+pub fn sweep_temporaries<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) -> io::Result<()> {
+  let mut dirs: Vec<PathBuf> = paths
+    .map(|p| {
+      root
+        .join(p)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+    })
+    .collect();
+  dirs.push(root.join(".oi-gen"));
+  dirs.sort();
+  dirs.dedup();
+  for dir in dirs {
+    let Ok(entries) = fs::read_dir(&dir) else {
+      continue;
+    };
+    for entry in entries.flatten() {
+      let name = entry.file_name();
+      let name = name.to_string_lossy();
+      if name.starts_with('.') && name.ends_with(TEMP_SUFFIX) {
+        fs::remove_file(entry.path())?;
+      }
+    }
   }
   Ok(())
 }

@@ -324,6 +324,7 @@ impl Plan {
       }
     }
 
+    fsutil::sweep_temporaries(&self.root, self.steps.iter().map(|s| s.path.as_str()))?;
     let base_text = base::encode(&self.base);
     if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {
       fsutil::write_atomic(&base_path, base_text.as_bytes())?;

@@ -73,6 +73,8 @@ pub enum Command {
   },
   /// List the built-in blueprints
   Blueprints,
+  /// Print the JSON Schema of the blueprint, for editors
+  Schema,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,4 +12,5 @@ pub mod render;
 mod report;
 pub mod run;
 mod runlock;
+pub mod schema;
 pub mod workspace;

@@ -61,6 +61,10 @@ pub fn run(cli: Cli) -> i32 {
       blueprints();
       Ok(())
     }
+    Command::Schema => {
+      print!("{}", crate::schema::json());
+      Ok(())
+    }
   };
   match result {
     Ok(()) => SUCCESS,
@@ -197,6 +201,14 @@ fn init(dir: &Path, from: &str) -> Result<(), Failure> {
   }
   let loaded = load(&source)?;
   let output = render_output(&loaded)?;
+  let mut blueprint_text = String::from_utf8_lossy(&source.bytes).into_owned();
+  if !blueprint_text.contains("yaml-language-server: $schema=") {
+    blueprint_text = format!("{}\n{blueprint_text}", crate::schema::MODELINE);
+  }
+  let source = Source {
+    name: source.name,
+    bytes: blueprint_text.into_bytes(),
+  };
   let plan = workspace::plan(
     dir,
     &output,

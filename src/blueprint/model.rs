@@ -6,65 +6,87 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub const API_VERSION: &str = "oi-gen.dev/v1alpha1";
 pub const KIND: &str = "Platform";
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Platform {
+  /// Schema of this file: `oi-gen.dev/v1alpha1`.
   pub api_version: String,
+  /// Always `Platform`.
   pub kind: String,
+  /// Identity of the platform.
   pub metadata: Metadata,
+  /// What the platform is made of.
   pub spec: Spec,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Metadata {
+  /// DNS-1123 label (lowercase letters, digits, '-', at most 40 characters). Prefix of every cloud and cluster resource name.
   pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Spec {
+  /// Apex domain. Service hosts are names under it.
   pub domain: String,
+  /// AWS account settings.
   pub aws: Aws,
+  /// The VPC.
   pub network: Network,
+  /// The EKS cluster.
   pub cluster: Cluster,
+  /// optional: without a database there is no RDS, no Flyway and no `database:` secret references.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub database: Option<Database>,
+  /// The services deployed to the cluster, each with its chart, image and ECR repository.
   pub services: Vec<Service>,
+  /// Deployment stages, in promotion order. Each gets its own Terraform state, its own values per chart, and its own GitHub environment.
   pub environments: Vec<Environment>,
+  /// How code reaches the environments.
   pub delivery: Delivery,
+  /// optional: policy exceptions, each with a reason; oi-gen writes them into the Checkov and TFLint configs it renders.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub compliance: Option<Compliance>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Aws {
+  /// AWS region, e.g. `me-central-1`. Every resource and workflow uses this one region.
   pub region: String,
+  /// optional: default is the region's first three zones (`<region>a/b/c`). Every zone must belong to the region.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub availability_zones: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Network {
+  /// VPC range. Public, private and database subnets (one of each per zone) are carved from it unless given explicitly. Overlaps are an error.
   pub cidr: String,
+  /// onePerAz | single | none (optional, default onePerAz).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub nat_gateways: Option<NatGateways>,
+  /// optional: public subnets, one per zone, inside `cidr`.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub public_subnets: Option<Vec<String>>,
+  /// optional: private subnets (nodes and pods), one per zone, inside `cidr`.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub private_subnets: Option<Vec<String>>,
+  /// optional: database subnets, one per zone, inside `cidr`.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub database_subnets: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum NatGateways {
   #[default]
@@ -73,35 +95,47 @@ pub enum NatGateways {
   None,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Cluster {
-  /// Kept as a YAML value so an unquoted `1.30` (read as the float 1.3) can be
-  /// reported with a precise hint by validation.
+  /// EKS Kubernetes minor version, quoted (`"1.35"`). Versions past the end of EKS extended support are an error; versions in extended support warn.
+  // Kept as a YAML value so an unquoted `1.30` (read as the float 1.3) can be
+  // reported with a precise hint by validation.
+  #[schemars(with = "String")]
   pub kubernetes_version: serde_yaml_ng::Value,
+  /// EKS managed node groups.
   pub node_groups: Vec<NodeGroup>,
+  /// calico | vpc-cni (optional, default vpc-cni): who enforces NetworkPolicy. calico installs Calico in policy-only mode on top of the VPC CNI.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub network_policy: Option<NetworkPolicy>,
+  /// optional. Each add-on is on when present. `true` means "on, with defaults".
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub addons: Option<Addons>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeGroup {
+  /// Node group name (DNS-1123 label).
   pub name: String,
+  /// EC2 instance types, e.g. `m7i.large`.
   pub instance_types: Vec<String>,
+  /// Fewest nodes.
   pub min_size: u32,
+  /// Most nodes.
   pub max_size: u32,
+  /// optional: nodes at creation (default minSize).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub desired_size: Option<u32>,
+  /// optional: root volume size in GB (default 50, at least 20).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub disk_size_gb: Option<u32>,
+  /// optional: ON_DEMAND | SPOT (default ON_DEMAND).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub capacity_type: Option<CapacityType>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CapacityType {
   #[default]
@@ -109,7 +143,7 @@ pub enum CapacityType {
   Spot,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum NetworkPolicy {
   Calico,
@@ -117,25 +151,31 @@ pub enum NetworkPolicy {
   VpcCni,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Addons {
+  /// External access through NGINX (optional, default gateway): `gateway` is NGINX Gateway Fabric with Gateway API HTTPRoutes; `ingress` is the ingress-nginx controller with Ingress objects (retired upstream in March 2026: warns).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub nginx: Option<Nginx>,
+  /// cert-manager with Let's Encrypt issuers.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub cert_manager: Option<Toggle<CertManager>>,
+  /// External Secrets Operator reading AWS Secrets Manager.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub external_secrets: Option<Toggle<Empty>>,
+  /// Prometheus, Alertmanager and Grafana.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub monitoring: Option<Toggle<Monitoring>>,
 }
 
 /// An add-on is on when present: `true` means "on, with defaults", a mapping
 /// configures it, `false` turns it off.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(untagged)]
 pub enum Toggle<T> {
+  /// `true`: on with defaults; `false`: off.
   Enabled(bool),
+  /// On, with these settings.
   Config(T),
 }
 
@@ -150,7 +190,7 @@ impl<T: Default + Clone> Toggle<T> {
   }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Nginx {
   #[default]
@@ -158,20 +198,22 @@ pub enum Nginx {
   Ingress,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CertManager {
+  /// Let's Encrypt account e-mail.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub acme_email: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Monitoring {
+  /// Install Grafana (default true).
   #[serde(default = "yes")]
   pub grafana: bool,
 }
@@ -186,103 +228,134 @@ fn yes() -> bool {
   true
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Database {
+  /// Only `postgres` in v1alpha1.
   pub engine: DatabaseEngine,
+  /// PostgreSQL major version, quoted (`"16"`).
+  #[schemars(with = "String")]
   pub version: serde_yaml_ng::Value,
+  /// RDS instance class, e.g. `db.t4g.medium`.
   pub instance_class: String,
+  /// Allocated storage in GB (at least 20).
   pub storage_gb: u32,
+  /// Standby in a second zone.
   pub multi_az: bool,
+  /// Days of automated backups (0–35).
   pub backup_retention_days: u32,
+  /// Name of the database created in the instance.
   pub name: String,
+  /// flyway (optional, default flyway): migration tool scaffolded under db/.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub migrations: Option<Migrations>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum DatabaseEngine {
   Postgres,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Migrations {
   #[default]
   Flyway,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Service {
+  /// DNS-1123 label; also the chart, image and ECR repository name.
   pub name: String,
+  /// Container port (1–65535).
   pub port: i64,
+  /// Pod replicas; with autoscaling, the minimum.
   pub replicas: i64,
+  /// optional: build context for the image, default `services/<name>`.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub build: Option<String>,
+  /// optional: readiness/liveness HTTP path, default `/`.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub health_path: Option<String>,
+  /// optional: without ingress the service is cluster-internal only.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub ingress: Option<Ingress>,
+  /// optional: cpu/memory requests and limits, defaults 100m/128Mi and 500m/512Mi.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub resources: Option<Resources>,
+  /// optional: horizontal autoscaling; replicas is then the minimum.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub autoscaling: Option<Autoscaling>,
+  /// optional: plain environment variables.
   #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
   pub env: BTreeMap<String, String>,
+  /// optional: environment variables read from AWS Secrets Manager through External Secrets. `{database: url}` is the connection URL assembled from the platform database's managed credentials; `{secret, property}` names any other Secrets Manager secret and JSON key.
   #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
   pub secret_env: BTreeMap<String, SecretRef>,
+  /// optional: this service owns the Flyway migrations and runs them before each release (default false; at most one service).
   #[serde(default, skip_serializing_if = "std::ops::Not::not")]
   pub runs_migrations: bool,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Ingress {
+  /// Host under spec.domain (`api` → `api.<domain>`); `@` is the apex domain itself.
   pub host: String,
+  /// optional: path prefix, default `/`.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub path: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Resources {
+  /// Requested cpu and memory.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub requests: Option<ResourceAmounts>,
+  /// cpu and memory limits.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub limits: Option<ResourceAmounts>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ResourceAmounts {
+  /// CPU quantity, e.g. `250m` or `"1"`.
   pub cpu: String,
+  /// Memory quantity, e.g. `256Mi`.
   pub memory: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Autoscaling {
+  /// Most replicas.
   pub max_replicas: i64,
+  /// optional: average CPU utilisation to scale at (1–100, default 70).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub target_cpu_percent: Option<i64>,
 }
 
 /// `{database: url|password}` or `{secret: <name>, property: <key>}`; the
 /// combination is checked by validation so the message can name the field.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretRef {
+  /// `url`, `password` or `username` of the platform database's managed credentials.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub database: Option<DatabaseKey>,
+  /// Secrets Manager secret name.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub secret: Option<String>,
+  /// JSON key inside the secret.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub property: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum DatabaseKey {
   Url,
@@ -290,86 +363,108 @@ pub enum DatabaseKey {
   Username,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Environment {
+  /// Environment name (DNS-1123 label); also the GitHub environment.
   pub name: String,
+  /// optional: hosts become `<host>.<subdomain>.<domain>`; none for production.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub subdomain: Option<String>,
+  /// Deploys wait for a required reviewer of the GitHub environment (default false).
   #[serde(default, skip_serializing_if = "std::ops::Not::not")]
   pub approval: bool,
+  /// optional per-environment overrides.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub overrides: Option<Overrides>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Overrides {
+  /// Replicas of every service in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub replicas: Option<i64>,
+  /// Database settings in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub database: Option<DatabaseOverrides>,
+  /// Node group sizes in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub node_groups: Option<NodeGroupOverrides>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+/// Database settings of one environment.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DatabaseOverrides {
+  /// RDS instance class in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub instance_class: Option<String>,
+  /// Multi-AZ in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub multi_az: Option<bool>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+/// Node group sizes of one environment, applied to every node group.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeGroupOverrides {
+  /// Fewest nodes in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub min_size: Option<u32>,
+  /// Most nodes in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub max_size: Option<u32>,
+  /// Nodes at creation in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub desired_size: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Delivery {
+  /// The GitHub repository whose workflows deploy.
   pub github: GitHub,
+  /// semver (optional, default semver): release tags vX.Y.Z build and promote images.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub versioning: Option<Versioning>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct GitHub {
+  /// owner/name of the repository whose workflows may assume the AWS deploy role through GitHub's OIDC provider (no static keys).
   pub repository: String,
+  /// Main branch (optional, default main).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub branch: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Versioning {
   #[default]
   Semver,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Compliance {
+  /// Checkov checks to skip, each with a reason.
   #[serde(default, skip_serializing_if = "Vec::is_empty")]
   pub checkov_skips: Vec<PolicySkip>,
+  /// TFLint rules to disable, each with a reason.
   #[serde(default, skip_serializing_if = "Vec::is_empty")]
   pub tflint_skips: Vec<PolicySkip>,
 }
 
 /// A policy exception: a check or rule id and why it does not apply.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PolicySkip {
+  /// Check or rule id, e.g. `CKV_AWS_144`.
   pub id: String,
+  /// Why the check does not apply (required).
   #[serde(default)]
   pub reason: String,
 }

@@ -10,6 +10,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub struct Cli {
   #[command(subcommand)]
   pub command: Command,
+  /// Print only errors
+  #[arg(short, long, global = true, conflicts_with = "verbose")]
+  pub quiet: bool,
+  /// Print every file written, kept or removed
+  #[arg(short, long, global = true)]
+  pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -75,6 +81,14 @@ pub enum Command {
   Blueprints,
   /// Print the JSON Schema of the blueprint, for editors
   Schema,
+  /// Print a shell completion script
+  Completions {
+    /// Shell to complete for
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
+  },
+  /// Print the manual page (roff)
+  Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,4 +13,5 @@ mod report;
 pub mod run;
 mod runlock;
 pub mod schema;
+mod ui;
 pub mod workspace;

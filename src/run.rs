@@ -10,6 +10,7 @@ use crate::builtin;
 use crate::cli::{Cli, Command, Format};
 use crate::lock;
 use crate::render::{self, Engine};
+use crate::ui::info;
 use crate::workspace::{self, Action, Mode, Plan, Previous};
 
 pub const SUCCESS: i32 = 0;
@@ -46,6 +47,7 @@ impl From<std::io::Error> for Failure {
 }
 
 pub fn run(cli: Cli) -> i32 {
+  crate::ui::set_level(cli.quiet, cli.verbose);
   let result = match cli.command {
     Command::Init { dir, from } => init(&dir, &from),
     Command::Validate { file } => validate(&file),
@@ -65,12 +67,23 @@ pub fn run(cli: Cli) -> i32 {
       print!("{}", crate::schema::json());
       Ok(())
     }
+    Command::Completions { shell } => {
+      let mut command = <Cli as clap::CommandFactory>::command();
+      clap_complete::generate(shell, &mut command, "oi-gen", &mut std::io::stdout());
+      Ok(())
+    }
+    Command::Man => {
+      let command = <Cli as clap::CommandFactory>::command();
+      clap_mangen::Man::new(command)
+        .render(&mut std::io::stdout())
+        .map_err(Failure::from)
+    }
   };
   match result {
     Ok(()) => SUCCESS,
     Err(failure) => {
       let mut stderr = std::io::stderr().lock();
-      let _ = write!(stderr, "{}", failure.message);
+      let _ = write!(stderr, "{}", crate::ui::paint(&failure.message));
       if !failure.message.ends_with('\n') {
         let _ = writeln!(stderr);
       }
@@ -109,7 +122,11 @@ fn load(source: &Source) -> Result<Loaded, Failure> {
     Ok(loaded) => {
       let mut stderr = std::io::stderr().lock();
       for warning in &loaded.warnings {
-        let _ = write!(stderr, "{}", warning.render(&source.name, &text));
+        let _ = write!(
+          stderr,
+          "{}",
+          crate::ui::paint(&warning.render(&source.name, &text))
+        );
       }
       Ok(loaded)
     }
@@ -137,7 +154,11 @@ fn render_output(loaded: &Loaded) -> Result<render::Output, Failure> {
     .map_err(|e| Failure::invalid(format!("error: internal template error: {e:?}")))?;
   let mut stderr = std::io::stderr().lock();
   for warning in &output.warnings {
-    let _ = writeln!(stderr, "warning: {warning}");
+    let _ = write!(
+      stderr,
+      "{}",
+      crate::ui::paint(&format!("warning: {warning}\n"))
+    );
   }
   Ok(output)
 }
@@ -146,7 +167,7 @@ fn validate(file: &Path) -> Result<(), Failure> {
   let source = read_blueprint(file)?;
   let loaded = load(&source)?;
   let spec = &loaded.platform.spec;
-  println!(
+  info!(
     "{} is valid: platform `{}`, {} service{}, {} environment{}",
     source.name,
     loaded.platform.name(),
@@ -221,13 +242,13 @@ fn init(dir: &Path, from: &str) -> Result<(), Failure> {
   let _guard = crate::runlock::acquire(dir)?;
   crate::fsutil::write_atomic(&target, &source.bytes)?;
   let summary = plan.apply(false)?;
-  println!(
+  info!(
     "created {} with {} files from `{}`",
     display_dir(dir),
     summary.created + 1,
     source.name
   );
-  println!("next: review platform.yaml, then run `oi-gen render` after each change");
+  info!("next: review platform.yaml, then run `oi-gen render` after each change");
   Ok(())
 }
 
@@ -277,7 +298,7 @@ fn render_command(
     refuse_conflicts(&plan, "render")?;
   }
   let summary = plan.apply(force)?;
-  println!(
+  info!(
     "rendered {}: {} created, {} updated, {} deleted, {} unchanged",
     display_dir(&root),
     summary.created,
@@ -314,7 +335,7 @@ fn upgrade(file: &Path, dry_run: bool) -> Result<(), Failure> {
     Mode::Upgrade,
   )?;
   for step in &applied {
-    println!("schema: {step}");
+    info!("schema: {step}");
   }
   let report = crate::report::upgrade_plan(&plan, dry_run);
   print!("{report}");
@@ -339,7 +360,7 @@ fn upgrade(file: &Path, dry_run: bool) -> Result<(), Failure> {
     crate::fsutil::write_atomic(file, migrated.as_bytes())?;
   }
   let summary = plan.apply(false)?;
-  println!(
+  info!(
     "upgraded {}: {} created, {} updated, {} merged, {} conflicts, {} deleted, {} kept",
     display_dir(&root),
     summary.created,

@@ -279,6 +279,9 @@ impl Plan {
         Action::Update if step.write.is_none() => step.rendered.clone(),
         _ => step.write.clone(),
       };
+      if !matches!(action, Action::Unchanged | Action::Keep) {
+        crate::ui::detail!("{:<12} {}", verb(&action), step.path);
+      }
       match action {
         Action::Delete => {
           fsutil::remove(&self.root, &path)?;
@@ -362,5 +365,20 @@ impl Summary {
       }
     };
     *counter += 1;
+  }
+}
+
+fn verb(action: &Action) -> &'static str {
+  match action {
+    Action::Create => "created",
+    Action::Update => "updated",
+    Action::Unchanged => "unchanged",
+    Action::Keep => "kept",
+    Action::KeepDeleted => "kept deleted",
+    Action::Delete => "deleted",
+    Action::Edited | Action::Untracked => "kept edited",
+    Action::EditedOrphan => "kept orphan",
+    Action::Merge => "merged",
+    Action::Conflict => "conflict",
   }
 }

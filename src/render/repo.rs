@@ -7,4 +7,5 @@ pub fn render(out: &mut Output) {
     ".gitignore",
     Engine::file("repo/gitignore").unwrap_or_default(),
   );
+  out.managed(crate::schema::SCHEMA_PATH, crate::schema::json());
 }

@@ -89,6 +89,13 @@ pub enum Command {
   },
   /// Print the manual page (roff)
   Man,
+  /// Check the tools the generated repository relies on
+  Doctor,
+  /// Show which blueprint fields a generated file comes from and who owns it
+  Explain {
+    /// A generated file
+    file: PathBuf,
+  },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

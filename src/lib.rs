@@ -5,6 +5,8 @@ pub mod blueprint;
 pub mod builtin;
 pub mod cli;
 pub mod diagnostic;
+mod doctor;
+mod explain;
 mod fsutil;
 pub mod lock;
 pub mod merge;

@@ -87,6 +87,11 @@ pub enum Command {
     #[arg(value_enum)]
     shell: clap_complete::Shell,
   },
+  /// Database migrations (Flyway)
+  Migration {
+    #[command(subcommand)]
+    command: MigrationCommand,
+  },
   /// Print the manual page (roff)
   Man,
   /// Check the tools the generated repository relies on
@@ -102,4 +107,22 @@ pub enum Command {
 pub enum Format {
   Text,
   Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrationCommand {
+  /// Write the next versioned migration and print its path
+  New {
+    /// What the migration does, e.g. "add users table"
+    #[arg(required = true, num_args = 1..)]
+    description: Vec<String>,
+    /// Blueprint file
+    #[arg(
+      short = 'f',
+      long = "file",
+      value_name = "FILE",
+      default_value = "platform.yaml"
+    )]
+    file: PathBuf,
+  },
 }

@@ -120,3 +120,35 @@ pub fn sweep_temporaries<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) 
   }
   Ok(())
 }
+
+/// Does the folder exist and hold at least one visible file?
+pub fn has_files(dir: &Path) -> io::Result<bool> {
+  match fs::read_dir(dir) {
+    Ok(entries) => {
+      for entry in entries {
+        let entry = entry?;
+        if !entry.file_name().to_string_lossy().starts_with('.') && entry.file_type()?.is_file() {
+          return Ok(true);
+        }
+      }
+      Ok(false)
+    }
+    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+    Err(error) => Err(error),
+  }
+}
+
+/// Creates a file that must not exist yet, atomically: the name appears with
+/// its full contents or not at all.
+pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
+  let dir = path.parent().unwrap_or(Path::new("."));
+  fs::create_dir_all(dir)?;
+  let mut temp = tempfile::Builder::new()
+    .prefix(".new.")
+    .suffix(TEMP_SUFFIX)
+    .tempfile_in(dir)?;
+  temp.write_all(contents)?;
+  temp.as_file().sync_all()?;
+  temp.persist_noclobber(path).map_err(|error| error.error)?;
+  Ok(())
+}

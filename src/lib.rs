@@ -10,6 +10,7 @@ mod explain;
 mod fsutil;
 pub mod lock;
 pub mod merge;
+pub mod migrations;
 pub mod render;
 mod report;
 pub mod run;

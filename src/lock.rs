@@ -22,6 +22,10 @@ pub struct Lock {
   pub blueprint_sha256: String,
   #[serde(default)]
   pub files: BTreeMap<String, Entry>,
+  /// SHA-256 of each database migration seen by the last render: a migration
+  /// edited after that is reported by `render --check`.
+  #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+  pub migrations: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,6 +25,17 @@ pub enum Status {
   Missing,
   /// A file the blueprint no longer produces.
   Orphaned,
+  /// A migration file Flyway would refuse (name, duplicate version).
+  InvalidMigration,
+  /// A migration changed after the render that first saw it.
+  EditedMigration,
+}
+
+/// A finding that is not about a generated file.
+pub struct Finding {
+  pub path: String,
+  pub status: Status,
+  pub message: String,
 }
 
 impl Status {
@@ -35,6 +46,8 @@ impl Status {
       Status::Stale => "is out of date with the blueprint",
       Status::Missing => "is missing",
       Status::Orphaned => "is no longer produced by the blueprint",
+      Status::InvalidMigration => "holds a migration Flyway refuses",
+      Status::EditedMigration => "is a released migration that was edited",
     }
   }
 
@@ -45,6 +58,8 @@ impl Status {
       Status::Stale => "out of date",
       Status::Missing => "missing",
       Status::Orphaned => "no longer produced by the blueprint",
+      Status::InvalidMigration => "invalid migrations",
+      Status::EditedMigration => "released migrations edited",
     }
   }
 }
@@ -70,56 +85,71 @@ pub fn status(step: &Step) -> Option<Status> {
 struct JsonReport<'a> {
   clean: bool,
   root: String,
-  files: Vec<JsonFile<'a>>,
+  files: Vec<Entry<'a>>,
 }
 
 #[derive(Serialize)]
-struct JsonFile<'a> {
+struct Entry<'a> {
   path: &'a str,
   status: Status,
-  ownership: Ownership,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  ownership: Option<Ownership>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  message: Option<&'a str>,
+  #[serde(skip)]
+  step: Option<&'a Step>,
 }
 
-/// Reports drift; `Err` (exit 1) when any file differs from the render.
-pub fn drift(plan: &Plan, format: Format) -> Result<(), Failure> {
-  let mut found: Vec<(Status, &Step)> = plan
+/// Reports drift; `Err` (exit 1) when any file differs from the render or
+/// any finding stands.
+pub fn drift(plan: &Plan, format: Format, findings: &[Finding]) -> Result<(), Failure> {
+  let mut found: Vec<Entry> = plan
     .steps
     .iter()
-    .filter_map(|step| status(step).map(|s| (s, step)))
+    .filter_map(|step| {
+      status(step).map(|status| Entry {
+        path: &step.path,
+        status,
+        ownership: Some(step.ownership),
+        message: None,
+        step: Some(step),
+      })
+    })
+    .chain(findings.iter().map(|f| Entry {
+      path: &f.path,
+      status: f.status,
+      ownership: None,
+      message: Some(&f.message),
+      step: None,
+    }))
     .collect();
-  found.sort_by(|a, b| (a.0, &a.1.path).cmp(&(b.0, &b.1.path)));
+  found.sort_by(|a, b| (a.status, a.path).cmp(&(b.status, b.path)));
   let root = plan.root.display().to_string();
 
   if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
-    for (status, step) in &found {
-      let file = plan.root.join(&step.path);
+    for entry in &found {
+      let file = plan.root.join(entry.path);
+      let what = entry.message.unwrap_or_else(|| entry.status.describe());
       println!(
-        "::error file={},title=oi-gen drift::{} {}; run `oi-gen render` and commit the result",
+        "::error file={},title=oi-gen drift::{} {what}; run `oi-gen render` and commit the result",
         file.display(),
-        step.path,
-        status.describe()
+        entry.path,
       );
     }
   }
 
   if format == Format::Json {
+    let clean = found.is_empty();
     let report = JsonReport {
-      clean: found.is_empty(),
+      clean,
       root,
-      files: found
-        .iter()
-        .map(|(status, step)| JsonFile {
-          path: &step.path,
-          status: *status,
-          ownership: step.ownership,
-        })
-        .collect(),
+      files: found,
     };
     println!(
       "{}",
       serde_json::to_string_pretty(&report).expect("serializes")
     );
-    return if found.is_empty() {
+    return if clean {
       Ok(())
     } else {
       Err(Failure::findings(String::new()))
@@ -132,20 +162,32 @@ pub fn drift(plan: &Plan, format: Format) -> Result<(), Failure> {
   }
   let mut message = String::new();
   let mut current = None;
-  for (status, step) in &found {
-    if current != Some(*status) {
-      let count = found.iter().filter(|(s, _)| s == status).count();
-      let _ = writeln!(message, "{} ({count}):", status.heading());
-      current = Some(*status);
+  for entry in &found {
+    if current != Some(entry.status) {
+      let count = found.iter().filter(|e| e.status == entry.status).count();
+      let _ = writeln!(message, "{} ({count}):", entry.status.heading());
+      current = Some(entry.status);
     }
-    let _ = writeln!(message, "  {}", step.path);
-    if matches!(status, Status::Edited | Status::Stale | Status::Conflict) {
+    match entry.message {
+      Some(text) => {
+        let _ = writeln!(message, "  {}: {text}", entry.path);
+      }
+      None => {
+        let _ = writeln!(message, "  {}", entry.path);
+      }
+    }
+    if let Some(step) = entry.step
+      && matches!(
+        entry.status,
+        Status::Edited | Status::Stale | Status::Conflict
+      )
+    {
       message.push_str(&step.diff());
     }
   }
   let _ = writeln!(
     message,
-    "error: {} file{} differ from the blueprint\n  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)",
+    "error: {} finding{} against the blueprint\n  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)",
     found.len(),
     if found.len() == 1 { "" } else { "s" }
   );

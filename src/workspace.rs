@@ -151,7 +151,7 @@ pub fn plan(
         .get(path)
         .filter(|b| lock::sha256(b.as_bytes()) == entry.sha256)
     });
-    let (action, write) = decide(
+    let (mut action, mut write) = decide(
       &file.contents,
       file.ownership,
       disk.as_deref(),
@@ -159,6 +159,13 @@ pub fn plan(
       base,
       mode,
     );
+    if action == Action::Create
+      && let Some(dir) = &file.seed_unless
+      && fsutil::has_files(&fsutil::resolve(root, dir)?)?
+    {
+      // The user has taken over the folder: do not seed it.
+      (action, write) = (Action::KeepDeleted, None);
+    }
     steps.push(Step {
       path: path.clone(),
       action,
@@ -200,6 +207,7 @@ pub fn plan(
       oi_gen: env!("CARGO_PKG_VERSION").to_string(),
       blueprint_sha256: blueprint_sha256.to_string(),
       files: BTreeMap::new(),
+      migrations: BTreeMap::new(),
     },
     base: BTreeMap::new(),
     previous,
@@ -246,6 +254,16 @@ fn decide(
 }
 
 impl Plan {
+  /// Records the checksums of the database migrations on disk in the lock.
+  pub fn record_migrations(&mut self, migrations: BTreeMap<String, String>) {
+    self.lock.migrations = migrations;
+  }
+
+  /// Migration checksums recorded by the last render.
+  pub fn recorded_migrations(&self) -> Option<&BTreeMap<String, String>> {
+    self.previous.lock.as_ref().map(|l| &l.migrations)
+  }
+
   pub fn blockers(&self) -> impl Iterator<Item = &Step> {
     self.steps.iter().filter(|s| s.blocks_render())
   }

@@ -4,6 +4,7 @@
 
 pub mod charts;
 mod engine;
+mod flyway;
 mod header;
 pub mod names;
 mod repo;
@@ -31,6 +32,9 @@ pub enum Ownership {
 pub struct File {
   pub contents: String,
   pub ownership: Ownership,
+  /// For a seeded file: a folder that, when it holds any file, means the
+  /// user has taken over and the file is not created.
+  pub seed_unless: Option<String>,
 }
 
 /// The rendered repository: relative `/`-separated paths to contents, sorted.
@@ -53,6 +57,21 @@ impl Output {
     self.insert(path.into(), contents.into(), Ownership::Seeded);
   }
 
+  /// Adds a seeded file that is created only while `dir` holds no file
+  /// (e.g. a first migration).
+  pub fn seeded_once_in(
+    &mut self,
+    path: impl Into<String>,
+    contents: impl Into<String>,
+    dir: &str,
+  ) {
+    let path = path.into();
+    self.insert(path.clone(), contents.into(), Ownership::Seeded);
+    if let Some(file) = self.files.get_mut(&path) {
+      file.seed_unless = Some(dir.to_string());
+    }
+  }
+
   fn insert(&mut self, path: String, contents: String, ownership: Ownership) {
     debug_assert!(is_safe_relative(&path), "unsafe output path {path}");
     let contents = header::with_header(&path, &contents, ownership);
@@ -61,6 +80,7 @@ impl Output {
       File {
         contents,
         ownership,
+        seed_unless: None,
       },
     );
     debug_assert!(previous.is_none(), "{path} rendered twice");
@@ -86,5 +106,6 @@ pub fn render(platform: &Platform, engine: &Engine) -> Result<Output, tera::Erro
   terraform::render(platform, engine, &mut out)?;
   charts::render(platform, engine, &mut out)?;
   workflows::render(platform, engine, &mut out)?;
+  flyway::render(platform, engine, &mut out)?;
   Ok(out)
 }

@@ -235,7 +235,7 @@ fn init(dir: &Path, from: &str) -> Result<(), Failure> {
     name: source.name,
     bytes: blueprint_text.into_bytes(),
   };
-  let plan = workspace::plan(
+  let mut plan = workspace::plan(
     dir,
     &output,
     Previous::none(),
@@ -243,6 +243,9 @@ fn init(dir: &Path, from: &str) -> Result<(), Failure> {
     Mode::Render,
   )?;
   refuse_conflicts(&plan, "init")?;
+  if loaded.platform.spec.database.is_some() {
+    plan.track_migrations();
+  }
   std::fs::create_dir_all(dir)?;
   let _guard = crate::runlock::acquire(dir)?;
   crate::fsutil::write_atomic(&target, &source.bytes)?;
@@ -311,7 +314,9 @@ fn render_command(
     );
   }
   let mut plan = plan;
-  plan.record_migrations(migrations);
+  if loaded.platform.spec.database.is_some() {
+    plan.track_migrations();
+  }
   let summary = plan.apply(force)?;
   info!(
     "rendered {}: {} created, {} updated, {} deleted, {} unchanged",
@@ -342,13 +347,16 @@ fn upgrade(file: &Path, dry_run: bool) -> Result<(), Failure> {
     Some(crate::runlock::acquire(&root)?)
   };
   let previous = Previous::read(&root).map_err(|e| Failure::invalid(format!("error: {e}")))?;
-  let plan = workspace::plan(
+  let mut plan = workspace::plan(
     &root,
     &output,
     previous,
     &lock::sha256(migrated.as_bytes()),
     Mode::Upgrade,
   )?;
+  if loaded.platform.spec.database.is_some() {
+    plan.track_migrations();
+  }
   for step in &applied {
     info!("schema: {step}");
   }

@@ -102,6 +102,7 @@ pub struct Plan {
   lock: Lock,
   base: BTreeMap<String, String>,
   previous: Previous,
+  track_migrations: bool,
 }
 
 /// What the last render left: its lock and the base texts for merging.
@@ -211,6 +212,7 @@ pub fn plan(
     },
     base: BTreeMap::new(),
     previous,
+    track_migrations: false,
   })
 }
 
@@ -254,9 +256,10 @@ fn decide(
 }
 
 impl Plan {
-  /// Records the checksums of the database migrations on disk in the lock.
-  pub fn record_migrations(&mut self, migrations: BTreeMap<String, String>) {
-    self.lock.migrations = migrations;
+  /// Records the checksums of the database migrations in the lock when the
+  /// plan is applied (after a seeded first migration is written).
+  pub fn track_migrations(&mut self) {
+    self.track_migrations = true;
   }
 
   /// Migration checksums recorded by the last render.
@@ -346,6 +349,12 @@ impl Plan {
     }
 
     fsutil::sweep_temporaries(&self.root, self.steps.iter().map(|s| s.path.as_str()))?;
+    if self.track_migrations {
+      for name in crate::migrations::list(&self.root)? {
+        let path = fsutil::resolve(&self.root, &format!("{}/{name}", crate::migrations::DIR))?;
+        self.lock.migrations.insert(name, lock::sha256(&std::fs::read(path)?));
+      }
+    }
     let base_text = base::encode(&self.base);
     if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {
       fsutil::write_atomic(&base_path, base_text.as_bytes())?;

@@ -65,8 +65,21 @@ fn walk(dir: &'static Dir<'static>, found: &mut Vec<(String, &'static str)>) {
   found.sort();
 }
 
-fn collect(dir: &'static Dir<'static>, sources: &mut Vec<(String, &'static str)>) {
+fn collect(dir: &'static Dir<'static>, sources: &mut Vec<(String, String)>) {
   let mut all = Vec::new();
   walk(dir, &mut all);
-  sources.extend(all.into_iter().filter(|(path, _)| path.ends_with(".tera")));
+  sources.extend(
+    all
+      .into_iter()
+      .filter(|(path, _)| path.ends_with(".tera"))
+      .map(|(path, text)| {
+        // Workflow templates keep GitHub's `${{ }}` literal.
+        let text = if path.starts_with("workflows/") {
+          super::workflows::protect_expressions(text)
+        } else {
+          text.to_string()
+        };
+        (path, text)
+      }),
+  );
 }

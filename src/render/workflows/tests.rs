@@ -1,0 +1,221 @@
+//! The generated workflows of every built-in blueprint: structure rules and
+//! snapshots (`snapshots/workflows-<blueprint>-<file>.snap`).
+
+use serde_yaml_ng::Value;
+
+use super::render;
+use crate::blueprint::{self, Platform};
+use crate::render::{Engine, Output};
+
+fn builtins() -> Vec<(&'static str, Platform, Output)> {
+  let engine = Engine::new().expect("templates parse");
+  crate::builtin::all()
+    .into_iter()
+    .map(|builtin| {
+      let platform = blueprint::load(builtin.text.as_bytes())
+        .expect("built-in blueprints are valid")
+        .platform;
+      let mut out = Output::default();
+      render(&platform, &engine, &mut out).expect("workflows render");
+      (builtin.name, platform, out)
+    })
+    .collect()
+}
+
+fn workflows(out: &Output) -> Vec<(&str, &str, Value)> {
+  out
+    .files
+    .iter()
+    .filter(|(path, _)| path.starts_with(".github/workflows/"))
+    .map(|(path, file)| {
+      let doc = serde_yaml_ng::from_str(&file.contents)
+        .unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
+      (path.as_str(), file.contents.as_str(), doc)
+    })
+    .collect()
+}
+
+fn jobs(doc: &Value) -> Vec<(&str, &Value)> {
+  doc["jobs"]
+    .as_mapping()
+    .expect("jobs")
+    .iter()
+    .map(|(id, job)| (id.as_str().expect("job id"), job))
+    .collect()
+}
+
+fn steps(job: &Value) -> &[Value] {
+  job["steps"].as_sequence().map_or(&[], Vec::as_slice)
+}
+
+#[test]
+fn every_action_is_pinned_to_a_commit_with_its_version() {
+  for (_, _, out) in builtins() {
+    for (path, text, _) in workflows(&out) {
+      for line in text.lines() {
+        let Some(uses) = line
+          .trim_start()
+          .trim_start_matches("- ")
+          .strip_prefix("uses: ")
+        else {
+          continue;
+        };
+        let (action, rest) = uses.split_once('@').expect("owner/repo@ref");
+        let (sha, comment) = rest.split_once(" # v").unwrap_or_else(|| {
+          panic!("{path}: {action} has no version comment");
+        });
+        assert!(action.contains('/'), "{path}: {line}");
+        assert_eq!(sha.len(), 40, "{path}: {line}");
+        assert!(
+          sha.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+          "{path}: {line}"
+        );
+        assert_eq!(comment.split('.').count(), 3, "{path}: {line}");
+      }
+    }
+  }
+}
+
+#[test]
+fn no_expression_inside_a_run_script() {
+  for (_, _, out) in builtins() {
+    for (path, _, doc) in workflows(&out) {
+      for (id, job) in jobs(&doc) {
+        for step in steps(job) {
+          if let Some(run) = step["run"].as_str() {
+            assert!(!run.contains("${{"), "{path}: job {id}: {run}");
+          }
+        }
+      }
+    }
+  }
+}
+
+#[test]
+fn permissions_are_empty_at_the_top_and_oidc_only_where_aws_is_called() {
+  for (_, _, out) in builtins() {
+    for (path, _, doc) in workflows(&out) {
+      assert_eq!(
+        doc["permissions"],
+        Value::Mapping(Default::default()),
+        "{path}"
+      );
+      for (id, job) in jobs(&doc) {
+        let calls_aws = steps(job).iter().any(|step| {
+          step["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
+        });
+        let oidc = job["permissions"]["id-token"].as_str() == Some("write");
+        assert_eq!(calls_aws, oidc, "{path}: job {id}");
+        if calls_aws {
+          assert!(
+            job["environment"].is_string(),
+            "{path}: job {id} has no environment"
+          );
+        }
+        for step in steps(job) {
+          if step["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/checkout@"))
+          {
+            assert_eq!(
+              step["with"]["persist-credentials"],
+              Value::Bool(false),
+              "{path}: job {id}"
+            );
+          }
+        }
+      }
+    }
+  }
+}
+
+#[test]
+fn deploys_follow_the_environments_in_order_and_never_cancel() {
+  for (name, platform, out) in builtins() {
+    let order: Vec<&str> = platform
+      .spec
+      .environments
+      .iter()
+      .map(|e| e.name.as_str())
+      .collect();
+    for (file, prefix) in [
+      ("deploy", "deploy-"),
+      ("release", "release-"),
+      ("terraform", "apply-"),
+    ] {
+      let path = format!(".github/workflows/{file}.yml");
+      let doc: Value = serde_yaml_ng::from_str(&out.files[&path].contents).unwrap();
+      let deploys: Vec<(&str, &Value)> = jobs(&doc)
+        .into_iter()
+        .filter_map(|(id, job)| id.strip_prefix(prefix).map(|env| (env, job)))
+        .collect();
+      let names: Vec<&str> = deploys.iter().map(|(env, _)| *env).collect();
+      assert_eq!(names, order, "{name}: {path}");
+      for (i, (env, job)) in deploys.iter().enumerate() {
+        assert_eq!(job["environment"].as_str(), Some(*env), "{name}: {path}");
+        assert_eq!(
+          job["concurrency"]["cancel-in-progress"],
+          Value::Bool(false),
+          "{name}: {path}: {env}"
+        );
+        if i > 0 {
+          let previous = format!("{prefix}{}", order[i - 1]);
+          let needs = &job["needs"];
+          let after_previous = needs.as_str() == Some(previous.as_str())
+            || needs
+              .as_sequence()
+              .is_some_and(|n| n.iter().any(|x| x.as_str() == Some(previous.as_str())));
+          assert!(after_previous, "{name}: {path}: {env} must need {previous}");
+        }
+      }
+    }
+  }
+}
+
+#[test]
+fn the_migrations_owner_is_deployed_first() {
+  for (name, platform, out) in builtins() {
+    let Some(owner) = platform.migrations_owner() else {
+      continue;
+    };
+    let deploy = &out.files[".github/workflows/deploy.yml"].contents;
+    let first = deploy
+      .lines()
+      .find_map(|line| line.trim().strip_prefix("helm upgrade --install "))
+      .expect("a helm upgrade");
+    assert!(first.starts_with(&format!("{} ", owner.name)), "{name}");
+  }
+}
+
+#[test]
+fn one_region_everywhere() {
+  for (name, platform, out) in builtins() {
+    for (path, text, _) in workflows(&out) {
+      for line in text.lines() {
+        for key in ["aws-region: ", "AWS_REGION: "] {
+          if let Some(region) = line.trim().strip_prefix(key) {
+            assert_eq!(region, platform.region(), "{name}: {path}");
+          }
+        }
+      }
+    }
+  }
+}
+
+#[test]
+fn snapshots_of_every_workflow() {
+  for (name, _, out) in builtins() {
+    for (path, file) in &out.files {
+      let short = path.rsplit('/').next().unwrap_or(path);
+      insta::with_settings!({
+        snapshot_path => "../../../snapshots",
+        prepend_module_to_snapshot => false,
+        input_file => path,
+      }, {
+        insta::assert_snapshot!(format!("workflows-{name}-{short}"), &file.contents);
+      });
+    }
+  }
+}

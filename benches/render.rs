@@ -39,7 +39,9 @@ fn parse_templates() -> Engine {
 
 #[divan::bench(args = SIZES)]
 fn render_in_memory(bencher: Bencher, services: usize) {
-  let platform = blueprint::load(source(services).as_bytes()).unwrap().platform;
+  let platform = blueprint::load(source(services).as_bytes())
+    .unwrap()
+    .platform;
   let engine = Engine::new().unwrap();
   bencher.bench(|| render::render(divan::black_box(&platform), &engine).unwrap());
 }

@@ -26,13 +26,15 @@ fn help_of_every_command() {
     "man",
     "doctor",
     "explain",
+    "migration",
+    "migration new",
   ];
   for command in commands {
     let args: Vec<&str> = command.split_whitespace().collect();
     let name = if command.is_empty() {
-      "oi-gen"
+      "oi-gen".to_string()
     } else {
-      command
+      command.replace(' ', "-")
     };
     insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
       insta::assert_snapshot!(format!("help-{name}"), help(&args));

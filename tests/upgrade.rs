@@ -1,0 +1,217 @@
+//! `oi-gen upgrade`: hand edits carried forward by a three-way merge,
+//! conflicts marked inline, dry runs that write nothing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+  code: i32,
+  stdout: String,
+  stderr: String,
+}
+
+fn oi_gen(dir: &Path, args: &[&str]) -> Run {
+  let output = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
+    .args(args)
+    .current_dir(dir)
+    .output()
+    .unwrap();
+  Run {
+    code: output.status.code().unwrap(),
+    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+  }
+}
+
+fn init() -> (tempfile::TempDir, PathBuf) {
+  let temp = tempfile::tempdir().unwrap();
+  assert_eq!(oi_gen(temp.path(), &["init", "repo"]).code, 0);
+  let repo = temp.path().join("repo");
+  (temp, repo)
+}
+
+const CI: &str = ".github/workflows/ci.yml";
+
+fn read(repo: &Path, path: &str) -> String {
+  fs::read_to_string(repo.join(path)).unwrap()
+}
+
+fn edit(repo: &Path, path: &str, from: &str, to: &str) {
+  let text = read(repo, path);
+  assert!(text.contains(from), "`{from}` not in {path}");
+  fs::write(repo.join(path), text.replacen(from, to, 1)).unwrap();
+}
+
+/// Moves the frontend's build context, which changes the CI workflow.
+fn change_blueprint(repo: &Path) {
+  edit(
+    repo,
+    "platform.yaml",
+    "build: frontend",
+    "build: apps/frontend",
+  );
+}
+
+fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+  let mut files: Vec<_> = walkdir::WalkDir::new(root)
+    .into_iter()
+    .filter_map(Result::ok)
+    .filter(|e| e.file_type().is_file())
+    .map(|e| (e.path().display().to_string(), fs::read(e.path()).unwrap()))
+    .collect();
+  files.sort();
+  files
+}
+
+#[test]
+fn unedited_files_are_replaced() {
+  let (_temp, repo) = init();
+  change_blueprint(&repo);
+  let run = oi_gen(&repo, &["upgrade"]);
+  assert_eq!(run.code, 0, "{}", run.stderr);
+  assert!(
+    run.stdout.contains(&format!("update   {CI}")),
+    "{}",
+    run.stdout
+  );
+  assert!(read(&repo, CI).contains("context: apps/frontend"));
+  assert_eq!(oi_gen(&repo, &["render", "--check"]).code, 0);
+}
+
+#[test]
+fn an_edit_is_carried_across_an_upgrade() {
+  let (_temp, repo) = init();
+  edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
+  change_blueprint(&repo);
+  let run = oi_gen(&repo, &["upgrade"]);
+  assert_eq!(run.code, 0, "{}", run.stderr);
+  assert!(
+    run
+      .stdout
+      .contains(&format!("merge    {CI} (your edits carried over)")),
+    "{}",
+    run.stdout
+  );
+  let merged = read(&repo, CI);
+  assert!(merged.contains("name: CI (ours)\n"));
+  assert!(merged.contains("context: apps/frontend"));
+  // Still a hand edit of a managed file, so still reported.
+  let check = oi_gen(&repo, &["render", "--check"]);
+  assert_eq!(check.code, 1);
+  assert!(
+    check.stderr.contains("edited by hand (1):"),
+    "{}",
+    check.stderr
+  );
+}
+
+#[test]
+fn colliding_edits_get_conflict_markers_and_exit_1() {
+  let (_temp, repo) = init();
+  edit(&repo, CI, "context: frontend", "context: ./frontend");
+  change_blueprint(&repo);
+  let run = oi_gen(&repo, &["upgrade"]);
+  assert_eq!(run.code, 1, "{}", run.stderr);
+  assert!(
+    run.stderr.contains(&format!("conflict: {CI}")),
+    "{}",
+    run.stderr
+  );
+  let text = read(&repo, CI);
+  assert!(
+    text.contains("<<<<<<< local\n          context: ./frontend\n=======\n          context: apps/frontend\n>>>>>>> oi-gen\n"),
+    "{text}"
+  );
+  assert!(
+    !walkdir::WalkDir::new(&repo)
+      .into_iter()
+      .filter_map(Result::ok)
+      .any(|e| e.path().extension().is_some_and(|x| x == "rej"))
+  );
+  let check = oi_gen(&repo, &["render", "--check"]);
+  assert_eq!(check.code, 1);
+  assert!(
+    check.stderr.contains("unresolved conflicts (1):"),
+    "{}",
+    check.stderr
+  );
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_writes_nothing() {
+  let (_temp, repo) = init();
+  edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
+  change_blueprint(&repo);
+  let before = tree(&repo);
+  let run = oi_gen(&repo, &["upgrade", "--dry-run"]);
+  assert_eq!(run.code, 0, "{}", run.stderr);
+  assert!(
+    run.stdout.contains(&format!("merge    {CI}")),
+    "{}",
+    run.stdout
+  );
+  assert!(
+    run.stdout.contains("+          context: apps/frontend"),
+    "{}",
+    run.stdout
+  );
+  assert_eq!(before, tree(&repo));
+}
+
+#[test]
+fn a_file_the_user_deleted_stays_deleted() {
+  let (_temp, repo) = init();
+  fs::remove_file(repo.join(".github/workflows/rollback.yml")).unwrap();
+  change_blueprint(&repo);
+  let run = oi_gen(&repo, &["upgrade"]);
+  assert_eq!(run.code, 0, "{}", run.stderr);
+  assert!(
+    run
+      .stdout
+      .contains("keep     .github/workflows/rollback.yml (deleted by you)"),
+    "{}",
+    run.stdout
+  );
+  assert!(!repo.join(".github/workflows/rollback.yml").exists());
+}
+
+#[test]
+fn orphans_are_removed_when_unedited_and_kept_when_edited() {
+  let (_temp, repo) = init();
+  let lock_path = repo.join(".oi-gen/lock.toml");
+  let mut lock: toml::Table = toml::from_str(&read(&repo, ".oi-gen/lock.toml")).unwrap();
+  let files = lock["files"].as_table_mut().unwrap();
+  for name in ["old/a.txt", "old/b.txt"] {
+    fs::create_dir_all(repo.join("old")).unwrap();
+    fs::write(repo.join(name), "old\n").unwrap();
+    let mut entry = toml::Table::new();
+    entry.insert("sha256".into(), oi_gen::lock::sha256(b"old\n").into());
+    entry.insert("ownership".into(), "managed".into());
+    files.insert(name.into(), entry.into());
+  }
+  fs::write(&lock_path, toml::to_string(&lock).unwrap()).unwrap();
+  fs::write(repo.join("old/b.txt"), "mine\n").unwrap();
+  let run = oi_gen(&repo, &["upgrade"]);
+  assert_eq!(run.code, 0, "{}", run.stderr);
+  assert!(run.stdout.contains("delete   old/a.txt"), "{}", run.stdout);
+  assert!(
+    run
+      .stdout
+      .contains("keep     old/b.txt (no longer produced, but edited by you)")
+  );
+  assert!(!repo.join("old/a.txt").exists());
+  assert_eq!(read(&repo, "old/b.txt"), "mine\n");
+}
+
+#[test]
+fn a_second_upgrade_after_a_merge_changes_nothing() {
+  let (_temp, repo) = init();
+  edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
+  change_blueprint(&repo);
+  assert_eq!(oi_gen(&repo, &["upgrade"]).code, 0);
+  let before = tree(&repo);
+  let again = oi_gen(&repo, &["upgrade"]);
+  assert_eq!(again.code, 0, "{}", again.stderr);
+  assert_eq!(before, tree(&repo));
+}

@@ -152,12 +152,26 @@ fn load(source: &Source) -> Result<Loaded, Failure> {
   }
 }
 
-fn render_output(loaded: &Loaded) -> Result<render::Output, Failure> {
-  let engine = Engine::new()
-    .map_err(|e| Failure::invalid(format!("error: internal template error: {e:?}")))?;
-  let output = render::render(&loaded.platform, &engine)
-    .map_err(|e| Failure::invalid(format!("error: internal template error: {e:?}")))?;
+/// Renders with the embedded templates and the repository's overrides.
+fn render_output(loaded: &Loaded, root: &Path) -> Result<render::Output, Failure> {
+  let engine = Engine::with_overrides(root)
+    .map_err(|e| Failure::invalid(format!("error: template override: {e}")))?;
+  let output = render::render(&loaded.platform, &engine).map_err(|e| {
+    Failure::invalid(format!(
+      "error: rendering failed: {}",
+      render::engine_error_chain(&e)
+    ))
+  })?;
   let mut stderr = std::io::stderr().lock();
+  for stale in &engine.stale_overrides {
+    let _ = write!(
+      stderr,
+      "{}",
+      crate::ui::paint(&format!(
+        "warning: `{stale}` overrides a template oi-gen no longer has; it is ignored\n"
+      ))
+    );
+  }
   for warning in &output.warnings {
     let _ = write!(
       stderr,
@@ -226,7 +240,7 @@ fn init(dir: &Path, from: &str) -> Result<(), Failure> {
     )));
   }
   let loaded = load(&source)?;
-  let output = render_output(&loaded)?;
+  let output = render_output(&loaded, dir)?;
   let mut blueprint_text = String::from_utf8_lossy(&source.bytes).into_owned();
   if !blueprint_text.contains("yaml-language-server: $schema=") {
     blueprint_text = format!("{}\n{blueprint_text}", crate::schema::MODELINE);
@@ -284,8 +298,8 @@ fn render_command(
 ) -> Result<(), Failure> {
   let source = read_blueprint(file)?;
   let loaded = load(&source)?;
-  let output = render_output(&loaded)?;
   let root = output_dir(file, out);
+  let output = render_output(&loaded, &root)?;
   let _guard = if check {
     None
   } else {
@@ -339,8 +353,8 @@ fn upgrade(file: &Path, dry_run: bool) -> Result<(), Failure> {
     bytes: migrated.clone().into_bytes(),
   };
   let loaded = load(&migrated_source)?;
-  let output = render_output(&loaded)?;
   let root = output_dir(file, None);
+  let output = render_output(&loaded, &root)?;
   let _guard = if dry_run {
     None
   } else {

@@ -352,7 +352,10 @@ impl Plan {
     if self.track_migrations {
       for name in crate::migrations::list(&self.root)? {
         let path = fsutil::resolve(&self.root, &format!("{}/{name}", crate::migrations::DIR))?;
-        self.lock.migrations.insert(name, lock::sha256(&std::fs::read(path)?));
+        self
+          .lock
+          .migrations
+          .insert(name, lock::sha256(&std::fs::read(path)?));
       }
     }
     let base_text = base::encode(&self.base);

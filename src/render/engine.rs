@@ -1,14 +1,24 @@
 //! The embedded templates: files ending in `.tera` go through Tera, registered
 //! once per process; every other file is shipped as it is.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use include_dir::{Dir, DirEntry, include_dir};
 use serde::Serialize;
 use tera::{Context, Tera};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+/// Repository-local templates that replace embedded ones of the same path.
+pub const OVERRIDES_DIR: &str = ".oi-gen/templates";
+
 pub struct Engine {
   tera: Tera,
+  /// Repository-local replacements, by template path.
+  overrides: BTreeMap<String, String>,
+  /// Overrides whose embedded counterpart no longer exists.
+  pub stale_overrides: Vec<String>,
 }
 
 impl Engine {
@@ -19,7 +29,70 @@ impl Engine {
     let mut sources = Vec::new();
     collect(&TEMPLATES, &mut sources);
     tera.add_raw_templates(sources)?;
-    Ok(Self { tera })
+    Ok(Self {
+      tera,
+      overrides: BTreeMap::new(),
+      stale_overrides: Vec::new(),
+    })
+  }
+
+  /// The embedded templates with the repository's overrides from
+  /// `<root>/.oi-gen/templates/` layered on top.
+  pub fn with_overrides(root: &Path) -> Result<Self, String> {
+    let mut engine = Self::new().map_err(|e| error_chain(&e))?;
+    let dir = root.join(OVERRIDES_DIR);
+    if !dir.is_dir() {
+      return Ok(engine);
+    }
+    for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
+      let entry = entry.map_err(|e| e.to_string())?;
+      if !entry.file_type().is_file() {
+        continue;
+      }
+      let relative = entry
+        .path()
+        .strip_prefix(&dir)
+        .map_err(|e| e.to_string())?
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
+      let shown = format!("{OVERRIDES_DIR}/{relative}");
+      if TEMPLATES.get_file(&relative).is_none() {
+        engine.stale_overrides.push(shown);
+        continue;
+      }
+      let text = std::fs::read_to_string(entry.path()).map_err(|e| format!("{shown}: {e}"))?;
+      if relative.ends_with(".tera") {
+        engine
+          .tera
+          .add_raw_template(&relative, &prepare(&relative, &text))
+          .map_err(|e| format!("{shown}: {}", error_chain(&e)))?;
+      }
+      engine.overrides.insert(relative, text);
+    }
+    Ok(engine)
+  }
+
+  /// A file shipped as it is, honouring the repository's overrides.
+  pub fn text(&self, name: &str) -> Option<&str> {
+    match self.overrides.get(name) {
+      Some(text) => Some(text),
+      None => Self::file(name),
+    }
+  }
+
+  /// Files under `dir` shipped as they are (not templates), honouring the
+  /// repository's overrides, as (path relative to `dir`, contents).
+  pub fn texts_under(&self, dir: &str) -> Vec<(String, &str)> {
+    Self::files_under(dir)
+      .into_iter()
+      .map(|(relative, embedded)| {
+        let full = format!("{dir}/{relative}");
+        let text = self.overrides.get(&full).map_or(embedded, String::as_str);
+        (relative, text)
+      })
+      .collect()
   }
 
   /// Renders `templates/<name>` with a context serialized from `data`.
@@ -73,13 +146,30 @@ fn collect(dir: &'static Dir<'static>, sources: &mut Vec<(String, String)>) {
       .into_iter()
       .filter(|(path, _)| path.ends_with(".tera"))
       .map(|(path, text)| {
-        // Workflow templates keep GitHub's `${{ }}` literal.
-        let text = if path.starts_with("workflows/") {
-          super::workflows::protect_expressions(text)
-        } else {
-          text.to_string()
-        };
+        let text = prepare(&path, text);
         (path, text)
       }),
   );
+}
+
+/// The template text Tera parses: workflow templates keep GitHub's `${{ }}`
+/// literal.
+fn prepare(path: &str, text: &str) -> String {
+  if path.starts_with("workflows/") {
+    super::workflows::protect_expressions(text)
+  } else {
+    text.to_string()
+  }
+}
+
+/// A Tera error with its causes, which carry the useful detail.
+pub fn error_chain(error: &tera::Error) -> String {
+  let mut text = error.to_string();
+  let mut source = std::error::Error::source(error);
+  while let Some(cause) = source {
+    text.push_str(": ");
+    text.push_str(&cause.to_string());
+    source = cause.source();
+  }
+  text
 }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::blueprint::Platform;
-pub use engine::Engine;
+pub use engine::{Engine, OVERRIDES_DIR, error_chain as engine_error_chain};
 
 /// Who owns a generated file after it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
@@ -102,7 +102,7 @@ pub fn is_safe_relative(path: &str) -> bool {
 /// Renders every target of the platform repository.
 pub fn render(platform: &Platform, engine: &Engine) -> Result<Output, tera::Error> {
   let mut out = Output::default();
-  repo::render(&mut out);
+  repo::render(engine, &mut out);
   terraform::render(platform, engine, &mut out)?;
   charts::render(platform, engine, &mut out)?;
   workflows::render(platform, engine, &mut out)?;

@@ -2,10 +2,10 @@
 
 use super::{Engine, Output};
 
-pub fn render(out: &mut Output) {
+pub fn render(engine: &Engine, out: &mut Output) {
   out.managed(
     ".gitignore",
-    Engine::file("repo/gitignore").unwrap_or_default(),
+    engine.text("repo/gitignore").unwrap_or_default(),
   );
   out.managed(crate::schema::SCHEMA_PATH, crate::schema::json());
 }

@@ -157,7 +157,7 @@ pub fn drift(plan: &Plan, format: Format, findings: &[Finding]) -> Result<(), Fa
   }
 
   if found.is_empty() {
-    println!("{} is up to date with the blueprint", display(&root));
+    crate::ui::info!("{} is up to date with the blueprint", display(&root));
     return Ok(());
   }
   let mut message = String::new();

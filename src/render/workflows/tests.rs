@@ -219,3 +219,20 @@ fn snapshots_of_every_workflow() {
     }
   }
 }
+
+#[test]
+fn no_template_syntax_is_left_in_the_output() {
+  for (name, _, out) in builtins() {
+    for (path, file) in &out.files {
+      let text = file.contents.replace("${{", "");
+      assert!(!text.contains("{%"), "{name}: {path}");
+      assert!(!text.contains("{{"), "{name}: {path}");
+      assert!(!text.contains("raw %}"), "{name}: {path}");
+    }
+  }
+}
+
+#[test]
+fn tidy_trims_lines_and_collapses_blank_runs() {
+  assert_eq!(super::tidy("\n\na:  \n\n\n  b\n\n"), "a:\n\n  b\n");
+}

@@ -42,8 +42,19 @@ pub fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
 }
 
 /// Writes through a temporary file in the same folder and renames it into
-/// place, so readers see the old file or the new one, never a mix.
+/// place, so readers, and a run killed at any point, see the old file or the
+/// new one, never a mix. Generated files are not flushed to the device one by
+/// one (they can be rendered again); the lock and base are, with `durable`.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+  write_file(path, contents, false)
+}
+
+/// `write_atomic`, flushed to the device before the rename.
+pub fn write_durable(path: &Path, contents: &[u8]) -> io::Result<()> {
+  write_file(path, contents, true)
+}
+
+fn write_file(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
   let dir = path.parent().unwrap_or(Path::new("."));
   fs::create_dir_all(dir)?;
   let name = path
@@ -55,7 +66,9 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     .suffix(TEMP_SUFFIX)
     .tempfile_in(dir)?;
   temp.write_all(contents)?;
-  temp.as_file().sync_all()?;
+  if durable {
+    temp.as_file().sync_all()?;
+  }
   #[cfg(unix)]
   {
     use std::os::unix::fs::PermissionsExt;

@@ -105,29 +105,49 @@ pub struct Plan {
   track_migrations: bool,
 }
 
-/// What the last render left: its lock and the base texts for merging.
+/// What the last render left: its lock, and the base texts for merging,
+/// read only when a merge needs them.
 pub struct Previous {
   pub lock: Option<Lock>,
-  pub base: BTreeMap<String, String>,
+  root: Option<PathBuf>,
+  base: std::cell::OnceCell<BTreeMap<String, String>>,
 }
 
 impl Previous {
   pub fn read(root: &Path) -> Result<Previous, String> {
-    let lock = Lock::read(root)?;
-    let path = fsutil::resolve(root, base::BASE_PATH).map_err(|e| e.to_string())?;
-    let base = match fsutil::read_optional(&path).map_err(|e| e.to_string())? {
-      // A damaged base only costs merges: edited files then conflict whole.
-      Some(bytes) => base::decode(&String::from_utf8_lossy(&bytes)).unwrap_or_default(),
-      None => BTreeMap::new(),
-    };
-    Ok(Previous { lock, base })
+    // Refuse a base reached through a symbolic link before anything else.
+    fsutil::resolve(root, base::BASE_PATH).map_err(|e| e.to_string())?;
+    Ok(Previous {
+      lock: Lock::read(root)?,
+      root: Some(root.to_path_buf()),
+      base: std::cell::OnceCell::new(),
+    })
   }
 
   pub fn none() -> Previous {
     Previous {
       lock: None,
-      base: BTreeMap::new(),
+      root: None,
+      base: std::cell::OnceCell::new(),
     }
+  }
+
+  /// The text the last render wrote to `path`, if it is known and intact.
+  fn base_of(&self, path: &str) -> Option<&String> {
+    let entry = self.lock.as_ref()?.files.get(path)?;
+    let base = self.base.get_or_init(|| {
+      let Some(root) = &self.root else {
+        return BTreeMap::new();
+      };
+      match fsutil::read_optional(&root.join(base::BASE_PATH)) {
+        // A damaged base only costs merges: edited files then conflict whole.
+        Ok(Some(bytes)) => base::decode(&String::from_utf8_lossy(&bytes)).unwrap_or_default(),
+        _ => BTreeMap::new(),
+      }
+    });
+    base
+      .get(path)
+      .filter(|text| lock::sha256(text.as_bytes()) == entry.sha256)
   }
 }
 
@@ -146,18 +166,12 @@ pub fn plan(
   for (path, file) in &output.files {
     let disk = fsutil::read_optional(&fsutil::resolve(root, path)?)?;
     let recorded = recorded_files.get(path);
-    let base = recorded.and_then(|entry| {
-      previous
-        .base
-        .get(path)
-        .filter(|b| lock::sha256(b.as_bytes()) == entry.sha256)
-    });
     let (mut action, mut write) = decide(
       &file.contents,
       file.ownership,
       disk.as_deref(),
       recorded,
-      base,
+      || previous.base_of(path),
       mode,
     );
     if action == Action::Create
@@ -216,12 +230,12 @@ pub fn plan(
   })
 }
 
-fn decide(
+fn decide<'a>(
   rendered: &str,
   ownership: Ownership,
   disk: Option<&[u8]>,
   recorded: Option<&Entry>,
-  base: Option<&String>,
+  base: impl FnOnce() -> Option<&'a String>,
   mode: Mode,
 ) -> (Action, Option<String>) {
   let write = || Some(rendered.to_string());
@@ -248,7 +262,7 @@ fn decide(
     return (edited, None);
   }
   let local = String::from_utf8_lossy(disk);
-  match merge::merge(base.map_or("", String::as_str), &local, rendered) {
+  match merge::merge(base().map_or("", String::as_str), &local, rendered) {
     Merged::Clean(text) if text.as_bytes() == disk => (Action::Unchanged, None),
     Merged::Clean(text) => (Action::Merge, Some(text)),
     Merged::Conflict(text) => (Action::Conflict, Some(text)),
@@ -285,7 +299,11 @@ impl Plan {
       .map(|step| fsutil::resolve(&self.root, &step.path))
       .collect::<std::io::Result<Vec<_>>>()?;
     let previous = std::mem::replace(&mut self.previous, Previous::none());
-    let old_files = previous.lock.map(|l| l.files).unwrap_or_default();
+    let old_files = previous
+      .lock
+      .as_ref()
+      .map(|l| l.files.clone())
+      .unwrap_or_default();
 
     for (step, path) in self.steps.iter().zip(paths) {
       let mut action = step.action.clone();
@@ -338,7 +356,7 @@ impl Plan {
         Some(entry)
       } else {
         let old = old_files.get(&step.path).cloned();
-        if let (Some(text), Some(_)) = (previous.base.get(&step.path), &old) {
+        if let Some(text) = previous.base_of(&step.path) {
           self.base.insert(step.path.clone(), text.clone());
         }
         old
@@ -360,11 +378,11 @@ impl Plan {
     }
     let base_text = base::encode(&self.base);
     if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {
-      fsutil::write_atomic(&base_path, base_text.as_bytes())?;
+      fsutil::write_durable(&base_path, base_text.as_bytes())?;
     }
     let lock_text = self.lock.to_toml();
     if fsutil::read_optional(&lock_path)?.as_deref() != Some(lock_text.as_bytes()) {
-      fsutil::write_atomic(&lock_path, lock_text.as_bytes())?;
+      fsutil::write_durable(&lock_path, lock_text.as_bytes())?;
     }
     Ok(summary)
   }

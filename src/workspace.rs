@@ -62,6 +62,17 @@ pub struct Step {
   pub write: Option<String>,
   /// What is on disk now.
   pub disk: Option<Vec<u8>>,
+  /// The file has a user section, left out of its digest.
+  user_section: bool,
+}
+
+/// The digest the lock records: of the whole file, or of everything but the
+/// user section, which is the user's to change.
+fn digest(bytes: &[u8], user_section: bool) -> String {
+  if user_section && let Ok(text) = std::str::from_utf8(bytes) {
+    return lock::sha256(crate::render::strip_user_section(text).as_bytes());
+  }
+  lock::sha256(bytes)
 }
 
 impl Step {
@@ -145,9 +156,9 @@ impl Previous {
         _ => BTreeMap::new(),
       }
     });
-    base
-      .get(path)
-      .filter(|text| lock::sha256(text.as_bytes()) == entry.sha256)
+    base.get(path).filter(|text| {
+      digest(text.as_bytes(), true) == entry.sha256 || lock::sha256(text.as_bytes()) == entry.sha256
+    })
   }
 }
 
@@ -166,13 +177,20 @@ pub fn plan(
   for (path, file) in &output.files {
     let disk = fsutil::read_optional(&fsutil::resolve(root, path)?)?;
     let recorded = recorded_files.get(path);
+    // A user section on disk is carried into the render.
+    let spliced = match (&disk, file.user_section) {
+      (Some(bytes), true) => splice_user_section(&file.contents, bytes),
+      _ => None,
+    };
+    let contents = spliced.as_deref().unwrap_or(&file.contents);
     let (mut action, mut write) = decide(
-      &file.contents,
+      contents,
       file.ownership,
       disk.as_deref(),
       recorded,
       || previous.base_of(path),
       mode,
+      file.user_section,
     );
     if action == Action::Create
       && let Some(dir) = &file.seed_unless
@@ -185,9 +203,10 @@ pub fn plan(
       path: path.clone(),
       action,
       ownership: file.ownership,
-      rendered: Some(file.contents.clone()),
+      rendered: Some(contents.to_string()),
       write,
       disk,
+      user_section: file.user_section,
     });
   }
 
@@ -211,6 +230,7 @@ pub fn plan(
       rendered: None,
       write: None,
       disk: Some(bytes),
+      user_section: false,
     });
   }
 
@@ -237,6 +257,7 @@ fn decide<'a>(
   recorded: Option<&Entry>,
   base: impl FnOnce() -> Option<&'a String>,
   mode: Mode,
+  user_section: bool,
 ) -> (Action, Option<String>) {
   let write = || Some(rendered.to_string());
   let Some(disk) = disk else {
@@ -254,7 +275,7 @@ fn decide<'a>(
     return (Action::Unchanged, None);
   }
   let edited = match recorded {
-    Some(entry) if entry.sha256 == lock::sha256(disk) => return (Action::Update, write()),
+    Some(entry) if entry.sha256 == digest(disk, user_section) => return (Action::Update, write()),
     Some(_) => Action::Edited,
     None => Action::Untracked,
   };
@@ -347,7 +368,7 @@ impl Plan {
           _ => step.rendered.clone().unwrap_or_default(),
         };
         let entry = Entry {
-          sha256: lock::sha256(text.as_bytes()),
+          sha256: digest(text.as_bytes(), step.user_section),
           ownership: step.ownership,
         };
         if step.ownership == Ownership::Managed {
@@ -429,4 +450,8 @@ fn verb(action: &Action) -> &'static str {
     Action::Merge => "merged",
     Action::Conflict => "conflict",
   }
+}
+
+fn splice_user_section(rendered: &str, disk: &[u8]) -> Option<String> {
+  crate::render::keep_user_section(rendered, std::str::from_utf8(disk).ok()?)
 }

@@ -402,3 +402,31 @@ fn init_wires_the_schema_into_the_blueprint() {
   let run = oi_gen(&repo, &["schema"]);
   assert_eq!(run.stdout, schema);
 }
+
+#[test]
+fn the_generated_readme_keeps_its_user_section() {
+  let (_temp, repo) = init("openinnovation");
+  let path = repo.join("README.md");
+  let text = fs::read_to_string(&path).unwrap();
+  assert!(text.contains("```mermaid\nflowchart TB\n"), "{text}");
+  let mine = text.replace(
+    "Write your own notes here: oi-gen keeps this section as it is on every render.",
+    "On-call: #platform-oncall",
+  );
+  fs::write(&path, &mine).unwrap();
+  assert_eq!(oi_gen(&repo, &["render", "--check"]).code, 0);
+  // A blueprint change re-renders the README around the user section.
+  let blueprint = fs::read_to_string(repo.join("platform.yaml")).unwrap();
+  fs::write(
+    repo.join("platform.yaml"),
+    blueprint.replacen("build: frontend", "build: web", 1),
+  )
+  .unwrap();
+  assert_eq!(oi_gen(&repo, &["render"]).code, 0);
+  let after = fs::read_to_string(&path).unwrap();
+  assert!(after.contains("On-call: #platform-oncall"));
+  assert!(after.contains("`web`"));
+  // Outside the section, an edit is drift as usual.
+  fs::write(&path, after.replacen("## Day to day", "## Daily", 1)).unwrap();
+  assert_eq!(oi_gen(&repo, &["render", "--check"]).code, 1);
+}

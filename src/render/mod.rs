@@ -3,6 +3,7 @@
 //! one render.
 
 pub mod charts;
+mod docs;
 mod engine;
 mod flyway;
 mod header;
@@ -35,6 +36,44 @@ pub struct File {
   /// For a seeded file: a folder that, when it holds any file, means the
   /// user has taken over and the file is not created.
   pub seed_unless: Option<String>,
+  /// The part between the user-section markers is the user's: a render
+  /// keeps what is on disk there.
+  pub user_section: bool,
+}
+
+pub const USER_SECTION_BEGIN: &str = "<!-- oi-gen:begin user section -->";
+pub const USER_SECTION_END: &str = "<!-- oi-gen:end user section -->";
+
+/// The text with the inside of its user section left out.
+pub fn strip_user_section(text: &str) -> std::borrow::Cow<'_, str> {
+  let Some(start) = text
+    .find(USER_SECTION_BEGIN)
+    .map(|i| i + USER_SECTION_BEGIN.len())
+  else {
+    return text.into();
+  };
+  match text[start..].find(USER_SECTION_END) {
+    Some(len) => format!("{}{}", &text[..start], &text[start + len..]).into(),
+    None => text.into(),
+  }
+}
+
+/// `rendered` with its user section replaced by the one in `disk`, when both
+/// have one.
+pub fn keep_user_section(rendered: &str, disk: &str) -> Option<String> {
+  let section = |text: &str| {
+    let start = text.find(USER_SECTION_BEGIN)? + USER_SECTION_BEGIN.len();
+    let end = start + text[start..].find(USER_SECTION_END)?;
+    Some((start, end))
+  };
+  let (r_start, r_end) = section(rendered)?;
+  let (d_start, d_end) = section(disk)?;
+  Some(format!(
+    "{}{}{}",
+    &rendered[..r_start],
+    &disk[d_start..d_end],
+    &rendered[r_end..]
+  ))
 }
 
 /// The rendered repository: relative `/`-separated paths to contents, sorted.
@@ -55,6 +94,20 @@ impl Output {
   /// Adds a file that is written only when missing and then left to the user.
   pub fn seeded(&mut self, path: impl Into<String>, contents: impl Into<String>) {
     self.insert(path.into(), contents.into(), Ownership::Seeded);
+  }
+
+  /// Adds a managed file with a user section (between
+  /// [`USER_SECTION_BEGIN`] and [`USER_SECTION_END`]) that renders keep.
+  pub fn managed_with_user_section(
+    &mut self,
+    path: impl Into<String>,
+    contents: impl Into<String>,
+  ) {
+    let path = path.into();
+    self.insert(path.clone(), contents.into(), Ownership::Managed);
+    if let Some(file) = self.files.get_mut(&path) {
+      file.user_section = true;
+    }
   }
 
   /// Adds a seeded file that is created only while `dir` holds no file
@@ -81,6 +134,7 @@ impl Output {
         contents,
         ownership,
         seed_unless: None,
+        user_section: false,
       },
     );
     debug_assert!(previous.is_none(), "{path} rendered twice");
@@ -107,5 +161,6 @@ pub fn render(platform: &Platform, engine: &Engine) -> Result<Output, tera::Erro
   charts::render(platform, engine, &mut out)?;
   workflows::render(platform, engine, &mut out)?;
   flyway::render(platform, engine, &mut out)?;
+  docs::render(platform, engine, &mut out)?;
   Ok(out)
 }

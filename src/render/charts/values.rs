@@ -1,0 +1,396 @@
+//! The values files of a service chart, serialized from typed structs:
+//! `values.yaml` holds what every environment shares, `values-<env>.yaml`
+//! only what differs.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::addons::{GATEWAY_NAME, GATEWAY_NAMESPACE, INGRESS_CLASS, ISSUER_PRODUCTION};
+use super::versions::{INGRESS_NGINX, KUBE_PROMETHEUS_STACK};
+use crate::blueprint::Platform;
+use crate::blueprint::model::{DatabaseKey, Environment, Nginx, ResourceAmounts, Service};
+use crate::render::names;
+
+/// PostgreSQL's port; RDS listens on it.
+pub const DATABASE_PORT: u16 = 5432;
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Values {
+  pub image: Image,
+  pub replica_count: i64,
+  pub container_port: i64,
+  pub service: ServicePort,
+  pub health_path: String,
+  pub resources: ResourcesValues,
+  pub autoscaling: Autoscaling,
+  pub pod_disruption_budget: Pdb,
+  pub env: BTreeMap<String, String>,
+  pub secret_env: Vec<SecretEnv>,
+  pub external_secret: ExternalSecret,
+  pub database: DatabaseValues,
+  pub expose: Expose,
+  pub network_policy: NetworkPolicyValues,
+  pub metrics: Metrics,
+  pub migrations: MigrationsValues,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Image {
+  /// The ECR registry host, set at deploy time.
+  pub registry: String,
+  /// Set per environment: `<platform>/<env>/<service>`.
+  pub repository: String,
+  /// The release tag, set at deploy time; `digest` wins when set.
+  pub tag: String,
+  pub digest: String,
+  pub pull_policy: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServicePort {
+  pub port: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResourcesValues {
+  pub requests: ResourceAmounts,
+  pub limits: ResourceAmounts,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Autoscaling {
+  pub enabled: bool,
+  pub min_replicas: i64,
+  pub max_replicas: i64,
+  #[serde(rename = "targetCPUUtilizationPercentage")]
+  pub target_cpu_utilization_percentage: i64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pdb {
+  pub enabled: bool,
+  pub max_unavailable: i64,
+}
+
+/// One environment variable read from the ExternalSecret's target Secret.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretEnv {
+  pub name: String,
+  /// `url`, `password` or `username` of the database's managed credentials.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub database: Option<DatabaseKey>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub remote_ref: Option<RemoteRef>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RemoteRef {
+  pub key: String,
+  pub property: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecret {
+  pub refresh_interval: String,
+  pub secret_store: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseValues {
+  pub enabled: bool,
+  /// The RDS endpoint address, set at deploy time.
+  pub host: String,
+  pub port: u16,
+  pub name: String,
+  /// ARN of the RDS-managed master user secret, set at deploy time.
+  pub secret_arn: String,
+  /// The database subnets: the only egress to port 5432 the pods get.
+  pub cidrs: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Expose {
+  /// `gateway` (HTTPRoute), `ingress` (Ingress) or `none`.
+  pub mode: String,
+  /// Set per environment.
+  pub host: String,
+  pub path: String,
+  pub gateway: GatewayRef,
+  pub ingress: IngressValues,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayRef {
+  pub name: String,
+  pub namespace: String,
+  /// The Gateway's HTTPS listener of this host, set per environment.
+  pub section_name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressValues {
+  pub class_name: String,
+  pub cluster_issuer: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NetworkPolicyValues {
+  /// Namespaces whose pods may reach the service port: the NGINX data plane
+  /// and Prometheus.
+  pub ingress_namespaces: Vec<String>,
+  /// The platform's other services may call this one, and it them.
+  pub allow_same_namespace: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metrics {
+  pub service_monitor: ServiceMonitor,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ServiceMonitor {
+  pub enabled: bool,
+  pub path: String,
+  pub interval: String,
+}
+
+/// This service owns the database migrations (a pre-upgrade hook).
+#[derive(Debug, Serialize)]
+pub struct MigrationsValues {
+  pub owner: bool,
+}
+
+/// What `values-<env>.yaml` sets on top of `values.yaml`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvValues {
+  pub environment: String,
+  pub image: EnvImage,
+  pub replica_count: i64,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub autoscaling: Option<EnvAutoscaling>,
+  pub pod_disruption_budget: EnvPdb,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub expose: Option<EnvExpose>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvImage {
+  pub repository: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvAutoscaling {
+  pub min_replicas: i64,
+  pub max_replicas: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EnvPdb {
+  pub enabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvExpose {
+  pub host: String,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub gateway: Option<EnvGateway>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvGateway {
+  pub section_name: String,
+}
+
+/// Name of the Gateway's HTTPS listener for a host (one per host: HTTP-01
+/// cannot issue wildcards).
+pub fn https_listener(host: &str) -> String {
+  format!("https-{host}")
+}
+
+/// The NetworkPolicy and ServiceMonitor need to know who is on.
+pub struct Addons {
+  pub monitoring: bool,
+  pub external_secrets: bool,
+}
+
+impl Addons {
+  pub fn of(platform: &Platform) -> Self {
+    let addons = platform.spec.cluster.addons.clone().unwrap_or_default();
+    Self {
+      monitoring: addons
+        .monitoring
+        .as_ref()
+        .and_then(|m| m.settings())
+        .is_some(),
+      external_secrets: addons
+        .external_secrets
+        .as_ref()
+        .and_then(|e| e.settings())
+        .is_some(),
+    }
+  }
+}
+
+pub fn values(platform: &Platform, service: &Service) -> Values {
+  let addons = Addons::of(platform);
+  let database = platform.spec.database.as_ref();
+  let uses_database = database.is_some() && service.uses_database();
+  let nginx = platform.nginx();
+  let mut ingress_namespaces = vec![match nginx {
+    Nginx::Gateway => GATEWAY_NAMESPACE.to_string(),
+    Nginx::Ingress => INGRESS_NGINX.namespace.to_string(),
+  }];
+  if addons.monitoring {
+    ingress_namespaces.push(KUBE_PROMETHEUS_STACK.namespace.to_string());
+  }
+  let secret_env = if addons.external_secrets {
+    service
+      .secret_env
+      .iter()
+      .map(|(name, reference)| SecretEnv {
+        name: name.clone(),
+        database: reference.database,
+        remote_ref: match (&reference.secret, &reference.property) {
+          (Some(key), Some(property)) => Some(RemoteRef {
+            key: key.clone(),
+            property: property.clone(),
+          }),
+          _ => None,
+        },
+      })
+      .collect()
+  } else {
+    Vec::new()
+  };
+  Values {
+    image: Image {
+      registry: String::new(),
+      repository: String::new(),
+      tag: String::new(),
+      digest: String::new(),
+      pull_policy: "Always".into(),
+    },
+    replica_count: service.replicas,
+    container_port: service.port,
+    service: ServicePort { port: service.port },
+    health_path: service.health_path().to_string(),
+    resources: ResourcesValues {
+      requests: service.requests(),
+      limits: service.limits(),
+    },
+    autoscaling: match &service.autoscaling {
+      Some(scaling) => Autoscaling {
+        enabled: true,
+        min_replicas: service.replicas,
+        max_replicas: scaling.max_replicas,
+        target_cpu_utilization_percentage: scaling.target_cpu_percent.unwrap_or(70),
+      },
+      None => Autoscaling {
+        enabled: false,
+        min_replicas: service.replicas,
+        max_replicas: service.replicas,
+        target_cpu_utilization_percentage: 70,
+      },
+    },
+    pod_disruption_budget: Pdb {
+      enabled: service.replicas > 1,
+      max_unavailable: 1,
+    },
+    env: service.env.clone(),
+    secret_env,
+    external_secret: ExternalSecret {
+      refresh_interval: "1h".into(),
+      secret_store: names::SECRET_STORE.into(),
+    },
+    database: DatabaseValues {
+      enabled: uses_database,
+      host: String::new(),
+      port: DATABASE_PORT,
+      name: database.map(|d| d.name.clone()).unwrap_or_default(),
+      secret_arn: String::new(),
+      cidrs: if uses_database {
+        platform
+          .subnets()
+          .map(|plan| plan.database.iter().map(ToString::to_string).collect())
+          .unwrap_or_default()
+      } else {
+        Vec::new()
+      },
+    },
+    expose: Expose {
+      mode: match (&service.ingress, nginx) {
+        (None, _) => "none",
+        (Some(_), Nginx::Gateway) => "gateway",
+        (Some(_), Nginx::Ingress) => "ingress",
+      }
+      .into(),
+      host: String::new(),
+      path: service.ingress_path().unwrap_or("/").to_string(),
+      gateway: GatewayRef {
+        name: GATEWAY_NAME.into(),
+        namespace: GATEWAY_NAMESPACE.into(),
+        section_name: String::new(),
+      },
+      ingress: IngressValues {
+        class_name: INGRESS_CLASS.into(),
+        cluster_issuer: ISSUER_PRODUCTION.into(),
+      },
+    },
+    network_policy: NetworkPolicyValues {
+      ingress_namespaces,
+      allow_same_namespace: true,
+    },
+    metrics: Metrics {
+      service_monitor: ServiceMonitor {
+        enabled: addons.monitoring,
+        path: "/metrics".into(),
+        interval: "30s".into(),
+      },
+    },
+    migrations: MigrationsValues {
+      owner: service.runs_migrations && database.is_some(),
+    },
+  }
+}
+
+pub fn env_values(platform: &Platform, service: &Service, environment: &Environment) -> EnvValues {
+  let replicas = service.replicas_in(environment);
+  let host = platform.host(service, environment);
+  EnvValues {
+    environment: environment.name.clone(),
+    image: EnvImage {
+      repository: names::ecr_repository(platform, environment, service),
+    },
+    replica_count: replicas,
+    autoscaling: service.autoscaling.as_ref().map(|scaling| EnvAutoscaling {
+      min_replicas: replicas,
+      max_replicas: scaling.max_replicas.max(replicas),
+    }),
+    pod_disruption_budget: EnvPdb {
+      enabled: replicas > 1,
+    },
+    expose: host.map(|host| EnvExpose {
+      gateway: (platform.nginx() == Nginx::Gateway).then(|| EnvGateway {
+        section_name: https_listener(&host),
+      }),
+      host,
+    }),
+  }
+}

@@ -1,0 +1,99 @@
+{{/*
+Name of the chart, truncated to the 63 characters of a DNS label.
+*/}}
+{{- define "service.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified name: the release name when it already holds the chart name
+(the usual `helm upgrade --install <service> charts/<service>`).
+*/}}
+{{- define "service.fullname" -}}
+{{- if contains .Chart.Name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels every object carries.
+*/}}
+{{- define "service.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "service.podSelector" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- with .Values.environment }}
+app.kubernetes.io/environment: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/*
+Labels of every pod of the release: the server's and, for the service that
+owns the database migrations, the migration Job's. The NetworkPolicy selects
+these, so it covers both.
+*/}}
+{{- define "service.podSelector" -}}
+app.kubernetes.io/name: {{ include "service.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of the server's pods only (Deployment, Service, HPA, PDB).
+*/}}
+{{- define "service.selectorLabels" -}}
+{{ include "service.podSelector" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/*
+The Secret the ExternalSecret writes: one key per `secretEnv` variable.
+*/}}
+{{- define "service.secretName" -}}
+{{- printf "%s-env" (include "service.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The image: registry and tag (or digest) come from the deploy, never `latest`.
+*/}}
+{{- define "service.image" -}}
+{{- $registry := required "image.registry is required: pass --set-string image.registry=<ECR registry host>" .Values.image.registry }}
+{{- $repository := required "image.repository is required: use the values file of an environment (-f values-<env>.yaml)" .Values.image.repository }}
+{{- if .Values.image.digest }}
+{{- printf "%s/%s@%s" $registry $repository .Values.image.digest }}
+{{- else }}
+{{- $tag := required "image.tag is required: pass --set-string image.tag=<release tag>" .Values.image.tag }}
+{{- if eq $tag "latest" }}
+{{- fail "image.tag must name a release, not latest" }}
+{{- end }}
+{{- printf "%s/%s:%s" $registry $repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/*
+The database's managed credentials (username and password of the RDS-owned
+secret) as ExternalSecret `data` entries. Reused by the migration hook.
+*/}}
+{{- define "service.databaseCredentials" -}}
+{{- $arn := required "database.secretArn is required: pass --set-string database.secretArn=<RDS master user secret ARN>" .Values.database.secretArn -}}
+- secretKey: db_username
+  remoteRef:
+    key: {{ $arn | quote }}
+    property: username
+- secretKey: db_password
+  remoteRef:
+    key: {{ $arn | quote }}
+    property: password
+{{- end }}
+
+{{/*
+DATABASE_URL as an External Secrets template (engine v2): the user and the
+URL-escaped password come from the managed secret, host, port and name from
+the values. The inner braces are ESO's, kept literal for it.
+*/}}
+{{- define "service.databaseUrl" -}}
+{{- $host := required "database.host is required: pass --set-string database.host=<RDS endpoint address>" .Values.database.host }}
+{{- printf "postgresql://%s:%s@%s:%v/%s?sslmode=require" `{{ .db_username }}` `{{ .db_password | urlquery }}` $host .Values.database.port .Values.database.name }}
+{{- end }}

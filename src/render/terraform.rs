@@ -557,3 +557,363 @@ fn hcl_key(key: &str) -> String {
     quote(key)
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use std::collections::BTreeMap;
+
+  use hcl::{Body, Expression, ObjectKey};
+  use serde_json::Value as Json;
+
+  use super::*;
+  use crate::blueprint::{self, model::PolicySkip};
+
+  fn builtin(name: &str) -> Platform {
+    let builtin = crate::builtin::get(name).expect("built-in blueprint");
+    blueprint::load(builtin.text.as_bytes())
+      .expect("built-in blueprints are valid")
+      .platform
+  }
+
+  fn render_infra(platform: &Platform) -> BTreeMap<String, String> {
+    let engine = Engine::new().expect("templates parse");
+    let mut out = Output::default();
+    render(platform, &engine, &mut out).expect("infra renders");
+    out
+      .files
+      .into_iter()
+      .map(|(path, file)| (path, file.contents))
+      .collect()
+  }
+
+  fn builtins() -> Vec<(Platform, BTreeMap<String, String>)> {
+    crate::builtin::all()
+      .into_iter()
+      .map(|b| {
+        let platform = builtin(b.name);
+        let files = render_infra(&platform);
+        (platform, files)
+      })
+      .collect()
+  }
+
+  fn parse(path: &str, text: &str) -> Body {
+    hcl::parse(text).unwrap_or_else(|e| panic!("{path} does not parse with hcl-rs: {e}"))
+  }
+
+  /// The literal value of `key = "..."` (or a bare value) in an HCL file.
+  fn attribute(text: &str, key: &str) -> String {
+    let body = parse(key, text);
+    let attr = body
+      .attributes()
+      .find(|a| a.key() == key)
+      .unwrap_or_else(|| panic!("no attribute {key}"));
+    match attr.expr() {
+      Expression::String(s) => s.clone(),
+      other => other.to_string(),
+    }
+  }
+
+  /// A local value of locals.tf (string or template), with the environment
+  /// filled in.
+  fn local(files: &BTreeMap<String, String>, file: &str, key: &str, env: &str) -> String {
+    let body = parse(file, &files[file]);
+    for block in body.blocks().filter(|b| b.identifier() == "locals") {
+      if let Some(attr) = block.body().attributes().find(|a| a.key() == key) {
+        let text = match attr.expr() {
+          Expression::String(s) => s.clone(),
+          Expression::TemplateExpr(t) => t.to_string().trim_matches('"').to_string(),
+          other => panic!("{key} is not a string: {other}"),
+        };
+        return text.replace(ENVIRONMENT_EXPR, env);
+      }
+    }
+    panic!("no local {key} in {file}");
+  }
+
+  #[test]
+  fn every_hcl_file_parses_with_hcl_rs() {
+    for (_, files) in builtins() {
+      let hcl_files: Vec<_> = files
+        .iter()
+        .filter(|(path, _)| {
+          [".tf", ".tfvars", ".tfbackend", ".hcl"]
+            .iter()
+            .any(|ext| path.ends_with(ext))
+        })
+        .collect();
+      assert!(hcl_files.len() >= 15);
+      for (path, text) in hcl_files {
+        parse(path, text);
+      }
+    }
+  }
+
+  #[test]
+  fn names_match_the_shared_name_functions() {
+    for (platform, files) in builtins() {
+      for env in &platform.spec.environments {
+        let e = &env.name;
+        let locals = "infra/locals.tf";
+        assert_eq!(
+          local(&files, locals, "cluster_name", e),
+          names::cluster(&platform, env)
+        );
+        assert_eq!(
+          local(&files, locals, "deploy_role_name", e),
+          names::deploy_role(&platform, env)
+        );
+        let backend = &files[&format!("infra/environments/{e}.s3.tfbackend")];
+        assert_eq!(
+          attribute(backend, "bucket"),
+          names::state_bucket(&platform, env)
+        );
+        assert_eq!(attribute(backend, "use_lockfile"), "true");
+        assert_eq!(attribute(backend, "encrypt"), "true");
+        for service in &platform.spec.services {
+          let repository = names::ecr_repository(&platform, env, service);
+          let templated = repository.replace(&format!("/{e}/"), &format!("/{ENVIRONMENT_EXPR}/"));
+          assert!(
+            files["infra/locals.tf"].contains(&format!("\"{templated}\"")),
+            "{repository}"
+          );
+        }
+        if platform.spec.database.is_some() {
+          assert_eq!(
+            local(&files, "infra/rds.tf", "database_instance", e),
+            names::database_instance(&platform, env)
+          );
+        }
+        let bootstrap = &files["infra/bootstrap/main.tf"];
+        assert!(bootstrap.contains(&format!("\"{}\"", names::state_bucket(&platform, env))));
+      }
+      let iam = &files["infra/iam.tf"];
+      assert!(iam.contains(&format!("namespace       = \"{}\"", names::ESO_NAMESPACE)));
+      assert!(iam.contains(&format!(
+        "service_account = \"{}\"",
+        names::ESO_SERVICE_ACCOUNT
+      )));
+    }
+  }
+
+  #[test]
+  fn environment_values_apply_the_overrides() {
+    let platform = builtin("openinnovation");
+    let files = render_infra(&platform);
+    let staging = &files["infra/environments/staging.tfvars"];
+    let production = &files["infra/environments/production.tfvars"];
+    assert_eq!(attribute(staging, "environment"), "staging");
+    assert_eq!(attribute(staging, "region"), "me-central-1");
+    assert_eq!(
+      attribute(staging, "database_instance_class"),
+      "db.t4g.small"
+    );
+    assert_eq!(attribute(staging, "database_multi_az"), "false");
+    assert_eq!(
+      attribute(production, "database_instance_class"),
+      "db.t4g.medium"
+    );
+    assert_eq!(attribute(production, "database_multi_az"), "true");
+    assert!(staging.contains("general = { min_size = 1, desired_size = 2, max_size = 3 }"));
+    assert!(production.contains("general = { min_size = 2, desired_size = 2, max_size = 5 }"));
+  }
+
+  #[test]
+  fn a_single_zone_database_is_skipped_in_its_environment_only() {
+    let files = render_infra(&builtin("openinnovation"));
+    let staging = &files["infra/environments/staging.checkov.yaml"];
+    assert!(staging.contains("- CKV_AWS_157"));
+    assert!(!files.contains_key("infra/environments/production.checkov.yaml"));
+    assert!(!files["infra/.checkov.yaml"].contains("CKV_AWS_157"));
+  }
+
+  #[test]
+  fn no_database_means_no_database_terraform() {
+    let platform = builtin("acme-shop");
+    assert!(platform.spec.database.is_none());
+    let files = render_infra(&platform);
+    assert!(!files.contains_key("infra/rds.tf"));
+    for (path, text) in &files {
+      assert!(!text.contains("aws_db_instance"), "{path}");
+      assert!(!text.contains("database_"), "{path}");
+      assert!(!path.ends_with(".checkov.yaml") || path == "infra/.checkov.yaml");
+    }
+  }
+
+  #[test]
+  fn network_policy_engines_are_never_both_on() {
+    let calico = render_infra(&builtin("openinnovation"));
+    let vpc_cni = render_infra(&builtin("acme-shop"));
+    assert!(!calico["infra/eks.tf"].contains("enableNetworkPolicy"));
+    assert!(calico["infra/eks.tf"].contains("ANNOTATE_POD_IP"));
+    assert!(vpc_cni["infra/eks.tf"].contains(r#"enableNetworkPolicy = "true""#));
+    for files in [&calico, &vpc_cni] {
+      assert!(files["infra/eks.tf"].contains("eks-pod-identity-agent"));
+      assert!(
+        files["infra/eks.tf"].contains(r#"authentication_mode                      = "API""#)
+      );
+    }
+  }
+
+  #[test]
+  fn every_checkov_skip_has_a_reason() {
+    let mut platform = builtin("openinnovation");
+    platform
+      .spec
+      .compliance
+      .get_or_insert_with(Default::default)
+      .checkov_skips
+      .push(PolicySkip {
+        id: "CKV_AWS_999".into(),
+        reason: "a reason\n  over two lines".into(),
+      });
+    let files = render_infra(&platform);
+    for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".checkov.yaml")) {
+      let lines: Vec<&str> = text
+        .lines()
+        .skip_while(|line| *line != "skip-check:")
+        .collect();
+      let mut ids = 0;
+      for (i, line) in lines.iter().enumerate() {
+        if let Some(id) = line.trim().strip_prefix("- ") {
+          ids += 1;
+          let reason = lines[i - 1].trim();
+          assert!(
+            reason.starts_with("# ") && reason.len() > 10,
+            "{path}: {id} has no reason"
+          );
+        }
+      }
+      assert!(ids > 0, "{path}");
+      let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).expect("valid YAML");
+      assert!(yaml["skip-check"].is_sequence(), "{path}");
+    }
+    let base = &files["infra/.checkov.yaml"];
+    assert!(base.contains("  # a reason over two lines\n  - CKV_AWS_999\n"));
+    assert!(base.contains("  - CKV_TF_1\n"));
+    // The blueprint's own skip is listed once.
+    assert_eq!(base.matches("- CKV_AWS_144").count(), 1);
+  }
+
+  #[test]
+  fn tflint_skips_become_disabled_rules() {
+    let mut platform = builtin("acme-shop");
+    platform
+      .spec
+      .compliance
+      .get_or_insert_with(Default::default)
+      .tflint_skips
+      .push(PolicySkip {
+        id: "aws_instance_invalid_type".into(),
+        reason: "new instance types".into(),
+      });
+    let files = render_infra(&platform);
+    let tflint = &files["infra/.tflint.hcl"];
+    assert!(tflint.contains(
+      "# new instance types\nrule \"aws_instance_invalid_type\" {\n  enabled = false\n}\n"
+    ));
+    assert!(tflint.contains(&format!("version = \"{TFLINT_AWS_RULESET}\"")));
+    parse("infra/.tflint.hcl", tflint);
+  }
+
+  #[test]
+  fn nat_gateways_follow_the_blueprint() {
+    let mut platform = builtin("acme-shop");
+    let vpc = &render_infra(&platform)["infra/vpc.tf"];
+    assert!(vpc.contains("  single_nat_gateway     = true\n"));
+    platform.spec.network.nat_gateways = Some(NatGateways::None);
+    let vpc = &render_infra(&platform)["infra/vpc.tf"];
+    assert!(vpc.contains("  enable_nat_gateway     = false\n"));
+    assert!(vpc.contains("  one_nat_gateway_per_az = false\n"));
+  }
+
+  #[test]
+  fn graviton_node_groups_run_the_arm_image() {
+    assert_eq!(ami_type(&["m7g.large".into()]), "AL2023_ARM_64_STANDARD");
+    assert_eq!(ami_type(&["c7gn.xlarge".into()]), "AL2023_ARM_64_STANDARD");
+    assert_eq!(ami_type(&["t4g.medium".into()]), "AL2023_ARM_64_STANDARD");
+    assert_eq!(ami_type(&["m6i.large".into()]), "AL2023_x86_64_STANDARD");
+    assert_eq!(ami_type(&["g5.xlarge".into()]), "AL2023_x86_64_STANDARD");
+    assert_eq!(ami_type(&[]), "AL2023_x86_64_STANDARD");
+  }
+
+  #[test]
+  fn aligned_lines_look_like_terraform_fmt() {
+    let lines = align(
+      &[
+        ("a", "1".to_string()),
+        ("long-key", "2".into()),
+        ("x.y", "3".into()),
+      ],
+      2,
+    );
+    assert_eq!(lines, "  a        = 1\n  long-key = 2\n  \"x.y\"    = 3");
+  }
+
+  /// Every module argument, and every literal key inside an object-typed
+  /// input, is an input of the pinned release (the lists used by the
+  /// conformance check).
+  #[test]
+  fn module_arguments_are_inputs_of_the_pinned_releases() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+      .join("scripts/conformance/terraform-modules");
+    for (_, files) in builtins() {
+      for (path, text) in files.iter().filter(|(p, _)| p.ends_with(".tf")) {
+        for block in parse(path, text)
+          .blocks()
+          .filter(|b| b.identifier() == "module")
+        {
+          let attr = |key: &str| {
+            block
+              .body()
+              .attributes()
+              .find(|a| a.key() == key)
+              .map(|a| a.expr().to_string().trim_matches('"').to_string())
+              .expect("source and version")
+          };
+          let source = attr("source").replace('/', "__");
+          let floor = attr("version").trim_start_matches("~>").trim().to_string() + ".0";
+          let file = data.join(&source).join(format!("{floor}.json"));
+          let json: Json = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+          let inputs = &json["modules"][""]["variables"];
+          for attr in block.body().attributes() {
+            let key = attr.key();
+            if ["source", "version"].contains(&key) {
+              continue;
+            }
+            let input = &inputs[key];
+            assert!(
+              input.is_object(),
+              "{path}: {key} is not an input of {source}"
+            );
+            check_object_keys(attr.expr(), &input["type"], &format!("{path}: {key}"));
+          }
+        }
+      }
+    }
+  }
+
+  fn check_object_keys(expr: &Expression, kind: &Json, at: &str) {
+    let Expression::Object(object) = expr else {
+      return;
+    };
+    if let Some(item) = kind.get("map") {
+      for (key, value) in object {
+        check_object_keys(value, item, &format!("{at}.{key}"));
+      }
+    } else if let Some(attributes) = kind.get("object") {
+      for (key, value) in object {
+        let name = match key {
+          ObjectKey::Identifier(id) => id.to_string(),
+          ObjectKey::Expression(Expression::String(s)) => s.clone(),
+          ObjectKey::Expression(other) => other.to_string(),
+          _ => key.to_string(),
+        };
+        let attribute = &attributes[&name];
+        assert!(attribute.is_object(), "{at}: {name} is not an attribute");
+        check_object_keys(value, &attribute["type"], &format!("{at}.{name}"));
+      }
+    }
+  }
+}

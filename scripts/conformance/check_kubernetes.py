@@ -1,0 +1,582 @@
+#!/usr/bin/env python3
+"""Conformance of the generated Helm charts and cluster add-ons.
+
+Usage: check_kubernetes.py RENDERED_REPO
+
+Over RENDERED_REPO/charts/<service> and RENDERED_REPO/cluster:
+  helm lint               every chart, strict, with every environment's values file plus
+                          sample deploy-time values (Helm v4 through helm-python-sdk);
+                          no warning and no error
+  helm template           every chart with every environment's values file; the deploy-time
+                          values are required (a render without them fails with a clear message)
+  kubernetes-validate     every rendered built-in object against the blueprint's
+                          kubernetesVersion, --strict
+  check-jsonschema        every custom resource (rendered, and under cluster/manifests) against
+                          the CRD schemas in tests/data/crd-schemas
+  checkov                 kubernetes framework over the rendered objects and cluster/manifests:
+                          zero failed checks; every skip carries a reason
+  yamllint                values files, Chart.yaml, add-on values, manifests, rendered objects
+  structure               External Secrets braces survive Helm, DATABASE_URL is assembled from
+                          the managed username and URL-escaped password, routes attach to an
+                          existing listener of the environment's Gateway, NetworkPolicies cover
+                          every pod, install.sh installs what the blueprint turns on, in order
+
+Exit status 0 when everything passed, 1 otherwise, with a report of each failure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+SOURCE = Path(__file__).resolve().parents[2]
+SCHEMAS = SOURCE / "tests" / "data" / "crd-schemas"
+
+CUSTOM_GROUPS = {
+    "external-secrets.io",
+    "cert-manager.io",
+    "gateway.networking.k8s.io",
+    "monitoring.coreos.com",
+}
+
+SAMPLE_REGISTRY = "123456789012.dkr.ecr.{region}.amazonaws.com"
+SAMPLE_TAG = "v1.2.3"
+SAMPLE_DB_HOST = "{platform}-{env}-postgres.abcdefghijkl.{region}.rds.amazonaws.com"
+SAMPLE_DB_SECRET = "arn:aws:secretsmanager:{region}:123456789012:secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-AbCdEf"
+
+# Checks that may be skipped, and only with a reason.
+ALLOWED_SKIPS = {"CKV_K8S_43", "CKV_K8S_35"}
+
+YAMLLINT_CONFIG = """
+extends: default
+rules:
+  document-start: disable
+  line-length:
+    max: 200
+  indentation:
+    spaces: 2
+    indent-sequences: whatever
+  truthy:
+    check-keys: false
+  comments:
+    min-spaces-from-content: 1
+"""
+
+# Order install.sh must respect: (before, after).
+ORDER = [
+    ("Gateway API", "NGINX Gateway Fabric"),
+    ("Gateway API", "cert-manager"),
+    ("External Secrets Operator", "ClusterSecretStore"),
+    ("cert-manager", "ClusterIssuers"),
+    ("NGINX Gateway Fabric", "shared Gateway"),
+    ("Grafana admin credentials", "kube-prometheus-stack"),
+]
+
+
+def tool(name: str) -> str | None:
+    """A tool from PATH, or from the bin folder of this interpreter."""
+    found = shutil.which(name)
+    if found:
+        return found
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else None
+
+
+class Report:
+    def __init__(self) -> None:
+        self.failures: list[str] = []
+        self.passed: list[str] = []
+
+    def fail(self, label: str, detail: str) -> None:
+        self.failures.append(f"[{label}] {detail}")
+
+    def ok(self, label: str) -> None:
+        self.passed.append(label)
+
+    def run(self, label: str, argv: list[str], cwd: Path, ok_codes=(0,)) -> tuple[int, str]:
+        exe = tool(argv[0])
+        if exe is None:
+            self.fail(label, f"`{argv[0]}` is not installed")
+            return -1, ""
+        proc = subprocess.run([exe, *argv[1:]], cwd=cwd, capture_output=True, text=True)
+        output = (proc.stdout + proc.stderr).strip()
+        if proc.returncode not in ok_codes:
+            self.fail(label, f"exit {proc.returncode}\n{output}")
+        return proc.returncode, output
+
+
+def deep_merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_yaml(path: Path):
+    with path.open() as handle:
+        return yaml.safe_load(handle)
+
+
+def documents(text: str) -> list[dict]:
+    return [doc for doc in yaml.safe_load_all(text) if isinstance(doc, dict)]
+
+
+def group_of(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
+def schema_for(doc: dict) -> Path:
+    group, version = doc["apiVersion"].split("/")
+    return SCHEMAS / f"{doc['kind'].lower()}-{group}-{version}.json"
+
+
+class Blueprint:
+    def __init__(self, repo: Path) -> None:
+        platform = load_yaml(repo / "platform.yaml")
+        spec = platform["spec"]
+        self.name: str = platform["metadata"]["name"]
+        self.region: str = spec["aws"]["region"].strip()
+        self.kubernetes = str(spec["cluster"]["kubernetesVersion"])
+        self.environments = [e["name"] for e in spec["environments"]]
+        self.services = {s["name"]: s for s in spec["services"]}
+        addons = spec["cluster"].get("addons") or {}
+
+        def on(key: str) -> bool:
+            value = addons.get(key)
+            return value is not None and value is not False
+
+        self.nginx = addons.get("nginx") or "gateway"
+        self.calico = spec["cluster"].get("networkPolicy") == "calico"
+        self.monitoring = on("monitoring")
+        self.grafana = self.monitoring and (
+            not isinstance(addons.get("monitoring"), dict) or addons["monitoring"].get("grafana", True)
+        )
+        self.external_secrets = on("externalSecrets")
+        self.cert_manager = on("certManager")
+        self.database = spec.get("database")
+        self.overrides = {e["name"]: e.get("overrides") or {} for e in spec["environments"]}
+
+    def replicas(self, service: str, env: str) -> int:
+        return self.overrides[env].get("replicas", self.services[service]["replicas"])
+
+
+def sample_values(blueprint: Blueprint, env: str, values: dict) -> dict:
+    extra: dict = {
+        "image": {"registry": SAMPLE_REGISTRY.format(region=blueprint.region), "tag": SAMPLE_TAG}
+    }
+    if values.get("database", {}).get("enabled"):
+        extra["database"] = {
+            "host": SAMPLE_DB_HOST.format(platform=blueprint.name, env=env, region=blueprint.region),
+            "secretArn": SAMPLE_DB_SECRET.format(region=blueprint.region),
+        }
+    return extra
+
+
+def check_charts(repo: Path, blueprint: Blueprint, work: Path, report: Report) -> list[dict]:
+    """Lints and renders every chart; returns the rendered objects with their origin."""
+    import helm_python as helm
+
+    objects: list[dict] = []
+    charts = sorted(p.parent for p in (repo / "charts").glob("*/Chart.yaml"))
+    if sorted(c.name for c in charts) != sorted(blueprint.services):
+        report.fail("charts", f"charts {[c.name for c in charts]} != services {sorted(blueprint.services)}")
+    namespace = blueprint.name
+    kube = f"v{blueprint.kubernetes}.0"
+    for chart_dir in charts:
+        service = chart_dir.name
+        defaults = load_yaml(chart_dir / "values.yaml")
+        chart = helm.Chart.load(chart_dir)
+        for env in blueprint.environments:
+            label = f"{service}/{env}"
+            env_file = chart_dir / f"values-{env}.yaml"
+            if not env_file.exists():
+                report.fail("charts", f"{label}: values-{env}.yaml is missing")
+                continue
+            env_values = load_yaml(env_file) or {}
+            values = deep_merge(env_values, sample_values(blueprint, env, defaults))
+
+            lint = helm.lint(chart_dir, values, strict=True, namespace=namespace, kube_version=kube)
+            problems = [m for m in lint.get("messages", []) if m.get("severity", 0) >= 2]
+            problems += [{"path": "", "error": e} for e in lint.get("errors", []) or []]
+            if problems:
+                report.fail(
+                    "helm lint",
+                    f"{label}:\n" + "\n".join(f"  {m.get('path')}: {m.get('error')}" for m in problems),
+                )
+
+            try:
+                rendered = chart.render(values, name=service, namespace=namespace, is_install=True)
+            except Exception as error:  # noqa: BLE001 - the report names it
+                report.fail("helm template", f"{label}: {error}")
+                continue
+            out = work / "rendered" / service / env
+            out.mkdir(parents=True, exist_ok=True)
+            for template, text in sorted(rendered.items()):
+                if not template.endswith(".yaml") or not text.strip():
+                    continue
+                docs = documents(text)
+                if not docs:
+                    continue
+                (out / Path(template).name).write_text(text)
+                for doc in docs:
+                    objects.append(
+                        {"service": service, "env": env, "file": out / Path(template).name, "doc": doc}
+                    )
+
+            check_required(chart, blueprint, service, env, env_values, defaults, report)
+    return objects
+
+
+def check_required(chart, blueprint, service, env, env_values, defaults, report) -> None:
+    """A render without the deploy-time values fails, and says which one."""
+    base = deep_merge(env_values, sample_values(blueprint, env, defaults))
+    cases = [
+        ("image.tag", deep_merge(base, {"image": {"tag": ""}}), "image.tag is required"),
+        ("image.registry", deep_merge(base, {"image": {"registry": ""}}), "image.registry is required"),
+        ("image.tag=latest", deep_merge(base, {"image": {"tag": "latest"}}), "not latest"),
+    ]
+    if defaults.get("database", {}).get("enabled"):
+        cases.append(("database.host", deep_merge(base, {"database": {"host": ""}}), "database.host is required"))
+        cases.append(
+            ("database.secretArn", deep_merge(base, {"database": {"secretArn": ""}}), "database.secretArn is required")
+        )
+    for what, values, message in cases:
+        try:
+            chart.render(values, name=service, namespace=blueprint.name)
+        except Exception as error:  # noqa: BLE001
+            if message not in str(error):
+                report.fail("required values", f"{service}/{env} without {what}: unclear error: {error}")
+            continue
+        report.fail("required values", f"{service}/{env}: renders without {what}")
+
+
+def check_structure(repo: Path, blueprint: Blueprint, objects: list[dict], report: Report) -> None:
+    by_chart: dict[tuple[str, str], list[dict]] = {}
+    for item in objects:
+        by_chart.setdefault((item["service"], item["env"]), []).append(item["doc"])
+
+    gateways: dict[str, dict] = {}
+    for env in blueprint.environments:
+        path = repo / "cluster" / "manifests" / env / "gateway.yaml"
+        if path.exists():
+            for doc in documents(path.read_text()):
+                if doc["kind"] == "Gateway":
+                    gateways[env] = doc
+
+    for (service, env), docs in sorted(by_chart.items()):
+        label = f"{service}/{env}"
+        spec = blueprint.services[service]
+        kinds = {d["kind"] for d in docs}
+        for doc in docs:
+            if doc["metadata"].get("namespace") != blueprint.name:
+                report.fail("structure", f"{label}: {doc['kind']} not in namespace {blueprint.name}")
+        needed = {"Deployment", "Service", "ServiceAccount", "NetworkPolicy"}
+        if spec.get("autoscaling"):
+            needed.add("HorizontalPodAutoscaler")
+        if spec.get("secretEnv") and blueprint.external_secrets:
+            needed.add("ExternalSecret")
+        if blueprint.monitoring:
+            needed.add("ServiceMonitor")
+        if spec.get("ingress"):
+            needed.add("HTTPRoute" if blueprint.nginx == "gateway" else "Ingress")
+        missing = needed - kinds
+        if missing:
+            report.fail("structure", f"{label}: missing {sorted(missing)}")
+        if blueprint.nginx == "gateway" and "Ingress" in kinds:
+            report.fail("structure", f"{label}: Ingress rendered although nginx is gateway")
+        if blueprint.nginx == "ingress" and "HTTPRoute" in kinds:
+            report.fail("structure", f"{label}: HTTPRoute rendered although nginx is ingress")
+
+        deployment = next((d for d in docs if d["kind"] == "Deployment"), None)
+        policy = next((d for d in docs if d["kind"] == "NetworkPolicy"), None)
+        if deployment:
+            pod = deployment["spec"]["template"]
+            image = pod["spec"]["containers"][0]["image"]
+            repository = f"/{blueprint.name}/{env}/{service}:"
+            if repository not in image:
+                report.fail("structure", f"{label}: image {image} is not from ECR repository {repository}")
+            if pod["spec"].get("automountServiceAccountToken") is not False:
+                report.fail("structure", f"{label}: the pod mounts a service-account token")
+            if policy:
+                selector = policy["spec"]["podSelector"].get("matchLabels", {})
+                labels = pod["metadata"]["labels"]
+                if any(labels.get(k) != v for k, v in selector.items()):
+                    report.fail("structure", f"{label}: the NetworkPolicy does not select the pods")
+                if sorted(policy["spec"].get("policyTypes", [])) != ["Egress", "Ingress"]:
+                    report.fail("structure", f"{label}: the NetworkPolicy must restrict ingress and egress")
+            if blueprint.replicas(service, env) > 1 and "PodDisruptionBudget" not in kinds:
+                report.fail("structure", f"{label}: no PodDisruptionBudget with several replicas")
+
+        for doc in docs:
+            if doc["kind"] == "ExternalSecret":
+                check_external_secret(label, doc, spec, blueprint, env, report)
+            if doc["kind"] == "HTTPRoute":
+                check_route(label, doc, gateways.get(env), blueprint, report)
+
+
+def check_external_secret(label, doc, spec, blueprint, env, report) -> None:
+    target = doc["spec"]["target"]
+    if doc["spec"]["secretStoreRef"] != {"kind": "ClusterSecretStore", "name": "aws-secrets-manager"}:
+        report.fail("external secrets", f"{label}: unexpected store {doc['spec']['secretStoreRef']}")
+    template = target.get("template", {})
+    if template.get("engineVersion") != "v2":
+        report.fail("external secrets", f"{label}: template engine is not v2")
+    data = template.get("data", {})
+    for name, ref in (spec.get("secretEnv") or {}).items():
+        value = data.get(name)
+        if value is None:
+            report.fail("external secrets", f"{label}: {name} is not in the Secret")
+            continue
+        if "{{" not in value:
+            report.fail("external secrets", f"{label}: {name}: ESO's braces did not survive Helm: {value!r}")
+        if ref.get("database") == "url":
+            db = blueprint.database["name"]
+            host = SAMPLE_DB_HOST.format(platform=blueprint.name, env=env, region=blueprint.region)
+            expected = (
+                "postgresql://{{ .db_username }}:{{ .db_password | urlquery }}"
+                f"@{host}:5432/{db}?sslmode=require"
+            )
+            if value != expected:
+                report.fail("external secrets", f"{label}: DATABASE_URL is {value!r}, expected {expected!r}")
+    for entry in doc["spec"].get("data", []):
+        remote = entry["remoteRef"]
+        if remote.get("property") == "username" and entry["secretKey"] != "db_username" and not any(
+            (r.get("property") == "username") for r in (spec.get("secretEnv") or {}).values()
+        ):
+            report.fail("external secrets", f"{label}: the username is mapped into {entry['secretKey']}")
+        if remote.get("property") in ("username", "password") and remote["key"] != SAMPLE_DB_SECRET.format(
+            region=blueprint.region
+        ) and entry["secretKey"].startswith("db_"):
+            report.fail("external secrets", f"{label}: credentials not read from the RDS-managed secret")
+
+
+def check_route(label, doc, gateway, blueprint, report) -> None:
+    if gateway is None:
+        report.fail("gateway", f"{label}: HTTPRoute but no Gateway for the environment")
+        return
+    listeners = {l["name"]: l for l in gateway["spec"]["listeners"]}
+    for parent in doc["spec"]["parentRefs"]:
+        if parent["name"] != gateway["metadata"]["name"] or parent.get("namespace") != gateway["metadata"]["namespace"]:
+            report.fail("gateway", f"{label}: HTTPRoute parent {parent} is not the shared Gateway")
+        listener = listeners.get(parent.get("sectionName"))
+        if listener is None:
+            report.fail("gateway", f"{label}: no listener {parent.get('sectionName')} on the Gateway")
+            continue
+        if listener["protocol"] != "HTTPS" or listener.get("hostname") not in doc["spec"]["hostnames"]:
+            report.fail("gateway", f"{label}: listener {listener['name']} does not serve {doc['spec']['hostnames']}")
+        allowed = listener["allowedRoutes"]["namespaces"]
+        if allowed.get("selector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") != blueprint.name:
+            report.fail("gateway", f"{label}: listener {listener['name']} does not admit the app namespace")
+
+
+def split_objects(repo: Path, objects: list[dict], work: Path) -> tuple[list[Path], dict[Path, list[Path]]]:
+    """Writes each object to its own file: built-in kinds, and custom resources by schema."""
+    builtin: list[Path] = []
+    custom: dict[Path, list[Path]] = {}
+    docs = [(f"{o['service']}-{o['env']}", o["doc"]) for o in objects]
+    for path in sorted((repo / "cluster" / "manifests").rglob("*.yaml")):
+        prefix = "cluster-" + "-".join(path.relative_to(repo / "cluster" / "manifests").with_suffix("").parts)
+        docs += [(prefix, d) for d in documents(path.read_text())]
+    split = work / "split"
+    split.mkdir(parents=True, exist_ok=True)
+    for index, (prefix, doc) in enumerate(docs):
+        name = f"{index:04d}-{prefix}-{doc['kind']}-{doc['metadata']['name']}.yaml".replace("/", "_")
+        path = split / name
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        if group_of(doc["apiVersion"]) in CUSTOM_GROUPS:
+            custom.setdefault(schema_for(doc), []).append(path)
+        else:
+            builtin.append(path)
+    return builtin, custom
+
+
+def check_schemas(blueprint: Blueprint, builtin: list[Path], custom: dict[Path, list[Path]], work: Path, report: Report) -> None:
+    if builtin:
+        code, output = report.run(
+            "kubernetes-validate",
+            ["kubernetes-validate", "-k", f"{blueprint.kubernetes}.0", "--strict", "--quiet", *map(str, builtin)],
+            cwd=work,
+        )
+        if code == 0:
+            report.ok(f"kubernetes-validate: {len(builtin)} objects against Kubernetes {blueprint.kubernetes}")
+    for schema, files in sorted(custom.items()):
+        if not schema.exists():
+            report.fail("check-jsonschema", f"no schema {schema.name} for {[f.name for f in files]}")
+            continue
+        code, _ = report.run(
+            "check-jsonschema",
+            ["check-jsonschema", "--schemafile", str(schema), *map(str, files)],
+            cwd=work,
+        )
+        if code == 0:
+            report.ok(f"check-jsonschema: {len(files)} objects against {schema.name}")
+
+
+def check_checkov(builtin: list[Path], custom: dict[Path, list[Path]], work: Path, report: Report) -> None:
+    scan = work / "checkov"
+    scan.mkdir(exist_ok=True)
+    for path in builtin + [p for files in custom.values() for p in files]:
+        shutil.copy(path, scan / path.name)
+    code, output = report.run(
+        "checkov",
+        [
+            "checkov", "-d", str(scan), "--framework", "kubernetes", "--skip-download",
+            "--compact", "-o", "json",
+        ],
+        cwd=work,
+        ok_codes=(0, 1),
+    )
+    if code < 0:
+        return
+    start = output.find("{") if output.lstrip().startswith("{") else output.find("[")
+    try:
+        parsed = json.loads(output[start:] if start >= 0 else output)
+    except json.JSONDecodeError:
+        report.fail("checkov", f"unreadable output:\n{output[:2000]}")
+        return
+    runs = parsed if isinstance(parsed, list) else [parsed]
+    failed, skipped = [], []
+    for run in runs:
+        results = run.get("results", {}) if isinstance(run, dict) else {}
+        failed += results.get("failed_checks", [])
+        skipped += results.get("skipped_checks", [])
+    for check in failed:
+        report.fail(
+            "checkov",
+            f"{check['check_id']} {check.get('check_name', '')} in {Path(check.get('file_path', '')).name} ({check.get('resource')})",
+        )
+    for check in skipped:
+        reason = (check.get("check_result") or {}).get("suppress_comment") or ""
+        if check["check_id"] not in ALLOWED_SKIPS:
+            report.fail("checkov", f"undocumented skip {check['check_id']} on {check.get('resource')}")
+        elif not reason.strip() or reason.strip() == "No comment provided":
+            report.fail("checkov", f"skip {check['check_id']} on {check.get('resource')} has no reason")
+    if not failed:
+        ids = sorted({c["check_id"] for c in skipped})
+        report.ok(f"checkov: kubernetes, 0 failed, skipped with reasons: {', '.join(ids) or 'none'}")
+
+
+def check_yamllint(repo: Path, work: Path, report: Report) -> None:
+    files = [p for p in (repo / "charts").glob("*/*.yaml")]
+    files += list((repo / "cluster").rglob("*.yaml"))
+    config = work / "yamllint.yaml"
+    config.write_text(YAMLLINT_CONFIG)
+    code, _ = report.run(
+        "yamllint", ["yamllint", "--strict", "-c", str(config), *map(str, sorted(files))], cwd=repo
+    )
+    if code == 0:
+        report.ok(f"yamllint: {len(files)} values files and manifests")
+    # Rendered objects carry deploy-time values (hosts, ARNs): no line length.
+    rendered = sorted((work / "rendered").rglob("*.yaml"))
+    config = work / "yamllint-rendered.yaml"
+    config.write_text(YAMLLINT_CONFIG.replace("line-length:\n    max: 200", "line-length: disable"))
+    code, _ = report.run(
+        "yamllint", ["yamllint", "--strict", "-c", str(config), *map(str, rendered)], cwd=repo
+    )
+    if code == 0:
+        report.ok(f"yamllint: {len(rendered)} rendered manifests")
+
+
+def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> None:
+    script = repo / "cluster" / "install.sh"
+    if not script.exists():
+        report.fail("install.sh", "cluster/install.sh is missing")
+        return
+    text = script.read_text()
+    report.run("install.sh", ["bash", "-n", str(script)], cwd=repo)
+    if "set -euo pipefail" not in text:
+        report.fail("install.sh", "no `set -euo pipefail`")
+    if tool("shellcheck"):
+        report.run("shellcheck", ["shellcheck", str(script)], cwd=repo)
+    steps = re.findall(r'^step "([^"]*)"', text, flags=re.M)
+
+    def position(name: str) -> int:
+        return next((i for i, s in enumerate(steps) if name in s), -1)
+
+    for before, after in ORDER:
+        b, a = position(before), position(after)
+        if b >= 0 and a >= 0 and b > a:
+            report.fail("install.sh", f"{before} must come before {after}")
+    for line in re.findall(r"^chart \S+ \S+ \S+ (\S+)", text, flags=re.M):
+        if not re.match(r"^v?\d+\.\d+\.\d+$", line):
+            report.fail("install.sh", f"chart version {line!r} is not pinned")
+    expected = {
+        "Calico": blueprint.calico,
+        "ingress-nginx": blueprint.nginx == "ingress",
+        "NGINX Gateway Fabric": blueprint.nginx == "gateway",
+        "External Secrets Operator": blueprint.external_secrets,
+        "cert-manager": blueprint.cert_manager,
+        "kube-prometheus-stack": blueprint.monitoring,
+        "metrics-server": True,
+        "Cluster Autoscaler": True,
+    }
+    for name, wanted in expected.items():
+        present = position(name) >= 0
+        if present != wanted:
+            report.fail("install.sh", f"{name} is {'missing' if wanted else 'installed although it is off'}")
+    addons = repo / "cluster" / "addons"
+    if blueprint.external_secrets:
+        eso = load_yaml(addons / "external-secrets" / "values.yaml")
+        if eso.get("serviceAccount", {}).get("name") != "external-secrets":
+            report.fail("add-ons", "External Secrets service account is not external-secrets")
+        store = load_yaml(repo / "cluster" / "manifests" / "cluster-secret-store.yaml")
+        aws = store["spec"]["provider"]["aws"]
+        if aws.get("region") != blueprint.region or "auth" in aws:
+            report.fail("add-ons", f"ClusterSecretStore must use {blueprint.region} and Pod Identity (no auth): {aws}")
+    if blueprint.monitoring:
+        kps = load_yaml(addons / "kube-prometheus-stack" / "values.yaml")
+        spec = kps["prometheus"]["prometheusSpec"]
+        for key in ("serviceMonitor", "podMonitor", "rule"):
+            if spec.get(f"{key}SelectorNilUsesHelmValues") is not False:
+                report.fail("add-ons", f"kube-prometheus-stack: {key}SelectorNilUsesHelmValues is not false")
+        if blueprint.grafana and "adminPassword" in json.dumps(kps):
+            report.fail("add-ons", "Grafana admin password is a literal")
+    if blueprint.calico:
+        calico = load_yaml(addons / "calico" / "values.yaml")
+        if calico["installation"]["cni"]["type"] != "AmazonVPC":
+            report.fail("add-ons", "Calico must run policy-only on the VPC CNI")
+    if not any(f.startswith(("[install.sh]", "[add-ons]", "[shellcheck]")) for f in report.failures):
+        report.ok("install.sh and add-on values")
+
+
+def main() -> int:
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    repo = Path(sys.argv[1]).resolve()
+    report = Report()
+    blueprint = Blueprint(repo)
+    with tempfile.TemporaryDirectory(prefix="check-kubernetes-") as tmp:
+        work = Path(tmp)
+        objects = check_charts(repo, blueprint, work, report)
+        if objects:
+            report.ok(f"helm lint and render: {len({(o['service'], o['env']) for o in objects})} chart/environment pairs")
+        check_structure(repo, blueprint, objects, report)
+        builtin, custom = split_objects(repo, objects, work)
+        check_schemas(blueprint, builtin, custom, work, report)
+        check_checkov(builtin, custom, work, report)
+        check_yamllint(repo, work, report)
+        check_install_script(repo, blueprint, report)
+    for line in report.passed:
+        print(f"ok   {line}")
+    if report.failures:
+        print(f"\n{len(report.failures)} failure(s):", file=sys.stderr)
+        for failure in report.failures:
+            print(f"FAIL {failure}", file=sys.stderr)
+        return 1
+    print("kubernetes: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -93,7 +93,7 @@ struct Data {
   kubernetes_version: String,
   node_groups: Vec<NodeGroup>,
   /// `configuration_values` of the vpc-cni add-on, as an HCL expression.
-  vpc_cni_configuration: Option<String>,
+  vpc_cni_configuration: &'static str,
   vpc_cni_comment: &'static str,
   database: Option<Database>,
   external_secrets: bool,
@@ -320,13 +320,13 @@ impl Data {
     let (vpc_cni_configuration, vpc_cni_comment) = match platform.network_policy() {
       // The VPC CNI enforces NetworkPolicy itself.
       NetworkPolicy::VpcCni => (
-        Some(r#"jsonencode({ enableNetworkPolicy = "true" })"#.to_string()),
+        r#"jsonencode({ enableNetworkPolicy = "true" })"#,
         "# NetworkPolicy is enforced by the VPC CNI (networkPolicy: vpc-cni).",
       ),
       // Calico enforces it: the VPC CNI's own engine stays off, and aws-node
       // annotates pod IPs for Calico (Tigera's EKS guide).
       NetworkPolicy::Calico => (
-        Some(r#"jsonencode({ env = { ANNOTATE_POD_IP = "true" } })"#.to_string()),
+        r#"jsonencode({ env = { ANNOTATE_POD_IP = "true" } })"#,
         "# NetworkPolicy is enforced by Calico (networkPolicy: calico); the VPC\n      \
          # CNI's own policy engine stays off, and aws-node annotates pod IPs for it.",
       ),

@@ -68,3 +68,326 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
   }
   addons::render(platform, engine, out)
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::blueprint;
+  use crate::render::names;
+  use serde::Deserialize;
+
+  fn load(text: &str) -> Platform {
+    blueprint::load(text.as_bytes())
+      .expect("test blueprints are valid")
+      .platform
+  }
+
+  fn builtin(name: &str) -> Platform {
+    let found = crate::builtin::all()
+      .into_iter()
+      .find(|b| b.name == name)
+      .expect("built-in blueprint");
+    load(found.text)
+  }
+
+  fn render_platform(platform: &Platform) -> Output {
+    let mut out = Output::default();
+    render(platform, &Engine::new().unwrap(), &mut out).unwrap();
+    out
+  }
+
+  fn file<'a>(out: &'a Output, path: &str) -> &'a str {
+    &out
+      .files
+      .get(path)
+      .unwrap_or_else(|| panic!("{path} not rendered"))
+      .contents
+  }
+
+  fn parse(text: &str) -> serde_yaml_ng::Value {
+    serde_yaml_ng::from_str(text).unwrap()
+  }
+
+  /// openinnovation with one line replaced.
+  fn variant(from: &str, to: &str) -> Platform {
+    let text = crate::builtin::all()
+      .into_iter()
+      .find(|b| b.name == "openinnovation")
+      .unwrap()
+      .text
+      .replace(from, to);
+    load(&text)
+  }
+
+  #[test]
+  fn one_chart_per_service_with_values_per_environment() {
+    let platform = builtin("acme-shop");
+    let out = render_platform(&platform);
+    for service in &platform.spec.services {
+      let dir = format!("charts/{}", service.name);
+      for name in [
+        "Chart.yaml",
+        "values.yaml",
+        "values.schema.json",
+        "templates/_helpers.tpl",
+        "templates/deployment.yaml",
+        "templates/networkpolicy.yaml",
+      ] {
+        file(&out, &format!("{dir}/{name}"));
+      }
+      for environment in &platform.spec.environments {
+        file(&out, &format!("{dir}/values-{}.yaml", environment.name));
+      }
+    }
+    let chart = parse(file(&out, "charts/catalog/Chart.yaml"));
+    assert_eq!(chart["apiVersion"], "v2");
+    assert_eq!(chart["type"], "application");
+  }
+
+  #[test]
+  fn chart_templates_are_shipped_as_they_are() {
+    let out = render_platform(&builtin("openinnovation"));
+    let deployment = file(&out, "charts/backend/templates/deployment.yaml");
+    assert!(deployment.contains("{{ include \"service.image\" . | quote }}"));
+    let embedded = Engine::file("charts/service/templates/deployment.yaml").unwrap();
+    assert!(deployment.ends_with(embedded));
+    for (path, _) in Engine::files_under(CHART_TEMPLATES) {
+      assert!(!path.ends_with(".tera"), "{path} would go through Tera");
+    }
+  }
+
+  #[test]
+  fn values_come_from_the_blueprint() {
+    let out = render_platform(&builtin("openinnovation"));
+    let values = parse(file(&out, "charts/backend/values.yaml"));
+    assert_eq!(values["containerPort"], 8080);
+    assert_eq!(values["healthPath"], "/healthz");
+    assert_eq!(values["resources"]["limits"]["memory"], "1Gi");
+    assert_eq!(values["autoscaling"]["maxReplicas"], 10);
+    assert_eq!(values["database"]["port"], 5432);
+    assert_eq!(values["database"]["name"], "openinnovationaidb");
+    assert_eq!(values["image"]["tag"], "", "the tag is set at deploy time");
+    assert_eq!(values["migrations"]["owner"], true);
+    let frontend = parse(file(&out, "charts/frontend/values.yaml"));
+    assert_eq!(frontend["database"]["enabled"], false);
+    assert_eq!(
+      frontend["database"]["cidrs"],
+      serde_yaml_ng::Value::Sequence(vec![])
+    );
+  }
+
+  #[test]
+  fn environment_values_apply_overrides_and_hosts() {
+    let out = render_platform(&builtin("openinnovation"));
+    let staging = parse(file(&out, "charts/backend/values-staging.yaml"));
+    assert_eq!(staging["replicaCount"], 1);
+    assert_eq!(staging["autoscaling"]["minReplicas"], 1);
+    assert_eq!(staging["podDisruptionBudget"]["enabled"], false);
+    assert_eq!(
+      staging["image"]["repository"],
+      "openinnovation-ai/staging/backend"
+    );
+    assert_eq!(staging["expose"]["host"], "api.staging.openinnovation.ai");
+    assert_eq!(
+      staging["expose"]["gateway"]["sectionName"],
+      "https-api.staging.openinnovation.ai"
+    );
+    let production = parse(file(&out, "charts/frontend/values-production.yaml"));
+    assert_eq!(production["replicaCount"], 3);
+    assert_eq!(production["podDisruptionBudget"]["enabled"], true);
+    assert_eq!(production["expose"]["host"], "openinnovation.ai");
+  }
+
+  #[test]
+  fn secret_env_maps_database_and_named_secrets() {
+    let out = render_platform(&builtin("openinnovation"));
+    let values = parse(file(&out, "charts/backend/values.yaml"));
+    let secret_env = values["secretEnv"].as_sequence().unwrap();
+    let url = secret_env
+      .iter()
+      .find(|e| e["name"] == "DATABASE_URL")
+      .unwrap();
+    assert_eq!(url["database"], "url");
+    let frontend = parse(file(&out, "charts/frontend/values.yaml"));
+    let key = &frontend["secretEnv"][0];
+    assert_eq!(key["name"], "ANALYTICS_KEY");
+    assert_eq!(key["remoteRef"]["key"], "openinnovation-ai/analytics");
+    assert_eq!(key["remoteRef"]["property"], "apiKey");
+  }
+
+  #[test]
+  fn database_url_is_built_from_username_and_escaped_password() {
+    let helpers = Engine::file("charts/service/templates/_helpers.tpl").unwrap();
+    assert!(helpers.contains(
+      "\"postgresql://%s:%s@%s:%v/%s?sslmode=require\" `{{ .db_username }}` `{{ .db_password | urlquery }}`"
+    ));
+    assert!(helpers.contains("property: username"));
+    let secret = Engine::file("charts/service/templates/externalsecret.yaml").unwrap();
+    assert!(secret.contains("apiVersion: external-secrets.io/v1\n"));
+    assert!(secret.contains("engineVersion: v2"));
+    // ESO's braces are Go raw strings inside Helm actions, never bare.
+    for line in secret.lines().chain(helpers.lines()) {
+      if line.contains(".db_password") || line.contains(".db_username") {
+        assert!(line.contains("`{{ .db_"), "unescaped ESO template: {line}");
+      }
+    }
+  }
+
+  #[test]
+  fn the_deploy_time_values_are_required() {
+    let helpers = Engine::file("charts/service/templates/_helpers.tpl").unwrap();
+    for value in [
+      "image.registry",
+      "image.tag",
+      "database.host",
+      "database.secretArn",
+    ] {
+      assert!(
+        helpers.contains(&format!("required \"{value} is required")),
+        "{value}"
+      );
+    }
+    assert!(helpers.contains("fail \"image.tag must name a release, not latest\""));
+  }
+
+  #[test]
+  fn addons_follow_the_blueprint() {
+    let out = render_platform(&builtin("openinnovation"));
+    let install = file(&out, "cluster/install.sh");
+    assert!(install.contains("set -euo pipefail"));
+    assert!(install.contains("chart calico tigera-operator tigera-operator v3.32.1"));
+    assert!(install.contains("nginx-gateway-fabric 2.7.2"));
+    assert!(!install.contains("ingress-nginx"));
+    let calico = parse(file(&out, "cluster/addons/calico/values.yaml"));
+    assert_eq!(calico["installation"]["cni"]["type"], "AmazonVPC");
+    let eso = parse(file(&out, "cluster/addons/external-secrets/values.yaml"));
+    assert_eq!(eso["serviceAccount"]["name"], names::ESO_SERVICE_ACCOUNT);
+    let store = parse(file(&out, "cluster/manifests/cluster-secret-store.yaml"));
+    assert_eq!(store["metadata"]["name"], names::SECRET_STORE);
+    assert_eq!(store["spec"]["provider"]["aws"]["region"], "me-central-1");
+    assert!(store["spec"]["provider"]["aws"].get("auth").is_none());
+    let kps = parse(file(
+      &out,
+      "cluster/addons/kube-prometheus-stack/values.yaml",
+    ));
+    let spec = &kps["prometheus"]["prometheusSpec"];
+    assert_eq!(spec["serviceMonitorSelectorNilUsesHelmValues"], false);
+    assert_eq!(kps["grafana"]["admin"]["existingSecret"], "grafana-admin");
+
+    let acme = render_platform(&builtin("acme-shop"));
+    assert!(!acme.files.contains_key("cluster/addons/calico/values.yaml"));
+    assert!(!file(&acme, "cluster/install.sh").contains("calico"));
+    let autoscaler = parse(file(&acme, "cluster/addons/cluster-autoscaler/values.yaml"));
+    assert_eq!(autoscaler["image"]["tag"], "v1.34.5");
+    let dev = parse(file(
+      &acme,
+      "cluster/addons/cluster-autoscaler/values-dev.yaml",
+    ));
+    assert_eq!(dev["autoDiscovery"]["clusterName"], "acme-shop-dev");
+  }
+
+  #[test]
+  fn install_order_puts_crds_and_operators_first() {
+    let out = render_platform(&builtin("openinnovation"));
+    let install = file(&out, "cluster/install.sh");
+    let at = |needle: &str| {
+      install
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} missing"))
+    };
+    assert!(at("gateway-api/releases/download/v1.6.1") < at("chart nginx-gateway-fabric"));
+    assert!(at("gateway-api/releases/download/v1.6.1") < at("chart cert-manager"));
+    assert!(at("chart external-secrets") < at("cluster-secret-store.yaml"));
+    assert!(at("chart cert-manager") < at("cluster-issuers.yaml"));
+    assert!(at("grafana-admin.yaml") < at("chart kube-prometheus-stack"));
+  }
+
+  #[test]
+  fn gateway_has_one_https_listener_per_host() {
+    let out = render_platform(&builtin("acme-shop"));
+    let text = file(&out, "cluster/manifests/staging/gateway.yaml");
+    let gateway: serde_yaml_ng::Value = serde_yaml_ng::Deserializer::from_str(text)
+      .next()
+      .map(|doc| serde_yaml_ng::Value::deserialize(doc).unwrap())
+      .unwrap();
+    let listeners = gateway["spec"]["listeners"].as_sequence().unwrap();
+    let names: Vec<_> = listeners
+      .iter()
+      .map(|l| l["name"].as_str().unwrap())
+      .collect();
+    assert_eq!(
+      names,
+      [
+        "http",
+        "https-staging.shop.acme.example",
+        "https-api.staging.shop.acme.example"
+      ]
+    );
+    assert_eq!(
+      gateway["metadata"]["annotations"]["cert-manager.io/cluster-issuer"],
+      addons::ISSUER_PRODUCTION
+    );
+    assert!(text.contains("RequestRedirect"));
+  }
+
+  #[test]
+  fn ingress_option_installs_ingress_nginx_with_a_warning() {
+    let platform = variant("nginx: gateway", "nginx: ingress");
+    let out = render_platform(&platform);
+    let install = file(&out, "cluster/install.sh");
+    assert!(install.contains("chart ingress-nginx ingress-nginx ingress-nginx 4.15.1"));
+    assert!(install.contains("warn \"ingress-nginx is retired upstream"));
+    assert!(!install.contains("gateway-api"));
+    assert!(!out.files.keys().any(|p| p.ends_with("gateway.yaml")));
+    let values = parse(file(&out, "charts/backend/values.yaml"));
+    assert_eq!(values["expose"]["mode"], "ingress");
+    assert_eq!(
+      values["networkPolicy"]["ingressNamespaces"][0],
+      "ingress-nginx"
+    );
+    let issuers = file(&out, "cluster/manifests/cluster-issuers.yaml");
+    assert!(issuers.contains("ingressClassName: nginx"));
+    let cert_manager = parse(file(&out, "cluster/addons/cert-manager/values.yaml"));
+    assert_eq!(cert_manager["config"]["enableGatewayAPI"], false);
+  }
+
+  #[test]
+  fn addons_that_are_off_produce_nothing() {
+    let platform = variant(
+      "      monitoring:            # Prometheus, Alertmanager and Grafana\n        grafana: true",
+      "      monitoring: false",
+    );
+    let out = render_platform(&platform);
+    assert!(
+      !out
+        .files
+        .keys()
+        .any(|p| p.contains("kube-prometheus-stack"))
+    );
+    assert!(
+      !out
+        .files
+        .contains_key("cluster/manifests/grafana-admin.yaml")
+    );
+    assert!(!file(&out, "cluster/install.sh").contains("monitoring"));
+    let values = parse(file(&out, "charts/backend/values.yaml"));
+    assert_eq!(values["metrics"]["serviceMonitor"]["enabled"], false);
+  }
+
+  #[test]
+  fn values_files_carry_the_generated_header() {
+    let out = render_platform(&builtin("acme-shop"));
+    for (path, file) in &out.files {
+      if path.ends_with(".yaml") || path.ends_with(".tpl") || path.ends_with(".sh") {
+        assert!(
+          file
+            .contents
+            .lines()
+            .take(2)
+            .any(|l| l.contains("by oi-gen")),
+          "{path}"
+        );
+      }
+    }
+  }
+}

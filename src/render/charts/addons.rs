@@ -30,7 +30,9 @@ const ACME_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directo
 /// Manager `<platform>/grafana-admin`.
 pub const GRAFANA_ADMIN_SECRET: &str = "grafana-admin";
 
-pub const INGRESS_NGINX_WARNING: &str = "nginx: ingress installs ingress-nginx 4.15.1, which is retired upstream (no fixes after March 2026); prefer nginx: gateway (NGINX Gateway Fabric)";
+/// Printed by `install.sh`; validation warns about the same choice when the
+/// blueprint is read.
+pub const INGRESS_NGINX_WARNING: &str = "ingress-nginx is retired upstream (no fixes after March 2026); prefer nginx: gateway (NGINX Gateway Fabric)";
 
 /// The add-ons a blueprint turns on.
 #[derive(Debug, Clone)]
@@ -231,7 +233,6 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
       ));
     }
     Nginx::Ingress => {
-      out.warnings.push(INGRESS_NGINX_WARNING.to_string());
       out.managed(
         format!("cluster/addons/{}/values.yaml", INGRESS_NGINX.release),
         yaml(&ingress_nginx_values(selection.monitoring)),

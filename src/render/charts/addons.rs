@@ -84,6 +84,17 @@ struct Step {
   apply: Vec<String>,
   #[serde(skip_serializing_if = "Option::is_none")]
   warning: Option<&'static str>,
+  /// An ExternalSecret that must be synced before the next step.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  wait_for: Option<WaitFor>,
+}
+
+#[derive(Debug, Serialize)]
+struct WaitFor {
+  namespace: &'static str,
+  name: &'static str,
+  /// The Secrets Manager secret it reads.
+  remote: String,
 }
 
 impl Step {
@@ -103,6 +114,7 @@ impl Step {
       values,
       apply: Vec::new(),
       warning: None,
+      wait_for: None,
     }
   }
 
@@ -118,6 +130,7 @@ impl Step {
       values: Vec::new(),
       apply,
       warning: None,
+      wait_for: None,
     }
   }
 }
@@ -298,11 +311,17 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
           "cluster/manifests/grafana-admin.yaml",
           yaml(&grafana_admin(platform)),
         );
-        steps.push(Step::other(
+        let mut step = Step::other(
           "manifests",
           "Grafana admin credentials from Secrets Manager",
           vec!["manifests/grafana-admin.yaml".into()],
-        ));
+        );
+        step.wait_for = Some(WaitFor {
+          namespace: KUBE_PROMETHEUS_STACK.namespace,
+          name: GRAFANA_ADMIN_SECRET,
+          remote: grafana_secret_name(platform),
+        });
+        steps.push(step);
       } else {
         let mut fallback = Step::other(
           "grafana-fallback",

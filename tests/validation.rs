@@ -544,3 +544,14 @@ fn duplicate_keys_are_located() {
     at(&text, "port: 8081"),
   );
 }
+
+#[test]
+fn platform_and_environment_names_fit_aws_limits() {
+  let text = edit("- name: production", "- name: production-eu-west1");
+  assert_one(
+    &text,
+    "spec.environments[1].name",
+    "`openinnovation-ai-production-eu-west1` (platform and environment) is 37 characters; at most 30 fit the AWS names built from it",
+    at(&text, "production-eu-west1"),
+  );
+}

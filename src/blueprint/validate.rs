@@ -13,6 +13,10 @@ use crate::diagnostic::{Diagnostic, suggest};
 pub const EKS_STANDARD: &[&str] = &["1.34", "1.35"];
 /// EKS minor versions in extended support (they cost more and end soon).
 pub const EKS_EXTENDED: &[&str] = &["1.32", "1.33"];
+/// Longest `<platform>-<environment>`: it prefixes the EKS cluster, IAM
+/// roles (64), the RDS identifier (63) and the state bucket (63), with room
+/// for the suffixes the modules add.
+pub const MAX_STACK_NAME: usize = 30;
 /// PostgreSQL majors RDS offers.
 pub const POSTGRES_MAJORS: &[&str] = &["14", "15", "16", "17", "18"];
 
@@ -694,6 +698,18 @@ impl Checker<'_> {
     for (i, env) in p.spec.environments.iter().enumerate() {
       let path = format!("spec.environments[{i}]");
       self.label(&format!("{path}.name"), &env.name, 20);
+      let stack = format!("{}-{}", p.metadata.name, env.name);
+      if stack.len() > MAX_STACK_NAME {
+        self
+          .error(
+            format!("{path}.name"),
+            format!(
+              "`{stack}` (platform and environment) is {} characters; at most {MAX_STACK_NAME} fit the AWS names built from it",
+              stack.len()
+            ),
+          )
+          .hint = Some("shorten metadata.name or the environment name".into());
+      }
       if let Some(first) = names.insert(env.name.as_str(), i) {
         self.error(
           format!("{path}.name"),

@@ -16,7 +16,7 @@ pub fn with_header(path: &str, contents: &str, ownership: Ownership) -> String {
   let name = path.rsplit('/').next().unwrap_or(path);
   let extension = name.rsplit_once('.').map_or("", |(_, ext)| ext);
   let comment = match extension {
-    "tf" | "hcl" | "tfvars" | "yaml" | "yml" | "toml" | "sh" => format!("# {note}\n"),
+    "tf" | "hcl" | "tfvars" | "tfbackend" | "yaml" | "yml" | "toml" | "sh" => format!("# {note}\n"),
     "sql" => format!("-- {note}\n"),
     "go" => format!("// {note}\n"),
     "tpl" => format!("{{{{/* {note} */}}}}\n"),

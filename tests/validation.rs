@@ -555,3 +555,61 @@ fn platform_and_environment_names_fit_aws_limits() {
     at(&text, "production-eu-west1"),
   );
 }
+
+/// Thousands of damaged blueprints (bytes flipped, lines dropped, duplicated
+/// or swapped): loading never panics, and whatever still validates renders.
+#[test]
+fn mutated_blueprints_never_panic() {
+  let engine = oi_gen::render::Engine::new().unwrap();
+  let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+  let mut next = move |bound: usize| {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    (seed % bound.max(1) as u64) as usize
+  };
+  let lines: Vec<&str> = BASE.lines().collect();
+  let mut rendered = 0;
+  for round in 0..2000 {
+    let mut text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    for _ in 0..1 + next(3) {
+      let i = next(text.len());
+      match next(5) {
+        0 => {
+          text.remove(i);
+        }
+        1 => {
+          let line = text[i].clone();
+          text.insert(i, line);
+        }
+        2 => {
+          let j = next(text.len());
+          text.swap(i, j);
+        }
+        3 => {
+          let mut bytes = text[i].clone().into_bytes();
+          if !bytes.is_empty() {
+            let at = next(bytes.len());
+            let noise = b"x:-[]{}&*!|>'\"#%@`0 \t";
+            bytes[at] = noise[next(noise.len())];
+          }
+          text[i] = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        _ => {
+          let digits = ["0", "-1", "99999999999999999999", "1.5", "~", "\"\"", "[]"];
+          if let Some((key, _)) = text[i].clone().split_once(": ") {
+            text[i] = format!("{key}: {}", digits[next(digits.len())]);
+          }
+        }
+      }
+    }
+    let source = text.join("\n");
+    if let Ok(loaded) = blueprint::load(source.as_bytes()) {
+      oi_gen::render::render(&loaded.platform, &engine).unwrap_or_else(|e| {
+        panic!("round {round}: valid blueprint failed to render: {e:?}\n{source}")
+      });
+      rendered += 1;
+    }
+  }
+  assert!(rendered > 50, "too few mutations stayed valid ({rendered})");
+}

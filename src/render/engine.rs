@@ -14,23 +14,51 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub const OVERRIDES_DIR: &str = ".oi-gen/templates";
 
 pub struct Engine {
-  tera: Tera,
+  /// One Tera per top-level template folder (`terraform/`, `workflows/`…):
+  /// templates only refer to others in their folder, and the folders are
+  /// parsed in parallel.
+  groups: BTreeMap<String, Tera>,
   /// Repository-local replacements, by template path.
   overrides: BTreeMap<String, String>,
   /// Overrides whose embedded counterpart no longer exists.
   pub stale_overrides: Vec<String>,
 }
 
+/// The folder a template belongs to.
+fn group_of(name: &str) -> &str {
+  name.split('/').next().unwrap_or_default()
+}
+
 impl Engine {
-  /// Parses every embedded `.tera` template.
+  /// Parses every embedded `.tera` template, one folder per thread.
   pub fn new() -> Result<Self, tera::Error> {
-    let mut tera = Tera::default();
-    tera.autoescape_on(vec![]);
     let mut sources = Vec::new();
     collect(&TEMPLATES, &mut sources);
-    tera.add_raw_templates(sources)?;
+    let mut grouped: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for (path, text) in sources {
+      grouped
+        .entry(group_of(&path).to_string())
+        .or_default()
+        .push((path, text));
+    }
+    let groups = std::thread::scope(|scope| {
+      let handles: Vec<_> = grouped
+        .into_iter()
+        .map(|(group, sources)| {
+          scope.spawn(move || {
+            let mut tera = Tera::default();
+            tera.autoescape_on(vec![]);
+            tera.add_raw_templates(sources).map(|()| (group, tera))
+          })
+        })
+        .collect();
+      handles
+        .into_iter()
+        .map(|handle| handle.join().expect("template parsing does not panic"))
+        .collect::<Result<BTreeMap<_, _>, _>>()
+    })?;
     Ok(Self {
-      tera,
+      groups,
       overrides: BTreeMap::new(),
       stale_overrides: Vec::new(),
     })
@@ -65,7 +93,9 @@ impl Engine {
       let text = std::fs::read_to_string(entry.path()).map_err(|e| format!("{shown}: {e}"))?;
       if relative.ends_with(".tera") {
         engine
-          .tera
+          .groups
+          .entry(group_of(&relative).to_string())
+          .or_default()
           .add_raw_template(&relative, &prepare(&relative, &text))
           .map_err(|e| format!("{shown}: {}", error_chain(&e)))?;
       }
@@ -97,7 +127,11 @@ impl Engine {
 
   /// Renders `templates/<name>` with a context serialized from `data`.
   pub fn render(&self, name: &str, data: &impl Serialize) -> Result<String, tera::Error> {
-    self.tera.render(name, &Context::from_serialize(data)?)
+    let tera = self
+      .groups
+      .get(group_of(name))
+      .ok_or_else(|| tera::Error::template_not_found(name))?;
+    tera.render(name, &Context::from_serialize(data)?)
   }
 
   /// An embedded file shipped as it is.

@@ -1,53 +1,12 @@
 //! End-to-end tests of the `oi-gen` binary.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-struct Run {
-  code: i32,
-  stdout: String,
-  stderr: String,
-}
-
-fn oi_gen(dir: &Path, args: &[&str]) -> Run {
-  let output = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
-    .args(args)
-    .current_dir(dir)
-    .env("NO_COLOR", "1")
-    .output()
-    .expect("oi-gen runs");
-  Run {
-    code: output.status.code().expect("exit code"),
-    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-  }
-}
-
-/// Every file under `root`, relative, sorted, with contents.
-fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-  let mut files: Vec<_> = walkdir::WalkDir::new(root)
-    .into_iter()
-    .filter_map(Result::ok)
-    .filter(|e| e.file_type().is_file())
-    .map(|e| {
-      (
-        e.path().strip_prefix(root).unwrap().to_path_buf(),
-        fs::read(e.path()).unwrap(),
-      )
-    })
-    .collect();
-  files.sort();
-  files
-}
-
-fn init(name: &str) -> (tempfile::TempDir, PathBuf) {
-  let temp = tempfile::tempdir().unwrap();
-  let repo = temp.path().join("repo");
-  let run = oi_gen(temp.path(), &["init", "repo", "--from", name]);
-  assert_eq!(run.code, 0, "{}", run.stderr);
-  (temp, repo)
-}
+use support::*;
 
 /// A managed file of the render, to edit in tests.
 fn some_generated_file(repo: &Path) -> String {
@@ -134,7 +93,7 @@ fn check_reports_missing_files() {
 #[test]
 fn invalid_blueprint_exits_2_and_writes_nothing() {
   let (_temp, repo) = init("openinnovation");
-  let before = snapshot(&repo);
+  let before = tree(&repo);
   let blueprint = fs::read_to_string(repo.join("platform.yaml")).unwrap();
   let broken = blueprint.replacen("port: 8080", "port: 0", 1);
   fs::write(repo.join("platform.yaml"), &broken).unwrap();
@@ -148,7 +107,7 @@ fn invalid_blueprint_exits_2_and_writes_nothing() {
     run.stderr
   );
   assert!(run.stderr.contains("--> platform.yaml:"), "{}", run.stderr);
-  let after: Vec<_> = snapshot(&repo)
+  let after: Vec<_> = tree(&repo)
     .into_iter()
     .filter(|(p, _)| p != Path::new("platform.yaml"))
     .collect();
@@ -221,7 +180,7 @@ fn rendering_again_writes_nothing() {
 fn render_is_deterministic() {
   let (_a, first) = init("acme-shop");
   let (_b, second) = init("acme-shop");
-  assert_eq!(snapshot(&first), snapshot(&second));
+  assert_eq!(tree(&first), tree(&second));
 }
 
 #[test]

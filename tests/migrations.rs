@@ -1,35 +1,11 @@
 //! The Flyway project and `oi-gen migration new`, end to end.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-struct Run {
-  code: i32,
-  stdout: String,
-  stderr: String,
-}
-
-fn oi_gen(dir: &Path, args: &[&str]) -> Run {
-  let output = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
-    .args(args)
-    .current_dir(dir)
-    .output()
-    .unwrap();
-  Run {
-    code: output.status.code().unwrap(),
-    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-  }
-}
-
-fn init(name: &str) -> (tempfile::TempDir, PathBuf) {
-  let temp = tempfile::tempdir().unwrap();
-  let run = oi_gen(temp.path(), &["init", "repo", "--from", name]);
-  assert_eq!(run.code, 0, "{}", run.stderr);
-  let repo = temp.path().join("repo");
-  (temp, repo)
-}
+use support::*;
 
 fn migrations(repo: &Path) -> Vec<String> {
   let mut names: Vec<String> = fs::read_dir(repo.join("db/migrations"))

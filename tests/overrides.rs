@@ -1,34 +1,11 @@
 //! Repository-local template overrides in `.oi-gen/templates/`.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-struct Run {
-  code: i32,
-  stdout: String,
-  stderr: String,
-}
-
-fn oi_gen(dir: &Path, args: &[&str]) -> Run {
-  let output = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
-    .args(args)
-    .current_dir(dir)
-    .output()
-    .unwrap();
-  Run {
-    code: output.status.code().unwrap(),
-    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-  }
-}
-
-fn init() -> (tempfile::TempDir, PathBuf) {
-  let temp = tempfile::tempdir().unwrap();
-  assert_eq!(oi_gen(temp.path(), &["init", "repo"]).code, 0);
-  let repo = temp.path().join("repo");
-  (temp, repo)
-}
+use support::*;
 
 fn put(repo: &Path, template: &str, text: &str) {
   let path = repo.join(".oi-gen/templates").join(template);
@@ -40,7 +17,7 @@ const CI_TEMPLATE: &str = include_str!("../templates/workflows/ci.yml.tera");
 
 #[test]
 fn an_override_replaces_the_embedded_file_for_render_and_check() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   put(&repo, "repo/gitignore", "/local-only\n");
   let run = oi_gen(&repo, &["render"]);
   assert_eq!(run.code, 0, "{}", run.stderr);
@@ -62,7 +39,7 @@ fn an_override_replaces_the_embedded_file_for_render_and_check() {
 
 #[test]
 fn an_override_of_a_template_that_no_longer_exists_is_reported() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   put(&repo, "workflows/gone.yml.tera", "x");
   let run = oi_gen(&repo, &["render"]);
   assert_eq!(run.code, 0, "{}", run.stderr);
@@ -75,7 +52,7 @@ fn an_override_of_a_template_that_no_longer_exists_is_reported() {
 
 #[test]
 fn a_broken_override_is_a_clear_error() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   put(&repo, "workflows/ci.yml.tera", "{% if %}");
   let run = oi_gen(&repo, &["render"]);
   assert_eq!(run.code, 2);
@@ -92,7 +69,7 @@ fn a_broken_override_is_a_clear_error() {
 /// upgrades to the embedded templates: the edit and the new template meet.
 #[test]
 fn upgrading_from_an_older_template_merges_hand_edits() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   let older = CI_TEMPLATE.replacen("name: CI\n", "name: Continuous integration\n", 1);
   assert_ne!(older, CI_TEMPLATE);
   put(&repo, "workflows/ci.yml.tera", &older);

@@ -1,7 +1,6 @@
 //! Crash and concurrency safety: SIGKILL at random points, two writers at once.
 
-#[path = "support/synth.rs"]
-mod synth;
+mod support;
 
 use std::fs;
 use std::path::Path;
@@ -20,7 +19,7 @@ fn setup(services: usize) -> tempfile::TempDir {
   let temp = tempfile::tempdir().unwrap();
   fs::write(
     temp.path().join("blueprint.yaml"),
-    synth::blueprint(services),
+    support::synth::blueprint(services),
   )
   .unwrap();
   let out = oi_gen(temp.path(), &["init", "repo", "--from", "blueprint.yaml"]);

@@ -1,47 +1,14 @@
 //! `oi-gen upgrade`: hand edits carried forward by a three-way merge,
 //! conflicts marked inline, dry runs that write nothing.
 
+mod support;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-struct Run {
-  code: i32,
-  stdout: String,
-  stderr: String,
-}
-
-fn oi_gen(dir: &Path, args: &[&str]) -> Run {
-  let output = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
-    .args(args)
-    .current_dir(dir)
-    .output()
-    .unwrap();
-  Run {
-    code: output.status.code().unwrap(),
-    stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-    stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-  }
-}
-
-fn init() -> (tempfile::TempDir, PathBuf) {
-  let temp = tempfile::tempdir().unwrap();
-  assert_eq!(oi_gen(temp.path(), &["init", "repo"]).code, 0);
-  let repo = temp.path().join("repo");
-  (temp, repo)
-}
+use support::*;
 
 const CI: &str = ".github/workflows/ci.yml";
-
-fn read(repo: &Path, path: &str) -> String {
-  fs::read_to_string(repo.join(path)).unwrap()
-}
-
-fn edit(repo: &Path, path: &str, from: &str, to: &str) {
-  let text = read(repo, path);
-  assert!(text.contains(from), "`{from}` not in {path}");
-  fs::write(repo.join(path), text.replacen(from, to, 1)).unwrap();
-}
 
 /// Moves the frontend's build context, which changes the CI workflow.
 fn change_blueprint(repo: &Path) {
@@ -53,20 +20,9 @@ fn change_blueprint(repo: &Path) {
   );
 }
 
-fn tree(root: &Path) -> Vec<(String, Vec<u8>)> {
-  let mut files: Vec<_> = walkdir::WalkDir::new(root)
-    .into_iter()
-    .filter_map(Result::ok)
-    .filter(|e| e.file_type().is_file())
-    .map(|e| (e.path().display().to_string(), fs::read(e.path()).unwrap()))
-    .collect();
-  files.sort();
-  files
-}
-
 #[test]
 fn unedited_files_are_replaced() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   change_blueprint(&repo);
   let run = oi_gen(&repo, &["upgrade"]);
   assert_eq!(run.code, 0, "{}", run.stderr);
@@ -81,7 +37,7 @@ fn unedited_files_are_replaced() {
 
 #[test]
 fn an_edit_is_carried_across_an_upgrade() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
   change_blueprint(&repo);
   let run = oi_gen(&repo, &["upgrade"]);
@@ -108,7 +64,7 @@ fn an_edit_is_carried_across_an_upgrade() {
 
 #[test]
 fn colliding_edits_get_conflict_markers_and_exit_1() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   edit(&repo, CI, "context: frontend", "context: ./frontend");
   change_blueprint(&repo);
   let run = oi_gen(&repo, &["upgrade"]);
@@ -140,7 +96,7 @@ fn colliding_edits_get_conflict_markers_and_exit_1() {
 
 #[test]
 fn dry_run_prints_the_plan_and_writes_nothing() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
   change_blueprint(&repo);
   let before = tree(&repo);
@@ -161,7 +117,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
 
 #[test]
 fn a_file_the_user_deleted_stays_deleted() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   fs::remove_file(repo.join(".github/workflows/rollback.yml")).unwrap();
   change_blueprint(&repo);
   let run = oi_gen(&repo, &["upgrade"]);
@@ -178,7 +134,7 @@ fn a_file_the_user_deleted_stays_deleted() {
 
 #[test]
 fn orphans_are_removed_when_unedited_and_kept_when_edited() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   let lock_path = repo.join(".oi-gen/lock.toml");
   let mut lock: toml::Table = toml::from_str(&read(&repo, ".oi-gen/lock.toml")).unwrap();
   let files = lock["files"].as_table_mut().unwrap();
@@ -206,7 +162,7 @@ fn orphans_are_removed_when_unedited_and_kept_when_edited() {
 
 #[test]
 fn a_second_upgrade_after_a_merge_changes_nothing() {
-  let (_temp, repo) = init();
+  let (_temp, repo) = init("openinnovation");
   edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
   change_blueprint(&repo);
   assert_eq!(oi_gen(&repo, &["upgrade"]).code, 0);

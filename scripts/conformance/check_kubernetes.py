@@ -20,6 +20,13 @@ Over RENDERED_REPO/charts/<service> and RENDERED_REPO/cluster:
                           the managed username and URL-escaped password, routes attach to an
                           existing listener of the environment's Gateway, NetworkPolicies cover
                           every pod, install.sh installs what the blueprint turns on, in order
+  migrations              the owner's chart, with db/flyway.toml and db/migrations/*.sql copied
+                          into it as the deploy workflow does, renders the Flyway Job and its
+                          ServiceAccount, ConfigMap, ExternalSecret and NetworkPolicy as
+                          pre-install/pre-upgrade hooks, those before the Job (lower weight);
+                          the Job is bounded, hardened, reads the credentials from the hook's
+                          Secret and mounts every migration; without the copy the render fails
+                          clearly; no other chart has any of it
 
 Exit status 0 when everything passed, 1 otherwise, with a report of each failure.
 """
@@ -53,6 +60,14 @@ SAMPLE_DB_SECRET = "arn:aws:secretsmanager:{region}:123456789012:secret:rds!db-0
 
 # Checks that may be skipped, and only with a reason.
 ALLOWED_SKIPS = {"CKV_K8S_43", "CKV_K8S_35"}
+
+# The migration hook: what the deploy copies into the owner's chart, and the bounds.
+CHART_FLYWAY_DIR = "db"
+CONFIGMAP_LIMIT = 900 * 1024
+HELM_TIMEOUT_SECONDS = 600
+HOOK_EVENTS = "pre-install,pre-upgrade"
+HOOK_DELETE_POLICY = "before-hook-creation,hook-succeeded"
+HOOK_KINDS = {"Job", "ServiceAccount", "ConfigMap", "ExternalSecret", "NetworkPolicy"}
 
 YAMLLINT_CONFIG = """
 extends: default
@@ -165,6 +180,16 @@ class Blueprint:
         self.cert_manager = on("certManager")
         self.database = spec.get("database")
         self.overrides = {e["name"]: e.get("overrides") or {} for e in spec["environments"]}
+        # The service whose chart runs the Flyway Job: it owns the migrations, and
+        # External Secrets hands the Job the database credentials.
+        self.migrations_owner = next(
+            (
+                s["name"]
+                for s in spec["services"]
+                if s.get("runsMigrations") and self.database and self.external_secrets
+            ),
+            None,
+        )
 
     def replicas(self, service: str, env: str) -> int:
         return self.overrides[env].get("replicas", self.services[service]["replicas"])
@@ -195,6 +220,9 @@ def check_charts(repo: Path, blueprint: Blueprint, work: Path, report: Report) -
     for chart_dir in charts:
         service = chart_dir.name
         defaults = load_yaml(chart_dir / "values.yaml")
+        if service == blueprint.migrations_owner:
+            check_without_migrations(helm, chart_dir, blueprint, defaults, report)
+            copy_migrations(repo, chart_dir, report)
         chart = helm.Chart.load(chart_dir)
         for env in blueprint.environments:
             label = f"{service}/{env}"
@@ -235,6 +263,41 @@ def check_charts(repo: Path, blueprint: Blueprint, work: Path, report: Report) -
 
             check_required(chart, blueprint, service, env, env_values, defaults, report)
     return objects
+
+
+def copy_migrations(repo: Path, chart_dir: Path, report: Report) -> None:
+    """What the deploy and CI workflows do before helm: db/ into <chart>/db/."""
+    migrations = sorted((repo / "db" / "migrations").glob("*.sql"))
+    config = repo / "db" / "flyway.toml"
+    if not migrations or not config.exists():
+        report.fail("migrations", f"{chart_dir.name}: owns the migrations, but db/ has no flyway.toml or migration")
+        return
+    size = sum(p.stat().st_size for p in [config, *migrations])
+    if size > CONFIGMAP_LIMIT:
+        report.fail("migrations", f"the migrations take {size} bytes, over the ConfigMap budget")
+    target = chart_dir / CHART_FLYWAY_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    (target / "migrations").mkdir(parents=True)
+    shutil.copy(config, target / "flyway.toml")
+    for path in migrations:
+        shutil.copy(path, target / "migrations" / path.name)
+    ignored = (repo / ".gitignore").read_text() if (repo / ".gitignore").exists() else ""
+    if f"charts/*/{CHART_FLYWAY_DIR}/" not in ignored.splitlines():
+        report.fail("migrations", f".gitignore does not ignore the copies in charts/*/{CHART_FLYWAY_DIR}/")
+
+
+def check_without_migrations(helm, chart_dir: Path, blueprint: Blueprint, defaults: dict, report: Report) -> None:
+    """Before the copy, the owner's chart refuses to render, and says why."""
+    shutil.rmtree(chart_dir / CHART_FLYWAY_DIR, ignore_errors=True)
+    env = blueprint.environments[0]
+    values = deep_merge(load_yaml(chart_dir / f"values-{env}.yaml") or {}, sample_values(blueprint, env, defaults))
+    try:
+        helm.Chart.load(chart_dir).render(values, name=chart_dir.name, namespace=blueprint.name, is_install=True)
+    except Exception as error:  # noqa: BLE001
+        if "db/migrations/*.sql is not in the chart" not in str(error):
+            report.fail("migrations", f"{chart_dir.name}: without the migrations: unclear error: {error}")
+        return
+    report.fail("migrations", f"{chart_dir.name}: renders without the migrations copied into the chart")
 
 
 def check_required(chart, blueprint, service, env, env_values, defaults, report) -> None:
@@ -297,8 +360,9 @@ def check_structure(repo: Path, blueprint: Blueprint, objects: list[dict], repor
         if blueprint.nginx == "ingress" and "HTTPRoute" in kinds:
             report.fail("structure", f"{label}: HTTPRoute rendered although nginx is ingress")
 
+        hooks = [d for d in docs if "helm.sh/hook" in (d["metadata"].get("annotations") or {})]
         deployment = next((d for d in docs if d["kind"] == "Deployment"), None)
-        policy = next((d for d in docs if d["kind"] == "NetworkPolicy"), None)
+        policy = next((d for d in docs if d["kind"] == "NetworkPolicy" and d not in hooks), None)
         if deployment:
             pod = deployment["spec"]["template"]
             image = pod["spec"]["containers"][0]["image"]
@@ -317,11 +381,141 @@ def check_structure(repo: Path, blueprint: Blueprint, objects: list[dict], repor
             if blueprint.replicas(service, env) > 1 and "PodDisruptionBudget" not in kinds:
                 report.fail("structure", f"{label}: no PodDisruptionBudget with several replicas")
 
+        if service == blueprint.migrations_owner:
+            check_migrations(repo, label, docs, hooks, blueprint, env, report)
+        elif hooks or "Job" in kinds:
+            report.fail("migrations", f"{label}: hooks or a Job in a chart that does not own the migrations")
+
         for doc in docs:
+            if doc in hooks:
+                continue
             if doc["kind"] == "ExternalSecret":
                 check_external_secret(label, doc, spec, blueprint, env, report)
             if doc["kind"] == "HTTPRoute":
                 check_route(label, doc, gateways.get(env), blueprint, report)
+
+
+def selects(policy: dict, labels: dict) -> bool:
+    selector = policy["spec"]["podSelector"].get("matchLabels", {})
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict], blueprint: Blueprint, env: str, report: Report) -> None:
+    """The Flyway Job and the objects it needs, as hooks that work on the first install."""
+    problems: list[str] = []
+    by_kind = {d["kind"]: d for d in hooks}
+    if set(by_kind) != HOOK_KINDS or len(hooks) != len(HOOK_KINDS):
+        problems.append(f"hooks are {sorted(d['kind'] for d in hooks)}, expected one each of {sorted(HOOK_KINDS)}")
+    weights = {}
+    for doc in hooks:
+        annotations = doc["metadata"]["annotations"]
+        name = f"{doc['kind']}/{doc['metadata']['name']}"
+        if annotations.get("helm.sh/hook") != HOOK_EVENTS:
+            problems.append(f"{name}: helm.sh/hook is {annotations.get('helm.sh/hook')!r}, expected {HOOK_EVENTS}")
+        if annotations.get("helm.sh/hook-delete-policy") != HOOK_DELETE_POLICY:
+            problems.append(f"{name}: hook-delete-policy is {annotations.get('helm.sh/hook-delete-policy')!r}")
+        try:
+            weights[doc["kind"]] = int(annotations.get("helm.sh/hook-weight", "0"))
+        except ValueError:
+            problems.append(f"{name}: hook-weight {annotations.get('helm.sh/hook-weight')!r} is not a number")
+    job = by_kind.get("Job")
+    if job is None:
+        report.fail("migrations", f"{label}: no migration Job\n  " + "\n  ".join(problems))
+        return
+    for kind, weight in weights.items():
+        if kind != "Job" and weight >= weights.get("Job", 0):
+            problems.append(f"{kind} has hook weight {weight}, not below the Job's {weights.get('Job')}")
+
+    spec = job["spec"]
+    if not isinstance(spec.get("backoffLimit"), int) or spec["backoffLimit"] > 3:
+        problems.append(f"backoffLimit {spec.get('backoffLimit')!r} must be set and small")
+    deadline = spec.get("activeDeadlineSeconds")
+    if not isinstance(deadline, int) or not 0 < deadline < HELM_TIMEOUT_SECONDS:
+        problems.append(f"activeDeadlineSeconds {deadline!r} must be below the deploy's helm timeout")
+    if not isinstance(spec.get("ttlSecondsAfterFinished"), int):
+        problems.append("no ttlSecondsAfterFinished")
+    pod = spec["template"]["spec"]
+    if pod.get("restartPolicy") != "Never":
+        problems.append("restartPolicy must be Never (each retry is a new pod with its logs)")
+    if pod.get("automountServiceAccountToken") is not False:
+        problems.append("the Job's pod mounts a service-account token")
+    account = by_kind.get("ServiceAccount")
+    if account is None or pod.get("serviceAccountName") != account["metadata"]["name"]:
+        problems.append("the Job does not run as the hook's ServiceAccount (it would not exist on the first install)")
+    elif account.get("automountServiceAccountToken") is not False:
+        problems.append("the hook ServiceAccount mounts its token")
+
+    [container] = pod["containers"]
+    ci = repo / ".github" / "workflows" / "ci.yml"
+    pinned = re.search(r"FLYWAY_IMAGE: (\S+)", ci.read_text()) if ci.exists() else None
+    if pinned is None or container["image"] != pinned.group(1):
+        problems.append(f"image {container['image']} is not the Flyway image CI validates with")
+    if container.get("imagePullPolicy") != "Always":
+        problems.append("imagePullPolicy must be Always")
+    if not re.search(r"-environment=" + re.escape(env) + r"\b", " ".join(container.get("args", []))) or "migrate" not in container.get("args", []):
+        problems.append(f"args {container.get('args')} do not run `migrate` in environment {env}")
+    security = container.get("securityContext") or {}
+    if security.get("readOnlyRootFilesystem") is not True or security.get("allowPrivilegeEscalation") is not False:
+        problems.append("the container must have a read-only root filesystem and no privilege escalation")
+    if (security.get("capabilities") or {}).get("drop") != ["ALL"]:
+        problems.append("the container must drop ALL capabilities")
+    if not (pod.get("securityContext") or {}).get("runAsNonRoot"):
+        problems.append("the pod must run as non-root")
+    env_vars = {e["name"]: e for e in container.get("env", [])}
+    host = SAMPLE_DB_HOST.format(platform=blueprint.name, env=env, region=blueprint.region)
+    url = f"jdbc:postgresql://{host}:5432/{blueprint.database['name']}?sslmode=require"
+    if (env_vars.get("FLYWAY_URL") or {}).get("value") != url:
+        problems.append(f"FLYWAY_URL is {(env_vars.get('FLYWAY_URL') or {}).get('value')!r}, expected {url!r}")
+    secret = by_kind.get("ExternalSecret")
+    target = secret["spec"]["target"]["name"] if secret else None
+    for name, key in (("FLYWAY_USER", "db_username"), ("FLYWAY_PASSWORD", "db_password")):
+        ref = ((env_vars.get(name) or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
+        if "value" in (env_vars.get(name) or {}) or ref.get("name") != target or ref.get("key") != key:
+            problems.append(f"{name} must come from key {key} of the hook's Secret {target}, not {env_vars.get(name)}")
+    if secret:
+        arn = SAMPLE_DB_SECRET.format(region=blueprint.region)
+        remote = {e["secretKey"]: e["remoteRef"] for e in secret["spec"].get("data", [])}
+        for key, prop in (("db_username", "username"), ("db_password", "password")):
+            if remote.get(key) != {"key": arn, "property": prop}:
+                problems.append(f"the hook ExternalSecret maps {key} from {remote.get(key)}, not {prop} of the RDS secret")
+        if secret["spec"]["secretStoreRef"] != {"kind": "ClusterSecretStore", "name": "aws-secrets-manager"}:
+            problems.append(f"the hook ExternalSecret reads from {secret['spec']['secretStoreRef']}")
+
+    mounts = {m["name"]: m["mountPath"] for m in container.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    if mounts.get("tmp") != "/tmp" or "emptyDir" not in volumes.get("tmp", {}):
+        problems.append("no emptyDir at /tmp")
+    project = next((v for n, v in volumes.items() if mounts.get(n) == "/flyway/project"), None)
+    configmap = by_kind.get("ConfigMap")
+    migrations = sorted(p.name for p in (repo / "db" / "migrations").glob("*.sql"))
+    if configmap is None or project is None or project.get("configMap", {}).get("name") != configmap["metadata"]["name"]:
+        problems.append("the hook ConfigMap is not mounted at /flyway/project")
+    else:
+        data = configmap.get("data") or {}
+        expected = {"flyway.toml": (repo / "db" / "flyway.toml").read_text()}
+        expected |= {name: (repo / "db" / "migrations" / name).read_text() for name in migrations}
+        if data != expected:
+            problems.append(f"the ConfigMap holds {sorted(data)}, not flyway.toml and {migrations} as they are in db/")
+        items = {i["key"]: i["path"] for i in project["configMap"].get("items", [])}
+        wanted = {"flyway.toml": "flyway.toml"} | {name: f"migrations/{name}" for name in migrations}
+        if items != wanted:
+            problems.append(f"the project volume lays out {items}, expected {wanted}")
+
+    labels = spec["template"]["metadata"]["labels"]
+    policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    chart_policy = next((p for p in policies if p not in hooks), None)
+    if chart_policy is None or not selects(chart_policy, labels):
+        problems.append("the chart's NetworkPolicy does not cover the Job's pods")
+    hook_policy = by_kind.get("NetworkPolicy")
+    if hook_policy is None or not selects(hook_policy, labels):
+        problems.append("the hook NetworkPolicy does not cover the Job's pods (first install)")
+    elif hook_policy["spec"].get("ingress"):
+        problems.append("the hook NetworkPolicy lets traffic in")
+
+    if problems:
+        report.fail("migrations", f"{label}:\n  " + "\n  ".join(problems))
+    else:
+        report.ok(f"migrations: {label} runs {len(migrations)} migration(s) in a hook Job after {sorted(HOOK_KINDS - {'Job'})}")
 
 
 def check_external_secret(label, doc, spec, blueprint, env, report) -> None:

@@ -20,6 +20,20 @@ const CHART_TEMPLATES: &str = "charts/service";
 /// Version of the generated charts; the image tag is the release version.
 pub const CHART_VERSION: &str = "0.1.0";
 
+/// Chart templates of the migration hook (Job, ConfigMap, ServiceAccount,
+/// ExternalSecret, NetworkPolicy) and their helpers: only the migrations
+/// owner's chart has them.
+const MIGRATION_TEMPLATES: &str = "templates/migrations-";
+const MIGRATION_HELPERS: &str = "templates/_migrations.tpl";
+
+fn is_migration_template(relative: &str) -> bool {
+  relative.starts_with(MIGRATION_TEMPLATES) || relative == MIGRATION_HELPERS
+}
+
+/// Where the deploy copies the Flyway project (`db/flyway.toml`,
+/// `db/migrations/*.sql`) inside the owner's chart, for its ConfigMap.
+pub const CHART_FLYWAY_DIR: &str = "db";
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ChartYaml {
@@ -40,6 +54,15 @@ fn yaml(value: &impl Serialize) -> String {
 pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
   for service in &platform.spec.services {
     let dir = format!("charts/{}", service.name);
+    let migrations = values::runs_migrations(platform, service);
+    if service.runs_migrations && platform.spec.database.is_some() && !migrations {
+      out.warnings.push(format!(
+        "services.{} runs the migrations, but the externalSecrets add-on is off: its chart \
+         gets no migration Job (the Job reads the database credentials through External Secrets); \
+         run the migrations another way",
+        service.name
+      ));
+    }
     out.managed(
       format!("{dir}/Chart.yaml"),
       yaml(&ChartYaml {
@@ -53,6 +76,9 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
       }),
     );
     for (relative, text) in engine.texts_under(CHART_TEMPLATES) {
+      if is_migration_template(&relative) && !migrations {
+        continue;
+      }
       out.managed(format!("{dir}/{relative}"), text);
     }
     out.managed(
@@ -372,6 +398,210 @@ mod tests {
     assert!(!file(&out, "cluster/install.sh").contains("monitoring"));
     let values = parse(file(&out, "charts/backend/values.yaml"));
     assert_eq!(values["metrics"]["serviceMonitor"]["enabled"], false);
+  }
+
+  /// The migration hook templates of a rendered chart, by file name.
+  fn migration_templates<'a>(out: &'a Output, service: &str) -> Vec<(&'a str, &'a str)> {
+    let prefix = format!("charts/{service}/{MIGRATION_TEMPLATES}");
+    out
+      .files
+      .iter()
+      .filter(|(path, _)| path.starts_with(&prefix))
+      .map(|(path, file)| (path.rsplit('/').next().unwrap(), file.contents.as_str()))
+      .collect()
+  }
+
+  /// The hook weight a migration template passes to `service.migrationsHook`.
+  fn hook_weight(text: &str) -> i32 {
+    let (_, rest) = text
+      .split_once("include \"service.migrationsHook\" \"")
+      .expect("a migration template is a hook");
+    rest.split('"').next().unwrap().parse().unwrap()
+  }
+
+  #[test]
+  fn only_the_migrations_owner_gets_the_migration_job() {
+    let out = render_platform(&builtin("openinnovation"));
+    let names: Vec<_> = migration_templates(&out, "backend")
+      .into_iter()
+      .map(|(name, _)| name)
+      .collect();
+    assert_eq!(
+      names,
+      [
+        "migrations-configmap.yaml",
+        "migrations-externalsecret.yaml",
+        "migrations-job.yaml",
+        "migrations-networkpolicy.yaml",
+        "migrations-serviceaccount.yaml",
+      ]
+    );
+    assert!(migration_templates(&out, "frontend").is_empty());
+    file(&out, "charts/backend/templates/_migrations.tpl");
+    assert!(
+      !out
+        .files
+        .contains_key("charts/frontend/templates/_migrations.tpl")
+    );
+    let backend = parse(file(&out, "charts/backend/values.yaml"));
+    assert_eq!(backend["migrations"]["owner"], true);
+    assert_eq!(
+      backend["migrations"]["image"],
+      crate::render::workflows::FLYWAY_IMAGE
+    );
+    assert_eq!(backend["migrations"]["backoffLimit"], 1);
+    let frontend = parse(file(&out, "charts/frontend/values.yaml"));
+    assert_eq!(
+      serde_yaml_ng::to_string(&frontend["migrations"]).unwrap(),
+      "owner: false\n"
+    );
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+
+    // No database: no migration templates, no Job values, anywhere.
+    let acme = render_platform(&builtin("acme-shop"));
+    assert!(
+      !acme
+        .files
+        .keys()
+        .any(|p| p.contains("/templates/migrations-") || p.contains("/templates/_migrations"))
+    );
+    for (path, file) in &acme.files {
+      if path.ends_with("/values.yaml") && path.starts_with("charts/") {
+        assert_eq!(
+          parse(&file.contents)["migrations"]["owner"],
+          false,
+          "{path}"
+        );
+        assert!(!file.contents.contains("flyway"), "{path}");
+      }
+    }
+  }
+
+  #[test]
+  fn migration_hooks_exist_before_the_job_runs() {
+    let out = render_platform(&builtin("openinnovation"));
+    let templates = migration_templates(&out, "backend");
+    let job = hook_weight(
+      templates
+        .iter()
+        .find(|(name, _)| *name == "migrations-job.yaml")
+        .unwrap()
+        .1,
+    );
+    assert_eq!(job, 0);
+    for (name, text) in &templates {
+      assert!(
+        text.contains("{{- if .Values.migrations.owner }}"),
+        "{name}"
+      );
+      if *name != "migrations-job.yaml" {
+        assert!(
+          hook_weight(text) < job,
+          "{name} must be created before the Job"
+        );
+      }
+    }
+    let helpers = file(&out, "charts/backend/templates/_migrations.tpl");
+    assert!(helpers.contains("helm.sh/hook: pre-install,pre-upgrade\n"));
+    assert!(helpers.contains("helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded\n"));
+    let job = file(&out, "charts/backend/templates/migrations-job.yaml");
+    // Everything the Job's pod names is one of the hook objects.
+    assert!(job.contains("serviceAccountName: {{ include \"service.migrationsName\" . }}"));
+    assert!(job.contains("restartPolicy: Never"));
+    for key in [
+      "backoffLimit",
+      "activeDeadlineSeconds",
+      "ttlSecondsAfterFinished",
+    ] {
+      assert!(
+        job.contains(&format!("{key}: {{{{ .Values.migrations.{key} }}}}")),
+        "{key}"
+      );
+    }
+    let values = parse(file(&out, "charts/backend/values.yaml"));
+    let deadline = values["migrations"]["activeDeadlineSeconds"]
+      .as_u64()
+      .unwrap();
+    assert!(deadline < u64::from(values::HELM_TIMEOUT_SECONDS));
+  }
+
+  #[test]
+  fn the_migration_job_reads_credentials_only_from_the_external_secret() {
+    let out = render_platform(&builtin("openinnovation"));
+    let job = file(&out, "charts/backend/templates/migrations-job.yaml");
+    for (name, key) in [
+      ("FLYWAY_USER", "db_username"),
+      ("FLYWAY_PASSWORD", "db_password"),
+    ] {
+      let (_, after) = job.split_once(&format!("- name: {name}\n")).unwrap();
+      let entry: String = after.lines().take(4).collect::<Vec<_>>().join("\n");
+      assert!(entry.contains("secretKeyRef:"), "{name}: {entry}");
+      assert!(entry.contains(&format!("key: {key}")), "{name}: {entry}");
+    }
+    let secret = file(
+      &out,
+      "charts/backend/templates/migrations-externalsecret.yaml",
+    );
+    assert!(secret.contains("{{- include \"service.databaseCredentials\" . | nindent 4 }}"));
+    assert!(secret.contains("kind: ClusterSecretStore"));
+    for path in [
+      "charts/backend/values.yaml",
+      "charts/backend/values-staging.yaml",
+      "charts/backend/values-production.yaml",
+    ] {
+      let text = file(&out, path);
+      assert!(!text.contains("jdbc:"), "{path}");
+      assert!(!text.contains("FLYWAY_"), "{path}");
+      let migrations = serde_yaml_ng::to_string(&parse(text)["migrations"]).unwrap();
+      assert!(!migrations.to_lowercase().contains("password"), "{path}");
+    }
+  }
+
+  #[test]
+  fn the_deploy_copies_the_migrations_where_the_chart_reads_them() {
+    let platform = builtin("openinnovation");
+    let mut out = Output::default();
+    crate::render::workflows::render(&platform, &Engine::new().unwrap(), &mut out).unwrap();
+    let target = format!("CHART_DB: charts/backend/{CHART_FLYWAY_DIR}\n");
+    for workflow in ["ci", "deploy", "release"] {
+      let text = file(&out, &format!(".github/workflows/{workflow}.yml"));
+      assert!(text.contains(&target), "{workflow}");
+      assert!(!text.contains("charts/frontend/db"), "{workflow}");
+    }
+    let deploy = file(&out, ".github/workflows/deploy.yml");
+    let copy = deploy.find(&target).unwrap();
+    let upgrade = deploy.find("helm upgrade --install backend").unwrap();
+    assert!(copy < upgrade);
+    assert!(deploy.contains(&format!("--timeout {}m", values::HELM_TIMEOUT_SECONDS / 60)));
+    assert!(deploy.contains("JOB: backend-migrations\n"));
+    let helpers = Engine::file("charts/service/templates/_migrations.tpl").unwrap();
+    assert!(helpers.contains(&format!(
+      ".Files.Glob \"{CHART_FLYWAY_DIR}/migrations/*.sql\""
+    )));
+    assert!(helpers.contains(&format!(".Files.Get \"{CHART_FLYWAY_DIR}/flyway.toml\"")));
+    let gitignore = Engine::file("repo/gitignore").unwrap();
+    assert!(gitignore.contains(&format!("charts/*/{CHART_FLYWAY_DIR}/\n")));
+
+    let acme = builtin("acme-shop");
+    let mut out = Output::default();
+    crate::render::workflows::render(&acme, &Engine::new().unwrap(), &mut out).unwrap();
+    for (path, file) in &out.files {
+      assert!(!file.contents.contains("CHART_DB"), "{path}");
+    }
+  }
+
+  #[test]
+  fn without_external_secrets_the_owner_gets_no_job_and_a_warning() {
+    let platform = variant(
+      "      externalSecrets: true",
+      "      externalSecrets: false",
+    );
+    let out = render_platform(&platform);
+    assert!(migration_templates(&out, "backend").is_empty());
+    let values = parse(file(&out, "charts/backend/values.yaml"));
+    assert_eq!(values["migrations"]["owner"], false);
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    assert!(out.warnings[0].contains("services.backend runs the migrations"));
   }
 
   #[test]

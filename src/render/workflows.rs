@@ -16,6 +16,7 @@ use super::{Engine, Output, names};
 use crate::blueprint::Platform;
 use crate::blueprint::model::{Environment, Service};
 
+pub(crate) use actions::FLYWAY_IMAGE;
 pub use expressions::protect as protect_expressions;
 
 /// The generated workflows: template name and output file name.
@@ -182,7 +183,7 @@ impl Data {
         .map(|s| Release {
           service: s.name.clone(),
           uses_database: spec.database.is_some() && s.uses_database(),
-          migrations: spec.database.is_some() && s.runs_migrations,
+          migrations: super::charts::values::runs_migrations(platform, s),
         })
         .collect(),
       first: environments[0].clone(),

@@ -167,10 +167,63 @@ pub struct ServiceMonitor {
   pub interval: String,
 }
 
-/// This service owns the database migrations (a pre-upgrade hook).
+/// This service owns the database migrations: its chart runs Flyway in a
+/// Job, a pre-install and pre-upgrade hook.
 #[derive(Debug, Serialize)]
 pub struct MigrationsValues {
   pub owner: bool,
+  /// Only in the owner's values.
+  #[serde(flatten)]
+  pub job: Option<MigrationJob>,
+}
+
+/// The Flyway Job of the migrations owner.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MigrationJob {
+  /// The pinned Flyway image, the one CI validates the migrations with.
+  pub image: String,
+  /// Retries of a failed run (Flyway migrations are transactional on
+  /// PostgreSQL: a failed one leaves nothing behind).
+  pub backoff_limit: u32,
+  /// Bounds the run, the wait for the database Secret included; shorter than
+  /// the deploy's `helm --timeout`, so the Job's own failure is reported.
+  pub active_deadline_seconds: u32,
+  /// A failed Job stays this long for its logs.
+  pub ttl_seconds_after_finished: u32,
+  pub resources: ResourcesValues,
+}
+
+/// `helm upgrade --timeout` of the deploy workflows, in seconds.
+pub const HELM_TIMEOUT_SECONDS: u32 = 600;
+
+impl MigrationJob {
+  fn new() -> Self {
+    Self {
+      image: crate::render::workflows::FLYWAY_IMAGE.into(),
+      backoff_limit: 1,
+      active_deadline_seconds: HELM_TIMEOUT_SECONDS - 120,
+      ttl_seconds_after_finished: 86_400,
+      resources: ResourcesValues {
+        requests: ResourceAmounts {
+          cpu: "100m".into(),
+          memory: "256Mi".into(),
+        },
+        limits: ResourceAmounts {
+          cpu: "500m".into(),
+          memory: "512Mi".into(),
+        },
+      },
+    }
+  }
+}
+
+/// Whether the service's chart runs the migrations: it owns them, there is a
+/// database, and External Secrets can hand the Job the credentials.
+pub fn runs_migrations(platform: &Platform, service: &Service) -> bool {
+  service.runs_migrations
+    && platform.spec.database.is_some()
+    && Addons::of(platform).external_secrets
 }
 
 /// What `values-<env>.yaml` sets on top of `values.yaml`.
@@ -365,7 +418,8 @@ pub fn values(platform: &Platform, service: &Service) -> Values {
       },
     },
     migrations: MigrationsValues {
-      owner: service.runs_migrations && database.is_some(),
+      owner: runs_migrations(platform, service),
+      job: runs_migrations(platform, service).then(MigrationJob::new),
     },
   }
 }

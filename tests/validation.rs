@@ -613,3 +613,33 @@ fn mutated_blueprints_never_panic() {
   }
   assert!(rendered > 50, "too few mutations stayed valid ({rendered})");
 }
+
+#[test]
+fn secrets_and_migrations_need_external_secrets() {
+  let text = edit(
+    "      externalSecrets: true\n",
+    "      externalSecrets: false\n",
+  );
+  let found = errors(&text);
+  let paths: Vec<&str> = found.iter().map(|d| d.path.as_str()).collect();
+  assert_eq!(
+    paths,
+    [
+      "spec.services[0].secretEnv",
+      "spec.services[0].runsMigrations",
+      "spec.services[1].secretEnv"
+    ]
+  );
+  assert_eq!(
+    found[0].message,
+    "secretEnv needs spec.cluster.addons.externalSecrets, which reads the values from AWS Secrets Manager"
+  );
+  assert_eq!(
+    found[1].message,
+    "runsMigrations needs spec.cluster.addons.externalSecrets: the migration Job reads the database credentials through it"
+  );
+  assert_eq!(
+    found[1].pos,
+    Some(at(&text, "true\n\n    - name: frontend"))
+  );
+}

@@ -600,6 +600,14 @@ impl Checker<'_> {
           );
         }
       }
+      if !service.secret_env.is_empty() && !external_secrets_on(p) {
+        self
+          .error(
+            format!("{path}.secretEnv"),
+            "secretEnv needs spec.cluster.addons.externalSecrets, which reads the values from AWS Secrets Manager",
+          )
+          .hint = Some("add `externalSecrets: true` under spec.cluster.addons".into());
+      }
       for (name, reference) in &service.secret_env {
         let var_path = format!("{path}.secretEnv.{name}");
         if !is_env_name(name) {
@@ -620,6 +628,13 @@ impl Checker<'_> {
             format!("{path}.runsMigrations"),
             "runsMigrations needs spec.database",
           );
+        } else if !external_secrets_on(p) {
+          self
+            .error(
+              format!("{path}.runsMigrations"),
+              "runsMigrations needs spec.cluster.addons.externalSecrets: the migration Job reads the database credentials through it",
+            )
+            .hint = Some("add `externalSecrets: true` under spec.cluster.addons".into());
         }
       }
     }
@@ -857,6 +872,16 @@ impl Checker<'_> {
       }
     }
   }
+}
+
+fn external_secrets_on(platform: &Platform) -> bool {
+  platform
+    .spec
+    .cluster
+    .addons
+    .as_ref()
+    .and_then(|addons| addons.external_secrets.as_ref())
+    .is_some_and(|toggle| toggle.settings().is_some())
 }
 
 /// DNS-1123 label of at most `max` characters.

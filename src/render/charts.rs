@@ -54,15 +54,8 @@ fn yaml(value: &impl Serialize) -> String {
 pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
   for service in &platform.spec.services {
     let dir = format!("charts/{}", service.name);
+    // Validation guarantees the External Secrets add-on the Job relies on.
     let migrations = values::runs_migrations(platform, service);
-    if service.runs_migrations && platform.spec.database.is_some() && !migrations {
-      out.warnings.push(format!(
-        "services.{} runs the migrations, but the externalSecrets add-on is off: its chart \
-         gets no migration Job (the Job reads the database credentials through External Secrets); \
-         run the migrations another way",
-        service.name
-      ));
-    }
     out.managed(
       format!("{dir}/Chart.yaml"),
       yaml(&ChartYaml {
@@ -588,20 +581,6 @@ mod tests {
     for (path, file) in &out.files {
       assert!(!file.contents.contains("CHART_DB"), "{path}");
     }
-  }
-
-  #[test]
-  fn without_external_secrets_the_owner_gets_no_job_and_a_warning() {
-    let platform = variant(
-      "      externalSecrets: true",
-      "      externalSecrets: false",
-    );
-    let out = render_platform(&platform);
-    assert!(migration_templates(&out, "backend").is_empty());
-    let values = parse(file(&out, "charts/backend/values.yaml"));
-    assert_eq!(values["migrations"]["owner"], false);
-    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
-    assert!(out.warnings[0].contains("services.backend runs the migrations"));
   }
 
   #[test]

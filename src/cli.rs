@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Render a complete AWS platform repository from one blueprint.
 #[derive(Debug, Parser)]
@@ -31,25 +31,13 @@ pub enum Command {
   },
   /// Check a blueprint without rendering anything
   Validate {
-    /// Blueprint file
-    #[arg(
-      short = 'f',
-      long = "file",
-      value_name = "FILE",
-      default_value = "platform.yaml"
-    )]
-    file: PathBuf,
+    #[command(flatten)]
+    blueprint: Blueprint,
   },
   /// Render the platform repository from a blueprint
   Render {
-    /// Blueprint file
-    #[arg(
-      short = 'f',
-      long = "file",
-      value_name = "FILE",
-      default_value = "platform.yaml"
-    )]
-    file: PathBuf,
+    #[command(flatten)]
+    blueprint: Blueprint,
     /// Output folder [default: the blueprint's folder]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -65,14 +53,8 @@ pub enum Command {
   },
   /// Migrate the blueprint to the current schema and re-render, merging hand edits
   Upgrade {
-    /// Blueprint file
-    #[arg(
-      short = 'f',
-      long = "file",
-      value_name = "FILE",
-      default_value = "platform.yaml"
-    )]
-    file: PathBuf,
+    #[command(flatten)]
+    blueprint: Blueprint,
     /// Print what would happen to each file, with diffs, and write nothing
     #[arg(long)]
     dry_run: bool,
@@ -116,13 +98,20 @@ pub enum MigrationCommand {
     /// What the migration does, e.g. "add users table"
     #[arg(required = true, num_args = 1..)]
     description: Vec<String>,
-    /// Blueprint file
-    #[arg(
-      short = 'f',
-      long = "file",
-      value_name = "FILE",
-      default_value = "platform.yaml"
-    )]
-    file: PathBuf,
+    #[command(flatten)]
+    blueprint: Blueprint,
   },
+}
+
+/// The blueprint a command reads.
+#[derive(Debug, Args)]
+pub struct Blueprint {
+  /// Blueprint file
+  #[arg(
+    short = 'f',
+    long = "file",
+    value_name = "FILE",
+    default_value = "platform.yaml"
+  )]
+  pub file: PathBuf,
 }

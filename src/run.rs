@@ -50,15 +50,15 @@ pub fn run(cli: Cli) -> i32 {
   crate::ui::set_level(cli.quiet, cli.verbose);
   let result = match cli.command {
     Command::Init { dir, from } => init(&dir, &from),
-    Command::Validate { file } => validate(&file),
+    Command::Validate { blueprint } => validate(&blueprint.file),
     Command::Render {
-      file,
+      blueprint,
       out,
       check,
       force,
       format,
-    } => render_command(&file, out.as_deref(), check, force, format),
-    Command::Upgrade { file, dry_run } => upgrade(&file, dry_run),
+    } => render_command(&blueprint.file, out.as_deref(), check, force, format),
+    Command::Upgrade { blueprint, dry_run } => upgrade(&blueprint.file, dry_run),
     Command::Blueprints => {
       blueprints();
       Ok(())
@@ -74,8 +74,11 @@ pub fn run(cli: Cli) -> i32 {
     }
     Command::Doctor => doctor(),
     Command::Migration {
-      command: MigrationCommand::New { description, file },
-    } => migration_new(&file, &description.join(" ")),
+      command: MigrationCommand::New {
+        description,
+        blueprint,
+      },
+    } => migration_new(&blueprint.file, &description.join(" ")),
     Command::Explain { file } => explain(&file),
     Command::Man => {
       let command = <Cli as clap::CommandFactory>::command();

@@ -46,3 +46,17 @@ pub const SECRET_STORE: &str = "aws-secrets-manager";
 /// Namespace and service account of the External Secrets controller.
 pub const ESO_NAMESPACE: &str = "external-secrets";
 pub const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
+
+/// GitHub environment whose jobs plan and apply `infra/` for an environment:
+/// `<env>-infra`. It is kept apart from the deploy jobs' environment `<env>`,
+/// because every job of a GitHub environment can assume every role that
+/// trusts it, and the build and deploy jobs run the repository's code.
+pub fn infra_environment(_platform: &Platform, environment: &Environment) -> String {
+  format!("{}-infra", environment.name)
+}
+
+/// IAM role that Terraform runs as in the `<env>-infra` GitHub environment;
+/// created by `infra/bootstrap/`, since the stack it applies cannot create it.
+pub fn terraform_role(platform: &Platform, environment: &Environment) -> String {
+  format!("{}-terraform", stack(platform, environment))
+}

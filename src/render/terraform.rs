@@ -3,7 +3,8 @@
 //! One root module per platform, applied once per environment with that
 //! environment's `environments/<env>.tfvars` and state (`<env>.s3.tfbackend`),
 //! plus `infra/bootstrap/`, applied once per AWS account, which creates the
-//! state buckets and the GitHub OIDC provider that `infra/` relies on.
+//! state buckets, the GitHub OIDC provider and each environment's Terraform
+//! role: what `infra/` relies on and cannot create itself.
 //!
 //! Every per-blueprint decision is made here; the templates only lay the data
 //! out. `terraform fmt` aligns the `=` of adjacent attributes, so lists whose
@@ -31,6 +32,17 @@ const LOG_RETENTION_DAYS: u32 = 365;
 /// The address the GitHub OIDC provider is registered under, and its audience.
 const GITHUB_OIDC_URL: &str = "https://token.actions.githubusercontent.com";
 const GITHUB_AUDIENCE: &str = "sts.amazonaws.com";
+/// Longest session of a Terraform role: an apply that creates a cluster and a
+/// database, or the infrastructure tests (apply, check, destroy), outlast the
+/// one-hour default.
+pub const TERRAFORM_ROLE_SESSION_SECONDS: u32 = 3 * 3600;
+/// Why each Terraform role has AdministratorAccess (the inline skip of
+/// CKV_AWS_274 in `bootstrap/`). A policy scoped to the services would still
+/// have to create IAM roles and attach policies to them, which is a way to any
+/// permission; the boundary is who can assume the role.
+const TERRAFORM_ADMIN_REASON: &str = "Terraform manages IAM, EKS, RDS and KMS of this \
+  environment, and a role that creates IAM roles can grant any permission anyway; only jobs in \
+  the protected <env>-infra GitHub environment, which requires reviewers, can assume it";
 
 /// The Terraform expression of the environment a configuration is applied
 /// to; resource names are built from it with the shared name functions, so
@@ -98,6 +110,12 @@ struct Data {
   database: Option<Database>,
   external_secrets: bool,
   state_buckets: String,
+  /// `bootstrap/`: the Terraform role of each environment, and the subject
+  /// its `<env>-infra` GitHub environment presents.
+  terraform_roles: String,
+  infra_subjects: String,
+  terraform_session_seconds: u32,
+  terraform_admin_reason: &'static str,
 }
 
 #[derive(Serialize)]
@@ -308,15 +326,25 @@ impl Data {
         .collect::<Vec<_>>(),
       4,
     );
-    let state_buckets = align(
-      &platform
-        .spec
-        .environments
-        .iter()
-        .map(|e| (e.name.as_str(), quote(&names::state_bucket(platform, e))))
-        .collect::<Vec<_>>(),
-      4,
-    );
+    let per_environment = |value: &dyn Fn(&Environment) -> String| {
+      align(
+        &platform
+          .spec
+          .environments
+          .iter()
+          .map(|e| (e.name.as_str(), quote(&value(e))))
+          .collect::<Vec<_>>(),
+        4,
+      )
+    };
+    let state_buckets = per_environment(&|e| names::state_bucket(platform, e));
+    let terraform_roles = per_environment(&|e| names::terraform_role(platform, e));
+    let infra_subjects = per_environment(&|e| {
+      format!(
+        "repo:{repository}:environment:{}",
+        names::infra_environment(platform, e)
+      )
+    });
     let (vpc_cni_configuration, vpc_cni_comment) = match platform.network_policy() {
       // The VPC CNI enforces NetworkPolicy itself.
       NetworkPolicy::VpcCni => (
@@ -409,6 +437,10 @@ impl Data {
         .and_then(|a| a.external_secrets.as_ref())
         .is_some_and(|t| t.settings().is_some()),
       state_buckets,
+      terraform_roles,
+      infra_subjects,
+      terraform_session_seconds: TERRAFORM_ROLE_SESSION_SECONDS,
+      terraform_admin_reason: TERRAFORM_ADMIN_REASON,
     }
   }
 }
@@ -694,6 +726,200 @@ mod tests {
         names::ESO_SERVICE_ACCOUNT
       )));
     }
+  }
+
+  /// A map in a `locals` block of a file, as key → literal string.
+  fn local_map(text: &str, key: &str) -> BTreeMap<String, String> {
+    let body = parse(key, text);
+    let attr = body
+      .blocks()
+      .filter(|b| b.identifier() == "locals")
+      .find_map(|b| b.body().attributes().find(|a| a.key() == key).cloned())
+      .unwrap_or_else(|| panic!("no local {key}"));
+    let Expression::Object(object) = attr.expr() else {
+      panic!("{key} is not a map");
+    };
+    object
+      .iter()
+      .map(|(k, v)| {
+        let Expression::String(value) = v else {
+          panic!("{key}.{k} is not a string");
+        };
+        (k.to_string(), value.clone())
+      })
+      .collect()
+  }
+
+  /// The resource or data block `<kind> "<type>" "<name>"` of a file.
+  fn block<'a>(body: &'a Body, kind: &str, labels: [&str; 2]) -> &'a hcl::Block {
+    body
+      .blocks()
+      .find(|b| {
+        b.identifier() == kind
+          && b
+            .labels()
+            .iter()
+            .map(|l| l.as_str())
+            .eq(labels.iter().copied())
+      })
+      .unwrap_or_else(|| panic!("no {kind} {labels:?}"))
+  }
+
+  #[test]
+  fn terraform_roles_trust_only_the_infra_environments() {
+    for (platform, files) in builtins() {
+      let repository = &platform.spec.delivery.github.repository;
+      let main = &files["infra/bootstrap/main.tf"];
+      let roles = local_map(main, "terraform_roles");
+      let subjects = local_map(main, "infra_subjects");
+      assert_eq!(roles.len(), platform.spec.environments.len());
+      for env in &platform.spec.environments {
+        let e = &env.name;
+        assert_eq!(roles[e], names::terraform_role(&platform, env));
+        assert_eq!(
+          roles[e],
+          format!("{}-terraform", names::stack(&platform, env))
+        );
+        let infra = names::infra_environment(&platform, env);
+        assert_eq!(infra, format!("{e}-infra"));
+        assert_eq!(
+          subjects[e],
+          format!("repo:{repository}:environment:{infra}")
+        );
+        // Never the deploy jobs' subject.
+        assert_ne!(subjects[e], format!("repo:{repository}:environment:{e}"));
+      }
+
+      let body = parse("infra/bootstrap/main.tf", main);
+      let trust = block(
+        &body,
+        "data",
+        ["aws_iam_policy_document", "terraform_trust"],
+      );
+      let statement = trust
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "statement")
+        .expect("one statement");
+      let conditions: BTreeMap<String, (String, String)> = statement
+        .body()
+        .blocks()
+        .filter(|b| b.identifier() == "condition")
+        .map(|c| {
+          let get = |key: &str| {
+            c.body()
+              .attributes()
+              .find(|a| a.key() == key)
+              .map(|a| a.expr().to_string())
+              .unwrap_or_else(|| panic!("condition without {key}"))
+          };
+          (
+            get("variable").trim_matches('"').to_string(),
+            (get("test").trim_matches('"').to_string(), get("values")),
+          )
+        })
+        .collect();
+      let aud = &conditions["token.actions.githubusercontent.com:aud"];
+      assert_eq!(aud.0, "StringEquals");
+      assert!(
+        aud.1.contains(&format!("\"{GITHUB_AUDIENCE}\"")),
+        "{}",
+        aud.1
+      );
+      let sub = &conditions["token.actions.githubusercontent.com:sub"];
+      assert_eq!(sub.0, "StringEquals");
+      assert!(
+        sub.1.contains("local.infra_subjects[each.key]"),
+        "{}",
+        sub.1
+      );
+      assert_eq!(conditions.len(), 2);
+
+      let role = block(&body, "resource", ["aws_iam_role", "terraform"]);
+      let role = |key: &str| {
+        role
+          .body()
+          .attributes()
+          .find(|a| a.key() == key)
+          .map(|a| a.expr().to_string())
+          .unwrap_or_else(|| panic!("the role has no {key}"))
+      };
+      assert_eq!(role("name"), "local.terraform_roles[each.key]");
+      assert_eq!(
+        role("for_each"),
+        "data.aws_iam_policy_document.terraform_trust"
+      );
+      assert_eq!(
+        role("max_session_duration"),
+        TERRAFORM_ROLE_SESSION_SECONDS.to_string()
+      );
+    }
+  }
+
+  /// The Terraform roles come from bootstrap/: infra/ is applied with them
+  /// and cannot create them. Their AdministratorAccess carries its reasoned
+  /// skip inline, on that one resource only.
+  #[test]
+  fn terraform_roles_live_in_bootstrap_with_their_one_reasoned_skip() {
+    for (_, files) in builtins() {
+      for (path, text) in &files {
+        let in_bootstrap = path.starts_with("infra/bootstrap/");
+        assert_eq!(
+          text.contains("resource \"aws_iam_role\" \"terraform\""),
+          in_bootstrap && path.ends_with("/main.tf"),
+          "{path}"
+        );
+        assert!(
+          in_bootstrap || !text.contains("AdministratorAccess"),
+          "{path}"
+        );
+        assert!(!text.contains("CKV_AWS_274") || in_bootstrap, "{path}");
+      }
+      let main = &files["infra/bootstrap/main.tf"];
+      assert_eq!(main.matches("AdministratorAccess").count(), 1);
+      assert_eq!(main.matches("CKV_AWS_274").count(), 1);
+      let attachment = main
+        .split("resource \"aws_iam_role_policy_attachment\" \"terraform\" {\n")
+        .nth(1)
+        .expect("the attachment");
+      let skip = attachment.lines().next().unwrap().trim();
+      let reason = skip
+        .strip_prefix("# checkov:skip=CKV_AWS_274:")
+        .expect("the skip is the attachment's first line");
+      for needed in [
+        "IAM",
+        "EKS",
+        "RDS",
+        "KMS",
+        "<env>-infra",
+        "requires reviewers",
+      ] {
+        assert!(reason.contains(needed), "{reason}");
+      }
+      assert!(attachment.contains("policy/AdministratorAccess\""));
+      let outputs = &files["infra/bootstrap/outputs.tf"];
+      assert!(outputs.contains("output \"terraform_role_arns\""));
+    }
+  }
+
+  /// What the Terratest suite reads from infra/.
+  #[test]
+  fn infra_has_what_terratest_needs() {
+    for (_, files) in builtins() {
+      let variables = parse("infra/variables.tf", &files["infra/variables.tf"]);
+      block_labelled(&variables, "variable", "environment");
+      let outputs = parse("infra/outputs.tf", &files["infra/outputs.tf"]);
+      for output in ["vpc_id", "cluster_name"] {
+        block_labelled(&outputs, "output", output);
+      }
+    }
+  }
+
+  fn block_labelled<'a>(body: &'a Body, kind: &str, label: &str) -> &'a hcl::Block {
+    body
+      .blocks()
+      .find(|b| b.identifier() == kind && b.labels().first().map(|l| l.as_str()) == Some(label))
+      .unwrap_or_else(|| panic!("no {kind} {label}"))
   }
 
   #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Engine, Output, names};
+use super::{Engine, Output, names, terraform};
 use crate::blueprint::Platform;
 use crate::blueprint::model::{Environment, Service};
 
@@ -94,6 +94,9 @@ struct Data {
   cidr: String,
   kubernetes_version: String,
   terratest_dir: &'static str,
+  /// `role-duration-seconds` of the jobs that apply: the Terraform role's
+  /// longest session.
+  terraform_session_seconds: u32,
 }
 
 #[derive(Serialize)]
@@ -124,7 +127,11 @@ struct Release {
 struct EnvData {
   name: String,
   approval: bool,
+  /// The deploy role, assumed by the jobs of the GitHub environment `name`.
   role: String,
+  /// The GitHub environment of the Terraform jobs, and the role they assume.
+  infra_environment: String,
+  terraform_role: String,
   cluster: String,
   database_instance: Option<String>,
   state_bucket: String,
@@ -194,6 +201,7 @@ impl Data {
       cidr: spec.network.cidr.clone(),
       kubernetes_version: platform.kubernetes_version(),
       terratest_dir: TERRATEST_DIR,
+      terraform_session_seconds: terraform::TERRAFORM_ROLE_SESSION_SECONDS,
     }
   }
 }
@@ -204,6 +212,8 @@ impl EnvData {
       name: env.name.clone(),
       approval: env.approval,
       role: names::deploy_role(platform, env),
+      infra_environment: names::infra_environment(platform, env),
+      terraform_role: names::terraform_role(platform, env),
       cluster: names::cluster(platform, env),
       database_instance: platform
         .spec

@@ -5,7 +5,7 @@ use serde_yaml_ng::Value;
 
 use super::render;
 use crate::blueprint::{self, Platform};
-use crate::render::{Engine, Output};
+use crate::render::{Engine, Output, names};
 
 fn builtins() -> Vec<(&'static str, Platform, Output)> {
   let engine = Engine::new().expect("templates parse");
@@ -151,10 +151,20 @@ fn deploys_follow_the_environments_in_order_and_never_cancel() {
         .into_iter()
         .filter_map(|(id, job)| id.strip_prefix(prefix).map(|env| (env, job)))
         .collect();
-      let names: Vec<&str> = deploys.iter().map(|(env, _)| *env).collect();
-      assert_eq!(names, order, "{name}: {path}");
+      let envs: Vec<&str> = deploys.iter().map(|(env, _)| *env).collect();
+      assert_eq!(envs, order, "{name}: {path}");
       for (i, (env, job)) in deploys.iter().enumerate() {
-        assert_eq!(job["environment"].as_str(), Some(*env), "{name}: {path}");
+        // Terraform applies run in the environment's `-infra` GitHub environment.
+        let github_env = if file == "terraform" {
+          format!("{env}-infra")
+        } else {
+          env.to_string()
+        };
+        assert_eq!(
+          job["environment"].as_str(),
+          Some(github_env.as_str()),
+          "{name}: {path}"
+        );
         assert_eq!(
           job["concurrency"]["cancel-in-progress"],
           Value::Bool(false),
@@ -171,6 +181,82 @@ fn deploys_follow_the_environments_in_order_and_never_cancel() {
         }
       }
     }
+  }
+}
+
+/// The role a job assumes: the `role-to-assume` of its credentials step.
+fn assumed_role(job: &Value) -> Option<&str> {
+  steps(job)
+    .iter()
+    .find(|step| {
+      step["uses"]
+        .as_str()
+        .is_some_and(|u| u.starts_with("aws-actions/configure-aws-credentials@"))
+    })
+    .map(|step| {
+      step["with"]["role-to-assume"]
+        .as_str()
+        .expect("role-to-assume")
+    })
+}
+
+fn role_arn(role: &str) -> String {
+  format!("arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/{role}")
+}
+
+/// Terraform (plan, apply, infrastructure tests) runs with the Terraform role
+/// in the `<env>-infra` GitHub environment; every other job that calls AWS
+/// runs with the deploy role in the GitHub environment `<env>`, which the
+/// Terraform role does not trust.
+#[test]
+fn terraform_jobs_use_the_terraform_role_and_deploy_jobs_the_deploy_role() {
+  for (name, platform, out) in builtins() {
+    let envs = &platform.spec.environments;
+    let mut terraform_jobs = 0;
+    for (path, _, doc) in workflows(&out) {
+      let terraform = path.ends_with("/terraform.yml") || path.ends_with("/infra-test.yml");
+      for (id, job) in jobs(&doc) {
+        let Some(role) = assumed_role(job) else {
+          continue;
+        };
+        let environment = job["environment"].as_str().expect("an environment");
+        if terraform {
+          terraform_jobs += 1;
+          let env = envs
+            .iter()
+            .find(|e| names::infra_environment(&platform, e) == environment)
+            .unwrap_or_else(|| panic!("{name}: {path}: {id} runs in {environment}"));
+          assert!(environment.ends_with("-infra"), "{name}: {path}: {id}");
+          assert_eq!(
+            role,
+            role_arn(&names::terraform_role(&platform, env)),
+            "{name}: {path}: {id}"
+          );
+          if let Some(env_name) = id
+            .strip_prefix("plan-")
+            .or_else(|| id.strip_prefix("apply-"))
+          {
+            assert_eq!(env_name, env.name, "{name}: {path}: {id}");
+          } else {
+            assert_eq!(id, "terratest", "{name}: {path}");
+            assert_eq!(env.name, envs[0].name, "{name}: {path}: {id}");
+          }
+        } else {
+          let env = envs
+            .iter()
+            .find(|e| e.name == environment)
+            .unwrap_or_else(|| panic!("{name}: {path}: {id} runs in {environment}"));
+          assert_eq!(
+            role,
+            role_arn(&names::deploy_role(&platform, env)),
+            "{name}: {path}: {id}"
+          );
+          assert!(!role.ends_with("-terraform"), "{name}: {path}: {id}");
+        }
+      }
+    }
+    // A plan and an apply per environment, and the infrastructure tests.
+    assert_eq!(terraform_jobs, 2 * envs.len() + 1, "{name}");
   }
 }
 

@@ -33,6 +33,7 @@ struct EnvironmentRow {
   cluster: String,
   state_bucket: String,
   deploy_role: String,
+  infra_environment: String,
 }
 
 #[derive(Serialize)]
@@ -54,6 +55,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
       cluster: names::cluster(platform, env),
       state_bucket: names::state_bucket(platform, env),
       deploy_role: names::deploy_role(platform, env),
+      infra_environment: names::infra_environment(platform, env),
     })
     .collect();
   let services = platform

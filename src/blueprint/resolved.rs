@@ -30,6 +30,16 @@ impl Platform {
     scalar_text(&self.spec.cluster.kubernetes_version)
   }
 
+  /// Environment names in promotion order.
+  pub fn environment_names(&self) -> Vec<String> {
+    self
+      .spec
+      .environments
+      .iter()
+      .map(|e| e.name.clone())
+      .collect()
+  }
+
   pub fn nat_gateways(&self) -> NatGateways {
     self.spec.network.nat_gateways.unwrap_or_default()
   }

@@ -362,12 +362,7 @@ impl Data {
     Data {
       platform: name.to_string(),
       region: platform.region().trim().to_string(),
-      environments: platform
-        .spec
-        .environments
-        .iter()
-        .map(|e| e.name.clone())
-        .collect(),
+      environments: platform.environment_names(),
       versions: Versions {
         terraform: TERRAFORM_REQUIRED,
         aws: AWS_PROVIDER,

@@ -341,12 +341,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
 
   let data = InstallData {
     platform: platform.name().to_string(),
-    environments: platform
-      .spec
-      .environments
-      .iter()
-      .map(|e| e.name.clone())
-      .collect(),
+    environments: platform.environment_names(),
     steps,
   };
   out.managed(

@@ -41,7 +41,7 @@ fn parse_templates() -> Engine {
 fn render_in_memory(bencher: Bencher, services: usize) {
   let platform = blueprint::load(source(services).as_bytes())
     .unwrap()
-    .platform;
+    .resolved;
   let engine = Engine::new().unwrap();
   bencher.bench(|| render::render(divan::black_box(&platform), &engine).unwrap());
 }
@@ -50,7 +50,7 @@ fn render_in_memory(bencher: Bencher, services: usize) {
 fn rendered(services: usize) -> (tempfile::TempDir, render::Output) {
   let dir = tempfile::tempdir().unwrap();
   let text = source(services);
-  let platform = blueprint::load(text.as_bytes()).unwrap().platform;
+  let platform = blueprint::load(text.as_bytes()).unwrap().resolved;
   let output = render::render(&platform, &Engine::new().unwrap()).unwrap();
   let plan = workspace::plan(dir.path(), &output, Previous::none(), "bench", Mode::Render).unwrap();
   plan.apply(false).unwrap();

@@ -159,7 +159,7 @@ fn load(source: &Source) -> Result<Loaded, Failure> {
 fn render_output(loaded: &Loaded, root: &Path) -> Result<render::Output, Failure> {
   let engine = Engine::with_overrides(root)
     .map_err(|e| Failure::invalid(format!("error: template override: {e}")))?;
-  let output = render::render(&loaded.platform, &engine).map_err(|e| {
+  let output = render::render(&loaded.resolved, &engine).map_err(|e| {
     Failure::invalid(format!(
       "error: rendering failed: {}",
       render::engine_error_chain(&e)

@@ -7,7 +7,7 @@ use oi_gen::render::{self, Engine};
 /// Every rendered file whose path passes `keep`, one after the other.
 fn rendered(text: &str, keep: impl Fn(&str) -> bool) -> String {
   let loaded = blueprint::load(text.as_bytes()).expect("built-in blueprints are valid");
-  let output = render::render(&loaded.platform, &Engine::new().unwrap()).expect("renders");
+  let output = render::render(&loaded.resolved, &Engine::new().unwrap()).expect("renders");
   let mut doc = String::new();
   for (path, file) in &output.files {
     if keep(path) {

@@ -6,7 +6,7 @@ use oi_gen::render::{self, Engine, Ownership};
 fn render_text(text: &str) -> String {
   let loaded = blueprint::load(text.as_bytes()).expect("built-in blueprints are valid");
   let engine = Engine::new().expect("templates parse");
-  let output = render::render(&loaded.platform, &engine).expect("renders");
+  let output = render::render(&loaded.resolved, &engine).expect("renders");
   let mut doc = String::new();
   for (path, file) in &output.files {
     let owner = match file.ownership {
@@ -32,7 +32,7 @@ fn full_render_of_every_builtin_blueprint() {
 fn every_generated_path_is_safe_and_headed() {
   for builtin in oi_gen::builtin::all() {
     let loaded = blueprint::load(builtin.text.as_bytes()).unwrap();
-    let output = render::render(&loaded.platform, &Engine::new().unwrap()).unwrap();
+    let output = render::render(&loaded.resolved, &Engine::new().unwrap()).unwrap();
     for (path, file) in &output.files {
       assert!(render::is_safe_relative(path), "{path}");
       let commentable = [

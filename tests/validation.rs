@@ -605,7 +605,7 @@ fn mutated_blueprints_never_panic() {
     }
     let source = text.join("\n");
     if let Ok(loaded) = blueprint::load(source.as_bytes()) {
-      oi_gen::render::render(&loaded.platform, &engine).unwrap_or_else(|e| {
+      oi_gen::render::render(&loaded.resolved, &engine).unwrap_or_else(|e| {
         panic!("round {round}: valid blueprint failed to render: {e:?}\n{source}")
       });
       rendered += 1;

@@ -6,11 +6,12 @@ pub mod migrate;
 pub mod model;
 pub mod network;
 pub mod regions;
-mod resolved;
+pub mod resolved;
 pub mod validate;
 
 use crate::diagnostic::{Diagnostic, Pos, suggest};
 pub use model::Platform;
+pub use resolved::Resolved;
 
 /// Blueprints are small; anything past this is not one.
 pub const MAX_BYTES: usize = 1024 * 1024;
@@ -19,6 +20,8 @@ pub const MAX_BYTES: usize = 1024 * 1024;
 #[derive(Debug)]
 pub struct Loaded {
   pub platform: Platform,
+  /// Defaults applied and derived facts decided: what rendering reads.
+  pub resolved: Resolved,
   pub warnings: Vec<Diagnostic>,
 }
 
@@ -77,6 +80,7 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
     Err(problems)
   } else {
     Ok(Loaded {
+      resolved: Resolved::new(&platform),
       platform,
       warnings: problems,
     })

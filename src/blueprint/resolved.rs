@@ -3,8 +3,9 @@
 
 use super::model::{
   CapacityType, Database, Environment, NatGateways, NetworkPolicy, Nginx, NodeGroup, Platform,
-  ResourceAmounts, Service,
+  ResourceAmounts, Service, Toggle,
 };
+use crate::render::names;
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
 
@@ -115,6 +116,363 @@ impl Platform {
     parts.push(&self.spec.domain);
     Some(parts.join("."))
   }
+}
+
+/// The blueprint with every default applied and every derived fact decided
+/// once: what every render target reads. Built only from a validated
+/// blueprint ([`crate::blueprint::load`] guarantees what this relies on).
+#[derive(Debug, Clone)]
+pub struct Resolved {
+  /// The blueprint as written, for values passed through unchanged
+  /// (environment variables, policy skips, the database name).
+  pub platform: Platform,
+  pub name: String,
+  /// `spec.aws.region` without surrounding space.
+  pub region: String,
+  /// The blueprint's zones, or the region's first three.
+  pub zones: Vec<String>,
+  pub domain: String,
+  /// The EKS minor version as written (`"1.35"`).
+  pub kubernetes_version: String,
+  /// `owner/name` of the GitHub repository.
+  pub repository: String,
+  /// The branch deploys run from.
+  pub branch: String,
+  /// Kubernetes namespace the services are deployed to.
+  pub namespace: String,
+  pub subnets: SubnetPlan,
+  pub nat_gateways: NatGateways,
+  pub network_policy: NetworkPolicy,
+  pub addons: AddonSelection,
+  pub database: Option<ResolvedDatabase>,
+  pub node_groups: Vec<ResolvedNodeGroup>,
+  /// In promotion order.
+  pub environments: Vec<ResolvedEnvironment>,
+  /// As the blueprint lists them.
+  pub services: Vec<ResolvedService>,
+}
+
+/// The cluster add-ons a blueprint turns on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddonSelection {
+  pub nginx: Nginx,
+  /// On, with its ACME e-mail (empty when the blueprint gives none).
+  pub cert_manager: Option<String>,
+  pub external_secrets: bool,
+  pub monitoring: bool,
+  pub grafana: bool,
+  pub calico: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedDatabase {
+  /// The engine major version as written (`"16"`).
+  pub major_version: String,
+  /// The parameter group family (`postgres16`).
+  pub family: String,
+  pub name: String,
+  pub storage_gb: u32,
+  /// Storage autoscaling ceiling: five times the allocation, at least 100 GB.
+  pub max_storage_gb: u32,
+  pub backup_retention_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedNodeGroup {
+  pub name: String,
+  pub instance_types: Vec<String>,
+  pub capacity: CapacityType,
+  pub disk_size_gb: u32,
+  /// Graviton instance types run the ARM image.
+  pub graviton: bool,
+}
+
+/// The sizes of one node group in one environment, overrides applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+  pub min: u32,
+  pub desired: u32,
+  pub max: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedEnvironment {
+  /// The environment as written.
+  pub environment: Environment,
+  pub name: String,
+  pub approval: bool,
+  /// The environment promoted from (the one before it in promotion order).
+  pub previous: Option<String>,
+  pub names: EnvironmentNames,
+  /// Per node group, in the blueprint's order.
+  pub node_groups: Vec<(String, Sizes)>,
+  /// Instance class and multi-AZ, overrides applied.
+  pub database: Option<DatabaseInEnvironment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseInEnvironment {
+  pub instance_class: String,
+  pub multi_az: bool,
+}
+
+/// Names of an environment's resources, from the shared naming functions.
+#[derive(Debug, Clone)]
+pub struct EnvironmentNames {
+  pub stack: String,
+  pub cluster: String,
+  pub deploy_role: String,
+  pub database_instance: String,
+  pub state_bucket: String,
+  pub infra_environment: String,
+  pub terraform_role: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResolvedService {
+  /// The service as written.
+  pub service: Service,
+  pub name: String,
+  pub port: i64,
+  pub replicas: i64,
+  /// The folder its image is built from.
+  pub build_context: String,
+  pub health_path: String,
+  /// The path it is exposed under, when it has ingress.
+  pub ingress_path: Option<String>,
+  pub requests: ResourceAmounts,
+  pub limits: ResourceAmounts,
+  /// It talks to the database (there is one, and it owns the migrations or
+  /// reads a database secret).
+  pub uses_database: bool,
+  /// Its chart runs the migrations: it owns them, there is a database, and
+  /// External Secrets can hand the Job the credentials.
+  pub runs_migrations: bool,
+  /// Per environment, in promotion order.
+  pub environments: Vec<ServiceInEnvironment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceInEnvironment {
+  pub environment: String,
+  /// The ECR repository its image is kept in there.
+  pub image_repository: String,
+  pub replicas: i64,
+  /// Its public host there, when it has ingress.
+  pub host: Option<String>,
+}
+
+impl Platform {
+  /// The cluster add-ons the blueprint turns on (also what validation
+  /// checks `secretEnv` and `runsMigrations` against).
+  pub fn addon_selection(&self) -> AddonSelection {
+    let addons = self.spec.cluster.addons.clone().unwrap_or_default();
+    let monitoring = addons.monitoring.as_ref().and_then(Toggle::settings);
+    AddonSelection {
+      nginx: addons.nginx.unwrap_or_default(),
+      cert_manager: addons
+        .cert_manager
+        .as_ref()
+        .and_then(Toggle::settings)
+        .map(|c| c.acme_email.unwrap_or_default()),
+      external_secrets: addons
+        .external_secrets
+        .as_ref()
+        .and_then(Toggle::settings)
+        .is_some(),
+      monitoring: monitoring.is_some(),
+      grafana: monitoring.is_some_and(|m| m.grafana),
+      calico: self.network_policy() == NetworkPolicy::Calico,
+    }
+  }
+}
+
+impl Resolved {
+  /// Resolves a validated blueprint.
+  ///
+  /// # Panics
+  /// When the blueprint's network cannot be planned, which validation rules
+  /// out.
+  pub fn new(platform: &Platform) -> Self {
+    let addons = platform.addon_selection();
+    let database = platform.spec.database.as_ref().map(|db| {
+      let major_version = db.major_version();
+      let family_major = major_version.split('.').next().unwrap_or(&major_version);
+      ResolvedDatabase {
+        family: format!("postgres{family_major}"),
+        major_version: major_version.clone(),
+        name: db.name.clone(),
+        storage_gb: db.storage_gb,
+        max_storage_gb: db.storage_gb.saturating_mul(5).max(100),
+        backup_retention_days: db.backup_retention_days,
+      }
+    });
+    let environments = platform
+      .spec
+      .environments
+      .iter()
+      .enumerate()
+      .map(|(i, environment)| ResolvedEnvironment {
+        environment: environment.clone(),
+        name: environment.name.clone(),
+        approval: environment.approval,
+        previous: i
+          .checked_sub(1)
+          .map(|p| platform.spec.environments[p].name.clone()),
+        names: EnvironmentNames::new(platform, environment),
+        node_groups: platform
+          .spec
+          .cluster
+          .node_groups
+          .iter()
+          .map(|g| {
+            let (min, desired, max) = g.sizes_in(environment);
+            (g.name.clone(), Sizes { min, desired, max })
+          })
+          .collect(),
+        database: platform.spec.database.as_ref().map(|db| {
+          let (instance_class, multi_az) = db.in_environment(environment);
+          DatabaseInEnvironment {
+            instance_class,
+            multi_az,
+          }
+        }),
+      })
+      .collect();
+    let services = platform
+      .spec
+      .services
+      .iter()
+      .map(|service| ResolvedService {
+        service: service.clone(),
+        name: service.name.clone(),
+        port: service.port,
+        replicas: service.replicas,
+        build_context: service.build_context(),
+        health_path: service.health_path().to_string(),
+        ingress_path: service.ingress_path().map(str::to_string),
+        requests: service.requests(),
+        limits: service.limits(),
+        uses_database: platform.spec.database.is_some() && service.uses_database(),
+        runs_migrations: service.runs_migrations
+          && platform.spec.database.is_some()
+          && addons.external_secrets,
+        environments: platform
+          .spec
+          .environments
+          .iter()
+          .map(|environment| ServiceInEnvironment {
+            environment: environment.name.clone(),
+            image_repository: names::ecr_repository(platform, environment, service),
+            replicas: service.replicas_in(environment),
+            host: platform.host(service, environment),
+          })
+          .collect(),
+      })
+      .collect();
+    Self {
+      name: platform.name().to_string(),
+      region: platform.region().trim().to_string(),
+      zones: platform.zones(),
+      domain: platform.spec.domain.clone(),
+      kubernetes_version: platform.kubernetes_version(),
+      repository: platform.spec.delivery.github.repository.clone(),
+      branch: platform.branch().to_string(),
+      namespace: names::app_namespace(platform),
+      subnets: platform
+        .subnets()
+        .expect("validation guarantees a subnet plan"),
+      nat_gateways: platform.nat_gateways(),
+      network_policy: platform.network_policy(),
+      addons,
+      database,
+      node_groups: platform
+        .spec
+        .cluster
+        .node_groups
+        .iter()
+        .map(|g| ResolvedNodeGroup {
+          name: g.name.clone(),
+          instance_types: g.instance_types.clone(),
+          capacity: g.capacity(),
+          disk_size_gb: g.disk_size(),
+          graviton: is_graviton(&g.instance_types),
+        })
+        .collect(),
+      environments,
+      services,
+      platform: platform.clone(),
+    }
+  }
+
+  pub fn environment(&self, name: &str) -> Option<&ResolvedEnvironment> {
+    self.environments.iter().find(|e| e.name == name)
+  }
+
+  pub fn first_environment(&self) -> &ResolvedEnvironment {
+    &self.environments[0]
+  }
+
+  /// The service that owns the migrations and runs them, if any.
+  pub fn migrations_owner(&self) -> Option<&ResolvedService> {
+    self.services.iter().find(|s| s.runs_migrations)
+  }
+
+  /// Services in deploy order: the owner of the migrations first (its chart
+  /// runs them as a pre-upgrade hook), then the others as listed.
+  pub fn deploy_order(&self) -> Vec<&ResolvedService> {
+    let owner = self.services.iter().filter(|s| s.service.runs_migrations);
+    let others = self.services.iter().filter(|s| !s.service.runs_migrations);
+    owner.chain(others).collect()
+  }
+
+  /// The database subnets, when there is a database.
+  pub fn database_cidrs(&self) -> Vec<String> {
+    if self.database.is_some() {
+      self.subnets.database.iter().map(ToString::to_string).collect()
+    } else {
+      Vec::new()
+    }
+  }
+}
+
+impl ResolvedService {
+  pub fn in_environment(&self, environment: &str) -> Option<&ServiceInEnvironment> {
+    self.environments.iter().find(|e| e.environment == environment)
+  }
+}
+
+impl EnvironmentNames {
+  /// The names of `environment`; a symbolic environment (named by a
+  /// Terraform expression) gives names as expressions.
+  pub fn new(platform: &Platform, environment: &Environment) -> Self {
+    Self {
+      stack: names::stack(platform, environment),
+      cluster: names::cluster(platform, environment),
+      deploy_role: names::deploy_role(platform, environment),
+      database_instance: names::database_instance(platform, environment),
+      state_bucket: names::state_bucket(platform, environment),
+      infra_environment: names::infra_environment(platform, environment),
+      terraform_role: names::terraform_role(platform, environment),
+    }
+  }
+}
+
+/// Graviton families (a `g` right after the generation digit: `m7g`,
+/// `c7gn`, `t4g`), judged by the first instance type.
+fn is_graviton(instance_types: &[String]) -> bool {
+  instance_types.first().is_some_and(|t| {
+    let family = t.split('.').next().unwrap_or_default();
+    let after_digits = family
+      .trim_start_matches(|c: char| c.is_ascii_lowercase())
+      .trim_start_matches(|c: char| c.is_ascii_digit());
+    family
+      .chars()
+      .next()
+      .is_some_and(|c| c.is_ascii_lowercase())
+      && family.chars().any(|c| c.is_ascii_digit())
+      && after_digits.starts_with('g')
+  })
 }
 
 impl NodeGroup {

@@ -875,13 +875,7 @@ impl Checker<'_> {
 }
 
 fn external_secrets_on(platform: &Platform) -> bool {
-  platform
-    .spec
-    .cluster
-    .addons
-    .as_ref()
-    .and_then(|addons| addons.external_secrets.as_ref())
-    .is_some_and(|toggle| toggle.settings().is_some())
+  platform.addon_selection().external_secrets
 }
 
 /// DNS-1123 label of at most `max` characters.

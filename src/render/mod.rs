@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::blueprint::Platform;
+use crate::blueprint::Resolved;
 pub use engine::{Engine, OVERRIDES_DIR, error_chain as engine_error_chain};
 
 /// Who owns a generated file after it is written.
@@ -154,7 +154,8 @@ pub fn is_safe_relative(path: &str) -> bool {
 }
 
 /// Renders every target of the platform repository.
-pub fn render(platform: &Platform, engine: &Engine) -> Result<Output, tera::Error> {
+pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Error> {
+  let platform = &resolved.platform;
   let mut out = Output::default();
   repo::render(engine, &mut out);
   terraform::render(platform, engine, &mut out)?;

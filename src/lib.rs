@@ -11,6 +11,7 @@ mod fsutil;
 pub mod lock;
 pub mod merge;
 pub mod migrations;
+pub mod names;
 pub mod render;
 mod report;
 pub mod run;

@@ -5,9 +5,9 @@ use super::model::{
   CapacityType, Database, Environment, NatGateways, NetworkPolicy, Nginx, NodeGroup, Platform,
   ResourceAmounts, Service, Toggle,
 };
-use crate::render::names;
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
+use crate::names;
 
 impl Platform {
   pub fn name(&self) -> &str {
@@ -429,7 +429,12 @@ impl Resolved {
   /// The database subnets, when there is a database.
   pub fn database_cidrs(&self) -> Vec<String> {
     if self.database.is_some() {
-      self.subnets.database.iter().map(ToString::to_string).collect()
+      self
+        .subnets
+        .database
+        .iter()
+        .map(ToString::to_string)
+        .collect()
     } else {
       Vec::new()
     }
@@ -438,7 +443,10 @@ impl Resolved {
 
 impl ResolvedService {
   pub fn in_environment(&self, environment: &str) -> Option<&ServiceInEnvironment> {
-    self.environments.iter().find(|e| e.environment == environment)
+    self
+      .environments
+      .iter()
+      .find(|e| e.environment == environment)
   }
 }
 

@@ -92,7 +92,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
 mod tests {
   use super::*;
   use crate::blueprint;
-  use crate::render::names;
+  use crate::names;
   use serde::Deserialize;
 
   fn load(text: &str) -> Platform {

@@ -6,9 +6,10 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Engine, Output, names};
+use super::{Engine, Output};
 use crate::blueprint::Platform;
 use crate::blueprint::model::{NatGateways, NetworkPolicy, Nginx};
+use crate::names;
 
 #[derive(Serialize)]
 struct Data {

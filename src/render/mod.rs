@@ -7,7 +7,6 @@ mod docs;
 mod engine;
 mod flyway;
 mod header;
-pub mod names;
 mod repo;
 pub mod terraform;
 pub mod workflows;

@@ -12,9 +12,10 @@
 
 use serde::Serialize;
 
-use super::{Engine, Output, names};
+use super::{Engine, Output};
 use crate::blueprint::Platform;
 use crate::blueprint::model::{CapacityType, Environment, NatGateways, NetworkPolicy, PolicySkip};
+use crate::names;
 
 /// `required_version` of the root modules.
 pub const TERRAFORM_REQUIRED: &str = "~> 1.15";

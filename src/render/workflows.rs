@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Engine, Output, names, terraform};
+use super::{Engine, Output, terraform};
 use crate::blueprint::Platform;
 use crate::blueprint::model::{Environment, Service};
+use crate::names;
 
 pub(crate) use actions::FLYWAY_IMAGE;
 pub use expressions::protect as protect_expressions;

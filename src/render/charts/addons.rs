@@ -13,7 +13,8 @@ use super::versions::{
 };
 use crate::blueprint::Platform;
 use crate::blueprint::model::{NetworkPolicy, Nginx};
-use crate::render::{Engine, Output, names};
+use crate::names;
+use crate::render::{Engine, Output};
 
 /// The shared Gateway every HTTPRoute attaches to, in NGINX Gateway Fabric's
 /// namespace (NGF provisions its NGINX data plane next to it).

@@ -10,7 +10,7 @@ use super::addons::{GATEWAY_NAME, GATEWAY_NAMESPACE, INGRESS_CLASS, ISSUER_PRODU
 use super::versions::{INGRESS_NGINX, KUBE_PROMETHEUS_STACK};
 use crate::blueprint::Platform;
 use crate::blueprint::model::{DatabaseKey, Environment, Nginx, ResourceAmounts, Service};
-use crate::render::names;
+use crate::names;
 
 /// PostgreSQL's port; RDS listens on it.
 pub const DATABASE_PORT: u16 = 5432;

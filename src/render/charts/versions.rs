@@ -54,7 +54,7 @@ pub const CERT_MANAGER: AddonChart = AddonChart {
 /// Bump together with the CRD schemas in `tests/data/crd-schemas/`.
 pub const EXTERNAL_SECRETS: AddonChart = AddonChart {
   release: "external-secrets",
-  namespace: super::super::names::ESO_NAMESPACE,
+  namespace: crate::names::ESO_NAMESPACE,
   chart: "external-secrets",
   repository: Some("https://charts.external-secrets.io"),
   version: "2.9.0",

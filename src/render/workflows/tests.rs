@@ -5,7 +5,8 @@ use serde_yaml_ng::Value;
 
 use super::render;
 use crate::blueprint::{self, Platform};
-use crate::render::{Engine, Output, names};
+use crate::names;
+use crate::render::{Engine, Output};
 
 fn builtins() -> Vec<(&'static str, Platform, Output)> {
   let engine = Engine::new().expect("templates parse");

@@ -150,6 +150,8 @@ pub struct Resolved {
   pub environments: Vec<ResolvedEnvironment>,
   /// As the blueprint lists them.
   pub services: Vec<ResolvedService>,
+  /// Position of each service in `services`, by name.
+  service_index: std::collections::BTreeMap<String, usize>,
 }
 
 /// The cluster add-ons a blueprint turns on.
@@ -339,7 +341,7 @@ impl Resolved {
         }),
       })
       .collect();
-    let services = platform
+    let services: Vec<ResolvedService> = platform
       .spec
       .services
       .iter()
@@ -400,9 +402,19 @@ impl Resolved {
         })
         .collect(),
       environments,
+      service_index: services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), i))
+        .collect(),
       services,
       platform: platform.clone(),
     }
+  }
+
+  /// The service of that name.
+  pub fn service(&self, name: &str) -> Option<&ResolvedService> {
+    self.service_index.get(name).map(|&i| &self.services[i])
   }
 
   pub fn environment(&self, name: &str) -> Option<&ResolvedEnvironment> {

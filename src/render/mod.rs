@@ -7,6 +7,7 @@ mod docs;
 mod engine;
 mod flyway;
 mod header;
+pub mod manifest;
 mod repo;
 pub mod terraform;
 pub mod workflows;

@@ -1,0 +1,568 @@
+//! The output manifest: one row per generated file (or family of files),
+//! saying where it goes, when it is produced, who owns it and which blueprint
+//! fields it comes from. Rendering takes ownership from it, `explain` answers
+//! from it, and a test keeps it equal to what the targets produce.
+//!
+//! A row's `path` is the output path, with `{service}` and `{environment}`
+//! standing for every service and every environment, and a final `*` for
+//! every file shipped under the matching folder of `templates/`. Templates
+//! mirror the output tree: the template of `infra/vpc.tf` is
+//! `templates/infra/vpc.tf.tera`, and a file without `.tera` is shipped as
+//! it is.
+
+use super::Ownership;
+use crate::blueprint::Resolved;
+use crate::blueprint::resolved::{ResolvedEnvironment, ResolvedService};
+
+/// When a row produces its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+  Always,
+  /// The blueprint has `spec.database`.
+  Database,
+  /// The service's chart runs the migrations.
+  MigrationsOwner,
+  /// The database runs in one zone in the environment.
+  SingleAzDatabase,
+  Calico,
+  ExternalSecrets,
+  /// `nginx: gateway` (NGINX Gateway Fabric).
+  Gateway,
+  /// `nginx: ingress` (ingress-nginx).
+  Ingress,
+  CertManager,
+  Monitoring,
+  /// Grafana is on and its admin secret comes from Secrets Manager.
+  GrafanaFromSecrets,
+}
+
+/// Who owns a file once written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+  /// Rewritten by every render; a hand edit is drift.
+  Managed,
+  /// Managed, but the part between the user-section markers is the user's.
+  ManagedWithUserSection,
+  /// Created once while the folder holds no file, then the user's.
+  SeededWhileEmpty(&'static str),
+}
+
+impl Owner {
+  pub fn ownership(self) -> Ownership {
+    match self {
+      Owner::Managed | Owner::ManagedWithUserSection => Ownership::Managed,
+      Owner::SeededWhileEmpty(_) => Ownership::Seeded,
+    }
+  }
+}
+
+/// One generated file, or one family of them.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+  pub path: &'static str,
+  pub when: When,
+  pub owner: Owner,
+  /// Blueprint fields the file is rendered from.
+  pub from: &'static [&'static str],
+}
+
+const fn row(path: &'static str, when: When, from: &'static [&'static str]) -> Row {
+  Row {
+    path,
+    when,
+    owner: Owner::Managed,
+    from,
+  }
+}
+
+const NAME: &str = "metadata.name";
+const REGION: &str = "spec.aws.region";
+const SERVICES: &str = "spec.services";
+const ENVIRONMENTS: &str = "spec.environments";
+const DELIVERY: &str = "spec.delivery";
+const DATABASE: &str = "spec.database";
+const ADDONS: &str = "spec.cluster.addons";
+const CLUSTER: &str = "spec.cluster";
+const NETWORK: &str = "spec.network";
+const ZONES: &str = "spec.aws.availabilityZones";
+const DOMAIN: &str = "spec.domain";
+const GITHUB: &str = "spec.delivery.github";
+const COMPLIANCE: &str = "spec.compliance";
+const NODE_GROUPS: &str = "spec.cluster.nodeGroups";
+const NETWORK_POLICY: &str = "spec.cluster.networkPolicy";
+const SERVICE: &str = "spec.services[{service}]";
+const ENVIRONMENT: &str = "spec.environments[{environment}]";
+
+use When::{
+  Always, Calico, CertManager, Database, ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress,
+  MigrationsOwner, Monitoring, SingleAzDatabase,
+};
+
+/// Every file oi-gen generates. Order matters only where paths overlap: the
+/// first matching row wins.
+pub const ROWS: &[Row] = &[
+  // The repository itself.
+  row(".gitignore", Always, &[]),
+  row(crate::schema::SCHEMA_PATH, Always, &[]),
+  Row {
+    path: "README.md",
+    when: Always,
+    owner: Owner::ManagedWithUserSection,
+    from: &[
+      NAME,
+      REGION,
+      DOMAIN,
+      SERVICES,
+      ENVIRONMENTS,
+      DATABASE,
+      ADDONS,
+      DELIVERY,
+    ],
+  },
+  // Terraform: the root module, applied once per environment.
+  row("infra/versions.tf", Always, &[]),
+  row("infra/providers.tf", Always, &[NAME, REGION, GITHUB]),
+  row("infra/variables.tf", Always, &[NAME, REGION, ENVIRONMENTS]),
+  row("infra/locals.tf", Always, &[NAME, GITHUB, SERVICES]),
+  row("infra/kms.tf", Always, &[NAME]),
+  row("infra/vpc.tf", Always, &[NAME, NETWORK, ZONES, DATABASE]),
+  row("infra/eks.tf", Always, &[NAME, CLUSTER]),
+  row(
+    "infra/iam.tf",
+    Always,
+    &[NAME, GITHUB, ENVIRONMENTS, ADDONS],
+  ),
+  row("infra/ecr.tf", Always, &[NAME, SERVICES]),
+  row("infra/rds.tf", Database, &[NAME, DATABASE]),
+  row("infra/outputs.tf", Always, &[NAME, DATABASE]),
+  row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
+  row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
+  row(
+    "infra/environments/{environment}.tfvars",
+    Always,
+    &[ENVIRONMENT, REGION, NODE_GROUPS, DATABASE],
+  ),
+  row(
+    "infra/environments/{environment}.s3.tfbackend",
+    Always,
+    &[ENVIRONMENT, NAME, REGION],
+  ),
+  row(
+    "infra/environments/{environment}.checkov.yaml",
+    SingleAzDatabase,
+    &[ENVIRONMENT, DATABASE],
+  ),
+  // Terraform: the per-account bootstrap.
+  row("infra/bootstrap/versions.tf", Always, &[]),
+  row("infra/bootstrap/variables.tf", Always, &[NAME, REGION]),
+  row(
+    "infra/bootstrap/main.tf",
+    Always,
+    &[NAME, GITHUB, ENVIRONMENTS],
+  ),
+  row("infra/bootstrap/outputs.tf", Always, &[ENVIRONMENTS]),
+  // One Helm chart per service.
+  row(
+    "charts/{service}/Chart.yaml",
+    Always,
+    &[SERVICE, NAME, CLUSTER],
+  ),
+  row(
+    "charts/{service}/values.yaml",
+    Always,
+    &[SERVICE, DATABASE, NETWORK, ADDONS],
+  ),
+  row(
+    "charts/{service}/values-{environment}.yaml",
+    Always,
+    &[SERVICE, ENVIRONMENT, DOMAIN, ADDONS],
+  ),
+  row(
+    "charts/{service}/templates/migrations-*",
+    MigrationsOwner,
+    &[SERVICE, DATABASE],
+  ),
+  row(
+    "charts/{service}/templates/_migrations.tpl",
+    MigrationsOwner,
+    &[SERVICE, DATABASE],
+  ),
+  row("charts/{service}/*", Always, &[SERVICE]),
+  // The cluster add-ons.
+  row(
+    "cluster/install.sh",
+    Always,
+    &[NAME, ENVIRONMENTS, ADDONS, NETWORK_POLICY],
+  ),
+  row(
+    "cluster/addons/calico/values.yaml",
+    Calico,
+    &[NETWORK_POLICY],
+  ),
+  row("cluster/addons/metrics-server/values.yaml", Always, &[]),
+  row(
+    "cluster/addons/cluster-autoscaler/values.yaml",
+    Always,
+    &[REGION],
+  ),
+  row(
+    "cluster/addons/cluster-autoscaler/values-{environment}.yaml",
+    Always,
+    &[ENVIRONMENT, NAME],
+  ),
+  row(
+    "cluster/addons/external-secrets/values.yaml",
+    ExternalSecrets,
+    &[ADDONS],
+  ),
+  row(
+    "cluster/manifests/cluster-secret-store.yaml",
+    ExternalSecrets,
+    &[ADDONS, REGION],
+  ),
+  row(
+    "cluster/addons/nginx-gateway-fabric/values.yaml",
+    Gateway,
+    &[ADDONS],
+  ),
+  row(
+    "cluster/addons/ingress-nginx/values.yaml",
+    Ingress,
+    &[ADDONS],
+  ),
+  row(
+    "cluster/addons/cert-manager/values.yaml",
+    CertManager,
+    &[ADDONS],
+  ),
+  row(
+    "cluster/manifests/cluster-issuers.yaml",
+    CertManager,
+    &[ADDONS],
+  ),
+  row(
+    "cluster/manifests/{environment}/gateway.yaml",
+    Gateway,
+    &[ENVIRONMENT, SERVICES, DOMAIN, ADDONS],
+  ),
+  row(
+    "cluster/addons/kube-prometheus-stack/values.yaml",
+    Monitoring,
+    &[ADDONS],
+  ),
+  row(
+    "cluster/manifests/grafana-admin.yaml",
+    GrafanaFromSecrets,
+    &[ADDONS, NAME],
+  ),
+  // GitHub Actions.
+  row(
+    ".github/workflows/ci.yml",
+    Always,
+    &[SERVICES, DATABASE, DELIVERY],
+  ),
+  row(
+    ".github/workflows/deploy.yml",
+    Always,
+    &[SERVICES, ENVIRONMENTS, DELIVERY, REGION],
+  ),
+  row(
+    ".github/workflows/release.yml",
+    Always,
+    &[SERVICES, ENVIRONMENTS, DELIVERY, REGION],
+  ),
+  row(
+    ".github/workflows/rollback.yml",
+    Always,
+    &[SERVICES, ENVIRONMENTS, DELIVERY, REGION],
+  ),
+  row(
+    ".github/workflows/terraform.yml",
+    Always,
+    &[ENVIRONMENTS, DELIVERY, REGION],
+  ),
+  row(
+    ".github/workflows/infra-test.yml",
+    Always,
+    &[ENVIRONMENTS, DELIVERY, REGION],
+  ),
+  row("test/infra/go.mod", Always, &[]),
+  row(
+    "test/infra/infra_test.go",
+    Always,
+    &[NAME, NETWORK, CLUSTER, DATABASE],
+  ),
+  // Flyway.
+  row("db/flyway.toml", Database, &[DATABASE, ENVIRONMENTS]),
+  Row {
+    path: "db/migrations/V1__baseline.sql",
+    when: Database,
+    owner: Owner::SeededWhileEmpty(crate::migrations::DIR),
+    from: &[DATABASE],
+  },
+];
+
+/// What a row's `{service}` and `{environment}` stand for in one file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Item<'a> {
+  pub service: Option<&'a ResolvedService>,
+  pub environment: Option<&'a ResolvedEnvironment>,
+}
+
+impl When {
+  /// Whether the row produces its file for `item`.
+  pub fn holds(self, resolved: &Resolved, item: Item<'_>) -> bool {
+    let addons = &resolved.addons;
+    match self {
+      Always => true,
+      Database => resolved.database.is_some(),
+      MigrationsOwner => item.service.is_some_and(|s| s.runs_migrations),
+      SingleAzDatabase => item
+        .environment
+        .and_then(|e| e.database.as_ref())
+        .is_some_and(|db| !db.multi_az),
+      Calico => addons.calico,
+      ExternalSecrets => addons.external_secrets,
+      Gateway => addons.nginx == crate::blueprint::model::Nginx::Gateway,
+      Ingress => addons.nginx == crate::blueprint::model::Nginx::Ingress,
+      CertManager => addons.cert_manager.is_some(),
+      Monitoring => addons.monitoring,
+      GrafanaFromSecrets => addons.monitoring && addons.grafana && addons.external_secrets,
+    }
+  }
+}
+
+/// A generated path matched to its row, with the service and environment it
+/// was expanded for.
+#[derive(Debug, Clone, Copy)]
+pub struct Match<'a> {
+  pub row: &'static Row,
+  pub item: Item<'a>,
+}
+
+impl Match<'_> {
+  /// The row's blueprint fields, with the service and environment filled in
+  /// (`spec.services[0] (backend)`).
+  pub fn fields(&self, resolved: &Resolved) -> Vec<String> {
+    self
+      .row
+      .from
+      .iter()
+      .map(|field| {
+        let mut field = (*field).to_string();
+        if let Some(service) = self.item.service {
+          let i = resolved
+            .services
+            .iter()
+            .position(|s| s.name == service.name)
+            .unwrap_or_default();
+          field = field.replace("[{service}]", &format!("[{i}] ({})", service.name));
+        }
+        if let Some(environment) = self.item.environment {
+          let i = resolved
+            .environments
+            .iter()
+            .position(|e| e.name == environment.name)
+            .unwrap_or_default();
+          field = field.replace("[{environment}]", &format!("[{i}] ({})", environment.name));
+        }
+        field
+      })
+      .collect()
+  }
+}
+
+/// The row a generated path comes from, whether or not the blueprint
+/// produces it today.
+pub fn find<'a>(resolved: &'a Resolved, path: &str) -> Option<Match<'a>> {
+  ROWS.iter().find_map(|row| {
+    let mut item = Item::default();
+    let mut pattern = row.path.split('/');
+    let mut parts = path.split('/');
+    loop {
+      match (pattern.next(), parts.next()) {
+        (None, None) => break,
+        (Some(want), Some(got)) if want.ends_with('*') => {
+          if got.starts_with(want.trim_end_matches('*')) {
+            break;
+          }
+          return None;
+        }
+        (Some(want), Some(got)) => {
+          if !segment(resolved, want, got, &mut item) {
+            return None;
+          }
+        }
+        _ => return None,
+      }
+    }
+    Some(Match { row, item })
+  })
+}
+
+/// Whether one path segment matches one pattern segment, noting the
+/// service or environment it names.
+fn segment<'a>(resolved: &'a Resolved, want: &str, got: &str, item: &mut Item<'a>) -> bool {
+  for (placeholder, is_service) in [("{service}", true), ("{environment}", false)] {
+    let Some((before, after)) = want.split_once(placeholder) else {
+      continue;
+    };
+    let Some(name) = got
+      .strip_prefix(before)
+      .and_then(|rest| rest.strip_suffix(after))
+    else {
+      return false;
+    };
+    return if is_service {
+      item.service = resolved.service(name);
+      item.service.is_some()
+    } else {
+      item.environment = resolved.environment(name);
+      item.environment.is_some()
+    };
+  }
+  want == got
+}
+
+/// The row of a path the blueprint produces today.
+pub fn produced<'a>(resolved: &'a Resolved, path: &str) -> Option<Match<'a>> {
+  find(resolved, path).filter(|m| m.row.when.holds(resolved, m.item))
+}
+
+/// A row's path with its placeholders filled in.
+pub fn expand(path: &str, service: Option<&str>, environment: Option<&str>) -> String {
+  let mut out = path.to_string();
+  if let Some(service) = service {
+    out = out.replace("{service}", service);
+  }
+  if let Some(environment) = environment {
+    out = out.replace("{environment}", environment);
+  }
+  out
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::render::{Engine, Output};
+
+  /// The built-in blueprints, and variants that turn the other choices on.
+  fn blueprints() -> Vec<(String, Resolved)> {
+    let mut texts = Vec::new();
+    for builtin in crate::builtin::all() {
+      texts.push((builtin.name.to_string(), builtin.text.to_string()));
+    }
+    let default = crate::builtin::get(crate::builtin::DEFAULT).unwrap().text;
+    texts.push((
+      "ingress, no NAT".into(),
+      default
+        .replace("nginx: gateway", "nginx: ingress")
+        .replace("natGateways: onePerAz", "natGateways: none"),
+    ));
+    texts.push((
+      "vpc-cni, no monitoring".into(),
+      default
+        .replace("networkPolicy: calico", "networkPolicy: vpc-cni")
+        .replace("monitoring:  ", "monitoring: false #")
+        .replace("        grafana: true", ""),
+    ));
+    texts
+      .into_iter()
+      .map(|(name, text)| {
+        let loaded =
+          crate::blueprint::load(text.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        (name, loaded.resolved)
+      })
+      .collect()
+  }
+
+  fn render(resolved: &Resolved) -> Output {
+    crate::render::render(resolved, &Engine::new().unwrap()).unwrap()
+  }
+
+  #[test]
+  fn every_generated_file_has_its_row_and_owner() {
+    for (name, resolved) in blueprints() {
+      for (path, file) in &render(&resolved).files {
+        let found = produced(&resolved, path)
+          .unwrap_or_else(|| panic!("{name}: `{path}` has no row in the manifest"));
+        assert_eq!(
+          found.row.owner.ownership(),
+          file.ownership,
+          "{name}: {path}"
+        );
+        assert_eq!(
+          found.row.owner == Owner::ManagedWithUserSection,
+          file.user_section,
+          "{name}: {path}"
+        );
+        let seeded_dir = match found.row.owner {
+          Owner::SeededWhileEmpty(dir) => Some(dir.to_string()),
+          _ => None,
+        };
+        assert_eq!(seeded_dir, file.seed_unless, "{name}: {path}");
+      }
+    }
+  }
+
+  #[test]
+  fn every_row_that_holds_is_generated() {
+    for (name, resolved) in blueprints() {
+      let output = render(&resolved);
+      for row in ROWS {
+        let services: Vec<Option<&ResolvedService>> = if row.path.contains("{service}") {
+          resolved.services.iter().map(Some).collect()
+        } else {
+          vec![None]
+        };
+        let environments: Vec<Option<&ResolvedEnvironment>> = if row.path.contains("{environment}")
+        {
+          resolved.environments.iter().map(Some).collect()
+        } else {
+          vec![None]
+        };
+        for service in &services {
+          for environment in &environments {
+            let item = Item {
+              service: *service,
+              environment: *environment,
+            };
+            let path = expand(
+              row.path,
+              service.map(|s| s.name.as_str()),
+              environment.map(|e| e.name.as_str()),
+            );
+            let present = match path.strip_suffix('*') {
+              Some(prefix) => output.files.keys().any(|p| p.starts_with(prefix)),
+              None => output.files.contains_key(&path),
+            };
+            assert_eq!(
+              present,
+              row.when.holds(&resolved, item),
+              "{name}: `{path}` ({:?})",
+              row.when
+            );
+          }
+        }
+      }
+    }
+  }
+
+  #[test]
+  fn explain_fields_name_the_service_and_environment() {
+    let (_, resolved) = blueprints().remove(0);
+    let service = &resolved.services[1].name;
+    let environment = &resolved.environments[1].name;
+    let path = format!("charts/{service}/values-{environment}.yaml");
+    let found = produced(&resolved, &path).expect("a row");
+    assert_eq!(
+      found.fields(&resolved)[..2],
+      [
+        format!("spec.services[1] ({service})"),
+        format!("spec.environments[1] ({environment})"),
+      ]
+    );
+    assert!(produced(&resolved, "charts/nope/values.yaml").is_none());
+    assert!(produced(&resolved, "infra/nope.tf").is_none());
+  }
+}

@@ -13,12 +13,12 @@ fn put(repo: &Path, template: &str, text: &str) {
   fs::write(path, text).unwrap();
 }
 
-const CI_TEMPLATE: &str = include_str!("../templates/workflows/ci.yml.tera");
+const CI_TEMPLATE: &str = include_str!("../templates/.github/workflows/ci.yml.tera");
 
 #[test]
 fn an_override_replaces_the_embedded_file_for_render_and_check() {
   let (_temp, repo) = init("openinnovation");
-  put(&repo, "repo/gitignore", "/local-only\n");
+  put(&repo, ".gitignore.tera", "/local-only\n");
   let run = oi_gen(&repo, &["render"]);
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
@@ -40,11 +40,11 @@ fn an_override_replaces_the_embedded_file_for_render_and_check() {
 #[test]
 fn an_override_of_a_template_that_no_longer_exists_is_reported() {
   let (_temp, repo) = init("openinnovation");
-  put(&repo, "workflows/gone.yml.tera", "x");
+  put(&repo, ".github/workflows/gone.yml.tera", "x");
   let run = oi_gen(&repo, &["render"]);
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
-    run.stderr.contains("warning: `.oi-gen/templates/workflows/gone.yml.tera` overrides a template oi-gen no longer has"),
+    run.stderr.contains("warning: `.oi-gen/templates/.github/workflows/gone.yml.tera` overrides a template oi-gen no longer has"),
     "{}",
     run.stderr
   );
@@ -53,13 +53,13 @@ fn an_override_of_a_template_that_no_longer_exists_is_reported() {
 #[test]
 fn a_broken_override_is_a_clear_error() {
   let (_temp, repo) = init("openinnovation");
-  put(&repo, "workflows/ci.yml.tera", "{% if %}");
+  put(&repo, ".github/workflows/ci.yml.tera", "{% if %}");
   let run = oi_gen(&repo, &["render"]);
   assert_eq!(run.code, 2);
   assert!(
     run
       .stderr
-      .contains("error: template override: .oi-gen/templates/workflows/ci.yml.tera:"),
+      .contains("error: template override: .oi-gen/templates/.github/workflows/ci.yml.tera:"),
     "{}",
     run.stderr
   );
@@ -72,7 +72,7 @@ fn upgrading_from_an_older_template_merges_hand_edits() {
   let (_temp, repo) = init("openinnovation");
   let older = CI_TEMPLATE.replacen("name: CI\n", "name: Continuous integration\n", 1);
   assert_ne!(older, CI_TEMPLATE);
-  put(&repo, "workflows/ci.yml.tera", &older);
+  put(&repo, ".github/workflows/ci.yml.tera", &older);
   assert_eq!(oi_gen(&repo, &["render"]).code, 0);
   let ci = repo.join(".github/workflows/ci.yml");
   let rendered = fs::read_to_string(&ci).unwrap();

@@ -554,7 +554,8 @@ mod tests {
   fn the_deploy_copies_the_migrations_where_the_chart_reads_them() {
     let platform = builtin("openinnovation");
     let mut out = Output::default();
-    crate::render::workflows::render(&platform, &Engine::new().unwrap(), &mut out).unwrap();
+    let resolved = crate::blueprint::Resolved::new(&platform);
+    crate::render::workflows::render(&resolved, &Engine::new().unwrap(), &mut out).unwrap();
     let target = format!("CHART_DB: charts/backend/{CHART_FLYWAY_DIR}\n");
     for workflow in ["ci", "deploy", "release"] {
       let text = file(&out, &format!(".github/workflows/{workflow}.yml"));
@@ -572,11 +573,12 @@ mod tests {
       ".Files.Glob \"{CHART_FLYWAY_DIR}/migrations/*.sql\""
     )));
     assert!(helpers.contains(&format!(".Files.Get \"{CHART_FLYWAY_DIR}/flyway.toml\"")));
-    let gitignore = Engine::file("repo/gitignore").unwrap();
+    let gitignore = Engine::file(".gitignore.tera").unwrap();
     assert!(gitignore.contains(&format!("charts/*/{CHART_FLYWAY_DIR}/\n")));
 
     let acme = builtin("acme-shop");
     let mut out = Output::default();
+    let acme = crate::blueprint::Resolved::new(&acme);
     crate::render::workflows::render(&acme, &Engine::new().unwrap(), &mut out).unwrap();
     for (path, file) in &out.files {
       assert!(!file.contents.contains("CHART_DB"), "{path}");

@@ -1,15 +1,17 @@
 //! The generated repository's `README.md`: what is where, how to bootstrap
 //! and operate it, and an architecture diagram in Mermaid drawn from the
-//! blueprint, so it is never out of date.
-
-use std::fmt::Write as _;
+//! blueprint, so it is never out of date. The template lays the diagram
+//! out; this module gives it the nodes and their labels.
 
 use serde::Serialize;
 
+use super::workflows::output_path;
 use super::{Engine, Output};
-use crate::blueprint::Platform;
+use crate::blueprint::Resolved;
 use crate::blueprint::model::{NatGateways, NetworkPolicy, Nginx};
-use crate::names;
+use crate::blueprint::network::Cidr;
+
+const README: &str = "README.md.tera";
 
 #[derive(Serialize)]
 struct Data {
@@ -18,7 +20,7 @@ struct Data {
   region: String,
   repository: String,
   branch: String,
-  diagram: String,
+  diagram: Diagram,
   environments: Vec<EnvironmentRow>,
   services: Vec<ServiceRow>,
   database: Option<String>,
@@ -45,65 +47,110 @@ struct ServiceRow {
   build: String,
 }
 
-pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
-  let environments: Vec<EnvironmentRow> = platform
-    .spec
+/// What the architecture diagram shows, with Mermaid node ids.
+#[derive(Serialize)]
+struct Diagram {
+  /// The VPC range as written.
+  cidr: String,
+  zones: Vec<Zone>,
+  nat: &'static str,
+  kubernetes_version: String,
+  node_groups: Vec<NodeGroupNode>,
+  /// The cluster's entry point.
+  entry: &'static str,
+  policy: &'static str,
+  services: Vec<ServiceNode>,
+  rds: Option<Rds>,
+}
+
+/// A zone and its subnets (empty where the plan has none for it).
+#[derive(Serialize)]
+struct Zone {
+  id: String,
+  name: String,
+  public: String,
+  private: String,
+  database: String,
+}
+
+/// A node group with its sizes as the blueprint writes them.
+#[derive(Serialize)]
+struct NodeGroupNode {
+  id: String,
+  name: String,
+  instance_types: Vec<String>,
+  min: u32,
+  max: u32,
+}
+
+#[derive(Serialize)]
+struct ServiceNode {
+  id: String,
+  name: String,
+  /// Its host in the last environment; `None` when it has no ingress.
+  host: Option<String>,
+  /// An edge from the entry point.
+  ingress: bool,
+  /// An edge to the database.
+  database: bool,
+}
+
+#[derive(Serialize)]
+struct Rds {
+  version: String,
+  name: String,
+  multi_az: bool,
+}
+
+pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+  let environments: Vec<EnvironmentRow> = resolved
     .environments
     .iter()
     .map(|env| EnvironmentRow {
       name: env.name.clone(),
       approval: env.approval,
-      cluster: names::cluster(platform, env),
-      state_bucket: names::state_bucket(platform, env),
-      deploy_role: names::deploy_role(platform, env),
-      infra_environment: names::infra_environment(platform, env),
+      cluster: env.names.cluster.clone(),
+      state_bucket: env.names.state_bucket.clone(),
+      deploy_role: env.names.deploy_role.clone(),
+      infra_environment: env.names.infra_environment.clone(),
     })
     .collect();
-  let services = platform
-    .spec
+  let services = resolved
     .services
     .iter()
     .map(|service| ServiceRow {
       name: service.name.clone(),
       port: service.port,
-      hosts: platform
-        .spec
+      hosts: service
         .environments
         .iter()
         .filter_map(|env| {
-          let host = platform.host(service, env)?;
-          let path = service.ingress_path().unwrap_or("/");
-          let path = if path == "/" {
-            String::new()
-          } else {
-            path.to_string()
+          let host = env.host.as_ref()?;
+          let path = match service.ingress_path.as_deref() {
+            None | Some("/") => "",
+            Some(path) => path,
           };
-          Some(format!("https://{host}{path} ({})", env.name))
+          Some(format!("https://{host}{path} ({})", env.environment))
         })
         .collect(),
-      build: service.build_context(),
+      build: service.build_context.clone(),
     })
     .collect();
   let data = Data {
-    platform: platform.name().to_string(),
-    domain: platform.spec.domain.clone(),
-    region: platform.region().to_string(),
-    repository: platform.spec.delivery.github.repository.clone(),
-    branch: platform.branch().to_string(),
-    diagram: diagram(platform),
+    platform: resolved.name.clone(),
+    domain: resolved.domain.clone(),
+    region: resolved.region.clone(),
+    repository: resolved.repository.clone(),
+    branch: resolved.branch.clone(),
+    diagram: Diagram::new(resolved),
     environments,
     services,
-    database: platform.spec.database.as_ref().map(|db| db.name.clone()),
-    migrations_owner: platform.migrations_owner().map(|s| s.name.clone()),
-    first_environment: platform
-      .spec
-      .environments
-      .first()
-      .map(|e| e.name.clone())
-      .unwrap_or_default(),
-    namespace: names::app_namespace(platform),
+    database: resolved.database.as_ref().map(|db| db.name.clone()),
+    migrations_owner: resolved.migrations_owner().map(|s| s.name.clone()),
+    first_environment: resolved.first_environment().name.clone(),
+    namespace: resolved.namespace.clone(),
   };
-  out.managed_with_user_section("README.md", engine.render("docs/README.md.tera", &data)?);
+  out.managed_with_user_section(output_path(README), engine.render(README, &data)?);
   Ok(())
 }
 
@@ -116,124 +163,69 @@ fn id(prefix: &str, name: &str) -> String {
   format!("{prefix}_{clean}")
 }
 
-/// The architecture as a Mermaid flowchart.
-pub fn diagram(platform: &Platform) -> String {
-  let mut d = String::from("flowchart TB\n");
-  let region = platform.region();
-  let zones = platform.zones();
-  let subnets = platform.subnets();
-  let _ = writeln!(d, "  users([\"Users\"])");
-  let _ = writeln!(
-    d,
-    "  github[\"GitHub Actions<br/>{}\"]",
-    platform.spec.delivery.github.repository
-  );
-  let _ = writeln!(d, "  subgraph aws[\"AWS {region}\"]");
-  let _ = writeln!(d, "    ecr[(\"ECR<br/>one repository per service\")]");
-  let _ = writeln!(d, "    sm[(\"Secrets Manager\")]");
-  let _ = writeln!(
-    d,
-    "    subgraph vpc[\"VPC {}\"]",
-    platform.spec.network.cidr
-  );
-  for (i, zone) in zones.iter().enumerate() {
-    let zid = id("zone", zone);
-    let _ = writeln!(d, "      subgraph {zid}[\"{zone}\"]");
-    if let Some(plan) = &subnets {
-      let show = |list: &[crate::blueprint::network::Cidr]| {
-        list.get(i).map(ToString::to_string).unwrap_or_default()
-      };
-      let _ = writeln!(d, "        {zid}_public[\"public {}\"]", show(&plan.public));
-      let _ = writeln!(
-        d,
-        "        {zid}_private[\"private {}\"]",
-        show(&plan.private)
-      );
-      let _ = writeln!(
-        d,
-        "        {zid}_database[\"database {}\"]",
-        show(&plan.database)
-      );
-    }
-    let _ = writeln!(d, "      end");
-  }
-  let nat = match platform.nat_gateways() {
-    NatGateways::OnePerAz => "NAT gateway per zone",
-    NatGateways::Single => "one NAT gateway",
-    NatGateways::None => "no NAT gateway",
-  };
-  let _ = writeln!(d, "      nat[\"{nat}\"]");
-  let _ = writeln!(
-    d,
-    "      subgraph eks[\"EKS {} (Kubernetes {})\"]",
-    platform.name(),
-    platform.kubernetes_version()
-  );
-  for group in &platform.spec.cluster.node_groups {
-    let _ = writeln!(
-      d,
-      "        {}[\"node group {}<br/>{} × {}–{}\"]",
-      id("ng", &group.name),
-      group.name,
-      group.instance_types.join(", "),
-      group.min_size,
-      group.max_size
-    );
-  }
-  let entry = match platform.nginx() {
-    Nginx::Gateway => "NGINX Gateway Fabric<br/>Gateway API",
-    Nginx::Ingress => "ingress-nginx",
-  };
-  let _ = writeln!(d, "        nginx[\"{entry}<br/>TLS by cert-manager\"]");
-  let _ = writeln!(d, "        eso[\"External Secrets Operator\"]");
-  let policy = match platform.network_policy() {
-    NetworkPolicy::Calico => "Calico (policy only)",
-    NetworkPolicy::VpcCni => "VPC CNI network policy",
-  };
-  let _ = writeln!(d, "        policy[\"{policy}\"]");
-  for service in &platform.spec.services {
-    let label = match platform
-      .spec
-      .environments
-      .last()
-      .and_then(|env| platform.host(service, env))
-    {
-      Some(host) => format!("{}<br/>{host}", service.name),
-      None => format!("{}<br/>internal", service.name),
-    };
-    let _ = writeln!(d, "        {}[\"{label}\"]", id("svc", &service.name));
-  }
-  let _ = writeln!(d, "      end");
-  if let Some(db) = &platform.spec.database {
-    let _ = writeln!(
-      d,
-      "      rds[(\"RDS PostgreSQL {}<br/>{}{}\")]",
-      db.major_version(),
-      db.name,
-      if db.multi_az { ", multi-AZ" } else { "" }
-    );
-  }
-  let _ = writeln!(d, "    end");
-  let _ = writeln!(d, "  end");
-
-  // Edges.
-  let _ = writeln!(d, "  users -->|HTTPS| nginx");
-  for service in &platform.spec.services {
-    let sid = id("svc", &service.name);
-    if service.ingress.is_some() {
-      let _ = writeln!(d, "  nginx --> {sid}");
-    }
-    if service.uses_database() && platform.spec.database.is_some() {
-      let _ = writeln!(d, "  {sid} -->|5432, TLS| rds");
+impl Diagram {
+  fn new(resolved: &Resolved) -> Self {
+    let spec = &resolved.platform.spec;
+    let plan = &resolved.subnets;
+    let show = |list: &[Cidr], i: usize| list.get(i).map(ToString::to_string).unwrap_or_default();
+    Self {
+      cidr: spec.network.cidr.clone(),
+      zones: resolved
+        .zones
+        .iter()
+        .enumerate()
+        .map(|(i, zone)| Zone {
+          id: id("zone", zone),
+          name: zone.clone(),
+          public: show(&plan.public, i),
+          private: show(&plan.private, i),
+          database: show(&plan.database, i),
+        })
+        .collect(),
+      nat: match resolved.nat_gateways {
+        NatGateways::OnePerAz => "NAT gateway per zone",
+        NatGateways::Single => "one NAT gateway",
+        NatGateways::None => "no NAT gateway",
+      },
+      kubernetes_version: resolved.kubernetes_version.clone(),
+      node_groups: spec
+        .cluster
+        .node_groups
+        .iter()
+        .map(|group| NodeGroupNode {
+          id: id("ng", &group.name),
+          name: group.name.clone(),
+          instance_types: group.instance_types.clone(),
+          min: group.min_size,
+          max: group.max_size,
+        })
+        .collect(),
+      entry: match resolved.addons.nginx {
+        Nginx::Gateway => "NGINX Gateway Fabric<br/>Gateway API",
+        Nginx::Ingress => "ingress-nginx",
+      },
+      policy: match resolved.network_policy {
+        NetworkPolicy::Calico => "Calico (policy only)",
+        NetworkPolicy::VpcCni => "VPC CNI network policy",
+      },
+      services: resolved
+        .services
+        .iter()
+        .map(|service| ServiceNode {
+          id: id("svc", &service.name),
+          name: service.name.clone(),
+          host: service.environments.last().and_then(|env| env.host.clone()),
+          ingress: service.ingress_path.is_some(),
+          database: service.uses_database,
+        })
+        .collect(),
+      rds: resolved.database.as_ref().map(|db| Rds {
+        version: db.major_version.clone(),
+        name: db.name.clone(),
+        multi_az: spec.database.as_ref().is_some_and(|d| d.multi_az),
+      }),
     }
   }
-  let _ = writeln!(d, "  sm -->|Pod Identity| eso");
-  let _ = writeln!(d, "  eso -->|Kubernetes Secrets| eks");
-  let _ = writeln!(d, "  eks -->|egress| nat");
-  let _ = writeln!(d, "  github -->|OIDC: build, push| ecr");
-  let _ = writeln!(d, "  github -->|OIDC: helm upgrade| eks");
-  let _ = writeln!(d, "  ecr -->|images| eks");
-  d
 }
 
 #[cfg(test)]
@@ -298,15 +290,25 @@ mod tests {
     Ok(())
   }
 
+  /// The Mermaid block of a rendered README.
+  fn diagram(readme: &str) -> &str {
+    let start = readme.find("```mermaid\n").expect("a Mermaid block") + "```mermaid\n".len();
+    let len = readme[start..].find("```").expect("a closed Mermaid block");
+    &readme[start..start + len]
+  }
+
   #[test]
   fn every_builtin_diagram_is_well_formed() {
+    let engine = Engine::new().unwrap();
     for builtin in crate::builtin::all() {
-      let platform = crate::blueprint::load(builtin.text.as_bytes())
+      let resolved = crate::blueprint::load(builtin.text.as_bytes())
         .unwrap()
-        .platform;
-      let text = diagram(&platform);
-      check(&text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", builtin.name));
-      for service in &platform.spec.services {
+        .resolved;
+      let mut out = Output::default();
+      render(&resolved, &engine, &mut out).unwrap();
+      let text = diagram(&out.files["README.md"].contents);
+      check(text).unwrap_or_else(|e| panic!("{}: {e}\n{text}", builtin.name));
+      for service in &resolved.services {
         assert!(text.contains(&id("svc", &service.name)), "{}", service.name);
       }
     }

@@ -14,7 +14,7 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub const OVERRIDES_DIR: &str = ".oi-gen/templates";
 
 pub struct Engine {
-  /// One Tera per top-level template folder (`terraform/`, `workflows/`…):
+  /// One Tera per top-level template folder (`terraform/`, `.github/`…):
   /// templates only refer to others in their folder, and the folders are
   /// parsed in parallel.
   groups: BTreeMap<String, Tera>,
@@ -189,10 +189,30 @@ fn collect(dir: &'static Dir<'static>, sources: &mut Vec<(String, String)>) {
 /// The template text Tera parses: workflow templates keep GitHub's `${{ }}`
 /// literal.
 fn prepare(path: &str, text: &str) -> String {
-  if path.starts_with("workflows/") {
+  if path.starts_with(".github/workflows/") {
     super::workflows::protect_expressions(text)
   } else {
     text.to_string()
+  }
+}
+
+// TODO(manifest): one listing of the templates and the files they render to.
+impl Engine {
+  /// The embedded templates under `dir` that render to a file, as full
+  /// template paths, sorted: partials (`_*.tera`) are left out.
+  pub fn templates_under(dir: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some(root) = TEMPLATES.get_dir(dir) {
+      walk(root, &mut found);
+    }
+    found
+      .into_iter()
+      .map(|(path, _)| path)
+      .filter(|path| {
+        let file = path.rsplit('/').next().unwrap_or_default();
+        path.ends_with(".tera") && !file.starts_with('_')
+      })
+      .collect()
   }
 }
 

@@ -2,45 +2,46 @@
 
 use serde::Serialize;
 
+use super::workflows::output_path;
 use super::{Engine, Output};
-use crate::blueprint::Platform;
+use crate::blueprint::Resolved;
 use crate::migrations;
+
+/// `db/flyway.toml`, regenerated on every render.
+const CONFIG: &str = "db/flyway.toml.tera";
+/// The first migration, seeded while the migrations folder has none.
+const BASELINE: &str = "db/migrations/V1__baseline.sql.tera";
 
 #[derive(Serialize)]
 struct Data<'a> {
   database: &'a str,
-  version: String,
+  version: &'a str,
   platform: &'a str,
   owner: &'a str,
   environments: Vec<&'a str>,
 }
 
-pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
-  let Some(database) = &platform.spec.database else {
+pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+  let Some(database) = &resolved.database else {
     return Ok(());
   };
   let data = Data {
     database: &database.name,
-    version: database.major_version(),
-    platform: platform.name(),
-    owner: platform
+    version: &database.major_version,
+    platform: &resolved.name,
+    owner: resolved
       .migrations_owner()
       .map_or("the release", |s| s.name.as_str()),
-    environments: platform
-      .spec
+    environments: resolved
       .environments
       .iter()
       .map(|e| e.name.as_str())
       .collect(),
   };
-  out.managed(
-    "db/flyway.toml",
-    engine.render("flyway/flyway.toml.tera", &data)?,
-  );
-  // The first migration, only while the folder has none.
+  out.managed(output_path(CONFIG), engine.render(CONFIG, &data)?);
   out.seeded_once_in(
-    format!("{}/V1__baseline.sql", migrations::DIR),
-    engine.render("flyway/V1__baseline.sql.tera", &data)?,
+    output_path(BASELINE),
+    engine.render(BASELINE, &data)?,
     migrations::DIR,
   );
   Ok(())

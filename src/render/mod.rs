@@ -157,11 +157,11 @@ pub fn is_safe_relative(path: &str) -> bool {
 pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Error> {
   let platform = &resolved.platform;
   let mut out = Output::default();
-  repo::render(engine, &mut out);
+  repo::render(resolved, engine, &mut out)?;
   terraform::render(platform, engine, &mut out)?;
   charts::render(platform, engine, &mut out)?;
-  workflows::render(platform, engine, &mut out)?;
-  flyway::render(platform, engine, &mut out)?;
-  docs::render(platform, engine, &mut out)?;
+  workflows::render(resolved, engine, &mut out)?;
+  flyway::render(resolved, engine, &mut out)?;
+  docs::render(resolved, engine, &mut out)?;
   Ok(out)
 }

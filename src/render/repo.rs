@@ -1,11 +1,20 @@
 //! Repository-wide files.
 
-use super::{Engine, Output};
+use std::collections::BTreeMap;
 
-pub fn render(engine: &Engine, out: &mut Output) {
-  out.managed(
-    ".gitignore",
-    engine.text("repo/gitignore").unwrap_or_default(),
-  );
+use super::workflows::output_path;
+use super::{Engine, Output};
+use crate::blueprint::Resolved;
+
+/// The generated repository's ignore file. Kept as a template, so that git
+/// does not apply it to the `templates/` folder itself.
+const GITIGNORE: &str = ".gitignore.tera";
+
+/// The ignore file and the blueprint's JSON Schema, the same for every
+/// blueprint.
+pub fn render(_resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+  let text = engine.render(GITIGNORE, &BTreeMap::<&str, &str>::new())?;
+  out.managed(output_path(GITIGNORE), text);
   out.managed(crate::schema::SCHEMA_PATH, crate::schema::json());
+  Ok(())
 }

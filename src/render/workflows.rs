@@ -1,9 +1,11 @@
 //! The workflows target: `.github/workflows/` (CI, delivery, releases,
 //! rollback, Terraform plan/apply, infrastructure tests) and the Terratest
-//! suite in `test/infra/`.
+//! suite in `test/infra/`, one file per template under the same folders of
+//! `templates/`.
 //!
-//! Templates under `templates/workflows/` write GitHub expressions literally
-//! (`${{ github.sha }}`); [`protect_expressions`] keeps Tera away from them.
+//! Templates under `templates/.github/workflows/` write GitHub expressions
+//! literally (`${{ github.sha }}`); [`protect_expressions`] keeps Tera away
+//! from them.
 
 mod actions;
 mod expressions;
@@ -13,40 +15,33 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{Engine, Output, terraform};
-use crate::blueprint::Platform;
-use crate::blueprint::model::{Environment, Service};
-use crate::names;
+use crate::blueprint::Resolved;
+use crate::blueprint::resolved::ResolvedEnvironment;
 
 pub(crate) use actions::FLYWAY_IMAGE;
 pub use expressions::protect as protect_expressions;
 
-/// The generated workflows: template name and output file name.
-const WORKFLOWS: &[&str] = &[
-  "ci",
-  "deploy",
-  "release",
-  "rollback",
-  "terraform",
-  "infra-test",
-];
+/// Where the workflows live in the generated repository.
+const WORKFLOWS_DIR: &str = ".github/workflows";
 
 /// Where the Terratest suite lives in the generated repository.
 pub const TERRATEST_DIR: &str = "test/infra";
 
-pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
-  let data = Data::new(platform);
-  for name in WORKFLOWS {
-    let text = engine.render(&format!("workflows/{name}.yml.tera"), &data)?;
-    out.managed(format!(".github/workflows/{name}.yml"), tidy(&text));
-  }
-  for (template, file) in [
-    ("terratest/go.mod.tera", "go.mod"),
-    ("terratest/infra_test.go.tera", "infra_test.go"),
-  ] {
-    let text = engine.render(template, &data)?;
-    out.managed(format!("{TERRATEST_DIR}/{file}"), tidy(&text));
+pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+  let data = Data::new(resolved);
+  for dir in [WORKFLOWS_DIR, TERRATEST_DIR] {
+    for template in Engine::templates_under(dir) {
+      let text = engine.render(&template, &data)?;
+      out.managed(output_path(&template), tidy(&text));
+    }
   }
   Ok(())
+}
+
+/// The file a template renders to: its path without `.tera`.
+// TODO(manifest): one derivation of output paths for every target.
+pub(super) fn output_path(template: &str) -> &str {
+  template.strip_suffix(".tera").unwrap_or(template)
 }
 
 /// Trailing spaces removed, blank-line runs collapsed, one final newline: the
@@ -150,24 +145,19 @@ struct Image {
 }
 
 impl Data {
-  fn new(platform: &Platform) -> Self {
-    let spec = &platform.spec;
-    let environments: Vec<EnvData> = spec
+  fn new(resolved: &Resolved) -> Self {
+    let environments: Vec<EnvData> = resolved
       .environments
       .iter()
       .enumerate()
-      .map(|(i, env)| {
-        let previous = i.checked_sub(1).map(|p| &spec.environments[p]);
-        EnvData::new(platform, env, previous)
-      })
+      .map(|(i, env)| EnvData::new(resolved, i, env))
       .collect();
-    let first_env = &spec.environments[0];
     Self {
-      platform: platform.name().to_string(),
-      region: platform.region().trim().to_string(),
-      branch: platform.branch().to_string(),
-      repository: spec.delivery.github.repository.clone(),
-      namespace: names::app_namespace(platform),
+      platform: resolved.name.clone(),
+      region: resolved.region.clone(),
+      branch: resolved.branch.clone(),
+      repository: resolved.repository.clone(),
+      namespace: resolved.namespace.clone(),
       oi_gen_version: env!("CARGO_PKG_VERSION"),
       uses: actions::PINS.iter().map(|p| (p.key, p.uses())).collect(),
       versions: Versions {
@@ -177,30 +167,31 @@ impl Data {
         checkov: actions::CHECKOV,
         flyway_image: actions::FLYWAY_IMAGE,
       },
-      services: spec
+      services: resolved
         .services
         .iter()
         .map(|s| ServiceData {
           name: s.name.clone(),
-          context: s.build_context(),
-          first_repository: names::ecr_repository(platform, first_env, s),
+          context: s.build_context.clone(),
+          first_repository: s.environments[0].image_repository.clone(),
         })
         .collect(),
-      releases: deploy_order(platform)
+      releases: resolved
+        .deploy_order()
         .into_iter()
         .map(|s| Release {
           service: s.name.clone(),
-          uses_database: spec.database.is_some() && s.uses_database(),
-          migrations: super::charts::values::runs_migrations(platform, s),
+          uses_database: s.uses_database,
+          migrations: s.runs_migrations,
         })
         .collect(),
       first: environments[0].clone(),
       environments,
-      database: spec.database.is_some(),
-      database_name: spec.database.as_ref().map(|d| d.name.clone()),
-      database_version: spec.database.as_ref().map(|d| d.major_version()),
-      cidr: spec.network.cidr.clone(),
-      kubernetes_version: platform.kubernetes_version(),
+      database: resolved.database.is_some(),
+      database_name: resolved.database.as_ref().map(|d| d.name.clone()),
+      database_version: resolved.database.as_ref().map(|d| d.major_version.clone()),
+      cidr: resolved.platform.spec.network.cidr.clone(),
+      kubernetes_version: resolved.kubernetes_version.clone(),
       terratest_dir: TERRATEST_DIR,
       terraform_session_seconds: terraform::TERRAFORM_ROLE_SESSION_SECONDS,
     }
@@ -208,43 +199,35 @@ impl Data {
 }
 
 impl EnvData {
-  fn new(platform: &Platform, env: &Environment, previous: Option<&Environment>) -> Self {
+  /// The `index`th environment in promotion order.
+  fn new(resolved: &Resolved, index: usize, env: &ResolvedEnvironment) -> Self {
+    let names = &env.names;
     Self {
       name: env.name.clone(),
       approval: env.approval,
-      role: names::deploy_role(platform, env),
-      infra_environment: names::infra_environment(platform, env),
-      terraform_role: names::terraform_role(platform, env),
-      cluster: names::cluster(platform, env),
-      database_instance: platform
-        .spec
+      role: names.deploy_role.clone(),
+      infra_environment: names.infra_environment.clone(),
+      terraform_role: names.terraform_role.clone(),
+      cluster: names.cluster.clone(),
+      database_instance: resolved
         .database
         .as_ref()
-        .map(|_| names::database_instance(platform, env)),
-      state_bucket: names::state_bucket(platform, env),
-      previous: previous.map(|p| p.name.clone()),
-      images: platform
-        .spec
+        .map(|_| names.database_instance.clone()),
+      state_bucket: names.state_bucket.clone(),
+      previous: env.previous.clone(),
+      images: resolved
         .services
         .iter()
         .map(|s| Image {
           service: s.name.clone(),
-          repository: names::ecr_repository(platform, env, s),
-          source_repository: previous.map(|p| names::ecr_repository(platform, p, s)),
+          repository: s.environments[index].image_repository.clone(),
+          source_repository: index
+            .checked_sub(1)
+            .map(|p| s.environments[p].image_repository.clone()),
         })
         .collect(),
     }
   }
-}
-
-/// Services in deploy order: the owner of the migrations first (its chart
-/// runs them as a pre-upgrade hook), then the others as the blueprint lists
-/// them.
-fn deploy_order(platform: &Platform) -> Vec<&Service> {
-  let services = &platform.spec.services;
-  let owner = services.iter().filter(|s| s.runs_migrations);
-  let others = services.iter().filter(|s| !s.runs_migrations);
-  owner.chain(others).collect()
 }
 
 #[cfg(test)]

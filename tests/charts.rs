@@ -1,66 +1,108 @@
-//! The charts and cluster add-ons of every built-in blueprint, and one
-//! environment's view of them, pinned in `snapshots/`.
+//! The charts and cluster add-ons of every built-in blueprint: what holds
+//! across services and environments (the full renders in `snapshots/` pin
+//! the bytes).
 
-use oi_gen::blueprint;
-use oi_gen::render::{self, Engine};
+use std::collections::BTreeMap;
 
-/// Every rendered file whose path passes `keep`, one after the other.
-fn rendered(text: &str, keep: impl Fn(&str) -> bool) -> String {
-  let loaded = blueprint::load(text.as_bytes()).expect("built-in blueprints are valid");
-  let output = render::render(&loaded.resolved, &Engine::new().unwrap()).expect("renders");
-  let mut doc = String::new();
-  for (path, file) in &output.files {
-    if keep(path) {
-      doc.push_str(&format!("==> {path}\n{}\n", file.contents));
-    }
-  }
-  doc
-}
+use oi_gen::blueprint::{self, Resolved};
+use oi_gen::render::{self, Engine, Output};
 
-#[test]
-fn charts_and_addons_of_every_builtin_blueprint() {
-  for builtin in oi_gen::builtin::all() {
-    // The chart templates are the same for every service: pin them once,
-    // from the first chart, and every chart's own files.
-    let first = format!(
-      "charts/{}/",
-      blueprint::load(builtin.text.as_bytes())
-        .unwrap()
-        .platform
-        .spec
-        .services[0]
-        .name
-    );
-    // The migration hook templates are only in the owner's chart: pin them
-    // from there.
-    let doc = rendered(builtin.text, |path| {
-      let migrations =
-        path.contains("/templates/migrations-") || path.ends_with("/_migrations.tpl");
-      (path.starts_with("charts/")
-        && (!path.contains("/templates/") || path.starts_with(&first) || migrations))
-        || path.starts_with("cluster/")
-    });
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-      insta::assert_snapshot!(format!("charts-{}", builtin.name), doc);
-    });
-  }
-}
-
-#[test]
-fn one_environment_of_openinnovation() {
+fn render_builtin(name: &str) -> (Resolved, Output) {
   let builtin = oi_gen::builtin::all()
     .into_iter()
-    .find(|b| b.name == "openinnovation")
-    .unwrap();
-  let doc = rendered(builtin.text, |path| {
-    path.ends_with("/values-staging.yaml")
-      || path.starts_with("cluster/manifests/staging/")
-      || path == "cluster/install.sh"
-      || (path.starts_with("cluster/") && path.ends_with("/values.yaml"))
-      || path == "cluster/manifests/cluster-secret-store.yaml"
-      || path == "cluster/manifests/cluster-issuers.yaml"
-  });
-  insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
-    insta::assert_snapshot!("charts-openinnovation-staging", doc);
-  });
+    .find(|b| b.name == name)
+    .expect("built-in blueprint");
+  let resolved = blueprint::load(builtin.text.as_bytes())
+    .expect("built-in blueprints are valid")
+    .resolved;
+  let output = render::render(&resolved, &Engine::new().unwrap()).expect("renders");
+  (resolved, output)
+}
+
+fn parse(text: &str) -> serde_yaml_ng::Value {
+  serde_yaml_ng::from_str(text).unwrap()
+}
+
+/// A chart's files that do not depend on the blueprint (all but
+/// `Chart.yaml` and the values files), by path inside the chart.
+fn shipped_files<'a>(output: &'a Output, service: &str) -> BTreeMap<&'a str, &'a str> {
+  let prefix = format!("charts/{service}/");
+  output
+    .files
+    .iter()
+    .filter_map(|(path, file)| Some((path.strip_prefix(&prefix)?, file.contents.as_str())))
+    .filter(|(path, _)| {
+      *path != "Chart.yaml" && !(path.starts_with("values") && path.ends_with(".yaml"))
+    })
+    .collect()
+}
+
+fn is_migration_file(path: &str) -> bool {
+  path.starts_with("templates/migrations-") || path == "templates/_migrations.tpl"
+}
+
+#[test]
+fn every_chart_ships_the_same_templates_and_only_the_owner_the_migration_hook() {
+  for builtin in oi_gen::builtin::all() {
+    let (resolved, output) = render_builtin(builtin.name);
+    let first = &resolved.services[0].name;
+    let common: BTreeMap<_, _> = shipped_files(&output, first)
+      .into_iter()
+      .filter(|(path, _)| !is_migration_file(path))
+      .collect();
+    assert!(common.contains_key("templates/deployment.yaml"), "{first}");
+    assert!(common.contains_key("values.schema.json"), "{first}");
+    for service in &resolved.services {
+      let files = shipped_files(&output, &service.name);
+      let (migrations, others): (BTreeMap<_, _>, BTreeMap<_, _>) = files
+        .into_iter()
+        .partition(|(path, _)| is_migration_file(path));
+      assert_eq!(others, common, "{}: {}", builtin.name, service.name);
+      assert_eq!(
+        !migrations.is_empty(),
+        service.runs_migrations,
+        "{}: {}",
+        builtin.name,
+        service.name
+      );
+    }
+  }
+}
+
+#[test]
+fn each_environment_gets_its_own_values_and_gateway() {
+  let (resolved, output) = render_builtin("openinnovation");
+  for environment in &resolved.environments {
+    let name = &environment.name;
+    for service in &resolved.services {
+      let values =
+        parse(&output.files[&format!("charts/{}/values-{name}.yaml", service.name)].contents);
+      let there = service.in_environment(name).unwrap();
+      assert_eq!(values["environment"], name.as_str());
+      assert_eq!(
+        values["image"]["repository"],
+        there.image_repository.as_str()
+      );
+      assert_eq!(values["replicaCount"], there.replicas);
+      assert_eq!(values["expose"]["host"].as_str(), there.host.as_deref());
+    }
+    let autoscaler = parse(
+      &output.files[&format!("cluster/addons/cluster-autoscaler/values-{name}.yaml")].contents,
+    );
+    assert_eq!(
+      autoscaler["autoDiscovery"]["clusterName"],
+      environment.names.cluster.as_str()
+    );
+    let gateway = &output.files[&format!("cluster/manifests/{name}/gateway.yaml")].contents;
+    let hostnames: Vec<&str> = gateway
+      .lines()
+      .filter_map(|line| line.trim().strip_prefix("hostname: "))
+      .collect();
+    assert_eq!(hostnames, resolved.hosts(name), "{name}");
+  }
+  assert_ne!(
+    resolved.hosts("staging"),
+    resolved.hosts("production"),
+    "the environments differ"
+  );
 }

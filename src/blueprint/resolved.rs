@@ -611,3 +611,22 @@ pub fn scalar_text(value: &serde_yaml_ng::Value) -> String {
       .to_string(),
   }
 }
+
+// What the charts and cluster add-ons read.
+impl Resolved {
+  /// Public hosts of an environment, each once, in service order: one HTTPS
+  /// listener of the shared Gateway each.
+  pub fn hosts(&self, environment: &str) -> Vec<String> {
+    let mut hosts: Vec<String> = Vec::new();
+    for service in &self.services {
+      if let Some(host) = service
+        .in_environment(environment)
+        .and_then(|e| e.host.clone())
+        && !hosts.contains(&host)
+      {
+        hosts.push(host);
+      }
+    }
+    hosts
+  }
+}

@@ -159,7 +159,7 @@ pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Erro
   let mut out = Output::default();
   repo::render(resolved, engine, &mut out)?;
   terraform::render(platform, engine, &mut out)?;
-  charts::render(platform, engine, &mut out)?;
+  charts::render(resolved, engine, &mut out)?;
   workflows::render(resolved, engine, &mut out)?;
   flyway::render(resolved, engine, &mut out)?;
   docs::render(resolved, engine, &mut out)?;

@@ -3,18 +3,20 @@
 //! <environment>`, which installs them in order at the pinned versions.
 
 use serde::Serialize;
-use serde_json::{Value, json};
 
-use super::values::{Addons, https_listener};
+use super::manifests;
 use super::versions::{
   self, AddonChart, CERT_MANAGER, CLUSTER_AUTOSCALER, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
   EXTERNAL_SECRETS, INGRESS_NGINX, KUBE_PROMETHEUS_STACK, METRICS_SERVER, NGINX_GATEWAY_FABRIC,
   TIGERA_OPERATOR,
 };
-use crate::blueprint::Platform;
-use crate::blueprint::model::{NetworkPolicy, Nginx};
+use crate::blueprint::Resolved;
+use crate::blueprint::model::Nginx;
 use crate::names;
 use crate::render::{Engine, Output};
+
+/// The template of `cluster/install.sh`.
+const INSTALL_TEMPLATE: &str = "cluster/install.sh.tera";
 
 /// The shared Gateway every HTTPRoute attaches to, in NGINX Gateway Fabric's
 /// namespace (NGF provisions its NGINX data plane next to it).
@@ -34,33 +36,6 @@ pub const GRAFANA_ADMIN_SECRET: &str = "grafana-admin";
 /// Printed by `install.sh`; validation warns about the same choice when the
 /// blueprint is read.
 pub const INGRESS_NGINX_WARNING: &str = "ingress-nginx is retired upstream (no fixes after March 2026); prefer nginx: gateway (NGINX Gateway Fabric)";
-
-/// The add-ons a blueprint turns on.
-#[derive(Debug, Clone)]
-pub struct Selection {
-  pub nginx: Nginx,
-  pub cert_manager: Option<String>,
-  pub external_secrets: bool,
-  pub monitoring: bool,
-  pub grafana: bool,
-  pub calico: bool,
-}
-
-impl Selection {
-  pub fn of(platform: &Platform) -> Self {
-    let addons = platform.spec.cluster.addons.clone().unwrap_or_default();
-    let monitoring = addons.monitoring.as_ref().and_then(|m| m.settings());
-    let cert_manager = addons.cert_manager.as_ref().and_then(|c| c.settings());
-    Self {
-      nginx: platform.nginx(),
-      cert_manager: cert_manager.map(|c| c.acme_email.unwrap_or_default()),
-      external_secrets: Addons::of(platform).external_secrets,
-      monitoring: monitoring.is_some(),
-      grafana: monitoring.is_some_and(|m| m.grafana),
-      calico: platform.network_policy() == NetworkPolicy::Calico,
-    }
-  }
-}
 
 /// One step of `install.sh`, in order.
 #[derive(Debug, Serialize)]
@@ -147,13 +122,13 @@ fn yaml(value: &impl Serialize) -> String {
   serde_yaml_ng::to_string(value).expect("plain data serializes")
 }
 
-/// Several documents in one file.
-fn documents(values: &[Value]) -> String {
-  values.iter().map(yaml).collect::<Vec<_>>().join("---\n")
+/// Several documents, each serialized on its own, in one file.
+fn documents(documents: &[String]) -> String {
+  documents.join("---\n")
 }
 
-pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
-  let selection = Selection::of(platform);
+pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+  let selection = &resolved.addons;
   let mut steps = Vec::new();
 
   if selection.nginx == Nginx::Gateway {
@@ -167,7 +142,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
   if selection.calico {
     out.managed(
       format!("cluster/addons/{}/values.yaml", TIGERA_OPERATOR.release),
-      yaml(&calico_values()),
+      yaml(&CalicoValues::new()),
     );
     steps.push(Step::chart(
       &TIGERA_OPERATOR,
@@ -178,23 +153,25 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
 
   out.managed(
     format!("cluster/addons/{}/values.yaml", METRICS_SERVER.release),
-    yaml(&metrics_server_values()),
+    yaml(&MetricsServerValues::new()),
   );
   steps.push(Step::chart(&METRICS_SERVER, "metrics-server", false));
 
   out.managed(
     format!("cluster/addons/{}/values.yaml", CLUSTER_AUTOSCALER.release),
-    yaml(&cluster_autoscaler_values(platform)),
+    yaml(&ClusterAutoscalerValues::new(resolved)),
   );
-  for environment in &platform.spec.environments {
+  for environment in &resolved.environments {
     out.managed(
       format!(
         "cluster/addons/{}/values-{}.yaml",
         CLUSTER_AUTOSCALER.release, environment.name
       ),
-      yaml(&json!({
-        "autoDiscovery": { "clusterName": names::cluster(platform, environment) },
-      })),
+      yaml(&ClusterAutoscalerEnvValues {
+        auto_discovery: AutoDiscovery {
+          cluster_name: environment.names.cluster.clone(),
+        },
+      }),
     );
   }
   steps.push(Step::chart(&CLUSTER_AUTOSCALER, "Cluster Autoscaler", true));
@@ -202,11 +179,11 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
   if selection.external_secrets {
     out.managed(
       format!("cluster/addons/{}/values.yaml", EXTERNAL_SECRETS.release),
-      yaml(&external_secrets_values()),
+      yaml(&ExternalSecretsValues::new()),
     );
     out.managed(
       "cluster/manifests/cluster-secret-store.yaml",
-      yaml(&cluster_secret_store(platform)),
+      yaml(&manifests::cluster_secret_store(&resolved.region)),
     );
     steps.push(Step::chart(
       &EXTERNAL_SECRETS,
@@ -227,7 +204,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
           "cluster/addons/{}/values.yaml",
           NGINX_GATEWAY_FABRIC.release
         ),
-        yaml(&nginx_gateway_fabric_values()),
+        yaml(&NginxGatewayFabricValues::new()),
       );
       steps.push(Step::other(
         "crds",
@@ -249,7 +226,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
     Nginx::Ingress => {
       out.managed(
         format!("cluster/addons/{}/values.yaml", INGRESS_NGINX.release),
-        yaml(&ingress_nginx_values(selection.monitoring)),
+        yaml(&IngressNginxValues::new(selection.monitoring)),
       );
       let mut step = Step::chart(&INGRESS_NGINX, "ingress-nginx (retired upstream)", false);
       step.warning = Some(INGRESS_NGINX_WARNING);
@@ -260,13 +237,23 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
   if let Some(email) = &selection.cert_manager {
     out.managed(
       format!("cluster/addons/{}/values.yaml", CERT_MANAGER.release),
-      yaml(&cert_manager_values(selection.nginx)),
+      yaml(&CertManagerValues::new(selection.nginx)),
     );
     out.managed(
       "cluster/manifests/cluster-issuers.yaml",
       documents(&[
-        cluster_issuer(ISSUER_STAGING, ACME_STAGING, email, selection.nginx),
-        cluster_issuer(ISSUER_PRODUCTION, ACME_PRODUCTION, email, selection.nginx),
+        yaml(&manifests::cluster_issuer(
+          ISSUER_STAGING,
+          ACME_STAGING,
+          email,
+          selection.nginx,
+        )),
+        yaml(&manifests::cluster_issuer(
+          ISSUER_PRODUCTION,
+          ACME_PRODUCTION,
+          email,
+          selection.nginx,
+        )),
       ]),
     );
     steps.push(Step::chart(&CERT_MANAGER, "cert-manager", false));
@@ -278,13 +265,17 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
   }
 
   if selection.nginx == Nginx::Gateway {
-    for environment in &platform.spec.environments {
-      let hosts = hosts(platform, environment);
+    for environment in &resolved.environments {
+      let hosts = resolved.hosts(&environment.name);
       out.managed(
         format!("cluster/manifests/{}/gateway.yaml", environment.name),
         documents(&[
-          gateway(platform, &hosts, selection.cert_manager.is_some()),
-          redirect_route(),
+          yaml(&manifests::gateway(
+            &resolved.namespace,
+            &hosts,
+            selection.cert_manager.is_some(),
+          )),
+          yaml(&manifests::redirect_route()),
         ]),
       );
     }
@@ -301,7 +292,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
         "cluster/addons/{}/values.yaml",
         KUBE_PROMETHEUS_STACK.release
       ),
-      yaml(&kube_prometheus_stack_values(selection.grafana)),
+      yaml(&KubePrometheusStackValues::new(selection.grafana)),
     );
     let mut namespace = Step::other("namespace", "monitoring namespace", Vec::new());
     namespace.namespace = Some(KUBE_PROMETHEUS_STACK.namespace);
@@ -310,7 +301,9 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
       if selection.external_secrets {
         out.managed(
           "cluster/manifests/grafana-admin.yaml",
-          yaml(&grafana_admin(platform)),
+          yaml(&manifests::grafana_admin(&grafana_secret_name(
+            &resolved.name,
+          ))),
         );
         let mut step = Step::other(
           "manifests",
@@ -320,7 +313,7 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
         step.wait_for = Some(WaitFor {
           namespace: KUBE_PROMETHEUS_STACK.namespace,
           name: GRAFANA_ADMIN_SECRET,
-          remote: grafana_secret_name(platform),
+          remote: grafana_secret_name(&resolved.name),
         });
         steps.push(step);
       } else {
@@ -341,286 +334,433 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
   }
 
   let data = InstallData {
-    platform: platform.name().to_string(),
-    environments: platform.environment_names(),
+    platform: resolved.name.clone(),
+    environments: resolved
+      .environments
+      .iter()
+      .map(|e| e.name.clone())
+      .collect(),
     steps,
   };
   out.managed(
-    "cluster/install.sh",
-    engine.render("cluster/install.sh.tera", &data)?,
+    super::output_path(INSTALL_TEMPLATE, None, None),
+    engine.render(INSTALL_TEMPLATE, &data)?,
   );
   Ok(())
-}
-
-/// Public hosts of an environment, each once, in service order.
-pub fn hosts(
-  platform: &Platform,
-  environment: &crate::blueprint::model::Environment,
-) -> Vec<String> {
-  let mut hosts: Vec<String> = Vec::new();
-  for service in &platform.spec.services {
-    if let Some(host) = platform.host(service, environment)
-      && !hosts.contains(&host)
-    {
-      hosts.push(host);
-    }
-  }
-  hosts
-}
-
-fn calico_values() -> Value {
-  json!({
-    "installation": {
-      "kubernetesProvider": "EKS",
-      "cni": { "type": "AmazonVPC" },
-    },
-  })
-}
-
-fn metrics_server_values() -> Value {
-  json!({
-    "replicas": 2,
-    "podDisruptionBudget": { "enabled": true, "maxUnavailable": 1 },
-  })
-}
-
-fn cluster_autoscaler_values(platform: &Platform) -> Value {
-  let image = versions::cluster_autoscaler_image(&platform.kubernetes_version());
-  json!({
-    "cloudProvider": "aws",
-    "awsRegion": platform.region(),
-    "image": { "tag": image.unwrap_or("") },
-    "rbac": {
-      "serviceAccount": { "create": true, "name": CLUSTER_AUTOSCALER_SERVICE_ACCOUNT },
-    },
-    "extraArgs": {
-      "balance-similar-node-groups": true,
-      "expander": "least-waste",
-      "skip-nodes-with-system-pods": false,
-    },
-  })
-}
-
-fn external_secrets_values() -> Value {
-  json!({
-    "installCRDs": true,
-    "serviceAccount": { "create": true, "name": names::ESO_SERVICE_ACCOUNT },
-  })
-}
-
-fn nginx_gateway_fabric_values() -> Value {
-  json!({
-    "nginxGateway": {
-      "gatewayClassName": GATEWAY_CLASS,
-      "productTelemetry": { "enable": false },
-    },
-    "nginx": {
-      "service": {
-        "type": "LoadBalancer",
-        "externalTrafficPolicy": "Local",
-        "patches": [{
-          "type": "StrategicMerge",
-          "value": {
-            "metadata": {
-              "annotations": { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
-            },
-          },
-        }],
-      },
-    },
-  })
-}
-
-fn ingress_nginx_values(monitoring: bool) -> Value {
-  json!({
-    "controller": {
-      "ingressClassResource": { "name": INGRESS_CLASS, "default": false },
-      "ingressClass": INGRESS_CLASS,
-      "allowSnippetAnnotations": false,
-      "service": {
-        "externalTrafficPolicy": "Local",
-        "annotations": { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" },
-      },
-      "metrics": { "enabled": monitoring, "serviceMonitor": { "enabled": monitoring } },
-    },
-  })
-}
-
-fn cert_manager_values(nginx: Nginx) -> Value {
-  json!({
-    "crds": { "enabled": true },
-    "config": {
-      "apiVersion": "controller.config.cert-manager.io/v1alpha1",
-      "kind": "ControllerConfiguration",
-      "enableGatewayAPI": nginx == Nginx::Gateway,
-    },
-  })
-}
-
-fn kube_prometheus_stack_values(grafana: bool) -> Value {
-  let mut grafana_values = json!({ "enabled": grafana });
-  if grafana {
-    grafana_values = json!({
-      "enabled": true,
-      "admin": {
-        "existingSecret": GRAFANA_ADMIN_SECRET,
-        "userKey": "admin-user",
-        "passwordKey": "admin-password",
-      },
-    });
-  }
-  json!({
-    "prometheus": {
-      "prometheusSpec": {
-        "serviceMonitorSelectorNilUsesHelmValues": false,
-        "podMonitorSelectorNilUsesHelmValues": false,
-        "ruleSelectorNilUsesHelmValues": false,
-        "probeSelectorNilUsesHelmValues": false,
-        "scrapeConfigSelectorNilUsesHelmValues": false,
-        "retention": "15d",
-      },
-    },
-    "grafana": grafana_values,
-    // EKS runs the control plane: these components cannot be scraped.
-    "kubeControllerManager": { "enabled": false },
-    "kubeScheduler": { "enabled": false },
-    "kubeEtcd": { "enabled": false },
-    "kubeProxy": { "enabled": false },
-  })
-}
-
-pub fn cluster_secret_store(platform: &Platform) -> Value {
-  json!({
-    "apiVersion": "external-secrets.io/v1",
-    "kind": "ClusterSecretStore",
-    "metadata": { "name": names::SECRET_STORE },
-    "spec": {
-      "provider": {
-        "aws": { "service": "SecretsManager", "region": platform.region() },
-      },
-    },
-  })
-}
-
-fn cluster_issuer(name: &str, server: &str, email: &str, nginx: Nginx) -> Value {
-  let solver = match nginx {
-    Nginx::Gateway => json!({
-      "http01": {
-        "gatewayHTTPRoute": {
-          "parentRefs": [{
-            "name": GATEWAY_NAME,
-            "namespace": GATEWAY_NAMESPACE,
-            "kind": "Gateway",
-            "sectionName": "http",
-          }],
-        },
-      },
-    }),
-    Nginx::Ingress => json!({
-      "http01": { "ingress": { "ingressClassName": INGRESS_CLASS } },
-    }),
-  };
-  let mut acme = json!({
-    "server": server,
-    "privateKeySecretRef": { "name": format!("{name}-account") },
-    "solvers": [solver],
-  });
-  if !email.is_empty() {
-    acme["email"] = json!(email);
-  }
-  json!({
-    "apiVersion": "cert-manager.io/v1",
-    "kind": "ClusterIssuer",
-    "metadata": { "name": name },
-    "spec": { "acme": acme },
-  })
-}
-
-/// The shared Gateway: an HTTP listener for redirects and ACME challenges,
-/// and one HTTPS listener per host, its certificate issued by cert-manager.
-fn gateway(platform: &Platform, hosts: &[String], cert_manager: bool) -> Value {
-  let app_namespace = names::app_namespace(platform);
-  let mut listeners = vec![json!({
-    "name": "http",
-    "protocol": "HTTP",
-    "port": 80,
-    "allowedRoutes": { "namespaces": { "from": "Same" } },
-  })];
-  for host in hosts {
-    listeners.push(json!({
-      "name": https_listener(host),
-      "hostname": host,
-      "protocol": "HTTPS",
-      "port": 443,
-      "tls": {
-        "mode": "Terminate",
-        "certificateRefs": [{ "kind": "Secret", "name": format!("tls-{host}") }],
-      },
-      "allowedRoutes": {
-        "namespaces": {
-          "from": "Selector",
-          "selector": { "matchLabels": { "kubernetes.io/metadata.name": app_namespace } },
-        },
-      },
-    }));
-  }
-  let mut metadata = json!({ "name": GATEWAY_NAME, "namespace": GATEWAY_NAMESPACE });
-  if cert_manager {
-    metadata["annotations"] = json!({ "cert-manager.io/cluster-issuer": ISSUER_PRODUCTION });
-  }
-  json!({
-    "apiVersion": "gateway.networking.k8s.io/v1",
-    "kind": "Gateway",
-    "metadata": metadata,
-    "spec": { "gatewayClassName": GATEWAY_CLASS, "listeners": listeners },
-  })
-}
-
-/// Every plain-HTTP request is redirected to HTTPS; cert-manager's exact-path
-/// challenge routes outrank it.
-fn redirect_route() -> Value {
-  json!({
-    "apiVersion": "gateway.networking.k8s.io/v1",
-    "kind": "HTTPRoute",
-    "metadata": { "name": "https-redirect", "namespace": GATEWAY_NAMESPACE },
-    "spec": {
-      "parentRefs": [{ "name": GATEWAY_NAME, "sectionName": "http" }],
-      "rules": [{
-        "filters": [{
-          "type": "RequestRedirect",
-          "requestRedirect": { "scheme": "https", "statusCode": 301 },
-        }],
-      }],
-    },
-  })
-}
-
-fn grafana_admin(platform: &Platform) -> Value {
-  json!({
-    "apiVersion": "external-secrets.io/v1",
-    "kind": "ExternalSecret",
-    "metadata": { "name": GRAFANA_ADMIN_SECRET, "namespace": KUBE_PROMETHEUS_STACK.namespace },
-    "spec": {
-      "refreshInterval": "1h",
-      "secretStoreRef": { "kind": "ClusterSecretStore", "name": names::SECRET_STORE },
-      "target": { "name": GRAFANA_ADMIN_SECRET, "creationPolicy": "Owner" },
-      "data": [
-        {
-          "secretKey": "admin-user",
-          "remoteRef": { "key": grafana_secret_name(platform), "property": "username" },
-        },
-        {
-          "secretKey": "admin-password",
-          "remoteRef": { "key": grafana_secret_name(platform), "property": "password" },
-        },
-      ],
-    },
-  })
 }
 
 /// The Secrets Manager secret holding Grafana's admin credentials (JSON with
 /// `username` and `password`), under the platform's prefix that External
 /// Secrets may read.
-pub fn grafana_secret_name(platform: &Platform) -> String {
-  format!("{}/grafana-admin", platform.name())
+pub fn grafana_secret_name(platform: &str) -> String {
+  format!("{platform}/grafana-admin")
+}
+
+// The add-on values, one struct family per add-on. Fields are in alphabetical
+// order, the order of the keys in the values files.
+
+/// A `{ enabled: … }` switch.
+#[derive(Serialize)]
+struct Enabled {
+  enabled: bool,
+}
+
+#[derive(Serialize)]
+struct ServiceAccount {
+  create: bool,
+  name: &'static str,
+}
+
+/// The annotation that makes the AWS load balancer controller (or the
+/// in-tree provider) create an NLB.
+#[derive(Serialize)]
+struct NlbAnnotations {
+  #[serde(rename = "service.beta.kubernetes.io/aws-load-balancer-type")]
+  load_balancer_type: &'static str,
+}
+
+const NLB: NlbAnnotations = NlbAnnotations {
+  load_balancer_type: "nlb",
+};
+
+/// Calico in policy-only mode on top of the VPC CNI.
+#[derive(Serialize)]
+struct CalicoValues {
+  installation: CalicoInstallation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CalicoInstallation {
+  cni: CalicoCni,
+  kubernetes_provider: &'static str,
+}
+
+#[derive(Serialize)]
+struct CalicoCni {
+  #[serde(rename = "type")]
+  kind: &'static str,
+}
+
+impl CalicoValues {
+  fn new() -> Self {
+    Self {
+      installation: CalicoInstallation {
+        cni: CalicoCni { kind: "AmazonVPC" },
+        kubernetes_provider: "EKS",
+      },
+    }
+  }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricsServerValues {
+  pod_disruption_budget: PodDisruptionBudget,
+  replicas: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PodDisruptionBudget {
+  enabled: bool,
+  max_unavailable: u32,
+}
+
+impl MetricsServerValues {
+  fn new() -> Self {
+    Self {
+      pod_disruption_budget: PodDisruptionBudget {
+        enabled: true,
+        max_unavailable: 1,
+      },
+      replicas: 2,
+    }
+  }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterAutoscalerValues {
+  aws_region: String,
+  cloud_provider: &'static str,
+  extra_args: ClusterAutoscalerArgs,
+  image: ImageTag,
+  rbac: Rbac,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ClusterAutoscalerArgs {
+  balance_similar_node_groups: bool,
+  expander: &'static str,
+  skip_nodes_with_system_pods: bool,
+}
+
+#[derive(Serialize)]
+struct ImageTag {
+  tag: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rbac {
+  service_account: ServiceAccount,
+}
+
+impl ClusterAutoscalerValues {
+  fn new(resolved: &Resolved) -> Self {
+    Self {
+      aws_region: resolved.region.clone(),
+      cloud_provider: "aws",
+      extra_args: ClusterAutoscalerArgs {
+        balance_similar_node_groups: true,
+        expander: "least-waste",
+        skip_nodes_with_system_pods: false,
+      },
+      image: ImageTag {
+        tag: versions::cluster_autoscaler_image(&resolved.kubernetes_version).unwrap_or(""),
+      },
+      rbac: Rbac {
+        service_account: ServiceAccount {
+          create: true,
+          name: CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+        },
+      },
+    }
+  }
+}
+
+/// `values-<env>.yaml` of the Cluster Autoscaler: the cluster whose node
+/// groups it discovers.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterAutoscalerEnvValues {
+  auto_discovery: AutoDiscovery,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AutoDiscovery {
+  cluster_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalSecretsValues {
+  #[serde(rename = "installCRDs")]
+  install_crds: bool,
+  service_account: ServiceAccount,
+}
+
+impl ExternalSecretsValues {
+  fn new() -> Self {
+    Self {
+      install_crds: true,
+      service_account: ServiceAccount {
+        create: true,
+        name: names::ESO_SERVICE_ACCOUNT,
+      },
+    }
+  }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NginxGatewayFabricValues {
+  /// The NGINX data plane NGF provisions for the Gateway.
+  nginx: NginxDataPlane,
+  /// The NGF control plane.
+  nginx_gateway: NginxGatewayControl,
+}
+
+#[derive(Serialize)]
+struct NginxDataPlane {
+  service: NginxService,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NginxService {
+  external_traffic_policy: &'static str,
+  patches: Vec<ServicePatch>,
+  #[serde(rename = "type")]
+  kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ServicePatch {
+  #[serde(rename = "type")]
+  kind: &'static str,
+  value: PatchValue,
+}
+
+#[derive(Serialize)]
+struct PatchValue {
+  metadata: PatchMetadata,
+}
+
+#[derive(Serialize)]
+struct PatchMetadata {
+  annotations: NlbAnnotations,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NginxGatewayControl {
+  gateway_class_name: &'static str,
+  product_telemetry: ProductTelemetry,
+}
+
+#[derive(Serialize)]
+struct ProductTelemetry {
+  enable: bool,
+}
+
+impl NginxGatewayFabricValues {
+  fn new() -> Self {
+    Self {
+      nginx: NginxDataPlane {
+        service: NginxService {
+          external_traffic_policy: "Local",
+          patches: vec![ServicePatch {
+            kind: "StrategicMerge",
+            value: PatchValue {
+              metadata: PatchMetadata { annotations: NLB },
+            },
+          }],
+          kind: "LoadBalancer",
+        },
+      },
+      nginx_gateway: NginxGatewayControl {
+        gateway_class_name: GATEWAY_CLASS,
+        product_telemetry: ProductTelemetry { enable: false },
+      },
+    }
+  }
+}
+
+#[derive(Serialize)]
+struct IngressNginxValues {
+  controller: IngressNginxController,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct IngressNginxController {
+  allow_snippet_annotations: bool,
+  ingress_class: &'static str,
+  ingress_class_resource: IngressClassResource,
+  metrics: ControllerMetrics,
+  service: ControllerService,
+}
+
+#[derive(Serialize)]
+struct IngressClassResource {
+  default: bool,
+  name: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ControllerMetrics {
+  enabled: bool,
+  service_monitor: Enabled,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ControllerService {
+  annotations: NlbAnnotations,
+  external_traffic_policy: &'static str,
+}
+
+impl IngressNginxValues {
+  fn new(monitoring: bool) -> Self {
+    Self {
+      controller: IngressNginxController {
+        allow_snippet_annotations: false,
+        ingress_class: INGRESS_CLASS,
+        ingress_class_resource: IngressClassResource {
+          default: false,
+          name: INGRESS_CLASS,
+        },
+        metrics: ControllerMetrics {
+          enabled: monitoring,
+          service_monitor: Enabled {
+            enabled: monitoring,
+          },
+        },
+        service: ControllerService {
+          annotations: NLB,
+          external_traffic_policy: "Local",
+        },
+      },
+    }
+  }
+}
+
+#[derive(Serialize)]
+struct CertManagerValues {
+  config: ControllerConfiguration,
+  crds: Enabled,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ControllerConfiguration {
+  api_version: &'static str,
+  #[serde(rename = "enableGatewayAPI")]
+  enable_gateway_api: bool,
+  kind: &'static str,
+}
+
+impl CertManagerValues {
+  fn new(nginx: Nginx) -> Self {
+    Self {
+      config: ControllerConfiguration {
+        api_version: "controller.config.cert-manager.io/v1alpha1",
+        enable_gateway_api: nginx == Nginx::Gateway,
+        kind: "ControllerConfiguration",
+      },
+      crds: Enabled { enabled: true },
+    }
+  }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KubePrometheusStackValues {
+  grafana: GrafanaValues,
+  // EKS runs the control plane: these components cannot be scraped.
+  kube_controller_manager: Enabled,
+  kube_etcd: Enabled,
+  kube_proxy: Enabled,
+  kube_scheduler: Enabled,
+  prometheus: Prometheus,
+}
+
+#[derive(Serialize)]
+struct GrafanaValues {
+  /// Only when Grafana is on.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  admin: Option<GrafanaAdmin>,
+  enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrafanaAdmin {
+  existing_secret: &'static str,
+  password_key: &'static str,
+  user_key: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Prometheus {
+  prometheus_spec: PrometheusSpec,
+}
+
+/// Prometheus selects every ServiceMonitor, PodMonitor, rule, probe and
+/// scrape config, not only the chart's own.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PrometheusSpec {
+  pod_monitor_selector_nil_uses_helm_values: bool,
+  probe_selector_nil_uses_helm_values: bool,
+  retention: &'static str,
+  rule_selector_nil_uses_helm_values: bool,
+  scrape_config_selector_nil_uses_helm_values: bool,
+  service_monitor_selector_nil_uses_helm_values: bool,
+}
+
+impl KubePrometheusStackValues {
+  fn new(grafana: bool) -> Self {
+    let off = || Enabled { enabled: false };
+    Self {
+      grafana: GrafanaValues {
+        admin: grafana.then_some(GrafanaAdmin {
+          existing_secret: GRAFANA_ADMIN_SECRET,
+          password_key: "admin-password",
+          user_key: "admin-user",
+        }),
+        enabled: grafana,
+      },
+      kube_controller_manager: off(),
+      kube_etcd: off(),
+      kube_proxy: off(),
+      kube_scheduler: off(),
+      prometheus: Prometheus {
+        prometheus_spec: PrometheusSpec {
+          pod_monitor_selector_nil_uses_helm_values: false,
+          probe_selector_nil_uses_helm_values: false,
+          retention: "15d",
+          rule_selector_nil_uses_helm_values: false,
+          scrape_config_selector_nil_uses_helm_values: false,
+          service_monitor_selector_nil_uses_helm_values: false,
+        },
+      },
+    }
+  }
 }

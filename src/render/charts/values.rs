@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::addons::{GATEWAY_NAME, GATEWAY_NAMESPACE, INGRESS_CLASS, ISSUER_PRODUCTION};
 use super::versions::{INGRESS_NGINX, KUBE_PROMETHEUS_STACK};
-use crate::blueprint::Platform;
-use crate::blueprint::model::{DatabaseKey, Environment, Nginx, ResourceAmounts, Service};
+use crate::blueprint::model::{DatabaseKey, Nginx, ResourceAmounts};
+use crate::blueprint::resolved::{ResolvedService, ServiceInEnvironment};
+use crate::blueprint::Resolved;
 use crate::names;
 
 /// PostgreSQL's port; RDS listens on it.
@@ -218,14 +219,8 @@ impl MigrationJob {
   }
 }
 
-/// Whether the service's chart runs the migrations: it owns them, there is a
-/// database, and External Secrets can hand the Job the credentials.
-pub fn runs_migrations(platform: &Platform, service: &Service) -> bool {
-  service.runs_migrations
-    && platform.spec.database.is_some()
-    && Addons::of(platform).external_secrets
-}
-
+/// Whether the service's chart runs the migrations; the charts read
+/// [`ResolvedService::runs_migrations`], decided once.
 /// What `values-<env>.yaml` sets on top of `values.yaml`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -277,36 +272,10 @@ pub fn https_listener(host: &str) -> String {
   format!("https-{host}")
 }
 
-/// The NetworkPolicy and ServiceMonitor need to know who is on.
-pub struct Addons {
-  pub monitoring: bool,
-  pub external_secrets: bool,
-}
-
-impl Addons {
-  pub fn of(platform: &Platform) -> Self {
-    let addons = platform.spec.cluster.addons.clone().unwrap_or_default();
-    Self {
-      monitoring: addons
-        .monitoring
-        .as_ref()
-        .and_then(|m| m.settings())
-        .is_some(),
-      external_secrets: addons
-        .external_secrets
-        .as_ref()
-        .and_then(|e| e.settings())
-        .is_some(),
-    }
-  }
-}
-
-pub fn values(platform: &Platform, service: &Service) -> Values {
-  let addons = Addons::of(platform);
-  let database = platform.spec.database.as_ref();
-  let uses_database = database.is_some() && service.uses_database();
-  let nginx = platform.nginx();
-  let mut ingress_namespaces = vec![match nginx {
+/// The values every environment shares.
+pub fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
+  let addons = &resolved.addons;
+  let mut ingress_namespaces = vec![match addons.nginx {
     Nginx::Gateway => GATEWAY_NAMESPACE.to_string(),
     Nginx::Ingress => INGRESS_NGINX.namespace.to_string(),
   }];
@@ -315,6 +284,7 @@ pub fn values(platform: &Platform, service: &Service) -> Values {
   }
   let secret_env = if addons.external_secrets {
     service
+      .service
       .secret_env
       .iter()
       .map(|(name, reference)| SecretEnv {
@@ -343,12 +313,12 @@ pub fn values(platform: &Platform, service: &Service) -> Values {
     replica_count: service.replicas,
     container_port: service.port,
     service: ServicePort { port: service.port },
-    health_path: service.health_path().to_string(),
+    health_path: service.health_path.clone(),
     resources: ResourcesValues {
-      requests: service.requests(),
-      limits: service.limits(),
+      requests: service.requests.clone(),
+      limits: service.limits.clone(),
     },
-    autoscaling: match &service.autoscaling {
+    autoscaling: match &service.service.autoscaling {
       Some(scaling) => Autoscaling {
         enabled: true,
         min_replicas: service.replicas,
@@ -366,36 +336,37 @@ pub fn values(platform: &Platform, service: &Service) -> Values {
       enabled: service.replicas > 1,
       max_unavailable: 1,
     },
-    env: service.env.clone(),
+    env: service.service.env.clone(),
     secret_env,
     external_secret: ExternalSecret {
       refresh_interval: "1h".into(),
       secret_store: names::SECRET_STORE.into(),
     },
     database: DatabaseValues {
-      enabled: uses_database,
+      enabled: service.uses_database,
       host: String::new(),
       port: DATABASE_PORT,
-      name: database.map(|d| d.name.clone()).unwrap_or_default(),
+      name: resolved
+        .database
+        .as_ref()
+        .map(|d| d.name.clone())
+        .unwrap_or_default(),
       secret_arn: String::new(),
-      cidrs: if uses_database {
-        platform
-          .subnets()
-          .map(|plan| plan.database.iter().map(ToString::to_string).collect())
-          .unwrap_or_default()
+      cidrs: if service.uses_database {
+        resolved.database_cidrs()
       } else {
         Vec::new()
       },
     },
     expose: Expose {
-      mode: match (&service.ingress, nginx) {
+      mode: match (&service.ingress_path, addons.nginx) {
         (None, _) => "none",
         (Some(_), Nginx::Gateway) => "gateway",
         (Some(_), Nginx::Ingress) => "ingress",
       }
       .into(),
       host: String::new(),
-      path: service.ingress_path().unwrap_or("/").to_string(),
+      path: service.ingress_path.as_deref().unwrap_or("/").to_string(),
       gateway: GatewayRef {
         name: GATEWAY_NAME.into(),
         namespace: GATEWAY_NAMESPACE.into(),
@@ -418,30 +389,38 @@ pub fn values(platform: &Platform, service: &Service) -> Values {
       },
     },
     migrations: MigrationsValues {
-      owner: runs_migrations(platform, service),
-      job: runs_migrations(platform, service).then(MigrationJob::new),
+      owner: service.runs_migrations,
+      job: service.runs_migrations.then(MigrationJob::new),
     },
   }
 }
 
-pub fn env_values(platform: &Platform, service: &Service, environment: &Environment) -> EnvValues {
-  let replicas = service.replicas_in(environment);
-  let host = platform.host(service, environment);
+/// What differs in `environment`.
+pub fn env_values(
+  resolved: &Resolved,
+  service: &ResolvedService,
+  environment: &ServiceInEnvironment,
+) -> EnvValues {
+  let replicas = environment.replicas;
   EnvValues {
-    environment: environment.name.clone(),
+    environment: environment.environment.clone(),
     image: EnvImage {
-      repository: names::ecr_repository(platform, environment, service),
+      repository: environment.image_repository.clone(),
     },
     replica_count: replicas,
-    autoscaling: service.autoscaling.as_ref().map(|scaling| EnvAutoscaling {
-      min_replicas: replicas,
-      max_replicas: scaling.max_replicas.max(replicas),
-    }),
+    autoscaling: service
+      .service
+      .autoscaling
+      .as_ref()
+      .map(|scaling| EnvAutoscaling {
+        min_replicas: replicas,
+        max_replicas: scaling.max_replicas.max(replicas),
+      }),
     pod_disruption_budget: EnvPdb {
       enabled: replicas > 1,
     },
-    expose: host.map(|host| EnvExpose {
-      gateway: (platform.nginx() == Nginx::Gateway).then(|| EnvGateway {
+    expose: environment.host.clone().map(|host| EnvExpose {
+      gateway: (resolved.addons.nginx == Nginx::Gateway).then(|| EnvGateway {
         section_name: https_listener(&host),
       }),
       host,

@@ -1,0 +1,436 @@
+//! The cluster-wide objects under `cluster/manifests/`, serialized from typed
+//! structs: one struct family per kind. Fields are in alphabetical order, the
+//! order of the keys in the manifests.
+
+use serde::Serialize;
+
+use super::addons::{
+  GATEWAY_CLASS, GATEWAY_NAME, GATEWAY_NAMESPACE, GRAFANA_ADMIN_SECRET, INGRESS_CLASS,
+  ISSUER_PRODUCTION,
+};
+use super::values::https_listener;
+use super::versions::KUBE_PROMETHEUS_STACK;
+use crate::blueprint::model::Nginx;
+use crate::names;
+
+/// A Kubernetes object with its kind's `spec`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest<Spec> {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: Metadata,
+  spec: Spec,
+}
+
+#[derive(Serialize)]
+pub struct Metadata {
+  #[serde(skip_serializing_if = "Option::is_none")]
+  annotations: Option<IssuerAnnotation>,
+  name: String,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  namespace: Option<&'static str>,
+}
+
+impl Metadata {
+  fn cluster_wide(name: &str) -> Self {
+    Self {
+      annotations: None,
+      name: name.to_string(),
+      namespace: None,
+    }
+  }
+
+  fn namespaced(name: &str, namespace: &'static str) -> Self {
+    Self {
+      annotations: None,
+      name: name.to_string(),
+      namespace: Some(namespace),
+    }
+  }
+}
+
+/// cert-manager issues the certificates of the annotated Gateway's listeners
+/// from this ClusterIssuer.
+#[derive(Serialize)]
+pub struct IssuerAnnotation {
+  #[serde(rename = "cert-manager.io/cluster-issuer")]
+  cluster_issuer: &'static str,
+}
+
+/// A reference by kind and name.
+#[derive(Serialize)]
+pub struct KindRef {
+  kind: &'static str,
+  name: String,
+}
+
+#[derive(Serialize)]
+pub struct NameRef {
+  name: String,
+}
+
+/// A route's (or an ACME solver's) attachment to a Gateway listener.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParentRef {
+  #[serde(skip_serializing_if = "Option::is_none")]
+  kind: Option<&'static str>,
+  name: &'static str,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  namespace: Option<&'static str>,
+  section_name: &'static str,
+}
+
+// ClusterSecretStore
+
+#[derive(Serialize)]
+pub struct SecretStoreSpec {
+  provider: SecretStoreProvider,
+}
+
+#[derive(Serialize)]
+pub struct SecretStoreProvider {
+  aws: AwsSecretsManager,
+}
+
+#[derive(Serialize)]
+pub struct AwsSecretsManager {
+  region: String,
+  service: &'static str,
+}
+
+/// AWS Secrets Manager of the platform's region, through Pod Identity (no
+/// `auth`: the operator's service account has the role).
+pub fn cluster_secret_store(region: &str) -> Manifest<SecretStoreSpec> {
+  Manifest {
+    api_version: "external-secrets.io/v1",
+    kind: "ClusterSecretStore",
+    metadata: Metadata::cluster_wide(names::SECRET_STORE),
+    spec: SecretStoreSpec {
+      provider: SecretStoreProvider {
+        aws: AwsSecretsManager {
+          region: region.to_string(),
+          service: "SecretsManager",
+        },
+      },
+    },
+  }
+}
+
+// ClusterIssuer
+
+#[derive(Serialize)]
+pub struct IssuerSpec {
+  acme: Acme,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Acme {
+  #[serde(skip_serializing_if = "Option::is_none")]
+  email: Option<String>,
+  private_key_secret_ref: NameRef,
+  server: &'static str,
+  solvers: Vec<Solver>,
+}
+
+#[derive(Serialize)]
+pub struct Solver {
+  http01: Http01,
+}
+
+/// The HTTP-01 challenge, answered through the Gateway or an Ingress.
+#[derive(Serialize)]
+pub struct Http01 {
+  #[serde(rename = "gatewayHTTPRoute", skip_serializing_if = "Option::is_none")]
+  gateway_http_route: Option<ChallengeRoute>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  ingress: Option<ChallengeIngress>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeRoute {
+  parent_refs: Vec<ParentRef>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeIngress {
+  ingress_class_name: &'static str,
+}
+
+/// A Let's Encrypt ClusterIssuer; `email` may be empty.
+pub fn cluster_issuer(
+  name: &str,
+  server: &'static str,
+  email: &str,
+  nginx: Nginx,
+) -> Manifest<IssuerSpec> {
+  let http01 = match nginx {
+    Nginx::Gateway => Http01 {
+      gateway_http_route: Some(ChallengeRoute {
+        parent_refs: vec![ParentRef {
+          kind: Some("Gateway"),
+          name: GATEWAY_NAME,
+          namespace: Some(GATEWAY_NAMESPACE),
+          section_name: "http",
+        }],
+      }),
+      ingress: None,
+    },
+    Nginx::Ingress => Http01 {
+      gateway_http_route: None,
+      ingress: Some(ChallengeIngress {
+        ingress_class_name: INGRESS_CLASS,
+      }),
+    },
+  };
+  Manifest {
+    api_version: "cert-manager.io/v1",
+    kind: "ClusterIssuer",
+    metadata: Metadata::cluster_wide(name),
+    spec: IssuerSpec {
+      acme: Acme {
+        email: (!email.is_empty()).then(|| email.to_string()),
+        private_key_secret_ref: NameRef {
+          name: format!("{name}-account"),
+        },
+        server,
+        solvers: vec![Solver { http01 }],
+      },
+    },
+  }
+}
+
+// Gateway
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewaySpec {
+  gateway_class_name: &'static str,
+  listeners: Vec<Listener>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Listener {
+  allowed_routes: AllowedRoutes,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  hostname: Option<String>,
+  name: String,
+  port: u16,
+  protocol: &'static str,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  tls: Option<ListenerTls>,
+}
+
+#[derive(Serialize)]
+pub struct AllowedRoutes {
+  namespaces: RouteNamespaces,
+}
+
+/// `Same` (the Gateway's namespace) or `Selector`.
+#[derive(Serialize)]
+pub struct RouteNamespaces {
+  from: &'static str,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  selector: Option<NamespaceSelector>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceSelector {
+  match_labels: NamespaceName,
+}
+
+#[derive(Serialize)]
+pub struct NamespaceName {
+  #[serde(rename = "kubernetes.io/metadata.name")]
+  name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListenerTls {
+  certificate_refs: Vec<KindRef>,
+  mode: &'static str,
+}
+
+/// The shared Gateway: an HTTP listener for redirects and ACME challenges,
+/// and one HTTPS listener per host, its certificate issued by cert-manager.
+/// Only routes in the application namespace attach to the HTTPS listeners.
+pub fn gateway(app_namespace: &str, hosts: &[String], cert_manager: bool) -> Manifest<GatewaySpec> {
+  let http = Listener {
+    allowed_routes: AllowedRoutes {
+      namespaces: RouteNamespaces {
+        from: "Same",
+        selector: None,
+      },
+    },
+    hostname: None,
+    name: "http".into(),
+    port: 80,
+    protocol: "HTTP",
+    tls: None,
+  };
+  let https = hosts.iter().map(|host| Listener {
+    allowed_routes: AllowedRoutes {
+      namespaces: RouteNamespaces {
+        from: "Selector",
+        selector: Some(NamespaceSelector {
+          match_labels: NamespaceName {
+            name: app_namespace.to_string(),
+          },
+        }),
+      },
+    },
+    hostname: Some(host.clone()),
+    name: https_listener(host),
+    port: 443,
+    protocol: "HTTPS",
+    tls: Some(ListenerTls {
+      certificate_refs: vec![KindRef {
+        kind: "Secret",
+        name: format!("tls-{host}"),
+      }],
+      mode: "Terminate",
+    }),
+  });
+  let mut metadata = Metadata::namespaced(GATEWAY_NAME, GATEWAY_NAMESPACE);
+  if cert_manager {
+    metadata.annotations = Some(IssuerAnnotation {
+      cluster_issuer: ISSUER_PRODUCTION,
+    });
+  }
+  Manifest {
+    api_version: "gateway.networking.k8s.io/v1",
+    kind: "Gateway",
+    metadata,
+    spec: GatewaySpec {
+      gateway_class_name: GATEWAY_CLASS,
+      listeners: std::iter::once(http).chain(https).collect(),
+    },
+  }
+}
+
+// HTTPRoute
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpRouteSpec {
+  parent_refs: Vec<ParentRef>,
+  rules: Vec<RouteRule>,
+}
+
+#[derive(Serialize)]
+pub struct RouteRule {
+  filters: Vec<RouteFilter>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteFilter {
+  request_redirect: RequestRedirect,
+  #[serde(rename = "type")]
+  kind: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestRedirect {
+  scheme: &'static str,
+  status_code: u16,
+}
+
+/// Every plain-HTTP request is redirected to HTTPS; cert-manager's exact-path
+/// challenge routes outrank it.
+pub fn redirect_route() -> Manifest<HttpRouteSpec> {
+  Manifest {
+    api_version: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: Metadata::namespaced("https-redirect", GATEWAY_NAMESPACE),
+    spec: HttpRouteSpec {
+      parent_refs: vec![ParentRef {
+        kind: None,
+        name: GATEWAY_NAME,
+        namespace: None,
+        section_name: "http",
+      }],
+      rules: vec![RouteRule {
+        filters: vec![RouteFilter {
+          request_redirect: RequestRedirect {
+            scheme: "https",
+            status_code: 301,
+          },
+          kind: "RequestRedirect",
+        }],
+      }],
+    },
+  }
+}
+
+// ExternalSecret
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExternalSecretSpec {
+  data: Vec<SecretData>,
+  refresh_interval: &'static str,
+  secret_store_ref: KindRef,
+  target: SecretTarget,
+}
+
+/// One key of the target Secret, read from a Secrets Manager JSON property.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretData {
+  remote_ref: RemoteRef,
+  secret_key: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct RemoteRef {
+  key: String,
+  property: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretTarget {
+  creation_policy: &'static str,
+  name: &'static str,
+}
+
+/// Grafana's admin credentials, synced from the Secrets Manager secret
+/// `remote` (JSON with `username` and `password`).
+pub fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
+  let key = |secret_key, property| SecretData {
+    remote_ref: RemoteRef {
+      key: remote.to_string(),
+      property,
+    },
+    secret_key,
+  };
+  Manifest {
+    api_version: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: Metadata::namespaced(GRAFANA_ADMIN_SECRET, KUBE_PROMETHEUS_STACK.namespace),
+    spec: ExternalSecretSpec {
+      data: vec![
+        key("admin-user", "username"),
+        key("admin-password", "password"),
+      ],
+      refresh_interval: "1h",
+      secret_store_ref: KindRef {
+        kind: "ClusterSecretStore",
+        name: names::SECRET_STORE.to_string(),
+      },
+      target: SecretTarget {
+        creation_policy: "Owner",
+        name: GRAFANA_ADMIN_SECRET,
+      },
+    },
+  }
+}

@@ -24,6 +24,15 @@ pub struct Engine {
   pub stale_overrides: Vec<String>,
 }
 
+/// An empty Tera with what every template may use: no autoescaping, and
+/// the HCL filters.
+fn new_tera() -> Tera {
+  let mut tera = Tera::default();
+  tera.autoescape_on(vec![]);
+  super::hcl::register(&mut tera);
+  tera
+}
+
 /// The folder a template belongs to.
 fn group_of(name: &str) -> &str {
   name.split('/').next().unwrap_or_default()
@@ -46,8 +55,7 @@ impl Engine {
         .into_iter()
         .map(|(group, sources)| {
           scope.spawn(move || {
-            let mut tera = Tera::default();
-            tera.autoescape_on(vec![]);
+            let mut tera = new_tera();
             tera.add_raw_templates(sources).map(|()| (group, tera))
           })
         })
@@ -95,7 +103,7 @@ impl Engine {
         engine
           .groups
           .entry(group_of(&relative).to_string())
-          .or_default()
+          .or_insert_with(new_tera)
           .add_raw_template(&relative, &prepare(&relative, &text))
           .map_err(|e| format!("{shown}: {}", error_chain(&e)))?;
       }

@@ -6,6 +6,7 @@ pub mod charts;
 mod docs;
 mod engine;
 mod flyway;
+mod hcl;
 mod header;
 mod repo;
 pub mod terraform;

@@ -14,7 +14,7 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub const OVERRIDES_DIR: &str = ".oi-gen/templates";
 
 pub struct Engine {
-  /// One Tera per top-level template folder (`terraform/`, `workflows/`…):
+  /// One Tera per top-level template folder (`infra/`, `workflows/`…):
   /// templates only refer to others in their folder, and the folders are
   /// parsed in parallel.
   groups: BTreeMap<String, Tera>,

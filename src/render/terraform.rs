@@ -225,29 +225,29 @@ const BOOTSTRAP_FILES: &[&str] = &["versions.tf", "variables.tf", "main.tf", "ou
 pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
   let data = Data::new(platform);
   for file in ROOT_FILES {
-    let text = engine.render(&format!("terraform/{file}.tera"), &data)?;
+    let text = engine.render(&format!("infra/{file}.tera"), &data)?;
     out.managed(format!("infra/{file}"), text);
   }
   if data.database.is_some() {
-    let text = engine.render("terraform/rds.tf.tera", &data)?;
+    let text = engine.render("infra/rds.tf.tera", &data)?;
     out.managed("infra/rds.tf", text);
   }
   for file in BOOTSTRAP_FILES {
-    let text = engine.render(&format!("terraform/bootstrap/{file}.tera"), &data)?;
+    let text = engine.render(&format!("infra/bootstrap/{file}.tera"), &data)?;
     out.managed(format!("infra/bootstrap/{file}"), text);
   }
 
   for environment in &platform.spec.environments {
     let env = EnvData::new(platform, environment);
     let name = &environment.name;
-    let tfvars = engine.render("terraform/environment.tfvars.tera", &env)?;
+    let tfvars = engine.render("infra/environments/{environment}.tfvars.tera", &env)?;
     out.managed(format!("infra/environments/{name}.tfvars"), tfvars);
-    let backend = engine.render("terraform/environment.s3.tfbackend.tera", &env)?;
+    let backend = engine.render("infra/environments/{environment}.s3.tfbackend.tera", &env)?;
     out.managed(format!("infra/environments/{name}.s3.tfbackend"), backend);
     let skips = environment_checkov_skips(platform, environment);
     if !skips.is_empty() {
       let text = engine.render(
-        "terraform/environment.checkov.yaml.tera",
+        "infra/environments/{environment}.checkov.yaml.tera",
         &PolicyData { skips },
       )?;
       out.managed(format!("infra/environments/{name}.checkov.yaml"), text);
@@ -255,14 +255,14 @@ pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<
   }
 
   let checkov = engine.render(
-    "terraform/checkov.yaml.tera",
+    "infra/.checkov.yaml.tera",
     &PolicyData {
       skips: checkov_skips(platform),
     },
   )?;
   out.managed("infra/.checkov.yaml", checkov);
   let tflint = engine.render(
-    "terraform/tflint.hcl.tera",
+    "infra/.tflint.hcl.tera",
     &serde_json::json!({
       "versions": data.versions,
       "skips": tflint_skips(platform),

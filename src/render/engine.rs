@@ -204,6 +204,27 @@ fn prepare(path: &str, text: &str) -> String {
   }
 }
 
+/// The output path of a template: its path under `templates/` without
+/// `.tera`, with the `{service}` and `{environment}` placeholders of its file
+/// and folder names filled in (`infra/environments/{environment}.tfvars.tera`
+/// gives `infra/environments/staging.tfvars`).
+pub fn output_path(template: &str, service: Option<&str>, environment: Option<&str>) -> String {
+  let mut path = template
+    .strip_suffix(".tera")
+    .unwrap_or(template)
+    .to_string();
+  for (placeholder, value) in [("{service}", service), ("{environment}", environment)] {
+    if let Some(value) = value {
+      path = path.replace(placeholder, value);
+    }
+    debug_assert!(
+      !path.contains(placeholder),
+      "{template}: no value for {placeholder}"
+    );
+  }
+  path
+}
+
 /// A Tera error with its causes, which carry the useful detail.
 pub fn error_chain(error: &tera::Error) -> String {
   let mut text = error.to_string();
@@ -214,4 +235,31 @@ pub fn error_chain(error: &tera::Error) -> String {
     source = cause.source();
   }
   text
+}
+
+#[cfg(test)]
+mod output_path_tests {
+  use super::output_path;
+
+  #[test]
+  fn the_output_path_is_the_template_path_with_its_placeholders_filled_in() {
+    assert_eq!(output_path("infra/vpc.tf.tera", None, None), "infra/vpc.tf");
+    assert_eq!(
+      output_path(
+        "infra/environments/{environment}.tfvars.tera",
+        None,
+        Some("staging")
+      ),
+      "infra/environments/staging.tfvars"
+    );
+    assert_eq!(
+      output_path(
+        "charts/{service}/values-{environment}.yaml.tera",
+        Some("api"),
+        Some("prod")
+      ),
+      "charts/api/values-prod.yaml"
+    );
+    assert_eq!(output_path("repo/gitignore", None, None), "repo/gitignore");
+  }
 }

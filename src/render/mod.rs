@@ -158,7 +158,7 @@ pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Erro
   let platform = &resolved.platform;
   let mut out = Output::default();
   repo::render(engine, &mut out);
-  terraform::render(platform, engine, &mut out)?;
+  terraform::render(resolved, engine, &mut out)?;
   charts::render(platform, engine, &mut out)?;
   workflows::render(platform, engine, &mut out)?;
   flyway::render(platform, engine, &mut out)?;

@@ -14,7 +14,7 @@ static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 pub const OVERRIDES_DIR: &str = ".oi-gen/templates";
 
 pub struct Engine {
-  /// One Tera per top-level template folder (`terraform/`, `.github/`…):
+  /// One Tera per top-level template folder (`infra/`, `.github/`…):
   /// templates only refer to others in their folder, and the folders are
   /// parsed in parallel.
   groups: BTreeMap<String, Tera>,
@@ -22,6 +22,15 @@ pub struct Engine {
   overrides: BTreeMap<String, String>,
   /// Overrides whose embedded counterpart no longer exists.
   pub stale_overrides: Vec<String>,
+}
+
+/// An empty Tera with what every template may use: no autoescaping, and
+/// the HCL filters.
+fn new_tera() -> Tera {
+  let mut tera = Tera::default();
+  tera.autoescape_on(vec![]);
+  super::hcl::register(&mut tera);
+  tera
 }
 
 /// The folder a template belongs to.
@@ -46,8 +55,7 @@ impl Engine {
         .into_iter()
         .map(|(group, sources)| {
           scope.spawn(move || {
-            let mut tera = Tera::default();
-            tera.autoescape_on(vec![]);
+            let mut tera = new_tera();
             tera.add_raw_templates(sources).map(|()| (group, tera))
           })
         })
@@ -95,7 +103,7 @@ impl Engine {
         engine
           .groups
           .entry(group_of(&relative).to_string())
-          .or_default()
+          .or_insert_with(new_tera)
           .add_raw_template(&relative, &prepare(&relative, &text))
           .map_err(|e| format!("{shown}: {}", error_chain(&e)))?;
       }
@@ -216,6 +224,27 @@ impl Engine {
   }
 }
 
+/// The output path of a template: its path under `templates/` without
+/// `.tera`, with the `{service}` and `{environment}` placeholders of its file
+/// and folder names filled in (`infra/environments/{environment}.tfvars.tera`
+/// gives `infra/environments/staging.tfvars`).
+pub fn output_path(template: &str, service: Option<&str>, environment: Option<&str>) -> String {
+  let mut path = template
+    .strip_suffix(".tera")
+    .unwrap_or(template)
+    .to_string();
+  for (placeholder, value) in [("{service}", service), ("{environment}", environment)] {
+    if let Some(value) = value {
+      path = path.replace(placeholder, value);
+    }
+    debug_assert!(
+      !path.contains(placeholder),
+      "{template}: no value for {placeholder}"
+    );
+  }
+  path
+}
+
 /// A Tera error with its causes, which carry the useful detail.
 pub fn error_chain(error: &tera::Error) -> String {
   let mut text = error.to_string();
@@ -226,4 +255,31 @@ pub fn error_chain(error: &tera::Error) -> String {
     source = cause.source();
   }
   text
+}
+
+#[cfg(test)]
+mod output_path_tests {
+  use super::output_path;
+
+  #[test]
+  fn the_output_path_is_the_template_path_with_its_placeholders_filled_in() {
+    assert_eq!(output_path("infra/vpc.tf.tera", None, None), "infra/vpc.tf");
+    assert_eq!(
+      output_path(
+        "infra/environments/{environment}.tfvars.tera",
+        None,
+        Some("staging")
+      ),
+      "infra/environments/staging.tfvars"
+    );
+    assert_eq!(
+      output_path(
+        "charts/{service}/values-{environment}.yaml.tera",
+        Some("api"),
+        Some("prod")
+      ),
+      "charts/api/values-prod.yaml"
+    );
+    assert_eq!(output_path("repo/gitignore", None, None), "repo/gitignore");
+  }
 }

@@ -6,6 +6,7 @@ pub mod charts;
 mod docs;
 mod engine;
 mod flyway;
+mod hcl;
 mod header;
 pub mod manifest;
 mod repo;
@@ -155,10 +156,9 @@ pub fn is_safe_relative(path: &str) -> bool {
 
 /// Renders every target of the platform repository.
 pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Error> {
-  let platform = &resolved.platform;
   let mut out = Output::default();
   repo::render(resolved, engine, &mut out)?;
-  terraform::render(platform, engine, &mut out)?;
+  terraform::render(resolved, engine, &mut out)?;
   charts::render(resolved, engine, &mut out)?;
   workflows::render(resolved, engine, &mut out)?;
   flyway::render(resolved, engine, &mut out)?;

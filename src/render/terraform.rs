@@ -6,15 +6,18 @@
 //! state buckets, the GitHub OIDC provider and each environment's Terraform
 //! role: what `infra/` relies on and cannot create itself.
 //!
-//! Every per-blueprint decision is made here; the templates only lay the data
-//! out. `terraform fmt` aligns the `=` of adjacent attributes, so lists whose
-//! keys come from the blueprint are aligned here (see [`align`]).
+//! The values come from the resolved blueprint; the choices left here are
+//! Terraform's own (module versions, the VPC CNI configuration, the Checkov
+//! skips). The templates lay the data out, and write HCL with the filters of
+//! `render::hcl`.
 
 use serde::Serialize;
 
+use super::engine::output_path;
 use super::{Engine, Output};
-use crate::blueprint::Platform;
+use crate::blueprint::Resolved;
 use crate::blueprint::model::{CapacityType, Environment, NatGateways, NetworkPolicy, PolicySkip};
+use crate::blueprint::resolved::{EnvironmentNames, ResolvedEnvironment};
 use crate::names;
 
 /// `required_version` of the root modules.
@@ -83,6 +86,52 @@ const SINGLE_AZ_SKIP: Skip = Skip {
   reason: "the database runs in one zone in this environment (multiAz: false)",
 };
 
+/// State object key of every environment, inside the environment's bucket.
+const STATE_KEY: &str = "infra/terraform.tfstate";
+
+/// When a template is rendered.
+#[derive(Clone, Copy)]
+enum When {
+  Always,
+  /// The blueprint has a database.
+  Database,
+  /// The environment has Checkov skips of its own.
+  EnvironmentSkips,
+}
+
+/// Every template of `infra/`, by its path under `templates/`: the output
+/// path is the same without `.tera` (see [`output_path`]). A template with
+/// `{environment}` in its name is rendered once per environment.
+const TEMPLATES: &[(&str, When)] = &[
+  ("infra/versions.tf.tera", When::Always),
+  ("infra/providers.tf.tera", When::Always),
+  ("infra/variables.tf.tera", When::Always),
+  ("infra/locals.tf.tera", When::Always),
+  ("infra/kms.tf.tera", When::Always),
+  ("infra/vpc.tf.tera", When::Always),
+  ("infra/eks.tf.tera", When::Always),
+  ("infra/iam.tf.tera", When::Always),
+  ("infra/ecr.tf.tera", When::Always),
+  ("infra/rds.tf.tera", When::Database),
+  ("infra/outputs.tf.tera", When::Always),
+  ("infra/bootstrap/versions.tf.tera", When::Always),
+  ("infra/bootstrap/variables.tf.tera", When::Always),
+  ("infra/bootstrap/main.tf.tera", When::Always),
+  ("infra/bootstrap/outputs.tf.tera", When::Always),
+  ("infra/.checkov.yaml.tera", When::Always),
+  ("infra/.tflint.hcl.tera", When::Always),
+  ("infra/environments/{environment}.tfvars.tera", When::Always),
+  (
+    "infra/environments/{environment}.s3.tfbackend.tera",
+    When::Always,
+  ),
+  (
+    "infra/environments/{environment}.checkov.yaml.tera",
+    When::EnvironmentSkips,
+  ),
+];
+
+/// The context of every template.
 #[derive(Serialize)]
 struct Data {
   platform: String,
@@ -94,9 +143,8 @@ struct Data {
   github_oidc_url: &'static str,
   github_audience: &'static str,
   log_retention_days: u32,
-  /// Aligned lines of the `locals` block, built here.
-  tags: String,
-  ecr_repositories: String,
+  /// Service → its ECR repository in the environment applied to.
+  ecr_repositories: Vec<(String, String)>,
   azs: Vec<String>,
   vpc_cidr: String,
   public_subnets: Vec<String>,
@@ -110,13 +158,16 @@ struct Data {
   vpc_cni_comment: &'static str,
   database: Option<Database>,
   external_secrets: bool,
-  state_buckets: String,
-  /// `bootstrap/`: the Terraform role of each environment, and the subject
-  /// its `<env>-infra` GitHub environment presents.
-  terraform_roles: String,
-  infra_subjects: String,
+  /// `bootstrap/`, by environment: its state bucket, its Terraform role,
+  /// and the subject its `<env>-infra` GitHub environment presents.
+  state_buckets: Vec<(String, String)>,
+  terraform_roles: Vec<(String, String)>,
+  infra_subjects: Vec<(String, String)>,
   terraform_session_seconds: u32,
   terraform_admin_reason: &'static str,
+  /// `.checkov.yaml` and `.tflint.hcl`.
+  checkov_skips: Vec<SkipData>,
+  tflint_skips: Vec<SkipData>,
 }
 
 #[derive(Serialize)]
@@ -175,15 +226,24 @@ struct Database {
   name: String,
 }
 
-/// One environment's `.tfvars`.
+/// The context of a per-environment template: [`Data`] and `environment`.
+#[derive(Serialize)]
+struct EnvContext<'a> {
+  #[serde(flatten)]
+  data: &'a Data,
+  environment: &'a EnvData,
+}
+
+/// One environment's `.tfvars`, state backend and Checkov skips.
 #[derive(Serialize)]
 struct EnvData {
   name: String,
-  region: String,
   state_bucket: String,
   state_key: &'static str,
-  node_groups: String,
+  /// Node group → its sizes (`min_size`, `desired_size`, `max_size`).
+  node_groups: Vec<(String, [(&'static str, u32); 3])>,
   database: Option<EnvDatabase>,
+  checkov_skips: Vec<SkipData>,
 }
 
 #[derive(Serialize)]
@@ -198,155 +258,62 @@ struct SkipData {
   reason: String,
 }
 
-#[derive(Serialize)]
-struct PolicyData {
-  skips: Vec<SkipData>,
-}
-
-/// State object key of every environment, inside the environment's bucket.
-const STATE_KEY: &str = "infra/terraform.tfstate";
-
-/// Templates of `infra/` rendered for every blueprint, by output name.
-const ROOT_FILES: &[&str] = &[
-  "versions.tf",
-  "providers.tf",
-  "variables.tf",
-  "locals.tf",
-  "kms.tf",
-  "vpc.tf",
-  "eks.tf",
-  "iam.tf",
-  "ecr.tf",
-  "outputs.tf",
-];
-
-const BOOTSTRAP_FILES: &[&str] = &["versions.tf", "variables.tf", "main.tf", "outputs.tf"];
-
-pub fn render(platform: &Platform, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
-  let data = Data::new(platform);
-  for file in ROOT_FILES {
-    let text = engine.render(&format!("terraform/{file}.tera"), &data)?;
-    out.managed(format!("infra/{file}"), text);
-  }
-  if data.database.is_some() {
-    let text = engine.render("terraform/rds.tf.tera", &data)?;
-    out.managed("infra/rds.tf", text);
-  }
-  for file in BOOTSTRAP_FILES {
-    let text = engine.render(&format!("terraform/bootstrap/{file}.tera"), &data)?;
-    out.managed(format!("infra/bootstrap/{file}"), text);
-  }
-
-  for environment in &platform.spec.environments {
-    let env = EnvData::new(platform, environment);
-    let name = &environment.name;
-    let tfvars = engine.render("terraform/environment.tfvars.tera", &env)?;
-    out.managed(format!("infra/environments/{name}.tfvars"), tfvars);
-    let backend = engine.render("terraform/environment.s3.tfbackend.tera", &env)?;
-    out.managed(format!("infra/environments/{name}.s3.tfbackend"), backend);
-    let skips = environment_checkov_skips(platform, environment);
-    if !skips.is_empty() {
-      let text = engine.render(
-        "terraform/environment.checkov.yaml.tera",
-        &PolicyData { skips },
-      )?;
-      out.managed(format!("infra/environments/{name}.checkov.yaml"), text);
+pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+  let data = Data::new(resolved);
+  let environments: Vec<EnvData> = resolved.environments.iter().map(EnvData::new).collect();
+  for &(template, when) in TEMPLATES {
+    if template.contains("{environment}") {
+      for environment in &environments {
+        if when.holds(&data, Some(environment)) {
+          let context = EnvContext {
+            data: &data,
+            environment,
+          };
+          let path = output_path(template, None, Some(&environment.name));
+          out.managed(path, engine.render(template, &context)?);
+        }
+      }
+    } else if when.holds(&data, None) {
+      out.managed(
+        output_path(template, None, None),
+        engine.render(template, &data)?,
+      );
     }
   }
-
-  let checkov = engine.render(
-    "terraform/checkov.yaml.tera",
-    &PolicyData {
-      skips: checkov_skips(platform),
-    },
-  )?;
-  out.managed("infra/.checkov.yaml", checkov);
-  let tflint = engine.render(
-    "terraform/tflint.hcl.tera",
-    &serde_json::json!({
-      "versions": data.versions,
-      "skips": tflint_skips(platform),
-    }),
-  )?;
-  out.managed("infra/.tflint.hcl", tflint);
   Ok(())
 }
 
+impl When {
+  fn holds(self, data: &Data, environment: Option<&EnvData>) -> bool {
+    match self {
+      Self::Always => true,
+      Self::Database => data.database.is_some(),
+      Self::EnvironmentSkips => environment.is_some_and(|e| !e.checkov_skips.is_empty()),
+    }
+  }
+}
+
 impl Data {
-  fn new(platform: &Platform) -> Self {
-    let name = platform.name();
+  fn new(resolved: &Resolved) -> Self {
+    let platform = &resolved.platform;
+    let name = &resolved.name;
+    let repository = &resolved.repository;
     let symbolic = Environment {
       name: ENVIRONMENT_EXPR.to_string(),
       subdomain: None,
       approval: false,
       overrides: None,
     };
-    let subnets = platform.subnets();
-    let (public, private, database_subnets) = match &subnets {
-      Some(plan) => (
-        plan.public.iter().map(ToString::to_string).collect(),
-        plan.private.iter().map(ToString::to_string).collect(),
-        plan.database.iter().map(ToString::to_string).collect(),
-      ),
-      None => (Vec::new(), Vec::new(), Vec::new()),
-    };
-    let database = platform.spec.database.as_ref().map(|db| {
-      let major = db.major_version();
-      let family_major = major.split('.').next().unwrap_or(&major).to_string();
-      Database {
-        family: format!("postgres{family_major}"),
-        engine_version: major,
-        storage: db.storage_gb,
-        max_storage: db.storage_gb.saturating_mul(5).max(100),
-        backup_retention_days: db.backup_retention_days,
-        name: db.name.clone(),
-      }
-    });
-    let nat = platform.nat_gateways();
-    let repository = platform.spec.delivery.github.repository.clone();
-    let tags = align(
-      &[
-        ("Platform", quote(name)),
-        ("Environment", "var.environment".into()),
-        ("Repository", quote(&repository)),
-        ("ManagedBy", quote("terraform")),
-      ],
-      4,
-    );
-    let ecr_repositories = align(
-      &platform
-        .spec
-        .services
+    let symbolic_names = EnvironmentNames::new(platform, &symbolic);
+    let cidrs = |list: &[_]| list.iter().map(ToString::to_string).collect();
+    let per_environment = |value: &dyn Fn(&ResolvedEnvironment) -> String| {
+      resolved
+        .environments
         .iter()
-        .map(|s| {
-          (
-            s.name.as_str(),
-            quote(&names::ecr_repository(platform, &symbolic, s)),
-          )
-        })
-        .collect::<Vec<_>>(),
-      4,
-    );
-    let per_environment = |value: &dyn Fn(&Environment) -> String| {
-      align(
-        &platform
-          .spec
-          .environments
-          .iter()
-          .map(|e| (e.name.as_str(), quote(&value(e))))
-          .collect::<Vec<_>>(),
-        4,
-      )
+        .map(|e| (e.name.clone(), value(e)))
+        .collect()
     };
-    let state_buckets = per_environment(&|e| names::state_bucket(platform, e));
-    let terraform_roles = per_environment(&|e| names::terraform_role(platform, e));
-    let infra_subjects = per_environment(&|e| {
-      format!(
-        "repo:{repository}:environment:{}",
-        names::infra_environment(platform, e)
-      )
-    });
-    let (vpc_cni_configuration, vpc_cni_comment) = match platform.network_policy() {
+    let (vpc_cni_configuration, vpc_cni_comment) = match resolved.network_policy {
       // The VPC CNI enforces NetworkPolicy itself.
       NetworkPolicy::VpcCni => (
         r#"jsonencode({ enableNetworkPolicy = "true" })"#,
@@ -360,10 +327,15 @@ impl Data {
          # CNI's own policy engine stays off, and aws-node annotates pod IPs for it.",
       ),
     };
+    let nat = resolved.nat_gateways;
     Data {
-      platform: name.to_string(),
-      region: platform.region().trim().to_string(),
-      environments: platform.environment_names(),
+      platform: name.clone(),
+      region: resolved.region.clone(),
+      environments: resolved
+        .environments
+        .iter()
+        .map(|e| e.name.clone())
+        .collect(),
       versions: Versions {
         terraform: TERRAFORM_REQUIRED,
         aws: AWS_PROVIDER,
@@ -375,129 +347,119 @@ impl Data {
         tflint_aws: TFLINT_AWS_RULESET,
       },
       names: Names {
-        stack: names::stack(platform, &symbolic),
-        cluster: names::cluster(platform, &symbolic),
-        deploy_role: names::deploy_role(platform, &symbolic),
-        database_instance: names::database_instance(platform, &symbolic),
+        stack: symbolic_names.stack,
+        cluster: symbolic_names.cluster,
+        deploy_role: symbolic_names.deploy_role,
+        database_instance: symbolic_names.database_instance,
         ecr_platform_prefix: format!("{name}/*"),
         eso_namespace: names::ESO_NAMESPACE,
         eso_service_account: names::ESO_SERVICE_ACCOUNT,
         github_subject: format!("repo:{repository}:environment:{ENVIRONMENT_EXPR}"),
         secret_prefix: format!("{name}/*"),
       },
-      repository,
+      repository: repository.clone(),
       github_oidc_url: GITHUB_OIDC_URL,
       github_audience: GITHUB_AUDIENCE,
       log_retention_days: LOG_RETENTION_DAYS,
-      tags,
-      ecr_repositories,
-      azs: platform.zones(),
+      ecr_repositories: resolved
+        .services
+        .iter()
+        .map(|s| {
+          (
+            s.name.clone(),
+            names::ecr_repository(platform, &symbolic, &s.service),
+          )
+        })
+        .collect(),
+      azs: resolved.zones.clone(),
       vpc_cidr: platform.spec.network.cidr.clone(),
-      public_subnets: public,
-      private_subnets: private,
-      database_subnets: if database.is_some() {
-        database_subnets
-      } else {
-        Vec::new()
-      },
+      public_subnets: cidrs(&resolved.subnets.public),
+      private_subnets: cidrs(&resolved.subnets.private),
+      database_subnets: resolved.database_cidrs(),
       nat: Nat {
         enable: nat != NatGateways::None,
         single: nat == NatGateways::Single,
         one_per_az: nat == NatGateways::OnePerAz,
       },
-      kubernetes_version: platform.kubernetes_version(),
-      node_groups: platform
-        .spec
-        .cluster
+      kubernetes_version: resolved.kubernetes_version.clone(),
+      node_groups: resolved
         .node_groups
         .iter()
         .map(|g| NodeGroup {
           name: g.name.clone(),
-          ami_type: ami_type(&g.instance_types),
           instance_types: g.instance_types.clone(),
-          capacity_type: match g.capacity() {
+          ami_type: if g.graviton {
+            "AL2023_ARM_64_STANDARD"
+          } else {
+            "AL2023_x86_64_STANDARD"
+          },
+          capacity_type: match g.capacity {
             CapacityType::OnDemand => "ON_DEMAND",
             CapacityType::Spot => "SPOT",
           },
-          disk_size: g.disk_size(),
+          disk_size: g.disk_size_gb,
         })
         .collect(),
       vpc_cni_configuration,
       vpc_cni_comment,
-      database,
-      external_secrets: platform
-        .spec
-        .cluster
-        .addons
-        .as_ref()
-        .and_then(|a| a.external_secrets.as_ref())
-        .is_some_and(|t| t.settings().is_some()),
-      state_buckets,
-      terraform_roles,
-      infra_subjects,
+      database: resolved.database.as_ref().map(|db| Database {
+        engine_version: db.major_version.clone(),
+        family: db.family.clone(),
+        storage: db.storage_gb,
+        max_storage: db.max_storage_gb,
+        backup_retention_days: db.backup_retention_days,
+        name: db.name.clone(),
+      }),
+      external_secrets: resolved.addons.external_secrets,
+      state_buckets: per_environment(&|e| e.names.state_bucket.clone()),
+      terraform_roles: per_environment(&|e| e.names.terraform_role.clone()),
+      infra_subjects: per_environment(&|e| {
+        format!(
+          "repo:{repository}:environment:{}",
+          e.names.infra_environment
+        )
+      }),
       terraform_session_seconds: TERRAFORM_ROLE_SESSION_SECONDS,
       terraform_admin_reason: TERRAFORM_ADMIN_REASON,
+      checkov_skips: checkov_skips(resolved),
+      tflint_skips: blueprint_skips(platform.spec.compliance.as_ref().map(|c| &c.tflint_skips)),
     }
   }
 }
 
 impl EnvData {
-  fn new(platform: &Platform, environment: &Environment) -> Self {
-    let node_groups = platform
-      .spec
-      .cluster
-      .node_groups
-      .iter()
-      .map(|g| {
-        let (min, desired, max) = g.sizes_in(environment);
-        (
-          g.name.as_str(),
-          format!("{{ min_size = {min}, desired_size = {desired}, max_size = {max} }}"),
-        )
-      })
-      .collect::<Vec<_>>();
+  fn new(environment: &ResolvedEnvironment) -> Self {
     EnvData {
       name: environment.name.clone(),
-      region: platform.region().trim().to_string(),
-      state_bucket: names::state_bucket(platform, environment),
+      state_bucket: environment.names.state_bucket.clone(),
       state_key: STATE_KEY,
-      node_groups: align(&node_groups, 2),
-      database: platform.spec.database.as_ref().map(|db| {
-        let (instance_class, multi_az) = db.in_environment(environment);
-        EnvDatabase {
-          instance_class,
-          multi_az,
-        }
+      node_groups: environment
+        .node_groups
+        .iter()
+        .map(|(group, sizes)| {
+          (
+            group.clone(),
+            [
+              ("min_size", sizes.min),
+              ("desired_size", sizes.desired),
+              ("max_size", sizes.max),
+            ],
+          )
+        })
+        .collect(),
+      database: environment.database.as_ref().map(|db| EnvDatabase {
+        instance_class: db.instance_class.clone(),
+        multi_az: db.multi_az,
       }),
+      checkov_skips: environment_checkov_skips(environment),
     }
   }
 }
 
-/// The EKS AMI for a node group's instance types: Graviton families (a `g`
-/// right after the generation digit: `m7g`, `c7gn`, `t4g`) run the ARM image.
-fn ami_type(instance_types: &[String]) -> &'static str {
-  let graviton = instance_types.first().is_some_and(|t| {
-    let family = t.split('.').next().unwrap_or_default();
-    let after_digits = family
-      .trim_start_matches(|c: char| c.is_ascii_lowercase())
-      .trim_start_matches(|c: char| c.is_ascii_digit());
-    family
-      .chars()
-      .next()
-      .is_some_and(|c| c.is_ascii_lowercase())
-      && family.chars().any(|c| c.is_ascii_digit())
-      && after_digits.starts_with('g')
-  });
-  if graviton {
-    "AL2023_ARM_64_STANDARD"
-  } else {
-    "AL2023_x86_64_STANDARD"
-  }
-}
-
 /// `infra/.checkov.yaml`: the blueprint's skips, then oi-gen's own, each id once.
-fn checkov_skips(platform: &Platform) -> Vec<SkipData> {
-  let mut skips = blueprint_skips(platform.spec.compliance.as_ref().map(|c| &c.checkov_skips));
+fn checkov_skips(resolved: &Resolved) -> Vec<SkipData> {
+  let compliance = resolved.platform.spec.compliance.as_ref();
+  let mut skips = blueprint_skips(compliance.map(|c| &c.checkov_skips));
   for skip in CHECKOV_SKIPS {
     if !skips.iter().any(|s| s.id == skip.id) {
       skips.push(SkipData {
@@ -510,12 +472,8 @@ fn checkov_skips(platform: &Platform) -> Vec<SkipData> {
 }
 
 /// Skips that hold in one environment only: a single-zone database.
-fn environment_checkov_skips(platform: &Platform, environment: &Environment) -> Vec<SkipData> {
-  let single_az = platform
-    .spec
-    .database
-    .as_ref()
-    .is_some_and(|db| !db.in_environment(environment).1);
+fn environment_checkov_skips(environment: &ResolvedEnvironment) -> Vec<SkipData> {
+  let single_az = environment.database.as_ref().is_some_and(|db| !db.multi_az);
   let mut skips = Vec::new();
   if single_az {
     skips.push(SkipData {
@@ -524,10 +482,6 @@ fn environment_checkov_skips(platform: &Platform, environment: &Environment) -> 
     });
   }
   skips
-}
-
-fn tflint_skips(platform: &Platform) -> Vec<SkipData> {
-  blueprint_skips(platform.spec.compliance.as_ref().map(|c| &c.tflint_skips))
 }
 
 fn blueprint_skips(skips: Option<&Vec<PolicySkip>>) -> Vec<SkipData> {
@@ -550,42 +504,6 @@ fn one_line(text: &str) -> String {
   text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// An HCL string literal. Blueprint values are validated names and ranges,
-/// so only `"` and `\` need escaping; `${` is kept, it is how names refer to
-/// `var.environment`.
-fn quote(text: &str) -> String {
-  format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
-/// Adjacent `key = value` lines, `=` aligned the way `terraform fmt` does,
-/// each indented by `indent` spaces, without a final newline.
-fn align<K: AsRef<str>>(entries: &[(K, String)], indent: usize) -> String {
-  let keys: Vec<String> = entries.iter().map(|(k, _)| hcl_key(k.as_ref())).collect();
-  let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
-  keys
-    .iter()
-    .zip(entries)
-    .map(|(key, (_, value))| format!("{:indent$}{key:<width$} = {value}", ""))
-    .collect::<Vec<_>>()
-    .join("\n")
-}
-
-/// An object key: a bare identifier when HCL allows one, quoted otherwise.
-fn hcl_key(key: &str) -> String {
-  let identifier = key
-    .chars()
-    .next()
-    .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-    && key
-      .chars()
-      .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-  if identifier {
-    key.to_string()
-  } else {
-    quote(key)
-  }
-}
-
 #[cfg(test)]
 mod tests {
   use std::collections::BTreeMap;
@@ -594,8 +512,9 @@ mod tests {
   use serde_json::Value as Json;
 
   use super::*;
-  use crate::blueprint::{self, model::PolicySkip};
+  use crate::blueprint::{self, Platform, model::PolicySkip};
 
+  /// A built-in blueprint as written; tests change it, then resolve it.
   fn builtin(name: &str) -> Platform {
     let builtin = crate::builtin::get(name).expect("built-in blueprint");
     blueprint::load(builtin.text.as_bytes())
@@ -606,7 +525,7 @@ mod tests {
   fn render_infra(platform: &Platform) -> BTreeMap<String, String> {
     let engine = Engine::new().expect("templates parse");
     let mut out = Output::default();
-    render(platform, &engine, &mut out).expect("infra renders");
+    render(&Resolved::new(platform), &engine, &mut out).expect("infra renders");
     out
       .files
       .into_iter()
@@ -1051,25 +970,63 @@ mod tests {
 
   #[test]
   fn graviton_node_groups_run_the_arm_image() {
-    assert_eq!(ami_type(&["m7g.large".into()]), "AL2023_ARM_64_STANDARD");
-    assert_eq!(ami_type(&["c7gn.xlarge".into()]), "AL2023_ARM_64_STANDARD");
-    assert_eq!(ami_type(&["t4g.medium".into()]), "AL2023_ARM_64_STANDARD");
-    assert_eq!(ami_type(&["m6i.large".into()]), "AL2023_x86_64_STANDARD");
-    assert_eq!(ami_type(&["g5.xlarge".into()]), "AL2023_x86_64_STANDARD");
-    assert_eq!(ami_type(&[]), "AL2023_x86_64_STANDARD");
+    let ami_type = |instance_types: &[&str]| {
+      let mut platform = builtin("acme-shop");
+      for group in &mut platform.spec.cluster.node_groups {
+        group.instance_types = instance_types.iter().map(ToString::to_string).collect();
+      }
+      let eks = parse("infra/eks.tf", &render_infra(&platform)["infra/eks.tf"]);
+      let node_groups = block_labelled(&eks, "module", "eks")
+        .body()
+        .attributes()
+        .find(|a| a.key() == "eks_managed_node_groups")
+        .map(|a| a.expr().clone())
+        .expect("node groups");
+      let Expression::Object(groups) = node_groups else {
+        panic!("node groups are a map");
+      };
+      let types: Vec<String> = groups
+        .values()
+        .map(|group| {
+          let Expression::Object(group) = group else {
+            panic!("a node group is an object");
+          };
+          group
+            .iter()
+            .find(|(k, _)| k.to_string() == "ami_type")
+            .map(|(_, v)| v.to_string().trim_matches('"').to_string())
+            .expect("ami_type")
+        })
+        .collect();
+      assert!(!types.is_empty());
+      assert!(types.iter().all(|t| *t == types[0]), "{types:?}");
+      types[0].clone()
+    };
+    assert_eq!(ami_type(&["m7g.large"]), "AL2023_ARM_64_STANDARD");
+    assert_eq!(ami_type(&["c7gn.xlarge"]), "AL2023_ARM_64_STANDARD");
+    assert_eq!(ami_type(&["t4g.medium"]), "AL2023_ARM_64_STANDARD");
+    assert_eq!(ami_type(&["m6i.large"]), "AL2023_x86_64_STANDARD");
+    assert_eq!(ami_type(&["g5.xlarge"]), "AL2023_x86_64_STANDARD");
   }
 
+  /// Templates mirror the output tree: each template of the list is
+  /// embedded, and gives the file at its own path.
   #[test]
-  fn aligned_lines_look_like_terraform_fmt() {
-    let lines = align(
-      &[
-        ("a", "1".to_string()),
-        ("long-key", "2".into()),
-        ("x.y", "3".into()),
-      ],
-      2,
+  fn templates_mirror_the_output_tree() {
+    let files = render_infra(&builtin("openinnovation"));
+    for (template, _) in TEMPLATES {
+      assert!(
+        Engine::file(template).is_some(),
+        "{template} is not embedded"
+      );
+      let path = output_path(template, None, Some("staging"));
+      assert!(files.contains_key(&path), "{template} gives no {path}");
+    }
+    assert_eq!(
+      files.len(),
+      TEMPLATES.len() + 2,
+      "two per-environment files of production"
     );
-    assert_eq!(lines, "  a        = 1\n  long-key = 2\n  \"x.y\"    = 3");
   }
 
   /// Every module argument, and every literal key inside an object-typed

@@ -1,12 +1,10 @@
 //! `oi-gen upgrade`: hand edits carried forward by a three-way merge,
 //! conflicts marked inline, dry runs that write nothing.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::*;
+use crate::support::*;
 
 const CI: &str = ".github/workflows/ci.yml";
 
@@ -24,7 +22,7 @@ fn change_blueprint(repo: &Path) {
 fn unedited_files_are_replaced() {
   let (_temp, repo) = init("openinnovation");
   change_blueprint(&repo);
-  let run = oi_gen(&repo, &["upgrade"]);
+  let run = cli(&repo, &["upgrade"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
     run.stdout.contains(&format!("update   {CI}")),
@@ -32,7 +30,7 @@ fn unedited_files_are_replaced() {
     run.stdout
   );
   assert!(read(&repo, CI).contains("context: apps/frontend"));
-  assert_eq!(oi_gen(&repo, &["render", "--check"]).code, 0);
+  assert_eq!(cli(&repo, &["render", "--check"]).run().code, 0);
 }
 
 #[test]
@@ -40,7 +38,7 @@ fn an_edit_is_carried_across_an_upgrade() {
   let (_temp, repo) = init("openinnovation");
   edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
   change_blueprint(&repo);
-  let run = oi_gen(&repo, &["upgrade"]);
+  let run = cli(&repo, &["upgrade"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
     run
@@ -53,7 +51,7 @@ fn an_edit_is_carried_across_an_upgrade() {
   assert!(merged.contains("name: CI (ours)\n"));
   assert!(merged.contains("context: apps/frontend"));
   // Still a hand edit of a managed file, so still reported.
-  let check = oi_gen(&repo, &["render", "--check"]);
+  let check = cli(&repo, &["render", "--check"]).run();
   assert_eq!(check.code, 1);
   assert!(
     check.stderr.contains("edited by hand (1):"),
@@ -67,7 +65,7 @@ fn colliding_edits_get_conflict_markers_and_exit_1() {
   let (_temp, repo) = init("openinnovation");
   edit(&repo, CI, "context: frontend", "context: ./frontend");
   change_blueprint(&repo);
-  let run = oi_gen(&repo, &["upgrade"]);
+  let run = cli(&repo, &["upgrade"]).run();
   assert_eq!(run.code, 1, "{}", run.stderr);
   assert!(
     run.stderr.contains(&format!("conflict: {CI}")),
@@ -85,7 +83,7 @@ fn colliding_edits_get_conflict_markers_and_exit_1() {
       .filter_map(Result::ok)
       .any(|e| e.path().extension().is_some_and(|x| x == "rej"))
   );
-  let check = oi_gen(&repo, &["render", "--check"]);
+  let check = cli(&repo, &["render", "--check"]).run();
   assert_eq!(check.code, 1);
   assert!(
     check.stderr.contains("unresolved conflicts (1):"),
@@ -100,7 +98,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
   edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
   change_blueprint(&repo);
   let before = tree(&repo);
-  let run = oi_gen(&repo, &["upgrade", "--dry-run"]);
+  let run = cli(&repo, &["upgrade", "--dry-run"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
     run.stdout.contains(&format!("merge    {CI}")),
@@ -120,7 +118,7 @@ fn a_file_the_user_deleted_stays_deleted() {
   let (_temp, repo) = init("openinnovation");
   fs::remove_file(repo.join(".github/workflows/rollback.yml")).unwrap();
   change_blueprint(&repo);
-  let run = oi_gen(&repo, &["upgrade"]);
+  let run = cli(&repo, &["upgrade"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
     run
@@ -148,7 +146,7 @@ fn orphans_are_removed_when_unedited_and_kept_when_edited() {
   }
   fs::write(&lock_path, toml::to_string(&lock).unwrap()).unwrap();
   fs::write(repo.join("old/b.txt"), "mine\n").unwrap();
-  let run = oi_gen(&repo, &["upgrade"]);
+  let run = cli(&repo, &["upgrade"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(run.stdout.contains("delete   old/a.txt"), "{}", run.stdout);
   assert!(
@@ -165,9 +163,9 @@ fn a_second_upgrade_after_a_merge_changes_nothing() {
   let (_temp, repo) = init("openinnovation");
   edit(&repo, CI, "name: CI\n", "name: CI (ours)\n");
   change_blueprint(&repo);
-  assert_eq!(oi_gen(&repo, &["upgrade"]).code, 0);
+  assert_eq!(cli(&repo, &["upgrade"]).run().code, 0);
   let before = tree(&repo);
-  let again = oi_gen(&repo, &["upgrade"]);
+  let again = cli(&repo, &["upgrade"]).run();
   assert_eq!(again.code, 0, "{}", again.stderr);
   assert_eq!(before, tree(&repo));
 }

@@ -1,11 +1,9 @@
 //! Repository-local template overrides in `.oi-gen/templates/`.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::*;
+use crate::support::*;
 
 fn put(repo: &Path, template: &str, text: &str) {
   let path = repo.join(".oi-gen/templates").join(template);
@@ -13,22 +11,22 @@ fn put(repo: &Path, template: &str, text: &str) {
   fs::write(path, text).unwrap();
 }
 
-const CI_TEMPLATE: &str = include_str!("../templates/workflows/ci.yml.tera");
+const CI_TEMPLATE: &str = include_str!("../../templates/workflows/ci.yml.tera");
 
 #[test]
 fn an_override_replaces_the_embedded_file_for_render_and_check() {
   let (_temp, repo) = init("openinnovation");
   put(&repo, "repo/gitignore", "/local-only\n");
-  let run = oi_gen(&repo, &["render"]);
+  let run = cli(&repo, &["render"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
     fs::read_to_string(repo.join(".gitignore"))
       .unwrap()
       .ends_with("/local-only\n")
   );
-  assert_eq!(oi_gen(&repo, &["render", "--check"]).code, 0);
+  assert_eq!(cli(&repo, &["render", "--check"]).run().code, 0);
   fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
-  let check = oi_gen(&repo, &["render", "--check"]);
+  let check = cli(&repo, &["render", "--check"]).run();
   assert_eq!(check.code, 1);
   assert!(
     check.stderr.contains("out of date (1):\n  .gitignore\n"),
@@ -41,7 +39,7 @@ fn an_override_replaces_the_embedded_file_for_render_and_check() {
 fn an_override_of_a_template_that_no_longer_exists_is_reported() {
   let (_temp, repo) = init("openinnovation");
   put(&repo, "workflows/gone.yml.tera", "x");
-  let run = oi_gen(&repo, &["render"]);
+  let run = cli(&repo, &["render"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
     run.stderr.contains("warning: `.oi-gen/templates/workflows/gone.yml.tera` overrides a template oi-gen no longer has"),
@@ -54,7 +52,7 @@ fn an_override_of_a_template_that_no_longer_exists_is_reported() {
 fn a_broken_override_is_a_clear_error() {
   let (_temp, repo) = init("openinnovation");
   put(&repo, "workflows/ci.yml.tera", "{% if %}");
-  let run = oi_gen(&repo, &["render"]);
+  let run = cli(&repo, &["render"]).run();
   assert_eq!(run.code, 2);
   assert!(
     run
@@ -73,7 +71,7 @@ fn upgrading_from_an_older_template_merges_hand_edits() {
   let older = CI_TEMPLATE.replacen("name: CI\n", "name: Continuous integration\n", 1);
   assert_ne!(older, CI_TEMPLATE);
   put(&repo, "workflows/ci.yml.tera", &older);
-  assert_eq!(oi_gen(&repo, &["render"]).code, 0);
+  assert_eq!(cli(&repo, &["render"]).run().code, 0);
   let ci = repo.join(".github/workflows/ci.yml");
   let rendered = fs::read_to_string(&ci).unwrap();
   assert!(rendered.contains("name: Continuous integration\n"));
@@ -85,7 +83,7 @@ fn upgrading_from_an_older_template_merges_hand_edits() {
   fs::write(&ci, &edited).unwrap();
 
   fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
-  let run = oi_gen(&repo, &["upgrade"]);
+  let run = cli(&repo, &["upgrade"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   let merged = fs::read_to_string(&ci).unwrap();
   assert!(merged.contains("name: CI\n"), "{merged}");

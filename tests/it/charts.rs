@@ -40,7 +40,7 @@ fn charts_and_addons_of_every_builtin_blueprint() {
         && (!path.contains("/templates/") || path.starts_with(&first) || migrations))
         || path.starts_with("cluster/")
     });
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
       insta::assert_snapshot!(format!("charts-{}", builtin.name), doc);
     });
   }
@@ -60,7 +60,7 @@ fn one_environment_of_openinnovation() {
       || path == "cluster/manifests/cluster-secret-store.yaml"
       || path == "cluster/manifests/cluster-issuers.yaml"
   });
-  insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+  insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
     insta::assert_snapshot!("charts-openinnovation-staging", doc);
   });
 }

@@ -22,7 +22,7 @@ fn render_text(text: &str) -> String {
 fn full_render_of_every_builtin_blueprint() {
   for builtin in oi_gen::builtin::all() {
     let doc = render_text(builtin.text);
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
       insta::assert_snapshot!(format!("render-{}", builtin.name), doc);
     });
   }

@@ -4,7 +4,7 @@
 use oi_gen::blueprint;
 use oi_gen::diagnostic::{Diagnostic, Pos, Severity};
 
-const BASE: &str = include_str!("../blueprints/openinnovation.yaml");
+const BASE: &str = include_str!("../../blueprints/openinnovation.yaml");
 
 /// The default blueprint with `from` replaced by `to` (which must occur once).
 fn edit(from: &str, to: &str) -> String {

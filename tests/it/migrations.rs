@@ -1,11 +1,9 @@
 //! The Flyway project and `oi-gen migration new`, end to end.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 
-use support::*;
+use crate::support::*;
 
 fn migrations(repo: &Path) -> Vec<String> {
   let mut names: Vec<String> = fs::read_dir(repo.join("db/migrations"))
@@ -33,7 +31,7 @@ fn init_seeds_the_flyway_project_and_a_baseline() {
 fn no_database_no_flyway() {
   let (_temp, repo) = init("acme-shop");
   assert!(!repo.join("db").exists());
-  let run = oi_gen(&repo, &["migration", "new", "x"]);
+  let run = cli(&repo, &["migration", "new", "x"]).run();
   assert_eq!(run.code, 2);
   assert!(
     run.stderr.contains("has no spec.database"),
@@ -45,7 +43,7 @@ fn no_database_no_flyway() {
 #[test]
 fn migration_new_numbers_names_and_is_not_drift() {
   let (_temp, repo) = init("openinnovation");
-  let run = oi_gen(&repo, &["migration", "new", "Add", "users", "table!"]);
+  let run = cli(&repo, &["migration", "new", "Add", "users", "table!"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert!(
     run
@@ -55,7 +53,7 @@ fn migration_new_numbers_names_and_is_not_drift() {
     "{}",
     run.stdout
   );
-  let run = oi_gen(&repo, &["migration", "new", "  --weird   description--  "]);
+  let run = cli(&repo, &["migration", "new", "  --weird   description--  "]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert_eq!(
     migrations(&repo),
@@ -65,9 +63,9 @@ fn migration_new_numbers_names_and_is_not_drift() {
       "V3__weird_description.sql"
     ]
   );
-  let check = oi_gen(&repo, &["render", "--check"]);
+  let check = cli(&repo, &["render", "--check"]).run();
   assert_eq!(check.code, 0, "{}", check.stderr);
-  let empty = oi_gen(&repo, &["migration", "new", "!!!"]);
+  let empty = cli(&repo, &["migration", "new", "!!!"]).run();
   assert_eq!(empty.code, 2);
 }
 
@@ -75,14 +73,14 @@ fn migration_new_numbers_names_and_is_not_drift() {
 fn clashing_versions_are_refused_and_reported() {
   let (_temp, repo) = init("openinnovation");
   fs::write(repo.join("db/migrations/V1.0__again.sql"), "select 1;\n").unwrap();
-  let run = oi_gen(&repo, &["migration", "new", "more"]);
+  let run = cli(&repo, &["migration", "new", "more"]).run();
   assert_eq!(run.code, 2);
   assert!(
     run.stderr.contains("has the same version as"),
     "{}",
     run.stderr
   );
-  let check = oi_gen(&repo, &["render", "--check"]);
+  let check = cli(&repo, &["render", "--check"]).run();
   assert_eq!(check.code, 1);
   assert!(
     check.stderr.contains("invalid migrations (1):"),
@@ -99,7 +97,7 @@ fn bad_names_are_reported_by_check() {
     "select 1;\n",
   )
   .unwrap();
-  let check = oi_gen(&repo, &["render", "--check"]);
+  let check = cli(&repo, &["render", "--check"]).run();
   assert_eq!(check.code, 1);
   assert!(
     check
@@ -113,11 +111,11 @@ fn bad_names_are_reported_by_check() {
 #[test]
 fn editing_a_released_migration_is_reported() {
   let (_temp, repo) = init("openinnovation");
-  assert_eq!(oi_gen(&repo, &["render"]).code, 0);
+  assert_eq!(cli(&repo, &["render"]).run().code, 0);
   let path = repo.join("db/migrations/V1__baseline.sql");
   let text = fs::read_to_string(&path).unwrap();
   fs::write(&path, format!("{text}CREATE TABLE sneaky (id int);\n")).unwrap();
-  let check = oi_gen(&repo, &["render", "--check"]);
+  let check = cli(&repo, &["render", "--check"]).run();
   assert_eq!(check.code, 1);
   assert!(
     check.stderr.contains("released migrations edited (1):"),
@@ -129,13 +127,13 @@ fn editing_a_released_migration_is_reported() {
 #[test]
 fn the_baseline_is_not_recreated_once_the_user_has_migrations() {
   let (_temp, repo) = init("openinnovation");
-  assert_eq!(oi_gen(&repo, &["migration", "new", "second"]).code, 0);
+  assert_eq!(cli(&repo, &["migration", "new", "second"]).run().code, 0);
   fs::remove_file(repo.join("db/migrations/V1__baseline.sql")).unwrap();
-  assert_eq!(oi_gen(&repo, &["render"]).code, 0);
+  assert_eq!(cli(&repo, &["render"]).run().code, 0);
   assert_eq!(migrations(&repo), ["V2__second.sql"]);
   // Even with a fresh lock, an existing migrations folder is the user's.
   fs::remove_file(repo.join(".oi-gen/lock.toml")).unwrap();
-  let run = oi_gen(&repo, &["render", "--force"]);
+  let run = cli(&repo, &["render", "--force"]).run();
   assert_eq!(run.code, 0, "{}", run.stderr);
   assert_eq!(migrations(&repo), ["V2__second.sql"]);
 }

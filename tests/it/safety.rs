@@ -1,7 +1,5 @@
 //! Crash and concurrency safety: SIGKILL at random points, two writers at once.
 
-mod support;
-
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -19,7 +17,7 @@ fn setup(services: usize) -> tempfile::TempDir {
   let temp = tempfile::tempdir().unwrap();
   fs::write(
     temp.path().join("blueprint.yaml"),
-    support::synth::blueprint(services),
+    crate::support::synth::blueprint(services),
   )
   .unwrap();
   let out = oi_gen(temp.path(), &["init", "repo", "--from", "blueprint.yaml"]);

@@ -36,7 +36,7 @@ fn help_of_every_command() {
     } else {
       command.replace(' ', "-")
     };
-    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+    insta::with_settings!({snapshot_path => "../../snapshots", prepend_module_to_snapshot => false}, {
       insta::assert_snapshot!(format!("help-{name}"), help(&args));
     });
   }

@@ -6,7 +6,6 @@
 #[path = "../support/mod.rs"]
 mod support;
 
-mod charts;
 mod cli;
 mod help;
 mod migrations;

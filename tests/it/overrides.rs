@@ -11,55 +11,71 @@ fn put(repo: &Path, template: &str, text: &str) {
   fs::write(path, text).unwrap();
 }
 
+/// What `render` prints for the repository when `updated` files changed.
+fn rendered(repo: &Path, updated: usize) -> String {
+  let unchanged = generated_files(repo) - updated;
+  format!("rendered .: 0 created, {updated} updated, 0 deleted, {unchanged} unchanged\n")
+}
+
 const CI_TEMPLATE: &str = include_str!("../../templates/workflows/ci.yml.tera");
 
 #[test]
 fn an_override_replaces_the_embedded_file_for_render_and_check() {
   let (_temp, repo) = init("openinnovation");
+  let embedded = read(&repo, ".gitignore");
   put(&repo, "repo/gitignore", "/local-only\n");
-  let run = cli(&repo, &["render"]).run();
-  assert_eq!(run.code, 0, "{}", run.stderr);
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(&repo, 1))
+    .stderr("");
   assert!(
     fs::read_to_string(repo.join(".gitignore"))
       .unwrap()
       .ends_with("/local-only\n")
   );
-  assert_eq!(cli(&repo, &["render", "--check"]).run().code, 0);
+  cli(&repo, &["render", "--check"]).run().code(0);
   fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
-  let check = cli(&repo, &["render", "--check"]).run();
-  assert_eq!(check.code, 1);
-  assert!(
-    check.stderr.contains("out of date (1):\n  .gitignore\n"),
-    "{}",
-    check.stderr
+  // The header line is common; the override's line gives way to the rest.
+  let (header, rest) = embedded.split_once('\n').unwrap();
+  let mut diff = format!(
+    "--- a/.gitignore (on disk)\n+++ b/.gitignore (oi-gen)\n@@ -1,2 +1,{} @@\n {header}\n-/local-only\n",
+    embedded.lines().count()
   );
+  for line in rest.lines() {
+    diff.push_str(&format!("+{line}\n"));
+  }
+  cli(&repo, &["render", "--check"])
+    .run()
+    .code(1)
+    .stdout("")
+    .stderr(format!(
+      "out of date (1):\n  .gitignore\n{diff}error: 1 finding against the blueprint\n  \
+       = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)\n"
+    ));
 }
 
 #[test]
 fn an_override_of_a_template_that_no_longer_exists_is_reported() {
   let (_temp, repo) = init("openinnovation");
   put(&repo, "workflows/gone.yml.tera", "x");
-  let run = cli(&repo, &["render"]).run();
-  assert_eq!(run.code, 0, "{}", run.stderr);
-  assert!(
-    run.stderr.contains("warning: `.oi-gen/templates/workflows/gone.yml.tera` overrides a template oi-gen no longer has"),
-    "{}",
-    run.stderr
-  );
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(&repo, 0))
+    .stderr(
+      "warning: `.oi-gen/templates/workflows/gone.yml.tera` overrides a template oi-gen no longer has; it is ignored\n",
+    );
 }
 
 #[test]
 fn a_broken_override_is_a_clear_error() {
   let (_temp, repo) = init("openinnovation");
   put(&repo, "workflows/ci.yml.tera", "{% if %}");
-  let run = cli(&repo, &["render"]).run();
-  assert_eq!(run.code, 2);
-  assert!(
-    run
-      .stderr
-      .contains("error: template override: .oi-gen/templates/workflows/ci.yml.tera:"),
-    "{}",
-    run.stderr
+  cli(&repo, &["render"]).run().code(2).stdout("").stderr(
+    "error: template override: .oi-gen/templates/workflows/ci.yml.tera: \
+     Failed to parse 'workflows/ci.yml.tera':  --> 1:7\n  |\n1 | {% if %}\n  |       ^---\n  |\n  \
+     = expected a value that can be negated\n",
   );
 }
 
@@ -71,7 +87,11 @@ fn upgrading_from_an_older_template_merges_hand_edits() {
   let older = CI_TEMPLATE.replacen("name: CI\n", "name: Continuous integration\n", 1);
   assert_ne!(older, CI_TEMPLATE);
   put(&repo, "workflows/ci.yml.tera", &older);
-  assert_eq!(cli(&repo, &["render"]).run().code, 0);
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(&repo, 1))
+    .stderr("");
   let ci = repo.join(".github/workflows/ci.yml");
   let rendered = fs::read_to_string(&ci).unwrap();
   assert!(rendered.contains("name: Continuous integration\n"));
@@ -84,16 +104,15 @@ fn upgrading_from_an_older_template_merges_hand_edits() {
 
   fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
   let run = cli(&repo, &["upgrade"]).run();
-  assert_eq!(run.code, 0, "{}", run.stderr);
+  run.code(0);
   let merged = fs::read_to_string(&ci).unwrap();
   assert!(merged.contains("name: CI\n"), "{merged}");
   assert!(
     merged.contains("# reviewed by the platform team\n"),
     "{merged}"
   );
-  assert!(
-    run.stdout.contains("merge    .github/workflows/ci.yml"),
-    "{}",
-    run.stdout
+  run.stderr("").stdout(
+    "merge    .github/workflows/ci.yml (your edits carried over)\n\
+     upgraded .: 0 created, 0 updated, 1 merged, 0 conflicts, 0 deleted, 0 kept\n",
   );
 }

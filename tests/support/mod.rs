@@ -152,6 +152,66 @@ fn same(stream: &str, actual: &str, expected: &str, other: &str) {
   }
 }
 
+/// The diff `oi-gen` prints for `path` when `line` was appended by hand to
+/// its rendered text `original`: the last three lines as context.
+pub fn diff_of_an_appended_line(path: &str, original: &str, line: &str) -> String {
+  let lines: Vec<&str> = original.lines().collect();
+  let context = &lines[lines.len().saturating_sub(3)..];
+  let start = lines.len() - context.len() + 1;
+  let mut diff = format!(
+    "--- a/{path} (on disk)\n+++ b/{path} (oi-gen)\n@@ -{start},{} +{start},{} @@\n",
+    context.len() + 1,
+    context.len()
+  );
+  for context_line in context {
+    diff.push_str(&format!(" {context_line}\n"));
+  }
+  diff.push_str(&format!("-{line}\n"));
+  diff
+}
+
+/// The diff `oi-gen` prints for `path` when the line `from` of its rendered
+/// text was changed by hand to `to`: three lines of context either side.
+pub fn diff_of_a_changed_line(path: &str, rendered: &str, from: &str, to: &str) -> String {
+  let lines: Vec<&str> = rendered.lines().collect();
+  let at = lines.iter().position(|line| *line == from).unwrap();
+  let (first, last) = (at.saturating_sub(3), (at + 4).min(lines.len()));
+  let mut diff = format!(
+    "--- a/{path} (on disk)\n+++ b/{path} (oi-gen)\n@@ -{0},{1} +{0},{1} @@\n",
+    first + 1,
+    last - first
+  );
+  for (i, line) in lines.iter().enumerate().take(last).skip(first) {
+    if i == at {
+      diff.push_str(&format!("-{to}\n+{from}\n"));
+    } else {
+      diff.push_str(&format!(" {line}\n"));
+    }
+  }
+  diff
+}
+
+/// The diff `oi-gen` prints for `path` when its text `on_disk` is to be
+/// replaced with `rendered` as a whole: one hunk.
+pub fn diff_of_a_replaced_file(path: &str, on_disk: &str, rendered: &str) -> String {
+  let range = |text: &str| match text.lines().count() {
+    1 => "1".to_string(),
+    n => format!("1,{n}"),
+  };
+  let mut diff = format!(
+    "--- a/{path} (on disk)\n+++ b/{path} (oi-gen)\n@@ -{} +{} @@\n",
+    range(on_disk),
+    range(rendered)
+  );
+  for line in on_disk.lines() {
+    diff.push_str(&format!("-{line}\n"));
+  }
+  for line in rendered.lines() {
+    diff.push_str(&format!("+{line}\n"));
+  }
+  diff
+}
+
 /// `oi-gen init repo --from NAME` in a new temporary folder; returns the
 /// folder (keep it alive) and the repository.
 pub fn init(name: &str) -> (tempfile::TempDir, PathBuf) {
@@ -183,6 +243,12 @@ pub fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     .collect();
   files.sort();
   files
+}
+
+/// Number of files a render of the repository writes, from its lock.
+pub fn generated_files(repo: &Path) -> usize {
+  let lock: toml::Table = toml::from_str(&read(repo, ".oi-gen/lock.toml")).unwrap();
+  lock["files"].as_table().unwrap().len()
 }
 
 /// A file of the repository, as text.

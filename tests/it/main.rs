@@ -1,0 +1,17 @@
+//! The integration tests, in one binary so that they link once.
+//!
+//! Each module covers one area; `support` (in `tests/support/`, which the
+//! benchmarks share) runs the binary and reads trees.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod charts;
+mod cli;
+mod help;
+mod migrations;
+mod overrides;
+mod render;
+mod safety;
+mod upgrade;
+mod validation;

@@ -1,0 +1,118 @@
+//! Repository-local template overrides in `.oi-gen/templates/`.
+
+use std::fs;
+use std::path::Path;
+
+use crate::support::*;
+
+fn put(repo: &Path, template: &str, text: &str) {
+  let path = repo.join(".oi-gen/templates").join(template);
+  fs::create_dir_all(path.parent().unwrap()).unwrap();
+  fs::write(path, text).unwrap();
+}
+
+/// What `render` prints for the repository when `updated` files changed.
+fn rendered(repo: &Path, updated: usize) -> String {
+  let unchanged = generated_files(repo) - updated;
+  format!("rendered .: 0 created, {updated} updated, 0 deleted, {unchanged} unchanged\n")
+}
+
+const CI_TEMPLATE: &str = include_str!("../../templates/.github/workflows/ci.yml.tera");
+
+#[test]
+fn an_override_replaces_the_embedded_file_for_render_and_check() {
+  let (_temp, repo) = init("openinnovation");
+  let embedded = read(&repo, ".gitignore");
+  put(&repo, ".gitignore.tera", "/local-only\n");
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(&repo, 1))
+    .stderr("");
+  assert!(
+    fs::read_to_string(repo.join(".gitignore"))
+      .unwrap()
+      .ends_with("/local-only\n")
+  );
+  cli(&repo, &["render", "--check"]).run().code(0);
+  fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
+  // The header line is common; the override's line gives way to the rest.
+  let (header, rest) = embedded.split_once('\n').unwrap();
+  let mut diff = format!(
+    "--- a/.gitignore (on disk)\n+++ b/.gitignore (oi-gen)\n@@ -1,2 +1,{} @@\n {header}\n-/local-only\n",
+    embedded.lines().count()
+  );
+  for line in rest.lines() {
+    diff.push_str(&format!("+{line}\n"));
+  }
+  cli(&repo, &["render", "--check"])
+    .run()
+    .code(1)
+    .stdout("")
+    .stderr(format!(
+      "out of date (1):\n  .gitignore\n{diff}error: 1 finding against the blueprint\n  \
+       = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)\n"
+    ));
+}
+
+#[test]
+fn an_override_of_a_template_that_no_longer_exists_is_reported() {
+  let (_temp, repo) = init("openinnovation");
+  put(&repo, ".github/workflows/gone.yml.tera", "x");
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(&repo, 0))
+    .stderr(
+      "warning: `.oi-gen/templates/.github/workflows/gone.yml.tera` overrides a template oi-gen no longer has; it is ignored\n",
+    );
+}
+
+#[test]
+fn a_broken_override_is_a_clear_error() {
+  let (_temp, repo) = init("openinnovation");
+  put(&repo, ".github/workflows/ci.yml.tera", "{% if %}");
+  cli(&repo, &["render"]).run().code(2).stdout("").stderr(
+    "error: template override: .oi-gen/templates/.github/workflows/ci.yml.tera: \
+     Failed to parse '.github/workflows/ci.yml.tera':  --> 1:7\n  |\n1 | {% if %}\n  |       ^---\n  |\n  \
+     = expected a value that can be negated\n",
+  );
+}
+
+/// Renders with an "older oi-gen" (an override), edits by hand, then
+/// upgrades to the embedded templates: the edit and the new template meet.
+#[test]
+fn upgrading_from_an_older_template_merges_hand_edits() {
+  let (_temp, repo) = init("openinnovation");
+  let older = CI_TEMPLATE.replacen("name: CI\n", "name: Continuous integration\n", 1);
+  assert_ne!(older, CI_TEMPLATE);
+  put(&repo, ".github/workflows/ci.yml.tera", &older);
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(&repo, 1))
+    .stderr("");
+  let ci = repo.join(".github/workflows/ci.yml");
+  let rendered = fs::read_to_string(&ci).unwrap();
+  assert!(rendered.contains("name: Continuous integration\n"));
+  let edited = rendered.replacen(
+    "permissions: {}\n",
+    "permissions: {}\n# reviewed by the platform team\n",
+    1,
+  );
+  fs::write(&ci, &edited).unwrap();
+
+  fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
+  let run = cli(&repo, &["upgrade"]).run();
+  run.code(0);
+  let merged = fs::read_to_string(&ci).unwrap();
+  assert!(merged.contains("name: CI\n"), "{merged}");
+  assert!(
+    merged.contains("# reviewed by the platform team\n"),
+    "{merged}"
+  );
+  run.stderr("").stdout(
+    "merge    .github/workflows/ci.yml (your edits carried over)\n\
+     upgraded .: 0 created, 0 updated, 1 merged, 0 conflicts, 0 deleted, 0 kept\n",
+  );
+}

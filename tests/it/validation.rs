@@ -1,0 +1,183 @@
+//! The validation rules. Each bad blueprint in `tests/fixtures/invalid/`
+//! goes through `oi-gen validate -f`, and its exact diagnostics (message,
+//! field path, line:column, source line and hint) and exit code are pinned in
+//! `snapshots/invalid/`. Inputs built in code (huge, deep, binary, mutated)
+//! are tested here directly.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use oi_gen::blueprint;
+use oi_gen::diagnostic::Diagnostic;
+
+use crate::support::*;
+
+const BASE: &str = include_str!("../../blueprints/openinnovation.yaml");
+
+/// Where the fixtures' snapshots live, relative to this file.
+const SNAPSHOTS: &str = "../../snapshots/invalid";
+
+/// The default blueprint with `from` replaced by `to` (which must occur once).
+fn edit(from: &str, to: &str) -> String {
+  assert_eq!(BASE.matches(from).count(), 1, "`{from}` must occur once");
+  BASE.replacen(from, to, 1)
+}
+
+#[test]
+fn every_invalid_fixture_fails_with_its_diagnostics() {
+  insta::with_settings!({
+    snapshot_path => SNAPSHOTS,
+    prepend_module_to_snapshot => false,
+    omit_expression => true,
+  }, {
+    insta::glob!("../fixtures/invalid", "*.yaml", |path| {
+      let name = path.file_name().unwrap().to_str().unwrap();
+      let outcome = Cli::new()
+        .args(["validate", "-f", name])
+        .current_dir(path.parent().unwrap())
+        .run();
+      assert_eq!(outcome.code, 2, "{name}: an invalid blueprint exits 2");
+      assert_eq!(outcome.stdout, "", "{name}: nothing on stdout");
+      insta::assert_snapshot!("validate", outcome.stderr);
+    });
+  });
+}
+
+/// Every snapshot in `snapshots/invalid/` has its fixture: a removed or
+/// renamed fixture leaves no stale snapshot behind.
+#[test]
+fn every_invalid_snapshot_has_its_fixture() {
+  let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+  let names = |dir: &str| -> BTreeSet<String> {
+    std::fs::read_dir(root.join(dir))
+      .unwrap()
+      .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+      .collect()
+  };
+  let expected: BTreeSet<String> = names("tests/fixtures/invalid")
+    .iter()
+    .map(|fixture| format!("validate@{fixture}.snap"))
+    .collect();
+  let found = names("snapshots/invalid");
+  let stale: Vec<_> = found.difference(&expected).collect();
+  let missing: Vec<_> = expected.difference(&found).collect();
+  assert!(
+    stale.is_empty() && missing.is_empty(),
+    "snapshots/invalid/ does not match tests/fixtures/invalid/: no fixture for {stale:?} (delete them, or review the pending `.snap.new` ones); no snapshot for {missing:?}"
+  );
+}
+
+#[test]
+fn the_default_blueprint_is_valid() {
+  let loaded = blueprint::load(BASE.as_bytes()).expect("valid");
+  assert!(loaded.warnings.is_empty(), "{:#?}", loaded.warnings);
+}
+
+#[test]
+fn every_builtin_blueprint_is_valid() {
+  for builtin in oi_gen::builtin::all() {
+    blueprint::load(builtin.text.as_bytes())
+      .unwrap_or_else(|e| panic!("{} is invalid: {e:#?}", builtin.name));
+  }
+}
+
+#[test]
+fn kubernetes_version_in_extended_support_warns() {
+  let text = edit("kubernetesVersion: \"1.35\"", "kubernetesVersion: \"1.33\"");
+  let loaded = blueprint::load(text.as_bytes()).expect("a warning is not an error");
+  assert_eq!(loaded.warnings.len(), 1);
+  assert_eq!(
+    loaded.warnings[0].message,
+    "Kubernetes 1.33 is in EKS extended support (extra cost, ends soon)"
+  );
+}
+
+#[test]
+fn hostile_inputs_fail_cleanly() {
+  // The small hostile inputs that are text are fixtures; these are built here.
+  let cases: Vec<(&str, Vec<u8>)> = vec![
+    ("binary", vec![0xff, 0xfe, 0x00, 0x01, 0x80]),
+    ("nul bytes", b"apiVersion: \0\0\0".to_vec()),
+    ("deep nesting", "[".repeat(100_000).into_bytes()),
+    ("huge", vec![b'a'; 2 * 1024 * 1024]),
+  ];
+  for (name, bytes) in cases {
+    let problems = blueprint::load(&bytes).expect_err(name);
+    assert!(problems.iter().any(Diagnostic::is_error), "{name}");
+  }
+}
+
+#[test]
+fn alias_bombs_do_not_explode() {
+  let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+  for i in 0..12 {
+    let prev = if i == 0 {
+      "a".to_string()
+    } else {
+      format!("a{}", i - 1)
+    };
+    bomb.push_str(&format!(
+      "a{i}: &a{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+    ));
+  }
+  let problems = blueprint::load(bomb.as_bytes()).expect_err("not a blueprint");
+  assert!(problems.iter().any(Diagnostic::is_error));
+}
+
+/// Thousands of damaged blueprints (bytes flipped, lines dropped, duplicated
+/// or swapped): loading never panics, and whatever still validates renders.
+#[test]
+fn mutated_blueprints_never_panic() {
+  let engine = oi_gen::render::Engine::new().unwrap();
+  let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+  let mut next = move |bound: usize| {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    (seed % bound.max(1) as u64) as usize
+  };
+  let lines: Vec<&str> = BASE.lines().collect();
+  let mut rendered = 0;
+  for round in 0..2000 {
+    let mut text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    for _ in 0..1 + next(3) {
+      let i = next(text.len());
+      match next(5) {
+        0 => {
+          text.remove(i);
+        }
+        1 => {
+          let line = text[i].clone();
+          text.insert(i, line);
+        }
+        2 => {
+          let j = next(text.len());
+          text.swap(i, j);
+        }
+        3 => {
+          let mut bytes = text[i].clone().into_bytes();
+          if !bytes.is_empty() {
+            let at = next(bytes.len());
+            let noise = b"x:-[]{}&*!|>'\"#%@`0 \t";
+            bytes[at] = noise[next(noise.len())];
+          }
+          text[i] = String::from_utf8_lossy(&bytes).into_owned();
+        }
+        _ => {
+          let digits = ["0", "-1", "99999999999999999999", "1.5", "~", "\"\"", "[]"];
+          if let Some((key, _)) = text[i].clone().split_once(": ") {
+            text[i] = format!("{key}: {}", digits[next(digits.len())]);
+          }
+        }
+      }
+    }
+    let source = text.join("\n");
+    if let Ok(loaded) = blueprint::load(source.as_bytes()) {
+      oi_gen::render::render(&loaded.resolved, &engine).unwrap_or_else(|e| {
+        panic!("round {round}: valid blueprint failed to render: {e:?}\n{source}")
+      });
+      rendered += 1;
+    }
+  }
+  assert!(rendered > 50, "too few mutations stayed valid ({rendered})");
+}

@@ -14,6 +14,7 @@ pub mod versions;
 
 use serde::Serialize;
 
+use super::engine::output_path;
 use super::{Engine, Output};
 use crate::blueprint::Resolved;
 
@@ -38,23 +39,6 @@ fn is_migration_template(relative: &str) -> bool {
 /// `db/migrations/*.sql`) inside the owner's chart, for its ConfigMap.
 pub const CHART_FLYWAY_DIR: &str = "db";
 
-// TODO(manifest): the engine's shared `output_path` replaces this one.
-/// The output path of a template path: `.tera` stripped, `{service}` and
-/// `{environment}` substituted.
-fn output_path(template: &str, service: Option<&str>, environment: Option<&str>) -> String {
-  let mut path = template
-    .strip_suffix(".tera")
-    .unwrap_or(template)
-    .to_string();
-  if let Some(service) = service {
-    path = path.replace("{service}", service);
-  }
-  if let Some(environment) = environment {
-    path = path.replace("{environment}", environment);
-  }
-  path
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ChartYaml {
@@ -75,7 +59,7 @@ fn yaml(value: &impl Serialize) -> String {
 pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
   for service in &resolved.services {
     let dir = output_path(CHART_TEMPLATES, Some(&service.name), None);
-    out.managed(
+    out.add(
       format!("{dir}/Chart.yaml"),
       yaml(&ChartYaml {
         api_version: "v2",
@@ -92,14 +76,14 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
       if is_migration_template(&relative) && !service.runs_migrations {
         continue;
       }
-      out.managed(format!("{dir}/{relative}"), text);
+      out.add(format!("{dir}/{relative}"), text);
     }
-    out.managed(
+    out.add(
       format!("{dir}/values.yaml"),
       yaml(&values::values(resolved, service)),
     );
     for environment in &service.environments {
-      out.managed(
+      out.add(
         output_path(
           &format!("{CHART_TEMPLATES}/values-{{environment}}.yaml"),
           Some(&service.name),

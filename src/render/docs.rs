@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::workflows::output_path;
+use super::engine::output_path;
 use super::{Engine, Output};
 use crate::blueprint::Resolved;
 use crate::blueprint::model::{NatGateways, NetworkPolicy, Nginx};
@@ -150,7 +150,10 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
     first_environment: resolved.first_environment().name.clone(),
     namespace: resolved.namespace.clone(),
   };
-  out.managed_with_user_section(output_path(README), engine.render(README, &data)?);
+  out.add(
+    output_path(README, None, None),
+    engine.render(README, &data)?,
+  );
   Ok(())
 }
 

@@ -2,10 +2,9 @@
 
 use serde::Serialize;
 
-use super::workflows::output_path;
+use super::engine::output_path;
 use super::{Engine, Output};
 use crate::blueprint::Resolved;
-use crate::migrations;
 
 /// `db/flyway.toml`, regenerated on every render.
 const CONFIG: &str = "db/flyway.toml.tera";
@@ -38,11 +37,15 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
       .map(|e| e.name.as_str())
       .collect(),
   };
-  out.managed(output_path(CONFIG), engine.render(CONFIG, &data)?);
-  out.seeded_once_in(
-    output_path(BASELINE),
+  out.add(
+    output_path(CONFIG, None, None),
+    engine.render(CONFIG, &data)?,
+  );
+  // The first migration, seeded only while the folder has none (its row
+  // in the manifest says so).
+  out.add(
+    output_path(BASELINE, None, None),
     engine.render(BASELINE, &data)?,
-    migrations::DIR,
   );
   Ok(())
 }

@@ -83,61 +83,36 @@ pub struct Output {
   pub files: BTreeMap<String, File>,
   /// Non-fatal notes for the user (e.g. a retired add-on was chosen).
   pub warnings: Vec<String>,
+  /// Paths rendered without a row in the manifest: a bug, reported as an
+  /// error by [`render`].
+  pub(crate) unlisted: Vec<String>,
 }
 
 impl Output {
-  /// Adds a managed file; the generated-file header is added here, once, by
-  /// file type.
-  pub fn managed(&mut self, path: impl Into<String>, contents: impl Into<String>) {
-    self.insert(path.into(), contents.into(), Ownership::Managed);
-  }
-
-  /// Adds a file that is written only when missing and then left to the user.
-  pub fn seeded(&mut self, path: impl Into<String>, contents: impl Into<String>) {
-    self.insert(path.into(), contents.into(), Ownership::Seeded);
-  }
-
-  /// Adds a managed file with a user section (between
-  /// [`USER_SECTION_BEGIN`] and [`USER_SECTION_END`]) that renders keep.
-  pub fn managed_with_user_section(
-    &mut self,
-    path: impl Into<String>,
-    contents: impl Into<String>,
-  ) {
+  /// Adds a generated file. Its owner comes from its row in the
+  /// [`manifest`]; the generated-file header is added here, once, by file
+  /// type.
+  pub fn add(&mut self, path: impl Into<String>, contents: impl Into<String>) {
     let path = path.into();
-    self.insert(path.clone(), contents.into(), Ownership::Managed);
-    if let Some(file) = self.files.get_mut(&path) {
-      file.user_section = true;
-    }
-  }
-
-  /// Adds a seeded file that is created only while `dir` holds no file
-  /// (e.g. a first migration).
-  pub fn seeded_once_in(
-    &mut self,
-    path: impl Into<String>,
-    contents: impl Into<String>,
-    dir: &str,
-  ) {
-    let path = path.into();
-    self.insert(path.clone(), contents.into(), Ownership::Seeded);
-    if let Some(file) = self.files.get_mut(&path) {
-      file.seed_unless = Some(dir.to_string());
-    }
-  }
-
-  fn insert(&mut self, path: String, contents: String, ownership: Ownership) {
     debug_assert!(is_safe_relative(&path), "unsafe output path {path}");
-    let contents = header::with_header(&path, &contents, ownership);
-    let previous = self.files.insert(
-      path.clone(),
-      File {
-        contents,
-        ownership,
-        seed_unless: None,
-        user_section: false,
+    let owner = match manifest::row_of(&path) {
+      Some(row) => row.owner,
+      None => {
+        self.unlisted.push(path.clone());
+        manifest::Owner::Managed
+      }
+    };
+    let ownership = owner.ownership();
+    let file = File {
+      contents: header::with_header(&path, &contents.into(), ownership),
+      ownership,
+      seed_unless: match owner {
+        manifest::Owner::SeededWhileEmpty(dir) => Some(dir.to_string()),
+        _ => None,
       },
-    );
+      user_section: owner == manifest::Owner::ManagedWithUserSection,
+    };
+    let previous = self.files.insert(path.clone(), file);
     debug_assert!(previous.is_none(), "{path} rendered twice");
   }
 }
@@ -163,5 +138,11 @@ pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Erro
   workflows::render(resolved, engine, &mut out)?;
   flyway::render(resolved, engine, &mut out)?;
   docs::render(resolved, engine, &mut out)?;
+  if !out.unlisted.is_empty() {
+    return Err(tera::Error::msg(format!(
+      "no row in the output manifest for {}",
+      out.unlisted.join(", ")
+    )));
+  }
   Ok(out)
 }

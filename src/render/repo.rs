@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::workflows::output_path;
+use super::engine::output_path;
 use super::{Engine, Output};
 use crate::blueprint::Resolved;
 
@@ -14,7 +14,7 @@ const GITIGNORE: &str = ".gitignore.tera";
 /// blueprint.
 pub fn render(_resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
   let text = engine.render(GITIGNORE, &BTreeMap::<&str, &str>::new())?;
-  out.managed(output_path(GITIGNORE), text);
-  out.managed(crate::schema::SCHEMA_PATH, crate::schema::json());
+  out.add(output_path(GITIGNORE, None, None), text);
+  out.add(crate::schema::SCHEMA_PATH, crate::schema::json());
   Ok(())
 }

@@ -270,11 +270,11 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
             environment,
           };
           let path = output_path(template, None, Some(&environment.name));
-          out.managed(path, engine.render(template, &context)?);
+          out.add(path, engine.render(template, &context)?);
         }
       }
     } else if when.holds(&data, None) {
-      out.managed(
+      out.add(
         output_path(template, None, None),
         engine.render(template, &data)?,
       );

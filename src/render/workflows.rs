@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::engine::output_path;
 use super::{Engine, Output, terraform};
 use crate::blueprint::Resolved;
 use crate::blueprint::resolved::ResolvedEnvironment;
@@ -32,16 +33,10 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
   for dir in [WORKFLOWS_DIR, TERRATEST_DIR] {
     for template in Engine::templates_under(dir) {
       let text = engine.render(&template, &data)?;
-      out.managed(output_path(&template), tidy(&text));
+      out.add(output_path(&template, None, None), tidy(&text));
     }
   }
   Ok(())
-}
-
-/// The file a template renders to: its path without `.tera`.
-// TODO(manifest): one derivation of output paths for every target.
-pub(super) fn output_path(template: &str) -> &str {
-  template.strip_suffix(".tera").unwrap_or(template)
 }
 
 /// Trailing spaces removed, blank-line runs collapsed, one final newline: the

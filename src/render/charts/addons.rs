@@ -140,7 +140,7 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
   }
 
   if selection.calico {
-    out.managed(
+    out.add(
       format!("cluster/addons/{}/values.yaml", TIGERA_OPERATOR.release),
       yaml(&CalicoValues::new()),
     );
@@ -151,18 +151,18 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
     ));
   }
 
-  out.managed(
+  out.add(
     format!("cluster/addons/{}/values.yaml", METRICS_SERVER.release),
     yaml(&MetricsServerValues::new()),
   );
   steps.push(Step::chart(&METRICS_SERVER, "metrics-server", false));
 
-  out.managed(
+  out.add(
     format!("cluster/addons/{}/values.yaml", CLUSTER_AUTOSCALER.release),
     yaml(&ClusterAutoscalerValues::new(resolved)),
   );
   for environment in &resolved.environments {
-    out.managed(
+    out.add(
       format!(
         "cluster/addons/{}/values-{}.yaml",
         CLUSTER_AUTOSCALER.release, environment.name
@@ -177,11 +177,11 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
   steps.push(Step::chart(&CLUSTER_AUTOSCALER, "Cluster Autoscaler", true));
 
   if selection.external_secrets {
-    out.managed(
+    out.add(
       format!("cluster/addons/{}/values.yaml", EXTERNAL_SECRETS.release),
       yaml(&ExternalSecretsValues::new()),
     );
-    out.managed(
+    out.add(
       "cluster/manifests/cluster-secret-store.yaml",
       yaml(&manifests::cluster_secret_store(&resolved.region)),
     );
@@ -199,7 +199,7 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
 
   match selection.nginx {
     Nginx::Gateway => {
-      out.managed(
+      out.add(
         format!(
           "cluster/addons/{}/values.yaml",
           NGINX_GATEWAY_FABRIC.release
@@ -224,7 +224,7 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
       ));
     }
     Nginx::Ingress => {
-      out.managed(
+      out.add(
         format!("cluster/addons/{}/values.yaml", INGRESS_NGINX.release),
         yaml(&IngressNginxValues::new(selection.monitoring)),
       );
@@ -235,11 +235,11 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
   }
 
   if let Some(email) = &selection.cert_manager {
-    out.managed(
+    out.add(
       format!("cluster/addons/{}/values.yaml", CERT_MANAGER.release),
       yaml(&CertManagerValues::new(selection.nginx)),
     );
-    out.managed(
+    out.add(
       "cluster/manifests/cluster-issuers.yaml",
       documents(&[
         yaml(&manifests::cluster_issuer(
@@ -267,7 +267,7 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
   if selection.nginx == Nginx::Gateway {
     for environment in &resolved.environments {
       let hosts = resolved.hosts(&environment.name);
-      out.managed(
+      out.add(
         format!("cluster/manifests/{}/gateway.yaml", environment.name),
         documents(&[
           yaml(&manifests::gateway(
@@ -287,7 +287,7 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
   }
 
   if selection.monitoring {
-    out.managed(
+    out.add(
       format!(
         "cluster/addons/{}/values.yaml",
         KUBE_PROMETHEUS_STACK.release
@@ -299,7 +299,7 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
     steps.push(namespace);
     if selection.grafana {
       if selection.external_secrets {
-        out.managed(
+        out.add(
           "cluster/manifests/grafana-admin.yaml",
           yaml(&manifests::grafana_admin(&grafana_secret_name(
             &resolved.name,
@@ -342,8 +342,8 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
       .collect(),
     steps,
   };
-  out.managed(
-    super::output_path(INSTALL_TEMPLATE, None, None),
+  out.add(
+    crate::render::engine::output_path(INSTALL_TEMPLATE, None, None),
     engine.render(INSTALL_TEMPLATE, &data)?,
   );
   Ok(())

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use super::addons::{GATEWAY_NAME, GATEWAY_NAMESPACE, INGRESS_CLASS, ISSUER_PRODUCTION};
 use super::versions::{INGRESS_NGINX, KUBE_PROMETHEUS_STACK};
+use crate::blueprint::Resolved;
 use crate::blueprint::model::{DatabaseKey, Nginx, ResourceAmounts};
 use crate::blueprint::resolved::{ResolvedService, ServiceInEnvironment};
-use crate::blueprint::Resolved;
 use crate::names;
 
 /// PostgreSQL's port; RDS listens on it.

@@ -7,6 +7,7 @@ mod docs;
 mod engine;
 mod flyway;
 mod hcl;
+pub mod layout;
 mod header;
 pub mod manifest;
 mod repo;

@@ -56,11 +56,17 @@ pub enum Error {
 /// A file operation, as named in messages (`cannot read …`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+  /// Reading a file or listing a folder.
   Read,
+  /// Writing a file (through a temporary one).
   Write,
+  /// Creating a folder, or a file that must not exist yet.
   Create,
+  /// Opening the run lock.
   Open,
+  /// Taking the run lock.
   Lock,
+  /// Removing a file.
   Remove,
 }
 

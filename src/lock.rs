@@ -63,6 +63,7 @@ impl Lock {
     Ok(Some(lock))
   }
 
+  /// The lock as written to disk, with its header comment.
   pub fn to_toml(&self) -> String {
     let body = toml::to_string(self).expect("the lock serializes");
     format!("# Written by oi-gen: what the last render wrote. Do not edit.\n{body}")

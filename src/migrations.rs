@@ -30,16 +30,16 @@ pub struct Migration {
 /// The Flyway rule a migration's file name breaks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NameError {
+  /// Does not end in `.sql`.
   NotSql(String),
   /// Starts with neither `V<version>__` nor `R__`.
   Prefix(String),
+  /// No `__` between the version and the description.
   NoSeparator(String),
+  /// Nothing after `__`.
   NoDescription(String),
   /// `version` is not digits separated by `.` or `_`.
-  Version {
-    name: String,
-    version: String,
-  },
+  Version { name: String, version: String },
   /// Undo and baseline migrations.
   PaidEdition(String),
 }
@@ -116,16 +116,12 @@ pub fn parse(name: &str) -> Result<Migration, NameError> {
 /// migration that changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
+  /// A name Flyway refuses.
   Name(NameError),
   /// Two versioned migrations with the same version.
-  Duplicate {
-    name: String,
-    first: String,
-  },
+  Duplicate { name: String, first: String },
   /// Changed after the render that first saw it.
-  Edited {
-    name: String,
-  },
+  Edited { name: String },
 }
 
 impl Problem {

@@ -40,12 +40,10 @@ impl std::error::Error for EditError {}
 /// Why a blueprint cannot be migrated to the current schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrateError {
+  /// No `apiVersion` to start from.
   NoApiVersion,
   /// No step starts at the declared version.
-  NoStep {
-    from: String,
-    target: String,
-  },
+  NoStep { from: String, target: String },
   /// A step's edit failed.
   Step {
     from: &'static str,

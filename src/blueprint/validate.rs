@@ -881,6 +881,7 @@ fn external_secrets_on(platform: &Platform) -> bool {
 /// Why a value is not a DNS-1123 label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LabelError {
+  /// Nothing to check.
   Empty,
   /// Longer than the limit it carries.
   TooLong(usize),

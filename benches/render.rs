@@ -9,7 +9,7 @@ use std::path::Path;
 use divan::Bencher;
 use oi_gen::blueprint;
 use oi_gen::render::{self, Engine};
-use oi_gen::workspace::{self, Mode, Previous};
+use oi_gen::workspace::{self, Mode, Previous, Root};
 
 fn main() {
   divan::main();
@@ -52,7 +52,14 @@ fn rendered(services: usize) -> (tempfile::TempDir, render::Output) {
   let text = source(services);
   let platform = blueprint::load(text.as_bytes()).unwrap().resolved;
   let output = render::render(&platform, &Engine::new().unwrap()).unwrap();
-  let plan = workspace::plan(dir.path(), &output, Previous::none(), "bench", Mode::Render).unwrap();
+  let plan = workspace::plan(
+    &Root::new(dir.path()),
+    &output,
+    Previous::none(),
+    "bench",
+    Mode::Render,
+  )
+  .unwrap();
   plan.apply(false).unwrap();
   (dir, output)
 }
@@ -64,7 +71,8 @@ fn check_clean_tree(bencher: Bencher, services: usize) {
 }
 
 fn plan_against(root: &Path, output: &render::Output) -> usize {
-  let previous = Previous::read(root).unwrap();
-  let plan = workspace::plan(root, output, previous, "bench", Mode::Render).unwrap();
+  let root = Root::new(root);
+  let previous = Previous::read(&root).unwrap();
+  let plan = workspace::plan(&root, output, previous, "bench", Mode::Render).unwrap();
   plan.steps.len()
 }

@@ -1,4 +1,5 @@
-//! The command-line interface. Nothing past `run` sees clap types.
+//! The command-line interface: parsed by clap, dispatched by `run` to the
+//! commands.
 
 use std::path::PathBuf;
 

@@ -3,6 +3,8 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::ui::Style;
+
 /// A 1-based line and column in the blueprint source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
@@ -60,12 +62,18 @@ impl Diagnostic {
     self.severity == Severity::Error
   }
 
-  /// Renders the diagnostic with the offending source line.
+  /// Renders the diagnostic with the offending source line, without colour.
   pub fn render(&self, file: &str, source: &str) -> String {
+    self.render_styled(file, source, Style::PLAIN)
+  }
+
+  /// Renders the diagnostic with the offending source line, its labels in
+  /// `style`.
+  pub fn render_styled(&self, file: &str, source: &str, style: Style) -> String {
     let mut out = String::new();
     let label = match self.severity {
-      Severity::Error => "error",
-      Severity::Warning => "warning",
+      Severity::Error => style.error(),
+      Severity::Warning => style.warning(),
     };
     if self.path.is_empty() {
       let _ = writeln!(out, "{label}: {}", self.message);
@@ -94,7 +102,7 @@ impl Diagnostic {
       }
     }
     if let Some(hint) = &self.hint {
-      let _ = writeln!(out, "  = help: {hint}");
+      let _ = writeln!(out, "  = {}: {hint}", style.help());
     }
     out
   }

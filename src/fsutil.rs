@@ -1,43 +1,92 @@
 //! File writes that cannot leave a half-written file or escape the output
 //! folder.
 
+use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
-/// Joins a relative generated path to the output folder, refusing paths that
-/// climb out of it or pass through a symbolic link.
-pub fn resolve(root: &Path, relative: &str) -> io::Result<PathBuf> {
-  if !crate::render::is_safe_relative(relative) {
-    return Err(io::Error::new(
-      io::ErrorKind::InvalidInput,
-      format!("`{relative}` is not a path inside the output folder"),
-    ));
-  }
-  let mut path = root.to_path_buf();
-  for part in relative.split('/') {
-    path.push(part);
-    if let Ok(meta) = fs::symlink_metadata(&path)
-      && meta.file_type().is_symlink()
-    {
-      return Err(io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!(
-          "`{relative}` passes through the symbolic link `{}`; oi-gen does not follow links",
-          path.display()
-        ),
-      ));
+use crate::error::{Error, Op, UnsafePath};
+
+/// An output folder. Generated paths are joined to it through
+/// [`Root::resolve`], which refuses paths that climb out of it or pass
+/// through a symbolic link; the folders already found to be real folders are
+/// remembered, so each is looked at once per command, not once per file.
+/// Clones share what was found.
+#[derive(Debug, Clone)]
+pub struct Root {
+  path: PathBuf,
+  /// Folders under `path` found to be folders, not links.
+  checked: Rc<RefCell<HashSet<PathBuf>>>,
+}
+
+impl Root {
+  pub fn new(path: &Path) -> Self {
+    Self {
+      path: path.to_path_buf(),
+      checked: Rc::default(),
     }
   }
-  Ok(path)
+
+  /// The folder as given.
+  pub fn path(&self) -> &Path {
+    &self.path
+  }
+
+  /// The same folder with nothing remembered: every folder is looked at
+  /// again (before writing, in case the disk changed since planning).
+  pub fn fresh(&self) -> Root {
+    Root::new(&self.path)
+  }
+
+  /// Joins a relative generated path to the folder, refusing paths that
+  /// climb out of it or pass through a symbolic link. The last part is
+  /// looked at on every call; the folders above it once.
+  pub fn resolve(&self, relative: &str) -> Result<PathBuf, Error> {
+    if !crate::render::is_safe_relative(relative) {
+      return Err(
+        UnsafePath::Outside {
+          relative: relative.to_string(),
+        }
+        .into(),
+      );
+    }
+    let mut path = self.path.clone();
+    let mut parts = relative.split('/').peekable();
+    while let Some(part) = parts.next() {
+      path.push(part);
+      let last = parts.peek().is_none();
+      if !last && self.checked.borrow().contains(&path) {
+        continue;
+      }
+      match fs::symlink_metadata(&path) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+          return Err(
+            UnsafePath::Link {
+              relative: relative.to_string(),
+              link: path,
+            }
+            .into(),
+          );
+        }
+        Ok(meta) if meta.is_dir() && !last => {
+          self.checked.borrow_mut().insert(path.clone());
+        }
+        _ => {}
+      }
+    }
+    Ok(path)
+  }
 }
 
 /// Reads a file, `None` when it does not exist.
-pub fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
+pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
   match fs::read(path) {
     Ok(bytes) => Ok(Some(bytes)),
     Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-    Err(error) => Err(error),
+    Err(error) => Err(Error::io(Op::Read, path)(error)),
   }
 }
 
@@ -45,18 +94,28 @@ pub fn read_optional(path: &Path) -> io::Result<Option<Vec<u8>>> {
 /// place, so readers, and a run killed at any point, see the old file or the
 /// new one, never a mix. Generated files are not flushed to the device one by
 /// one (they can be rendered again); the lock and base are, with `durable`.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
   write_file(path, contents, false)
 }
 
 /// `write_atomic`, flushed to the device before the rename.
-pub fn write_durable(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub fn write_durable(path: &Path, contents: &[u8]) -> Result<(), Error> {
   write_file(path, contents, true)
 }
 
-fn write_file(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
+fn write_file(path: &Path, contents: &[u8], durable: bool) -> Result<(), Error> {
   let dir = path.parent().unwrap_or(Path::new("."));
-  fs::create_dir_all(dir)?;
+  fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
+  write_through_temporary(path, dir, contents, durable).map_err(Error::io(Op::Write, path))
+}
+
+/// The writing part of `write_file`: temporary file, contents, mode, rename.
+fn write_through_temporary(
+  path: &Path,
+  dir: &Path,
+  contents: &[u8],
+  durable: bool,
+) -> io::Result<()> {
   let name = path
     .file_name()
     .map(|n| n.to_string_lossy().into_owned())
@@ -86,8 +145,8 @@ fn write_file(path: &Path, contents: &[u8], durable: bool) -> io::Result<()> {
 }
 
 /// Removes a file and then any folders it leaves empty, up to `root`.
-pub fn remove(root: &Path, path: &Path) -> io::Result<()> {
-  fs::remove_file(path)?;
+pub fn remove(root: &Path, path: &Path) -> Result<(), Error> {
+  fs::remove_file(path).map_err(Error::io(Op::Remove, path))?;
   let mut dir = path.parent();
   while let Some(current) = dir {
     if current == root || !current.starts_with(root) {
@@ -106,7 +165,10 @@ const TEMP_SUFFIX: &str = ".oi-gen-tmp";
 
 /// Removes temporary files left by an interrupted run in the folders of
 /// `paths` (callers hold the run lock, so no other run owns them).
-pub fn sweep_temporaries<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) -> io::Result<()> {
+pub fn sweep_temporaries<'a>(
+  root: &Path,
+  paths: impl Iterator<Item = &'a str>,
+) -> Result<(), Error> {
   let mut dirs: Vec<PathBuf> = paths
     .map(|p| {
       root
@@ -127,7 +189,8 @@ pub fn sweep_temporaries<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) 
       let name = entry.file_name();
       let name = name.to_string_lossy();
       if name.starts_with('.') && name.ends_with(TEMP_SUFFIX) {
-        fs::remove_file(entry.path())?;
+        let path = entry.path();
+        fs::remove_file(&path).map_err(Error::io(Op::Remove, &path))?;
       }
     }
   }
@@ -135,24 +198,27 @@ pub fn sweep_temporaries<'a>(root: &Path, paths: impl Iterator<Item = &'a str>) 
 }
 
 /// Does the folder exist and hold at least one visible file?
-pub fn has_files(dir: &Path) -> io::Result<bool> {
-  match fs::read_dir(dir) {
-    Ok(entries) => {
-      for entry in entries {
-        let entry = entry?;
-        if !entry.file_name().to_string_lossy().starts_with('.') && entry.file_type()?.is_file() {
-          return Ok(true);
+pub fn has_files(dir: &Path) -> Result<bool, Error> {
+  let found = || -> io::Result<bool> {
+    match fs::read_dir(dir) {
+      Ok(entries) => {
+        for entry in entries {
+          let entry = entry?;
+          if !entry.file_name().to_string_lossy().starts_with('.') && entry.file_type()?.is_file() {
+            return Ok(true);
+          }
         }
+        Ok(false)
       }
-      Ok(false)
+      Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+      Err(error) => Err(error),
     }
-    Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
-    Err(error) => Err(error),
-  }
+  };
+  found().map_err(Error::io(Op::Read, dir))
 }
 
 /// Creates a file that must not exist yet, atomically: the name appears with
-/// its full contents or not at all.
+/// its full contents or not at all. The caller names the file in errors.
 pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
   let dir = path.parent().unwrap_or(Path::new("."));
   fs::create_dir_all(dir)?;
@@ -164,4 +230,44 @@ pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
   temp.as_file().sync_all()?;
   temp.persist_noclobber(path).map_err(|error| error.error)?;
   Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn resolve_refuses_climbing_out() {
+    let root = Root::new(Path::new("repo"));
+    assert_eq!(
+      root.resolve("../x").unwrap_err().to_string(),
+      "`../x` is not a path inside the output folder"
+    );
+    assert_eq!(root.resolve("a/b").unwrap(), Path::new("repo/a/b"));
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn resolve_refuses_links_even_after_the_folders_were_checked() {
+    let temp = tempfile::tempdir().unwrap();
+    let root = Root::new(temp.path());
+    fs::create_dir_all(temp.path().join("a/b")).unwrap();
+    assert!(root.resolve("a/b/file").is_ok());
+    // `a` and `a/b` are remembered as folders; a link in the last part is
+    // still found.
+    std::os::unix::fs::symlink(temp.path(), temp.path().join("a/b/link")).unwrap();
+    let error = root.resolve("a/b/link").unwrap_err().to_string();
+    assert!(
+      error.contains("passes through the symbolic link"),
+      "{error}"
+    );
+    // A fresh root looks at every part again.
+    fs::remove_dir_all(temp.path().join("a")).unwrap();
+    std::os::unix::fs::symlink(temp.path(), temp.path().join("a")).unwrap();
+    let error = root.fresh().resolve("a/b/file").unwrap_err().to_string();
+    assert!(
+      error.contains("passes through the symbolic link"),
+      "{error}"
+    );
+  }
 }

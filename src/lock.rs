@@ -2,11 +2,14 @@
 //! hand edit from a stale file and never lose a user's change.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::fmt;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::error::{Error, Op};
+use crate::fsutil::Root;
 use crate::render::Ownership;
 
 pub const LOCK_PATH: &str = ".oi-gen/lock.toml";
@@ -36,37 +39,66 @@ pub struct Entry {
 }
 
 impl Lock {
-  /// Reads the lock of an output folder; a missing lock is an empty one.
-  pub fn read(dir: &Path) -> Result<Option<Lock>, String> {
-    let path = crate::fsutil::resolve(dir, LOCK_PATH).map_err(|e| e.to_string())?;
+  /// Reads the lock of an output folder; `None` when there is none.
+  pub fn read(root: &Root) -> Result<Option<Lock>, Error> {
+    let path = root.resolve(LOCK_PATH)?;
     let text = match std::fs::read_to_string(&path) {
       Ok(text) => text,
       Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-      Err(error) => return Err(format!("cannot read `{}`: {error}", path.display())),
+      Err(error) => return Err(Error::io(Op::Read, &path)(error)),
     };
-    let lock: Lock = toml::from_str(&text).map_err(|error| {
-      format!(
-        "`{}` is damaged: {}; restore it from version control, or delete it and run `oi-gen render --force`",
-        path.display(),
-        error.message()
-      )
+    let lock: Lock = toml::from_str(&text).map_err(|error| LockError::Damaged {
+      path: path.clone(),
+      reason: error.message().to_string(),
     })?;
     if lock.format != FORMAT {
-      return Err(format!(
-        "`{}` has format {}, this oi-gen reads format {FORMAT}",
-        path.display(),
-        lock.format
-      ));
+      return Err(
+        LockError::Format {
+          path,
+          found: lock.format,
+        }
+        .into(),
+      );
     }
     Ok(Some(lock))
   }
 
+  /// The lock as written to disk, with its header comment.
   pub fn to_toml(&self) -> String {
     let body = toml::to_string(self).expect("the lock serializes");
     format!("# Written by oi-gen: what the last render wrote. Do not edit.\n{body}")
   }
 }
 
+/// Why the lock of an output folder cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockError {
+  /// Not TOML of the lock's shape; `reason` is the parser's.
+  Damaged { path: PathBuf, reason: String },
+  /// Written in a format this oi-gen does not read.
+  Format { path: PathBuf, found: u32 },
+}
+
+impl fmt::Display for LockError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      LockError::Damaged { path, reason } => write!(
+        f,
+        "`{}` is damaged: {reason}; restore it from version control, or delete it and run `oi-gen render --force`",
+        path.display()
+      ),
+      LockError::Format { path, found } => write!(
+        f,
+        "`{}` has format {found}, this oi-gen reads format {FORMAT}",
+        path.display()
+      ),
+    }
+  }
+}
+
+impl std::error::Error for LockError {}
+
+/// The SHA-256 of `bytes`, in lowercase hex.
 pub fn sha256(bytes: &[u8]) -> String {
   let digest = Sha256::digest(bytes);
   let mut out = String::with_capacity(64);

@@ -4,7 +4,11 @@
 //! when asked.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::Path;
+
+use crate::error::{Error, Op};
+use crate::fsutil::Root;
 
 /// Where migrations live, relative to the repository.
 pub const DIR: &str = "db/migrations";
@@ -23,21 +27,64 @@ pub struct Migration {
   pub kind: Kind,
 }
 
+/// The Flyway rule a migration's file name breaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+  /// Does not end in `.sql`.
+  NotSql(String),
+  /// Starts with neither `V<version>__` nor `R__`.
+  Prefix(String),
+  /// No `__` between the version and the description.
+  NoSeparator(String),
+  /// Nothing after `__`.
+  NoDescription(String),
+  /// `version` is not digits separated by `.` or `_`.
+  Version { name: String, version: String },
+  /// Undo and baseline migrations.
+  PaidEdition(String),
+}
+
+impl fmt::Display for NameError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      NameError::NotSql(name) => write!(f, "`{name}` is not a .sql file"),
+      NameError::Prefix(name) => write!(
+        f,
+        "`{name}` must start with `V<version>__` (versioned) or `R__` (repeatable)"
+      ),
+      NameError::NoSeparator(name) => write!(
+        f,
+        "`{name}` has no `__` between the version and the description"
+      ),
+      NameError::NoDescription(name) => write!(f, "`{name}` has no description after `__`"),
+      NameError::Version { name, version } => write!(
+        f,
+        "`{name}`: `{version}` is not a version (digits separated by `.` or `_`)"
+      ),
+      NameError::PaidEdition(name) => write!(
+        f,
+        "`{name}`: undo (U) and baseline (B) migrations need a paid Flyway edition; write a new forward migration instead"
+      ),
+    }
+  }
+}
+
+impl std::error::Error for NameError {}
+
 /// Parses a file name; `Err` says which Flyway rule it breaks.
-pub fn parse(name: &str) -> Result<Migration, String> {
+pub fn parse(name: &str) -> Result<Migration, NameError> {
+  let owned = || name.to_string();
   let stem = name
     .strip_suffix(".sql")
-    .ok_or_else(|| format!("`{name}` is not a .sql file"))?;
+    .ok_or_else(|| NameError::NotSql(owned()))?;
   if !stem.starts_with(['V', 'R', 'U', 'B']) {
-    return Err(format!(
-      "`{name}` must start with `V<version>__` (versioned) or `R__` (repeatable)"
-    ));
+    return Err(NameError::Prefix(owned()));
   }
   let (prefix, description) = stem
     .split_once("__")
-    .ok_or_else(|| format!("`{name}` has no `__` between the version and the description"))?;
+    .ok_or_else(|| NameError::NoSeparator(owned()))?;
   if description.is_empty() || description.trim_matches(['_', '.', ' ']).is_empty() {
-    return Err(format!("`{name}` has no description after `__`"));
+    return Err(NameError::NoDescription(owned()));
   }
   let kind = match prefix.chars().next() {
     Some('V') => {
@@ -50,27 +97,89 @@ pub fn parse(name: &str) -> Result<Migration, String> {
             .flatten()
         })
         .collect();
-      Kind::Versioned(parts.ok_or_else(|| {
-        format!("`{name}`: `{version}` is not a version (digits separated by `.` or `_`)")
+      Kind::Versioned(parts.ok_or_else(|| NameError::Version {
+        name: owned(),
+        version: version.to_string(),
       })?)
     }
     Some('R') if prefix == "R" => Kind::Repeatable,
-    Some('U') | Some('B') => {
-      return Err(format!(
-        "`{name}`: undo (U) and baseline (B) migrations need a paid Flyway edition; write a new forward migration instead"
-      ));
-    }
-    _ => {
-      return Err(format!(
-        "`{name}` must start with `V<version>__` (versioned) or `R__` (repeatable)"
-      ));
-    }
+    Some('U') | Some('B') => return Err(NameError::PaidEdition(owned())),
+    _ => return Err(NameError::Prefix(owned())),
   };
   Ok(Migration {
     name: name.to_string(),
     kind,
   })
 }
+
+/// What Flyway would refuse in the migrations folder, or a released
+/// migration that changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+  /// A name Flyway refuses.
+  Name(NameError),
+  /// Two versioned migrations with the same version.
+  Duplicate { name: String, first: String },
+  /// Changed after the render that first saw it.
+  Edited { name: String },
+}
+
+impl Problem {
+  /// The path the problem is reported at: the folder, or the edited file.
+  pub fn path(&self) -> String {
+    match self {
+      Problem::Edited { name } => format!("{DIR}/{name}"),
+      _ => DIR.to_string(),
+    }
+  }
+}
+
+impl fmt::Display for Problem {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      Problem::Name(error) => write!(f, "{error}"),
+      Problem::Duplicate { name, first } => {
+        write!(f, "`{name}` has the same version as `{first}`")
+      }
+      Problem::Edited { .. } => write!(
+        f,
+        "changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration"
+      ),
+    }
+  }
+}
+
+/// Why `oi-gen migration new` cannot write a migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewError {
+  /// Nothing is left of the description in snake case.
+  EmptyDescription,
+  /// The folder holds migrations Flyway refuses.
+  Folder(Vec<Problem>),
+  /// The next name is taken.
+  Exists(String),
+}
+
+impl fmt::Display for NewError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      NewError::EmptyDescription => {
+        write!(f, "the description needs at least one letter or digit")
+      }
+      NewError::Folder(problems) => {
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        write!(
+          f,
+          "fix the migrations folder first: {}",
+          problems.join("; ")
+        )
+      }
+      NewError::Exists(name) => write!(f, "`{name}` already exists"),
+    }
+  }
+}
+
+impl std::error::Error for NewError {}
 
 /// Versions compare numerically, ignoring trailing zero parts (`1.0` = `1`).
 fn normalized(version: &[u64]) -> Vec<u64> {
@@ -81,18 +190,23 @@ fn normalized(version: &[u64]) -> Vec<u64> {
   v
 }
 
-/// The `.sql` files of the migrations folder, sorted by name.
-pub fn list(root: &Path) -> std::io::Result<Vec<String>> {
+/// The files of the migrations folder, sorted by name.
+pub fn list(root: &Path) -> Result<Vec<String>, Error> {
   let dir = root.join(DIR);
+  let failed = Error::io(Op::Read, &dir);
   let entries = match std::fs::read_dir(&dir) {
     Ok(entries) => entries,
     Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-    Err(error) => return Err(error),
+    Err(error) => return Err(failed(error)),
   };
   let mut names = Vec::new();
   for entry in entries {
-    let entry = entry?;
-    if entry.file_type()?.is_file() {
+    let entry = entry.map_err(Error::io(Op::Read, &dir))?;
+    if entry
+      .file_type()
+      .map_err(Error::io(Op::Read, &entry.path()))?
+      .is_file()
+    {
       let name = entry.file_name().to_string_lossy().into_owned();
       if !name.starts_with('.') {
         names.push(name);
@@ -103,8 +217,19 @@ pub fn list(root: &Path) -> std::io::Result<Vec<String>> {
   Ok(names)
 }
 
+/// The migrations on disk with their SHA-256, by name.
+pub fn checksums(root: &Root) -> Result<BTreeMap<String, String>, Error> {
+  let mut found = BTreeMap::new();
+  for name in list(root.path())? {
+    let path = root.resolve(&format!("{DIR}/{name}"))?;
+    let bytes = std::fs::read(&path).map_err(Error::io(Op::Read, &path))?;
+    found.insert(name, crate::lock::sha256(&bytes));
+  }
+  Ok(found)
+}
+
 /// Every problem Flyway would refuse: bad names and duplicate versions.
-pub fn problems(names: &[String]) -> Vec<String> {
+pub fn problems(names: &[String]) -> Vec<Problem> {
   let mut found = Vec::new();
   let mut versions: BTreeMap<Vec<u64>, &str> = BTreeMap::new();
   for name in names {
@@ -117,11 +242,14 @@ pub fn problems(names: &[String]) -> Vec<String> {
         ..
       }) => {
         if let Some(first) = versions.insert(normalized(&version), name) {
-          found.push(format!("`{name}` has the same version as `{first}`"));
+          found.push(Problem::Duplicate {
+            name: name.clone(),
+            first: first.to_string(),
+          });
         }
       }
       Ok(_) => {}
-      Err(problem) => found.push(problem),
+      Err(problem) => found.push(Problem::Name(problem)),
     }
   }
   found
@@ -142,17 +270,14 @@ pub fn snake_case(description: &str) -> String {
 
 /// The file name of the next versioned migration: one past the highest
 /// major version in the folder.
-pub fn next_name(names: &[String], description: &str) -> Result<String, String> {
+pub fn next_name(names: &[String], description: &str) -> Result<String, NewError> {
   let description = snake_case(description);
   if description.is_empty() {
-    return Err("the description needs at least one letter or digit".into());
+    return Err(NewError::EmptyDescription);
   }
   let problems = problems(names);
   if !problems.is_empty() {
-    return Err(format!(
-      "fix the migrations folder first: {}",
-      problems.join("; ")
-    ));
+    return Err(NewError::Folder(problems));
   }
   let highest = names
     .iter()
@@ -166,7 +291,7 @@ pub fn next_name(names: &[String], description: &str) -> Result<String, String> 
   let next = highest + 1;
   let name = format!("V{next}__{description}.sql");
   if names.iter().any(|n| n == &name) {
-    return Err(format!("`{name}` already exists"));
+    return Err(NewError::Exists(name));
   }
   Ok(name)
 }
@@ -185,23 +310,31 @@ mod tests {
     assert!(parse("V1.2_3__x.sql").is_ok());
     assert!(parse("R__views.sql").is_ok());
     assert_eq!(
-      parse("V1_baseline.sql").unwrap_err(),
+      parse("V1_baseline.sql").unwrap_err().to_string(),
       "`V1_baseline.sql` has no `__` between the version and the description"
     );
     assert!(
       parse("V1a__x.sql")
         .unwrap_err()
+        .to_string()
         .contains("is not a version")
     );
     assert!(
       parse("U2__undo.sql")
         .unwrap_err()
+        .to_string()
         .contains("paid Flyway edition")
     );
-    assert!(parse("V3__.sql").unwrap_err().contains("no description"));
+    assert!(
+      parse("V3__.sql")
+        .unwrap_err()
+        .to_string()
+        .contains("no description")
+    );
     assert!(
       parse("add_users.sql")
         .unwrap_err()
+        .to_string()
         .contains("must start with")
     );
   }
@@ -214,6 +347,7 @@ mod tests {
       "V2__c.sql",
       "README.md",
     ]));
+    let found: Vec<String> = found.iter().map(ToString::to_string).collect();
     assert_eq!(found, ["`V1__a.sql` has the same version as `V1.0__b.sql`"]);
   }
 
@@ -235,6 +369,7 @@ mod tests {
     assert!(
       next_name(&names(&["V1__a.sql", "V1__b.sql"]), "c")
         .unwrap_err()
+        .to_string()
         .starts_with("fix the migrations folder first")
     );
   }

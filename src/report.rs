@@ -1,14 +1,16 @@
-//! What `render --check` and `upgrade` tell the user: per-file status, diffs,
-//! a JSON report for tools, and GitHub annotations in Actions.
+//! What `render --check`, a refused `render` and `upgrade` tell the user:
+//! per-file status, diffs, a JSON report for tools, and GitHub annotations in
+//! Actions.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::cli::Format;
+use crate::error::{Error, Findings, Message};
 use crate::merge;
+use crate::migrations::Problem;
 use crate::render::Ownership;
-use crate::run::Failure;
 use crate::workspace::{Action, Plan, Step};
 
 /// How a file stands against the blueprint.
@@ -32,10 +34,23 @@ pub enum Status {
 }
 
 /// A finding that is not about a generated file.
-pub struct Finding {
-  pub path: String,
-  pub status: Status,
-  pub message: String,
+struct Finding {
+  path: String,
+  status: Status,
+  message: String,
+}
+
+impl Finding {
+  fn migration(problem: &Problem) -> Self {
+    Finding {
+      path: problem.path(),
+      status: match problem {
+        Problem::Edited { .. } => Status::EditedMigration,
+        Problem::Name(_) | Problem::Duplicate { .. } => Status::InvalidMigration,
+      },
+      message: problem.to_string(),
+    }
+  }
 }
 
 impl Status {
@@ -100,9 +115,15 @@ struct Entry<'a> {
   step: Option<&'a Step>,
 }
 
-/// Reports drift; `Err` (exit 1) when any file differs from the render or
-/// any finding stands.
-pub fn drift(plan: &Plan, format: Format, findings: &[Finding]) -> Result<(), Failure> {
+/// Reports drift, the database migrations included; `Err` (exit 1) when any
+/// file differs from the render or any finding stands.
+pub fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
+  let findings: Vec<Finding> = plan
+    .migration_problems()
+    .iter()
+    .chain(&plan.edited_migrations())
+    .map(Finding::migration)
+    .collect();
   let mut found: Vec<Entry> = plan
     .steps
     .iter()
@@ -124,11 +145,11 @@ pub fn drift(plan: &Plan, format: Format, findings: &[Finding]) -> Result<(), Fa
     }))
     .collect();
   found.sort_by(|a, b| (a.status, a.path).cmp(&(b.status, b.path)));
-  let root = plan.root.display().to_string();
+  let root = plan.root().display().to_string();
 
   if std::env::var("GITHUB_ACTIONS").as_deref() == Ok("true") {
     for entry in &found {
-      let file = plan.root.join(entry.path);
+      let file = plan.root().join(entry.path);
       let what = entry.message.unwrap_or_else(|| entry.status.describe());
       println!(
         "::error file={},title=oi-gen drift::{} {what}; run `oi-gen render` and commit the result",
@@ -152,7 +173,7 @@ pub fn drift(plan: &Plan, format: Format, findings: &[Finding]) -> Result<(), Fa
     return if clean {
       Ok(())
     } else {
-      Err(Failure::findings(String::new()))
+      Err(Findings::default().into())
     };
   }
 
@@ -160,20 +181,20 @@ pub fn drift(plan: &Plan, format: Format, findings: &[Finding]) -> Result<(), Fa
     crate::ui::info!("{} is up to date with the blueprint", display(&root));
     return Ok(());
   }
-  let mut message = String::new();
+  let mut listing = String::new();
   let mut current = None;
   for entry in &found {
     if current != Some(entry.status) {
       let count = found.iter().filter(|e| e.status == entry.status).count();
-      let _ = writeln!(message, "{} ({count}):", entry.status.heading());
+      let _ = writeln!(listing, "{} ({count}):", entry.status.heading());
       current = Some(entry.status);
     }
     match entry.message {
       Some(text) => {
-        let _ = writeln!(message, "  {}: {text}", entry.path);
+        let _ = writeln!(listing, "  {}: {text}", entry.path);
       }
       None => {
-        let _ = writeln!(message, "  {}", entry.path);
+        let _ = writeln!(listing, "  {}", entry.path);
       }
     }
     if let Some(step) = entry.step
@@ -182,16 +203,80 @@ pub fn drift(plan: &Plan, format: Format, findings: &[Finding]) -> Result<(), Fa
         Status::Edited | Status::Stale | Status::Conflict
       )
     {
-      message.push_str(&step.diff());
+      listing.push_str(&step.diff());
     }
   }
-  let _ = writeln!(
-    message,
-    "error: {} finding{} against the blueprint\n  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)",
+  let summary = Message::new(format!(
+    "{} finding{} against the blueprint",
     found.len(),
-    if found.len() == 1 { "" } else { "s" }
+    plural(found.len())
+  ))
+  .with_help(
+    "run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)",
   );
-  Err(Failure::findings(message))
+  Err(
+    Findings {
+      listing,
+      problems: Vec::new(),
+      summary: Some(summary),
+    }
+    .into(),
+  )
+}
+
+/// Refuses to go on when hand edits would be lost; shows each one.
+pub fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
+  let conflicts: Vec<_> = plan.blockers().collect();
+  if conflicts.is_empty() {
+    return Ok(());
+  }
+  let problems = conflicts
+    .iter()
+    .map(|step| {
+      let why = match step.action {
+        Action::Edited => "was edited by hand since the last render",
+        Action::Untracked => "exists and was not written by oi-gen",
+        _ => "is no longer produced by the blueprint but was edited by hand",
+      };
+      let detail = if step.action == Action::EditedOrphan {
+        String::new()
+      } else {
+        step.diff()
+      };
+      (format!("`{}` {why}", step.path), detail)
+    })
+    .collect();
+  let summary = Message::new(format!(
+    "{} file{} would lose changes; nothing was written",
+    conflicts.len(),
+    plural(conflicts.len())
+  ))
+  .with_help(format!(
+    "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
+  ));
+  Err(
+    Findings {
+      listing: String::new(),
+      problems,
+      summary: Some(summary),
+    }
+    .into(),
+  )
+}
+
+/// The paths an upgrade wrote, or would write, with conflict markers.
+pub fn conflicts(plan: &Plan) -> Vec<&str> {
+  plan
+    .steps
+    .iter()
+    .filter(|s| s.action == Action::Conflict)
+    .map(|s| s.path.as_str())
+    .collect()
+}
+
+/// `""` for one, `"s"` for any other count.
+pub fn plural(n: usize) -> &'static str {
+  if n == 1 { "" } else { "s" }
 }
 
 fn display(root: &str) -> &str {

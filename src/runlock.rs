@@ -2,7 +2,9 @@
 //! `.oi-gen/run.lock`; a second one waits for the first to finish.
 
 use std::fs::{self, File, OpenOptions};
-use std::path::Path;
+
+use crate::error::{Error, Op};
+use crate::fsutil::Root;
 
 pub const RUN_LOCK: &str = ".oi-gen/run.lock";
 
@@ -11,23 +13,28 @@ pub struct Guard {
   _file: File,
 }
 
-pub fn acquire(root: &Path) -> std::io::Result<Guard> {
-  let path = crate::fsutil::resolve(root, RUN_LOCK)?;
+/// Takes the run lock of `root`, waiting while another oi-gen holds it.
+pub fn acquire(root: &Root) -> Result<Guard, Error> {
+  let path = root.resolve(RUN_LOCK)?;
   if let Some(dir) = path.parent() {
-    fs::create_dir_all(dir)?;
+    fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
   }
   let file = OpenOptions::new()
     .create(true)
     .truncate(false)
     .write(true)
-    .open(&path)?;
+    .open(&path)
+    .map_err(Error::io(Op::Open, &path))?;
   match file.try_lock() {
     Ok(()) => {}
     Err(fs::TryLockError::WouldBlock) => {
-      eprintln!("waiting: another oi-gen is writing to {}", root.display());
-      file.lock()?;
+      eprintln!(
+        "waiting: another oi-gen is writing to {}",
+        root.path().display()
+      );
+      file.lock().map_err(Error::io(Op::Lock, &path))?;
     }
-    Err(fs::TryLockError::Error(error)) => return Err(error),
+    Err(fs::TryLockError::Error(error)) => return Err(Error::io(Op::Lock, &path)(error)),
   }
   Ok(Guard { _file: file })
 }

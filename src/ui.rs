@@ -1,7 +1,7 @@
 //! Terminal output: quiet and verbose levels, and colour only on a terminal
 //! and never with `NO_COLOR`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 static LEVEL: AtomicU8 = AtomicU8::new(1);
@@ -47,25 +47,62 @@ fn color_enabled() -> bool {
   std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
-/// Colours the `error:`, `warning:` and `help:` labels of messages for stderr.
-pub fn paint(text: &str) -> String {
-  if !color_enabled() {
-    return text.to_string();
+/// How the `error`, `warning` and `help` labels of messages look: coloured
+/// on a terminal without `NO_COLOR`, plain otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+  color: bool,
+}
+
+impl Style {
+  /// No colour: for text that is not going to a terminal.
+  pub const PLAIN: Style = Style { color: false };
+
+  /// Colour, whatever the terminal.
+  #[cfg(test)]
+  pub const COLOUR: Style = Style { color: true };
+
+  /// The style of what is written to stderr.
+  pub fn stderr() -> Style {
+    Style {
+      color: color_enabled(),
+    }
   }
-  let mut out = String::with_capacity(text.len() + 64);
-  for line in text.split_inclusive('\n') {
-    let painted = [
-      ("error:", "\x1b[1;31merror\x1b[0m:"),
-      ("warning:", "\x1b[1;33mwarning\x1b[0m:"),
-      ("  = help:", "  = \x1b[1;36mhelp\x1b[0m:"),
-    ]
-    .iter()
-    .find_map(|(label, colored)| {
-      line
-        .strip_prefix(label)
-        .map(|rest| format!("{colored}{rest}"))
-    });
-    out.push_str(painted.as_deref().unwrap_or(line));
+
+  fn label(self, label: &'static str, code: &str) -> String {
+    if self.color {
+      format!("\x1b[{code}m{label}\x1b[0m")
+    } else {
+      label.to_string()
+    }
   }
-  out
+
+  /// The `error` label.
+  pub fn error(self) -> String {
+    self.label("error", "1;31")
+  }
+
+  /// The `warning` label.
+  pub fn warning(self) -> String {
+    self.label("warning", "1;33")
+  }
+
+  /// The `help` label.
+  pub fn help(self) -> String {
+    self.label("help", "1;36")
+  }
+}
+
+/// Prints `warning: <message>` to stderr.
+pub fn warn(message: impl std::fmt::Display) {
+  let _ = writeln!(
+    std::io::stderr().lock(),
+    "{}: {message}",
+    Style::stderr().warning()
+  );
+}
+
+/// Writes text to stderr as it is (rendered diagnostics, error reports).
+pub fn eprint_raw(text: &str) {
+  let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

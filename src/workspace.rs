@@ -9,9 +9,12 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use crate::base;
+use crate::error::Error;
 use crate::fsutil;
+pub use crate::fsutil::Root;
 use crate::lock::{self, Entry, Lock};
 use crate::merge::{self, Merged};
+use crate::migrations::{self, Problem};
 use crate::render::{Output, Ownership};
 
 /// How hand edits are treated.
@@ -107,13 +110,17 @@ impl Step {
   }
 }
 
+/// What writing a render into an output folder does to each file, and the
+/// database migrations found there.
 pub struct Plan {
-  pub root: PathBuf,
+  root: Root,
   pub steps: Vec<Step>,
   lock: Lock,
   base: BTreeMap<String, String>,
   previous: Previous,
-  track_migrations: bool,
+  /// The database migrations on disk, name → SHA-256, when they were read;
+  /// `apply` then records them in the lock.
+  migrations: Option<BTreeMap<String, String>>,
 }
 
 /// What the last render left: its lock, and the base texts for merging,
@@ -125,16 +132,18 @@ pub struct Previous {
 }
 
 impl Previous {
-  pub fn read(root: &Path) -> Result<Previous, String> {
+  /// Reads the lock of `root`; the base is read when a merge needs it.
+  pub fn read(root: &Root) -> Result<Previous, Error> {
     // Refuse a base reached through a symbolic link before anything else.
-    fsutil::resolve(root, base::BASE_PATH).map_err(|e| e.to_string())?;
+    root.resolve(base::BASE_PATH)?;
     Ok(Previous {
       lock: Lock::read(root)?,
-      root: Some(root.to_path_buf()),
+      root: Some(root.path().to_path_buf()),
       base: std::cell::OnceCell::new(),
     })
   }
 
+  /// Nothing rendered before (`init`).
   pub fn none() -> Previous {
     Previous {
       lock: None,
@@ -164,18 +173,18 @@ impl Previous {
 
 /// Plans writing `output` into `root`.
 pub fn plan(
-  root: &Path,
+  root: &Root,
   output: &Output,
   previous: Previous,
   blueprint_sha256: &str,
   mode: Mode,
-) -> std::io::Result<Plan> {
+) -> Result<Plan, Error> {
   let empty = Lock::default();
   let recorded_files = &previous.lock.as_ref().unwrap_or(&empty).files;
   let mut steps = Vec::with_capacity(output.files.len());
 
   for (path, file) in &output.files {
-    let disk = fsutil::read_optional(&fsutil::resolve(root, path)?)?;
+    let disk = fsutil::read_optional(&root.resolve(path)?)?;
     let recorded = recorded_files.get(path);
     // A user section on disk is carried into the render.
     let spliced = match (&disk, file.user_section) {
@@ -194,7 +203,7 @@ pub fn plan(
     );
     if action == Action::Create
       && let Some(dir) = &file.seed_unless
-      && fsutil::has_files(&fsutil::resolve(root, dir)?)?
+      && fsutil::has_files(&root.resolve(dir)?)?
     {
       // The user has taken over the folder: do not seed it.
       (action, write) = (Action::KeepDeleted, None);
@@ -215,7 +224,7 @@ pub fn plan(
       // Seeded files are the user's; oi-gen forgets them.
       continue;
     }
-    let Some(bytes) = fsutil::read_optional(&fsutil::resolve(root, path)?)? else {
+    let Some(bytes) = fsutil::read_optional(&root.resolve(path)?)? else {
       continue;
     };
     let action = if lock::sha256(&bytes) == entry.sha256 {
@@ -235,7 +244,7 @@ pub fn plan(
   }
 
   Ok(Plan {
-    root: root.to_path_buf(),
+    root: root.clone(),
     steps,
     lock: Lock {
       format: lock::FORMAT,
@@ -246,7 +255,7 @@ pub fn plan(
     },
     base: BTreeMap::new(),
     previous,
-    track_migrations: false,
+    migrations: None,
   })
 }
 
@@ -291,15 +300,40 @@ fn decide<'a>(
 }
 
 impl Plan {
-  /// Records the checksums of the database migrations in the lock when the
-  /// plan is applied (after a seeded first migration is written).
-  pub fn track_migrations(&mut self) {
-    self.track_migrations = true;
+  /// The output folder.
+  pub fn root(&self) -> &Path {
+    self.root.path()
   }
 
-  /// Migration checksums recorded by the last render.
-  pub fn recorded_migrations(&self) -> Option<&BTreeMap<String, String>> {
-    self.previous.lock.as_ref().map(|l| &l.migrations)
+  /// Reads the database migrations on disk, for their checks; `apply` then
+  /// records their checksums in the lock (after a seeded first migration is
+  /// written).
+  pub fn read_migrations(&mut self) -> Result<(), Error> {
+    self.migrations = Some(migrations::checksums(&self.root)?);
+    Ok(())
+  }
+
+  /// The migrations Flyway would refuse: bad names, duplicate versions.
+  pub fn migration_problems(&self) -> Vec<Problem> {
+    let names: Vec<String> = self
+      .migrations
+      .iter()
+      .flat_map(|found| found.keys().cloned())
+      .collect();
+    migrations::problems(&names)
+  }
+
+  /// Released migrations edited since the last render.
+  pub fn edited_migrations(&self) -> Vec<Problem> {
+    let (Some(current), Some(lock)) = (&self.migrations, &self.previous.lock) else {
+      return Vec::new();
+    };
+    lock
+      .migrations
+      .iter()
+      .filter(|(name, sha)| current.get(*name).is_some_and(|now| now != *sha))
+      .map(|(name, _)| Problem::Edited { name: name.clone() })
+      .collect()
   }
 
   pub fn blockers(&self) -> impl Iterator<Item = &Step> {
@@ -309,16 +343,18 @@ impl Plan {
   /// Writes the plan. With `force`, edited files are overwritten and edited
   /// orphans removed. The lock and base are written last, so a run killed
   /// half-way leaves the previous lock, which the next run recovers from.
-  pub fn apply(mut self, force: bool) -> std::io::Result<Summary> {
+  pub fn apply(mut self, force: bool) -> Result<Summary, Error> {
     let mut summary = Summary::default();
-    // Check every path before the first write, so a bad one writes nothing.
-    let lock_path = fsutil::resolve(&self.root, lock::LOCK_PATH)?;
-    let base_path = fsutil::resolve(&self.root, base::BASE_PATH)?;
+    // Check every path before the first write, so a bad one writes nothing;
+    // afresh, in case a folder became a link since the plan was made.
+    self.root = self.root.fresh();
+    let lock_path = self.root.resolve(lock::LOCK_PATH)?;
+    let base_path = self.root.resolve(base::BASE_PATH)?;
     let paths = self
       .steps
       .iter()
-      .map(|step| fsutil::resolve(&self.root, &step.path))
-      .collect::<std::io::Result<Vec<_>>>()?;
+      .map(|step| self.root.resolve(&step.path))
+      .collect::<Result<Vec<_>, _>>()?;
     let previous = std::mem::replace(&mut self.previous, Previous::none());
     let old_files = previous
       .lock
@@ -344,7 +380,7 @@ impl Plan {
       }
       match action {
         Action::Delete => {
-          fsutil::remove(&self.root, &path)?;
+          fsutil::remove(self.root.path(), &path)?;
           summary.deleted += 1;
           continue;
         }
@@ -387,15 +423,9 @@ impl Plan {
       }
     }
 
-    fsutil::sweep_temporaries(&self.root, self.steps.iter().map(|s| s.path.as_str()))?;
-    if self.track_migrations {
-      for name in crate::migrations::list(&self.root)? {
-        let path = fsutil::resolve(&self.root, &format!("{}/{name}", crate::migrations::DIR))?;
-        self
-          .lock
-          .migrations
-          .insert(name, lock::sha256(&std::fs::read(path)?));
-      }
+    fsutil::sweep_temporaries(self.root.path(), self.steps.iter().map(|s| s.path.as_str()))?;
+    if self.migrations.is_some() {
+      self.lock.migrations = migrations::checksums(&self.root)?;
     }
     let base_text = base::encode(&self.base);
     if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {

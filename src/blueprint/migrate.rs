@@ -5,8 +5,72 @@
 //! `oi-gen.dev/v1alpha1` is the first schema, so the list is empty. The next
 //! schema change adds one `Step` to `STEPS`.
 
+use std::fmt;
+
 use super::index::{self, Entry};
 use super::model::API_VERSION;
+use crate::diagnostic::Diagnostic;
+
+/// Why an edit of the document failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditError {
+  /// The text is not YAML the index can read.
+  Unreadable(Box<Diagnostic>),
+  /// No node at the path.
+  Missing(String),
+  /// The node at the path is not a mapping key.
+  NotAKey(String),
+  /// A quoted key without its closing quote.
+  UnterminatedKey,
+}
+
+impl fmt::Display for EditError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      EditError::Unreadable(problem) => write!(f, "{problem}"),
+      EditError::Missing(path) => write!(f, "`{path}` is not in the blueprint"),
+      EditError::NotAKey(path) => write!(f, "`{path}` is not a key"),
+      EditError::UnterminatedKey => write!(f, "unterminated quoted key"),
+    }
+  }
+}
+
+impl std::error::Error for EditError {}
+
+/// Why a blueprint cannot be migrated to the current schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrateError {
+  /// No `apiVersion` to start from.
+  NoApiVersion,
+  /// No step starts at the declared version.
+  NoStep { from: String, target: String },
+  /// A step's edit failed.
+  Step {
+    from: &'static str,
+    to: &'static str,
+    error: EditError,
+  },
+  /// Updating `apiVersion` failed.
+  Edit(EditError),
+}
+
+impl fmt::Display for MigrateError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      MigrateError::NoApiVersion => write!(f, "the blueprint has no apiVersion"),
+      MigrateError::NoStep { from, target } => {
+        write!(
+          f,
+          "no migration from `{from}`; this oi-gen reads `{target}`"
+        )
+      }
+      MigrateError::Step { from, to, error } => write!(f, "migrating {from} to {to}: {error}"),
+      MigrateError::Edit(error) => write!(f, "{error}"),
+    }
+  }
+}
+
+impl std::error::Error for MigrateError {}
 
 /// One schema version step.
 pub struct Step {
@@ -14,7 +78,7 @@ pub struct Step {
   pub to: &'static str,
   /// Edits the document from `from`'s shape to `to`'s; `apiVersion` is
   /// updated by the runner.
-  pub apply: fn(&mut Document) -> Result<(), String>,
+  pub apply: fn(&mut Document) -> Result<(), EditError>,
 }
 
 /// The schema steps, oldest first, ending at [`API_VERSION`].
@@ -36,14 +100,14 @@ impl Document {
     &self.text
   }
 
-  fn entry(&self, path: &str) -> Result<Entry, String> {
-    let (index, problems) = index::build(&self.text);
-    if let Some(problem) = problems.first() {
-      return Err(problem.to_string());
+  fn entry(&self, path: &str) -> Result<Entry, EditError> {
+    let (index, mut problems) = index::build(&self.text);
+    if !problems.is_empty() {
+      return Err(EditError::Unreadable(Box::new(problems.swap_remove(0))));
     }
     index
       .entry(path)
-      .ok_or_else(|| format!("`{path}` is not in the blueprint"))
+      .ok_or_else(|| EditError::Missing(path.to_string()))
   }
 
   pub fn has(&self, path: &str) -> bool {
@@ -51,12 +115,12 @@ impl Document {
   }
 
   /// Renames the last key of `path`, keeping its value and comments.
-  pub fn rename_key(&mut self, path: &str, new_key: &str) -> Result<(), String> {
+  pub fn rename_key(&mut self, path: &str, new_key: &str) -> Result<(), EditError> {
     let entry = self.entry(path)?;
     let start = self.byte(
       entry
         .key_char
-        .ok_or_else(|| format!("`{path}` is not a key"))?,
+        .ok_or_else(|| EditError::NotAKey(path.to_string()))?,
     );
     let old_key = path.rsplit('.').next().unwrap_or(path);
     let rest = &self.text[start..];
@@ -65,7 +129,7 @@ impl Document {
     } else {
       // A quoted key: up to the closing quote.
       let quote = rest.chars().next().unwrap_or('"');
-      1 + rest[1..].find(quote).ok_or("unterminated quoted key")? + 1
+      1 + rest[1..].find(quote).ok_or(EditError::UnterminatedKey)? + 1
     };
     self.text.replace_range(start..start + len, new_key);
     Ok(())
@@ -73,7 +137,7 @@ impl Document {
 
   /// Replaces the scalar value at `path` with `new_value` (YAML text),
   /// keeping a trailing comment on the line.
-  pub fn set_scalar(&mut self, path: &str, new_value: &str) -> Result<(), String> {
+  pub fn set_scalar(&mut self, path: &str, new_value: &str) -> Result<(), EditError> {
     let entry = self.entry(path)?;
     let start = self.byte(entry.value_char);
     let end = scalar_end(&self.text, start);
@@ -82,12 +146,12 @@ impl Document {
   }
 
   /// Removes a block mapping entry: the key's line and its indented value lines.
-  pub fn remove_key(&mut self, path: &str) -> Result<(), String> {
+  pub fn remove_key(&mut self, path: &str) -> Result<(), EditError> {
     let entry = self.entry(path)?;
     let key = self.byte(
       entry
         .key_char
-        .ok_or_else(|| format!("`{path}` is not a key"))?,
+        .ok_or_else(|| EditError::NotAKey(path.to_string()))?,
     );
     let line_start = self.text[..key].rfind('\n').map_or(0, |i| i + 1);
     let indent = key - line_start;
@@ -166,23 +230,32 @@ pub fn declared_version(text: &str) -> Option<String> {
 
 /// Migrates `text` to the newest schema of `steps`. Returns the new text and
 /// the steps applied (`from → to`); unchanged text when already current.
-pub fn migrate(text: &str, steps: &[Step]) -> Result<(String, Vec<String>), String> {
+pub fn migrate(text: &str, steps: &[Step]) -> Result<(String, Vec<String>), MigrateError> {
   let target = steps.last().map_or(API_VERSION, |s| s.to);
-  let mut version = declared_version(text).ok_or("the blueprint has no apiVersion")?;
+  let mut version = declared_version(text).ok_or(MigrateError::NoApiVersion)?;
   let mut doc = Document::new(text);
   let mut applied = Vec::new();
   while version != target {
     let step = steps
       .iter()
       .find(|s| s.from == version)
-      .ok_or_else(|| format!("no migration from `{version}`; this oi-gen reads `{target}`"))?;
-    (step.apply)(&mut doc).map_err(|e| format!("migrating {} to {}: {e}", step.from, step.to))?;
+      .ok_or_else(|| MigrateError::NoStep {
+        from: version.clone(),
+        target: target.to_string(),
+      })?;
+    (step.apply)(&mut doc).map_err(|error| MigrateError::Step {
+      from: step.from,
+      to: step.to,
+      error,
+    })?;
     let quoted = if doc.text[..].contains(&format!("apiVersion: \"{version}\"")) {
       format!("\"{}\"", step.to)
     } else {
       step.to.to_string()
     };
-    doc.set_scalar("apiVersion", &quoted)?;
+    doc
+      .set_scalar("apiVersion", &quoted)
+      .map_err(MigrateError::Edit)?;
     applied.push(format!("{} → {}", step.from, step.to));
     version = step.to.to_string();
   }
@@ -198,7 +271,7 @@ mod tests {
   /// A schema step that exists only here: v1alpha1 → v1alpha2 renames
   /// `delivery.versioning` to `delivery.releaseScheme`, moves
   /// `natGateways: onePerAz` to `perZone`, and drops `database.migrations`.
-  fn to_v1alpha2(doc: &mut Document) -> Result<(), String> {
+  fn to_v1alpha2(doc: &mut Document) -> Result<(), EditError> {
     doc.rename_key("spec.delivery.versioning", "releaseScheme")?;
     if doc.has("spec.network.natGateways") {
       doc.set_scalar("spec.network.natGateways", "perZone")?;
@@ -255,7 +328,7 @@ mod tests {
     let text = BLUEPRINT.replace("oi-gen.dev/v1alpha1", "oi-gen.dev/v9");
     let error = migrate(&text, TEST_STEPS).unwrap_err();
     assert_eq!(
-      error,
+      error.to_string(),
       "no migration from `oi-gen.dev/v9`; this oi-gen reads `oi-gen.dev/v1alpha2`"
     );
   }

@@ -25,17 +25,19 @@ pub struct Loaded {
   pub warnings: Vec<Diagnostic>,
 }
 
+/// The problem of a blueprint of `size` bytes, past [`MAX_BYTES`].
+pub fn too_large(size: u64) -> Diagnostic {
+  Diagnostic::error(
+    "",
+    format!("the blueprint is {size} bytes; the limit is {MAX_BYTES}"),
+  )
+}
+
 /// Parses and validates a blueprint. On failure returns every problem found,
 /// sorted by position, warnings included.
 pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
   if bytes.len() > MAX_BYTES {
-    return Err(vec![Diagnostic::error(
-      "",
-      format!(
-        "the blueprint is {} bytes; the limit is {MAX_BYTES}",
-        bytes.len()
-      ),
-    )]);
+    return Err(vec![too_large(bytes.len() as u64)]);
   }
   let text = match std::str::from_utf8(bytes) {
     Ok(text) => text,

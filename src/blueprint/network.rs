@@ -46,27 +46,69 @@ fn host_mask(prefix: u8) -> u32 {
   if prefix >= 32 { 0 } else { u32::MAX >> prefix }
 }
 
+/// Why a text is not a CIDR range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CidrError {
+  /// No `/` between the address and the prefix length.
+  NotARange(String),
+  /// The part before the `/` is not an IPv4 address.
+  NotAnAddress(String),
+  /// The part after the `/` is not a prefix length between 0 and 32.
+  NotAPrefix(String),
+  /// Bits below the prefix are set; carries the network address.
+  HostBits {
+    text: String,
+    network: Ipv4Addr,
+    prefix: u8,
+  },
+}
+
+impl fmt::Display for CidrError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      CidrError::NotARange(text) => {
+        write!(f, "`{text}` is not a CIDR range like `10.0.0.0/16`")
+      }
+      CidrError::NotAnAddress(addr) => write!(f, "`{addr}` is not an IPv4 address"),
+      CidrError::NotAPrefix(prefix) => {
+        write!(f, "`/{prefix}` is not a prefix length between 0 and 32")
+      }
+      CidrError::HostBits {
+        text,
+        network,
+        prefix,
+      } => write!(
+        f,
+        "`{text}` has host bits set; the network address is `{network}/{prefix}`"
+      ),
+    }
+  }
+}
+
+impl std::error::Error for CidrError {}
+
 impl FromStr for Cidr {
-  type Err = String;
+  type Err = CidrError;
 
   fn from_str(text: &str) -> Result<Self, Self::Err> {
     let (addr, prefix) = text
       .split_once('/')
-      .ok_or_else(|| format!("`{text}` is not a CIDR range like `10.0.0.0/16`"))?;
+      .ok_or_else(|| CidrError::NotARange(text.to_string()))?;
     let addr: Ipv4Addr = addr
       .parse()
-      .map_err(|_| format!("`{addr}` is not an IPv4 address"))?;
+      .map_err(|_| CidrError::NotAnAddress(addr.to_string()))?;
     let prefix: u8 = prefix
       .parse()
       .ok()
       .filter(|p| *p <= 32 && !prefix.starts_with('+'))
-      .ok_or_else(|| format!("`/{prefix}` is not a prefix length between 0 and 32"))?;
+      .ok_or_else(|| CidrError::NotAPrefix(prefix.to_string()))?;
     let base = u32::from(addr);
     if base & host_mask(prefix) != 0 {
-      let network = Ipv4Addr::from(base & !host_mask(prefix));
-      return Err(format!(
-        "`{text}` has host bits set; the network address is `{network}/{prefix}`"
-      ));
+      return Err(CidrError::HostBits {
+        text: text.to_string(),
+        network: Ipv4Addr::from(base & !host_mask(prefix)),
+        prefix,
+      });
     }
     Ok(Cidr { base, prefix })
   }
@@ -145,7 +187,7 @@ mod tests {
   fn parses_and_rejects() {
     assert_eq!(cidr("10.0.0.0/16").to_string(), "10.0.0.0/16");
     assert_eq!(
-      "10.0.0.1/16".parse::<Cidr>().unwrap_err(),
+      "10.0.0.1/16".parse::<Cidr>().unwrap_err().to_string(),
       "`10.0.0.1/16` has host bits set; the network address is `10.0.0.0/16`"
     );
     assert!("10.0.0.0".parse::<Cidr>().is_err());

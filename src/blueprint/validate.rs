@@ -155,7 +155,7 @@ impl Checker<'_> {
     let vpc = match net.cidr.parse::<Cidr>() {
       Ok(vpc) => vpc,
       Err(problem) => {
-        self.error("spec.network.cidr", problem);
+        self.error("spec.network.cidr", problem.to_string());
         return;
       }
     };
@@ -213,7 +213,7 @@ impl Checker<'_> {
           }
           Ok(cidr) => subnets.push((cidr, path, true)),
           Err(problem) => {
-            self.error(&path, problem);
+            self.error(&path, problem.to_string());
           }
         }
       }
@@ -878,22 +878,48 @@ fn external_secrets_on(platform: &Platform) -> bool {
   platform.addon_selection().external_secrets
 }
 
+/// Why a value is not a DNS-1123 label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelError {
+  /// Nothing to check.
+  Empty,
+  /// Longer than the limit it carries.
+  TooLong(usize),
+  /// A character outside lowercase letters, digits and `-`.
+  NotAllowed(char),
+  /// Starts or ends with `-`.
+  Edge,
+}
+
+impl std::fmt::Display for LabelError {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    match self {
+      LabelError::Empty => write!(f, "it is empty"),
+      LabelError::TooLong(max) => write!(f, "it is longer than {max} characters"),
+      LabelError::NotAllowed(c) => write!(f, "`{c}` is not allowed"),
+      LabelError::Edge => write!(f, "it must start and end with a letter or digit"),
+    }
+  }
+}
+
+impl std::error::Error for LabelError {}
+
 /// DNS-1123 label of at most `max` characters.
-pub fn dns_label(value: &str, max: usize) -> Result<(), String> {
+pub fn dns_label(value: &str, max: usize) -> Result<(), LabelError> {
   if value.is_empty() {
-    return Err("it is empty".into());
+    return Err(LabelError::Empty);
   }
   if value.len() > max {
-    return Err(format!("it is longer than {max} characters"));
+    return Err(LabelError::TooLong(max));
   }
   if let Some(c) = value
     .chars()
     .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
   {
-    return Err(format!("`{c}` is not allowed"));
+    return Err(LabelError::NotAllowed(c));
   }
   if value.starts_with('-') || value.ends_with('-') {
-    return Err("it must start and end with a letter or digit".into());
+    return Err(LabelError::Edge);
   }
   Ok(())
 }

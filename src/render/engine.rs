@@ -74,21 +74,22 @@ impl Engine {
 
   /// The embedded templates with the repository's overrides from
   /// `<root>/.oi-gen/templates/` layered on top.
-  pub fn with_overrides(root: &Path) -> Result<Self, String> {
-    let mut engine = Self::new().map_err(|e| error_chain(&e))?;
+  pub fn with_overrides(root: &Path) -> Result<Self, crate::error::TemplateError> {
+    use crate::error::TemplateError;
+    let mut engine = Self::new().map_err(TemplateError::Embedded)?;
     let dir = root.join(OVERRIDES_DIR);
     if !dir.is_dir() {
       return Ok(engine);
     }
     for entry in walkdir::WalkDir::new(&dir).sort_by_file_name() {
-      let entry = entry.map_err(|e| e.to_string())?;
+      let entry = entry.map_err(TemplateError::Walk)?;
       if !entry.file_type().is_file() {
         continue;
       }
       let relative = entry
         .path()
         .strip_prefix(&dir)
-        .map_err(|e| e.to_string())?
+        .map_err(TemplateError::Outside)?
         .components()
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
@@ -98,14 +99,20 @@ impl Engine {
         engine.stale_overrides.push(shown);
         continue;
       }
-      let text = std::fs::read_to_string(entry.path()).map_err(|e| format!("{shown}: {e}"))?;
+      let text = std::fs::read_to_string(entry.path()).map_err(|source| TemplateError::Read {
+        shown: shown.clone(),
+        source,
+      })?;
       if relative.ends_with(".tera") {
         engine
           .groups
           .entry(group_of(&relative).to_string())
           .or_insert_with(new_tera)
           .add_raw_template(&relative, &prepare(&relative, &text))
-          .map_err(|e| format!("{shown}: {}", error_chain(&e)))?;
+          .map_err(|source| TemplateError::Parse {
+            shown: shown.clone(),
+            source,
+          })?;
       }
       engine.overrides.insert(relative, text);
     }

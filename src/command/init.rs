@@ -1,0 +1,73 @@
+//! `oi-gen init`: writes `platform.yaml` from a built-in blueprint or a file,
+//! and renders it.
+
+use std::path::Path;
+
+use super::{Source, display_dir, render_output};
+use crate::builtin;
+use crate::error::{Error, Message, Op};
+use crate::fsutil;
+use crate::report;
+use crate::ui::info;
+use crate::workspace::{Mode, Previous, Root};
+
+pub fn run(dir: &Path, from: &str) -> Result<(), Error> {
+  let source = match builtin::get(from) {
+    Some(b) => Source::new(format!("{}.yaml", b.name), b.text.as_bytes().to_vec()),
+    None if Path::new(from).is_file() => Source::read(Path::new(from))?,
+    None => {
+      let names: Vec<String> = builtin::all()
+        .iter()
+        .map(|b| format!("`{}`", b.name))
+        .collect();
+      return Err(Error::Usage(
+        Message::new(format!(
+          "`{from}` is neither a built-in blueprint nor a file"
+        ))
+        .with_help(format!("built-in blueprints are {}", names.join(", "))),
+      ));
+    }
+  };
+  let target = dir.join("platform.yaml");
+  if target.exists() {
+    return Err(Error::Usage(
+      Message::new(format!(
+        "`{}` already exists; oi-gen init never overwrites it",
+        target.display()
+      ))
+      .with_help(format!(
+        "run `oi-gen render -f {}` to render the existing blueprint",
+        target.display()
+      )),
+    ));
+  }
+  let loaded = source.load()?;
+  let output = render_output(&loaded, dir)?;
+  let mut blueprint_text = source.text().into_owned();
+  if !blueprint_text.contains("yaml-language-server: $schema=") {
+    blueprint_text = format!("{}\n{blueprint_text}", crate::schema::MODELINE);
+  }
+  let source = Source::new(source.name, blueprint_text.into_bytes());
+  let root = Root::new(dir);
+  let plan = super::plan(
+    &root,
+    Previous::none(),
+    &loaded,
+    &output,
+    &source.bytes,
+    Mode::Render,
+  )?;
+  report::refusal(&plan, "init")?;
+  std::fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
+  let _guard = crate::runlock::acquire(&root)?;
+  fsutil::write_atomic(&target, &source.bytes)?;
+  let summary = plan.apply(false)?;
+  info!(
+    "created {} with {} files from `{}`",
+    display_dir(dir),
+    summary.created + 1,
+    source.name
+  );
+  info!("next: review platform.yaml, then run `oi-gen render` after each change");
+  Ok(())
+}

@@ -1,0 +1,152 @@
+//! The commands, one per file, and what they share: reading the blueprint
+//! within its size limit, loading it with its warnings, rendering it in
+//! memory, the output folder, and planning the render against it.
+//!
+//! A command that writes runs in a straight line: load → resolve → render
+//! (in memory) → plan against the disk, migrations included → apply or
+//! report.
+
+pub mod blueprints;
+pub mod completions;
+pub mod doctor;
+pub mod explain;
+pub mod init;
+pub mod man;
+pub mod migration;
+pub mod render;
+pub mod schema;
+pub mod upgrade;
+pub mod validate;
+
+use std::borrow::Cow;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+
+use crate::blueprint::{self, Loaded};
+use crate::error::{Error, Invalid, Message, Op};
+use crate::lock;
+use crate::render::{Engine, Output};
+use crate::ui::{self, Style};
+use crate::workspace::{self, Mode, Plan, Previous, Root};
+
+/// A blueprint's text and the name to show in messages.
+pub(crate) struct Source {
+  pub name: String,
+  /// The text, cut one byte past the size limit.
+  pub bytes: Vec<u8>,
+  /// The size of the blueprint, which may be past the limit.
+  size: u64,
+}
+
+impl Source {
+  /// A blueprint given as text.
+  pub fn new(name: String, bytes: Vec<u8>) -> Source {
+    let size = bytes.len() as u64;
+    Source { name, bytes, size }
+  }
+
+  /// Reads a blueprint file, never more than one byte past the size limit
+  /// (which `load` then reports).
+  pub fn read(file: &Path) -> Result<Source, Error> {
+    let name = file.display().to_string();
+    let mut handle = match std::fs::File::open(file) {
+      Ok(handle) => handle,
+      Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+        return Err(Error::Usage(
+          Message::new(format!("blueprint `{name}` not found"))
+            .with_help("run `oi-gen init` to create one, or pass `-f <file>`"),
+        ));
+      }
+      Err(error) => return Err(Error::io(Op::Read, file)(error)),
+    };
+    let limit = blueprint::MAX_BYTES as u64;
+    let size = handle.metadata().map_err(Error::io(Op::Read, file))?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(limit + 1)).unwrap_or_default());
+    (&mut handle)
+      .take(limit + 1)
+      .read_to_end(&mut bytes)
+      .map_err(Error::io(Op::Read, file))?;
+    let size = size.max(bytes.len() as u64);
+    Ok(Source { name, bytes, size })
+  }
+
+  pub fn text(&self) -> Cow<'_, str> {
+    String::from_utf8_lossy(&self.bytes)
+  }
+
+  /// Parses and validates; prints the warnings.
+  pub fn load(&self) -> Result<Loaded, Error> {
+    if self.size > blueprint::MAX_BYTES as u64 {
+      return Err(Error::Blueprint(Invalid {
+        name: self.name.clone(),
+        text: String::new(),
+        diagnostics: vec![blueprint::too_large(self.size)],
+      }));
+    }
+    match blueprint::load(&self.bytes) {
+      Ok(loaded) => {
+        let text = self.text();
+        let style = Style::stderr();
+        for warning in &loaded.warnings {
+          ui::eprint_raw(&warning.render_styled(&self.name, &text, style));
+        }
+        Ok(loaded)
+      }
+      Err(diagnostics) => Err(Error::Blueprint(Invalid {
+        name: self.name.clone(),
+        text: self.text().into_owned(),
+        diagnostics,
+      })),
+    }
+  }
+}
+
+/// Renders in memory with the embedded templates and the repository's
+/// overrides; prints the warnings.
+pub(crate) fn render_output(loaded: &Loaded, root: &Path) -> Result<Output, Error> {
+  let engine = Engine::with_overrides(root)?;
+  let output = crate::render::render(&loaded.resolved, &engine).map_err(Error::Render)?;
+  for stale in &engine.stale_overrides {
+    ui::warn(format_args!(
+      "`{stale}` overrides a template oi-gen no longer has; it is ignored"
+    ));
+  }
+  for warning in &output.warnings {
+    ui::warn(warning);
+  }
+  Ok(output)
+}
+
+/// Plans writing `output` into `root` against what the last render left:
+/// the files, and the database migrations on disk when there is a database.
+pub(crate) fn plan(
+  root: &Root,
+  previous: Previous,
+  loaded: &Loaded,
+  output: &Output,
+  blueprint: &[u8],
+  mode: Mode,
+) -> Result<Plan, Error> {
+  let mut plan = workspace::plan(root, output, previous, &lock::sha256(blueprint), mode)?;
+  if loaded.resolved.database.is_some() {
+    plan.read_migrations()?;
+  }
+  Ok(plan)
+}
+
+/// The folder to render into: `--out`, or the blueprint's folder.
+pub(crate) fn output_dir(file: &Path, out: Option<&Path>) -> PathBuf {
+  match out {
+    Some(dir) => dir.to_path_buf(),
+    None => match file.parent() {
+      Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+      _ => PathBuf::from("."),
+    },
+  }
+}
+
+/// A folder for messages: `.` rather than nothing.
+pub(crate) fn display_dir(dir: &Path) -> String {
+  let text = dir.display().to_string();
+  if text.is_empty() { ".".into() } else { text }
+}

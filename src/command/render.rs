@@ -1,0 +1,58 @@
+//! `oi-gen render`: renders the blueprint into its folder, or with `--check`
+//! reports how the folder differs from the render.
+
+use std::path::Path;
+
+use super::{Source, display_dir, output_dir, render_output};
+use crate::cli::Format;
+use crate::error::Error;
+use crate::migrations;
+use crate::report;
+use crate::ui::{self, info};
+use crate::workspace::{Mode, Previous, Root};
+
+pub fn run(
+  file: &Path,
+  out: Option<&Path>,
+  check: bool,
+  force: bool,
+  format: Format,
+) -> Result<(), Error> {
+  let source = Source::read(file)?;
+  let loaded = source.load()?;
+  let root = Root::new(&output_dir(file, out));
+  let output = render_output(&loaded, root.path())?;
+  let _guard = if check {
+    None
+  } else {
+    Some(crate::runlock::acquire(&root)?)
+  };
+  let previous = Previous::read(&root)?;
+  let plan = super::plan(
+    &root,
+    previous,
+    &loaded,
+    &output,
+    &source.bytes,
+    Mode::Render,
+  )?;
+  if check {
+    return report::drift(&plan, format);
+  }
+  if !force {
+    report::refusal(&plan, "render")?;
+  }
+  for problem in plan.migration_problems() {
+    ui::warn(format_args!("{}: {problem}", migrations::DIR));
+  }
+  let summary = plan.apply(force)?;
+  info!(
+    "rendered {}: {} created, {} updated, {} deleted, {} unchanged",
+    display_dir(root.path()),
+    summary.created,
+    summary.updated,
+    summary.deleted,
+    summary.unchanged
+  );
+  Ok(())
+}

@@ -1,0 +1,8 @@
+//! `oi-gen schema`: prints the JSON Schema of the blueprint.
+
+use crate::error::Error;
+
+pub fn run() -> Result<(), Error> {
+  print!("{}", crate::schema::json());
+  Ok(())
+}

@@ -65,7 +65,7 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
     return Err(problems);
   }
 
-  let deserializer = serde_yaml_ng::Deserializer::from_str(text);
+  let deserializer = yaml_serde::Deserializer::from_str(text);
   let platform: Platform = match serde_path_to_error::deserialize(deserializer) {
     Ok(platform) => platform,
     Err(error) => return Err(vec![type_error(&error, &index)]),
@@ -91,7 +91,7 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
 
 /// Turns a serde error into a located diagnostic with a "did you mean" hint.
 fn type_error(
-  error: &serde_path_to_error::Error<serde_yaml_ng::Error>,
+  error: &serde_path_to_error::Error<yaml_serde::Error>,
   index: &index::PositionIndex,
 ) -> Diagnostic {
   let mut path = error.path().to_string();
@@ -100,7 +100,7 @@ fn type_error(
   }
   let inner = error.inner();
   let mut message = inner.to_string();
-  // serde_yaml_ng appends its own location; we print ours.
+  // yaml_serde appends its own location; we print ours.
   if let Some(cut) = message.find(" at line ") {
     message.truncate(cut);
   }

@@ -102,7 +102,7 @@ pub struct Cluster {
   // Kept as a YAML value so an unquoted `1.30` (read as the float 1.3) can be
   // reported with a precise hint by validation.
   #[schemars(with = "String")]
-  pub kubernetes_version: serde_yaml_ng::Value,
+  pub kubernetes_version: yaml_serde::Value,
   /// EKS managed node groups.
   pub node_groups: Vec<NodeGroup>,
   /// calico | vpc-cni (optional, default vpc-cni): who enforces NetworkPolicy. calico installs Calico in policy-only mode on top of the VPC CNI.
@@ -235,7 +235,7 @@ pub struct Database {
   pub engine: DatabaseEngine,
   /// PostgreSQL major version, quoted (`"16"`).
   #[schemars(with = "String")]
-  pub version: serde_yaml_ng::Value,
+  pub version: yaml_serde::Value,
   /// RDS instance class, e.g. `db.t4g.medium`.
   pub instance_class: String,
   /// Allocated storage in GB (at least 20).

@@ -601,11 +601,11 @@ impl Service {
 }
 
 /// A scalar's text: strings as they are, numbers as YAML printed them.
-pub fn scalar_text(value: &serde_yaml_ng::Value) -> String {
+pub fn scalar_text(value: &yaml_serde::Value) -> String {
   match value {
-    serde_yaml_ng::Value::String(s) => s.clone(),
-    serde_yaml_ng::Value::Number(n) => n.to_string(),
-    other => serde_yaml_ng::to_string(other)
+    yaml_serde::Value::String(s) => s.clone(),
+    yaml_serde::Value::Number(n) => n.to_string(),
+    other => yaml_serde::to_string(other)
       .unwrap_or_default()
       .trim()
       .to_string(),

@@ -251,7 +251,7 @@ impl Checker<'_> {
   fn cluster(&mut self) {
     let cluster = &self.platform.spec.cluster;
     match &cluster.kubernetes_version {
-      serde_yaml_ng::Value::String(version) => {
+      yaml_serde::Value::String(version) => {
         if EKS_STANDARD.contains(&version.as_str()) {
         } else if EKS_EXTENDED.contains(&version.as_str()) {
           self
@@ -280,7 +280,7 @@ impl Checker<'_> {
           ));
         }
       }
-      serde_yaml_ng::Value::Number(number) => {
+      yaml_serde::Value::Number(number) => {
         let d = self.error(
           "spec.cluster.kubernetesVersion",
           format!("the version must be a quoted string, got the number {number}"),

@@ -53,7 +53,7 @@ struct ChartYaml {
 }
 
 fn yaml(value: &impl Serialize) -> String {
-  serde_yaml_ng::to_string(value).expect("plain data serializes")
+  yaml_serde::to_string(value).expect("plain data serializes")
 }
 
 pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
@@ -136,8 +136,8 @@ mod tests {
       .contents
   }
 
-  fn parse(text: &str) -> serde_yaml_ng::Value {
-    serde_yaml_ng::from_str(text).unwrap()
+  fn parse(text: &str) -> yaml_serde::Value {
+    yaml_serde::from_str(text).unwrap()
   }
 
   /// openinnovation with one line replaced.
@@ -270,7 +270,7 @@ mod tests {
     );
     assert!(file(&out, "cluster/install.sh").contains("create secret generic grafana-admin"));
     let values = parse(file(&out, "charts/backend/values.yaml"));
-    assert_eq!(values["secretEnv"], serde_yaml_ng::Value::Sequence(vec![]));
+    assert_eq!(values["secretEnv"], yaml_serde::Value::Sequence(vec![]));
     assert_eq!(values["database"]["enabled"], false);
   }
 
@@ -290,7 +290,7 @@ mod tests {
     assert_eq!(frontend["database"]["enabled"], false);
     assert_eq!(
       frontend["database"]["cidrs"],
-      serde_yaml_ng::Value::Sequence(vec![])
+      yaml_serde::Value::Sequence(vec![])
     );
   }
 
@@ -424,9 +424,9 @@ mod tests {
   fn gateway_has_one_https_listener_per_host() {
     let out = render_platform(&builtin("acme-shop"));
     let text = file(&out, "cluster/manifests/staging/gateway.yaml");
-    let gateway: serde_yaml_ng::Value = serde_yaml_ng::Deserializer::from_str(text)
+    let gateway: yaml_serde::Value = yaml_serde::Deserializer::from_str(text)
       .next()
-      .map(|doc| serde_yaml_ng::Value::deserialize(doc).unwrap())
+      .map(|doc| yaml_serde::Value::deserialize(doc).unwrap())
       .unwrap();
     let listeners = gateway["spec"]["listeners"].as_sequence().unwrap();
     let names: Vec<_> = listeners
@@ -544,7 +544,7 @@ mod tests {
     assert_eq!(backend["migrations"]["backoffLimit"], 1);
     let frontend = parse(file(&out, "charts/frontend/values.yaml"));
     assert_eq!(
-      serde_yaml_ng::to_string(&frontend["migrations"]).unwrap(),
+      yaml_serde::to_string(&frontend["migrations"]).unwrap(),
       "owner: false\n"
     );
     assert!(out.warnings.is_empty(), "{:?}", out.warnings);
@@ -644,7 +644,7 @@ mod tests {
       let text = file(&out, path);
       assert!(!text.contains("jdbc:"), "{path}");
       assert!(!text.contains("FLYWAY_"), "{path}");
-      let migrations = serde_yaml_ng::to_string(&parse(text)["migrations"]).unwrap();
+      let migrations = yaml_serde::to_string(&parse(text)["migrations"]).unwrap();
       assert!(!migrations.to_lowercase().contains("password"), "{path}");
     }
   }

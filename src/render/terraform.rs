@@ -926,7 +926,7 @@ mod tests {
         }
       }
       assert!(ids > 0, "{path}");
-      let yaml: serde_yaml_ng::Value = serde_yaml_ng::from_str(text).expect("valid YAML");
+      let yaml: yaml_serde::Value = yaml_serde::from_str(text).expect("valid YAML");
       assert!(yaml["skip-check"].is_sequence(), "{path}");
     }
     let base = &files["infra/.checkov.yaml"];

@@ -19,8 +19,8 @@ fn render_builtin(name: &str) -> (Resolved, Output) {
   (resolved, output)
 }
 
-fn parse(text: &str) -> serde_yaml_ng::Value {
-  serde_yaml_ng::from_str(text).unwrap()
+fn parse(text: &str) -> yaml_serde::Value {
+  yaml_serde::from_str(text).unwrap()
 }
 
 /// A chart's files that do not depend on the blueprint (all but

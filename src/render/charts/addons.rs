@@ -119,7 +119,7 @@ struct InstallData {
 }
 
 fn yaml(value: &impl Serialize) -> String {
-  serde_yaml_ng::to_string(value).expect("plain data serializes")
+  yaml_serde::to_string(value).expect("plain data serializes")
 }
 
 /// Several documents, each serialized on its own, in one file.

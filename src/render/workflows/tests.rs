@@ -1,7 +1,7 @@
 //! The generated workflows of every built-in blueprint: structure rules
 //! (their full text is pinned by the full-render snapshots).
 
-use serde_yaml_ng::Value;
+use yaml_serde::Value;
 
 use super::render;
 use crate::blueprint::{self, Resolved};
@@ -28,7 +28,7 @@ fn workflows(out: &Output) -> Vec<(&str, &str, Value)> {
     .iter()
     .filter(|(path, _)| path.starts_with(".github/workflows/"))
     .map(|(path, file)| {
-      let doc = serde_yaml_ng::from_str(&file.contents)
+      let doc = yaml_serde::from_str(&file.contents)
         .unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
       (path.as_str(), file.contents.as_str(), doc)
     })
@@ -145,7 +145,7 @@ fn deploys_follow_the_environments_in_order_and_never_cancel() {
       ("terraform", "apply-"),
     ] {
       let path = format!(".github/workflows/{file}.yml");
-      let doc: Value = serde_yaml_ng::from_str(&out.files[&path].contents).unwrap();
+      let doc: Value = yaml_serde::from_str(&out.files[&path].contents).unwrap();
       let deploys: Vec<(&str, &Value)> = jobs(&doc)
         .into_iter()
         .filter_map(|(id, job)| id.strip_prefix(prefix).map(|env| (env, job)))

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeMap;
 
-pub const BASE_PATH: &str = ".oi-gen/base.txt";
+pub(crate) const BASE_PATH: &str = ".oi-gen/base.txt";
 const HEADER: &str =
   "# Written by oi-gen: the last render of every managed file, for merges. Do not edit.\n";
 
 /// Serializes `path → contents` as `=== <bytes> <path>` lines followed by the bytes.
-pub fn encode(files: &BTreeMap<String, String>) -> String {
+pub(crate) fn encode(files: &BTreeMap<String, String>) -> String {
   let size: usize = files.iter().map(|(p, c)| p.len() + c.len() + 24).sum();
   let mut out = String::with_capacity(HEADER.len() + size);
   out.push_str(HEADER);
@@ -22,7 +22,7 @@ pub fn encode(files: &BTreeMap<String, String>) -> String {
 }
 
 /// Parses what `encode` wrote; `None` when the text is damaged.
-pub fn decode(text: &str) -> Option<BTreeMap<String, String>> {
+pub(crate) fn decode(text: &str) -> Option<BTreeMap<String, String>> {
   let mut rest = text.strip_prefix(HEADER)?;
   let mut files = BTreeMap::new();
   while !rest.is_empty() {

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-pub struct Tool {
+pub(crate) struct Tool {
   pub name: &'static str,
   /// Arguments that print the version.
   pub args: &'static [&'static str],
@@ -13,7 +13,7 @@ pub struct Tool {
   pub purpose: &'static str,
 }
 
-pub const TOOLS: &[Tool] = &[
+pub(crate) const TOOLS: &[Tool] = &[
   Tool {
     name: "terraform",
     args: &["version"],
@@ -73,7 +73,7 @@ pub const TOOLS: &[Tool] = &[
 ];
 
 /// The first `x.y.z` (or `x.y`) in a tool's version output.
-pub fn find_version(text: &str) -> Option<String> {
+pub(crate) fn find_version(text: &str) -> Option<String> {
   let bytes = text.as_bytes();
   let mut i = 0;
   while i < bytes.len() {
@@ -94,12 +94,12 @@ pub fn find_version(text: &str) -> Option<String> {
   None
 }
 
-pub enum Found {
+pub(crate) enum Found {
   Missing,
   Version(Option<String>),
 }
 
-pub fn probe(tool: &Tool) -> Found {
+pub(crate) fn probe(tool: &Tool) -> Found {
   match Command::new(tool.name).args(tool.args).output() {
     Ok(output) => {
       let text = format!(
@@ -114,7 +114,7 @@ pub fn probe(tool: &Tool) -> Found {
 }
 
 /// Prints the table; returns the names of missing required tools.
-pub fn report() -> Vec<&'static str> {
+pub(crate) fn report() -> Vec<&'static str> {
   let mut missing = Vec::new();
   println!("tool       found      pinned     for");
   for tool in TOOLS {

@@ -68,6 +68,8 @@ pub enum Op {
   Lock,
   /// Removing a file.
   Remove,
+  /// Moving a file.
+  Move,
 }
 
 impl fmt::Display for Op {
@@ -76,6 +78,7 @@ impl fmt::Display for Op {
       Op::Read => "read",
       Op::Write => "write",
       Op::Create => "create",
+      Op::Move => "move",
       Op::Open => "open",
       Op::Lock => "lock",
       Op::Remove => "remove",

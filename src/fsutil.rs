@@ -82,7 +82,7 @@ impl Root {
 }
 
 /// Reads a file, `None` when it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
+pub(crate) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
   match fs::read(path) {
     Ok(bytes) => Ok(Some(bytes)),
     Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
@@ -94,12 +94,12 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, Error> {
 /// place, so readers, and a run killed at any point, see the old file or the
 /// new one, never a mix. Generated files are not flushed to the device one by
 /// one (they can be rendered again); the lock and base are, with `durable`.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Error> {
   write_file(path, contents, false)
 }
 
 /// `write_atomic`, flushed to the device before the rename.
-pub fn write_durable(path: &Path, contents: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_durable(path: &Path, contents: &[u8]) -> Result<(), Error> {
   write_file(path, contents, true)
 }
 
@@ -145,7 +145,7 @@ fn write_through_temporary(
 }
 
 /// Removes a file and then any folders it leaves empty, up to `root`.
-pub fn remove(root: &Path, path: &Path) -> Result<(), Error> {
+pub(crate) fn remove(root: &Path, path: &Path) -> Result<(), Error> {
   fs::remove_file(path).map_err(Error::io(Op::Remove, path))?;
   let mut dir = path.parent();
   while let Some(current) = dir {
@@ -165,7 +165,7 @@ const TEMP_SUFFIX: &str = ".oi-gen-tmp";
 
 /// Removes temporary files left by an interrupted run in the folders of
 /// `paths` (callers hold the run lock, so no other run owns them).
-pub fn sweep_temporaries<'a>(
+pub(crate) fn sweep_temporaries<'a>(
   root: &Path,
   paths: impl Iterator<Item = &'a str>,
 ) -> Result<(), Error> {
@@ -198,7 +198,7 @@ pub fn sweep_temporaries<'a>(
 }
 
 /// Does the folder exist and hold at least one visible file?
-pub fn has_files(dir: &Path) -> Result<bool, Error> {
+pub(crate) fn has_files(dir: &Path) -> Result<bool, Error> {
   let found = || -> io::Result<bool> {
     match fs::read_dir(dir) {
       Ok(entries) => {
@@ -219,7 +219,7 @@ pub fn has_files(dir: &Path) -> Result<bool, Error> {
 
 /// Creates a file that must not exist yet, atomically: the name appears with
 /// its full contents or not at all. The caller names the file in errors.
-pub fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
+pub(crate) fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
   let dir = path.parent().unwrap_or(Path::new("."));
   fs::create_dir_all(dir)?;
   let mut temp = tempfile::Builder::new()

@@ -1,17 +1,16 @@
 //! Three-way merge of a hand-edited file with a new render.
 
 /// Marker lines around a conflict: the user's side first, then oi-gen's.
-pub const LOCAL: &str = "<<<<<<< local";
-pub const SEPARATOR: &str = "=======";
-pub const NEW: &str = ">>>>>>> oi-gen";
+pub(crate) const LOCAL: &str = "<<<<<<< local";
+pub(crate) const NEW: &str = ">>>>>>> oi-gen";
 
-pub enum Merged {
+pub(crate) enum Merged {
   Clean(String),
   Conflict(String),
 }
 
 /// Merges the user's `local` edits and oi-gen's `new` render, both made from `base`.
-pub fn merge(base: &str, local: &str, new: &str) -> Merged {
+pub(crate) fn merge(base: &str, local: &str, new: &str) -> Merged {
   let mut options = diffy::MergeOptions::new();
   options.set_conflict_style(diffy::ConflictStyle::Merge);
   match options.merge(base, local, new) {
@@ -39,7 +38,7 @@ fn relabel(text: &str) -> String {
 }
 
 /// Does the text still hold conflict markers oi-gen wrote?
-pub fn has_markers(text: &str) -> bool {
+pub(crate) fn has_markers(text: &str) -> bool {
   let mut open = false;
   for line in text.lines() {
     if line == LOCAL {

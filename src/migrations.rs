@@ -11,10 +11,10 @@ use crate::error::{Error, Op};
 use crate::fsutil::Root;
 
 /// Where migrations live, relative to the repository.
-pub const DIR: &str = "db/migrations";
+pub(crate) const DIR: &str = "db/migrations";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
   /// `V<version>__<description>.sql`
   Versioned(Vec<u64>),
   /// `R__<description>.sql`
@@ -22,7 +22,7 @@ pub enum Kind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
+pub(crate) struct Migration {
   pub name: String,
   pub kind: Kind,
 }
@@ -72,7 +72,7 @@ impl fmt::Display for NameError {
 impl std::error::Error for NameError {}
 
 /// Parses a file name; `Err` says which Flyway rule it breaks.
-pub fn parse(name: &str) -> Result<Migration, NameError> {
+pub(crate) fn parse(name: &str) -> Result<Migration, NameError> {
   let owned = || name.to_string();
   let stem = name
     .strip_suffix(".sql")
@@ -191,7 +191,7 @@ fn normalized(version: &[u64]) -> Vec<u64> {
 }
 
 /// The files of the migrations folder, sorted by name.
-pub fn list(root: &Path) -> Result<Vec<String>, Error> {
+pub(crate) fn list(root: &Path) -> Result<Vec<String>, Error> {
   let dir = root.join(DIR);
   let failed = Error::io(Op::Read, &dir);
   let entries = match std::fs::read_dir(&dir) {
@@ -218,7 +218,7 @@ pub fn list(root: &Path) -> Result<Vec<String>, Error> {
 }
 
 /// The migrations on disk with their SHA-256, by name.
-pub fn checksums(root: &Root) -> Result<BTreeMap<String, String>, Error> {
+pub(crate) fn checksums(root: &Root) -> Result<BTreeMap<String, String>, Error> {
   let mut found = BTreeMap::new();
   for name in list(root.path())? {
     let path = root.resolve(&format!("{DIR}/{name}"))?;
@@ -229,7 +229,7 @@ pub fn checksums(root: &Root) -> Result<BTreeMap<String, String>, Error> {
 }
 
 /// Every problem Flyway would refuse: bad names and duplicate versions.
-pub fn problems(names: &[String]) -> Vec<Problem> {
+pub(crate) fn problems(names: &[String]) -> Vec<Problem> {
   let mut found = Vec::new();
   let mut versions: BTreeMap<Vec<u64>, &str> = BTreeMap::new();
   for name in names {
@@ -256,7 +256,7 @@ pub fn problems(names: &[String]) -> Vec<Problem> {
 }
 
 /// `add users table!` → `add_users_table`.
-pub fn snake_case(description: &str) -> String {
+pub(crate) fn snake_case(description: &str) -> String {
   let mut out = String::new();
   for c in description.chars() {
     if c.is_alphanumeric() {
@@ -270,7 +270,7 @@ pub fn snake_case(description: &str) -> String {
 
 /// The file name of the next versioned migration: one past the highest
 /// major version in the folder.
-pub fn next_name(names: &[String], description: &str) -> Result<String, NewError> {
+pub(crate) fn next_name(names: &[String], description: &str) -> Result<String, NewError> {
   let description = snake_case(description);
   if description.is_empty() {
     return Err(NewError::EmptyDescription);

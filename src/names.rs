@@ -6,57 +6,61 @@ use crate::blueprint::model::{Environment, Service};
 
 /// `<platform>-<env>`: the EKS cluster, and the prefix of every per-environment
 /// cloud resource.
-pub fn stack(platform: &Platform, environment: &Environment) -> String {
+pub(crate) fn stack(platform: &Platform, environment: &Environment) -> String {
   format!("{}-{}", platform.name(), environment.name)
 }
 
-pub fn cluster(platform: &Platform, environment: &Environment) -> String {
+pub(crate) fn cluster(platform: &Platform, environment: &Environment) -> String {
   stack(platform, environment)
 }
 
 /// ECR repository of a service in an environment: `<platform>/<env>/<service>`.
 /// Images are built once into the first environment's repository and copied,
 /// digest unchanged, into the next one's on promotion.
-pub fn ecr_repository(platform: &Platform, environment: &Environment, service: &Service) -> String {
+pub(crate) fn ecr_repository(
+  platform: &Platform,
+  environment: &Environment,
+  service: &Service,
+) -> String {
   format!("{}/{}/{}", platform.name(), environment.name, service.name)
 }
 
 /// IAM role assumed by GitHub Actions jobs of one GitHub environment.
-pub fn deploy_role(platform: &Platform, environment: &Environment) -> String {
+pub(crate) fn deploy_role(platform: &Platform, environment: &Environment) -> String {
   format!("{}-deploy", stack(platform, environment))
 }
 
 /// RDS instance identifier.
-pub fn database_instance(platform: &Platform, environment: &Environment) -> String {
+pub(crate) fn database_instance(platform: &Platform, environment: &Environment) -> String {
   format!("{}-postgres", stack(platform, environment))
 }
 
 /// S3 bucket holding one environment's Terraform state.
-pub fn state_bucket(platform: &Platform, environment: &Environment) -> String {
+pub(crate) fn state_bucket(platform: &Platform, environment: &Environment) -> String {
   format!("{}-tfstate", stack(platform, environment))
 }
 
 /// Kubernetes namespace the services are deployed to.
-pub fn app_namespace(platform: &Platform) -> String {
+pub(crate) fn app_namespace(platform: &Platform) -> String {
   platform.name().to_string()
 }
 
 /// ClusterSecretStore that reads AWS Secrets Manager through Pod Identity.
-pub const SECRET_STORE: &str = "aws-secrets-manager";
+pub(crate) const SECRET_STORE: &str = "aws-secrets-manager";
 /// Namespace and service account of the External Secrets controller.
-pub const ESO_NAMESPACE: &str = "external-secrets";
-pub const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
+pub(crate) const ESO_NAMESPACE: &str = "external-secrets";
+pub(crate) const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
 
 /// GitHub environment whose jobs plan and apply `infra/` for an environment:
 /// `<env>-infra`. It is kept apart from the deploy jobs' environment `<env>`,
 /// because every job of a GitHub environment can assume every role that
 /// trusts it, and the build and deploy jobs run the repository's code.
-pub fn infra_environment(_platform: &Platform, environment: &Environment) -> String {
+pub(crate) fn infra_environment(_platform: &Platform, environment: &Environment) -> String {
   format!("{}-infra", environment.name)
 }
 
 /// IAM role that Terraform runs as in the `<env>-infra` GitHub environment;
 /// created by `infra/bootstrap/`, since the stack it applies cannot create it.
-pub fn terraform_role(platform: &Platform, environment: &Environment) -> String {
+pub(crate) fn terraform_role(platform: &Platform, environment: &Environment) -> String {
   format!("{}-terraform", stack(platform, environment))
 }

@@ -16,7 +16,7 @@ use crate::workspace::{Action, Plan, Step};
 /// How a file stands against the blueprint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Status {
+pub(crate) enum Status {
   /// Conflict markers from an upgrade are still in the file.
   Conflict,
   /// A managed file changed by hand.
@@ -79,7 +79,7 @@ impl Status {
   }
 }
 
-pub fn status(step: &Step) -> Option<Status> {
+pub(crate) fn status(step: &Step) -> Option<Status> {
   match step.action {
     Action::Create if step.ownership == Ownership::Managed => Some(Status::Missing),
     Action::Update => Some(Status::Stale),
@@ -117,7 +117,7 @@ struct Entry<'a> {
 
 /// Reports drift, the database migrations included; `Err` (exit 1) when any
 /// file differs from the render or any finding stands.
-pub fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
+pub(crate) fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
   let findings: Vec<Finding> = plan
     .migration_problems()
     .iter()
@@ -225,7 +225,7 @@ pub fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
 }
 
 /// Refuses to go on when hand edits would be lost; shows each one.
-pub fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
+pub(crate) fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
   let conflicts: Vec<_> = plan.blockers().collect();
   if conflicts.is_empty() {
     return Ok(());
@@ -265,7 +265,7 @@ pub fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
 }
 
 /// The paths an upgrade wrote, or would write, with conflict markers.
-pub fn conflicts(plan: &Plan) -> Vec<&str> {
+pub(crate) fn conflicts(plan: &Plan) -> Vec<&str> {
   plan
     .steps
     .iter()
@@ -275,7 +275,7 @@ pub fn conflicts(plan: &Plan) -> Vec<&str> {
 }
 
 /// `""` for one, `"s"` for any other count.
-pub fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
   if n == 1 { "" } else { "s" }
 }
 
@@ -284,7 +284,7 @@ fn display(root: &str) -> &str {
 }
 
 /// The per-file plan of an upgrade; with `diffs`, the changes too.
-pub fn upgrade_plan(plan: &Plan, diffs: bool) -> String {
+pub(crate) fn upgrade_plan(plan: &Plan, diffs: bool) -> String {
   let mut out = String::new();
   for step in &plan.steps {
     let (verb, note) = match step.action {

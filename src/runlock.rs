@@ -6,15 +6,15 @@ use std::fs::{self, File, OpenOptions};
 use crate::error::{Error, Op};
 use crate::fsutil::Root;
 
-pub const RUN_LOCK: &str = ".oi-gen/run.lock";
+pub(crate) const RUN_LOCK: &str = ".oi-gen/run.lock";
 
 /// Holds the repository until dropped.
-pub struct Guard {
+pub(crate) struct Guard {
   _file: File,
 }
 
 /// Takes the run lock of `root`, waiting while another oi-gen holds it.
-pub fn acquire(root: &Root) -> Result<Guard, Error> {
+pub(crate) fn acquire(root: &Root) -> Result<Guard, Error> {
   let path = root.resolve(RUN_LOCK)?;
   if let Some(dir) = path.parent() {
     fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;

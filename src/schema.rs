@@ -5,12 +5,12 @@ use crate::blueprint::Platform;
 use crate::blueprint::model::API_VERSION;
 
 /// Where `render` writes the schema, relative to the repository.
-pub const SCHEMA_PATH: &str = ".oi-gen/schema.json";
+pub(crate) const SCHEMA_PATH: &str = ".oi-gen/schema.json";
 
 /// The `yaml-language-server` modeline `init` puts at the top of `platform.yaml`.
-pub const MODELINE: &str = "# yaml-language-server: $schema=.oi-gen/schema.json";
+pub(crate) const MODELINE: &str = "# yaml-language-server: $schema=.oi-gen/schema.json";
 
-pub fn json() -> String {
+pub(crate) fn json() -> String {
   let mut schema = schemars::schema_for!(Platform);
   schema.insert(
     "title".into(),

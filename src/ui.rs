@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 static LEVEL: AtomicU8 = AtomicU8::new(1);
 
-pub fn set_level(quiet: bool, verbose: bool) {
+pub(crate) fn set_level(quiet: bool, verbose: bool) {
   let level = match (quiet, verbose) {
     (true, _) => 0,
     (_, true) => 2,
@@ -15,11 +15,11 @@ pub fn set_level(quiet: bool, verbose: bool) {
   LEVEL.store(level, Ordering::Relaxed);
 }
 
-pub fn quiet() -> bool {
+pub(crate) fn quiet() -> bool {
   LEVEL.load(Ordering::Relaxed) == 0
 }
 
-pub fn verbose() -> bool {
+pub(crate) fn verbose() -> bool {
   LEVEL.load(Ordering::Relaxed) >= 2
 }
 
@@ -94,7 +94,7 @@ impl Style {
 }
 
 /// Prints `warning: <message>` to stderr.
-pub fn warn(message: impl std::fmt::Display) {
+pub(crate) fn warn(message: impl std::fmt::Display) {
   let _ = writeln!(
     std::io::stderr().lock(),
     "{}: {message}",
@@ -103,6 +103,6 @@ pub fn warn(message: impl std::fmt::Display) {
 }
 
 /// Writes text to stderr as it is (rendered diagnostics, error reports).
-pub fn eprint_raw(text: &str) {
+pub(crate) fn eprint_raw(text: &str) {
   let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }

@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, Pos};
 
 /// Where a node starts, and for mapping values where their key starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
   pub key: Option<Pos>,
   pub value: Pos,
   /// Character offsets of the key and the value in the source.
@@ -21,25 +21,25 @@ pub struct Entry {
 }
 
 #[derive(Debug, Default)]
-pub struct PositionIndex {
+pub(crate) struct PositionIndex {
   entries: HashMap<String, Entry>,
 }
 
 impl PositionIndex {
   /// Position of the value at `path`, or of its closest located ancestor.
-  pub fn value(&self, path: &str) -> Option<Pos> {
+  pub(crate) fn value(&self, path: &str) -> Option<Pos> {
     self.lookup(path).map(|entry| entry.value)
   }
 
   /// Position of the key at `path` (the value for sequence items).
-  pub fn key(&self, path: &str) -> Option<Pos> {
+  pub(crate) fn key(&self, path: &str) -> Option<Pos> {
     self
       .lookup(path)
       .map(|entry| entry.key.unwrap_or(entry.value))
   }
 
   /// The exact entry at `path`, without falling back to an ancestor.
-  pub fn entry(&self, path: &str) -> Option<Entry> {
+  pub(crate) fn entry(&self, path: &str) -> Option<Entry> {
     self.entries.get(path).copied()
   }
 
@@ -228,7 +228,7 @@ impl MarkedEventReceiver for Builder {
 }
 
 /// Builds the index; syntax errors and duplicate keys come back as diagnostics.
-pub fn build(source: &str) -> (PositionIndex, Vec<Diagnostic>) {
+pub(crate) fn build(source: &str) -> (PositionIndex, Vec<Diagnostic>) {
   let mut builder = Builder {
     index: PositionIndex::default(),
     stack: Vec::new(),

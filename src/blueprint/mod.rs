@@ -1,13 +1,13 @@
 //! Loading a blueprint: bytes → YAML → typed model → semantic checks, with
 //! every problem located by field path and line:column.
 
-pub mod index;
-pub mod migrate;
+pub(crate) mod index;
+pub(crate) mod migrate;
 pub mod model;
-pub mod network;
-pub mod regions;
+pub(crate) mod network;
+pub(crate) mod regions;
 pub mod resolved;
-pub mod validate;
+pub(crate) mod validate;
 
 use crate::diagnostic::{Diagnostic, Pos, suggest};
 pub use model::Platform;

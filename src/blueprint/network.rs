@@ -121,9 +121,9 @@ impl fmt::Display for Cidr {
 }
 
 /// The narrowest VPC range subnets can be carved from automatically.
-pub const MAX_CARVED_PREFIX: u8 = 20;
+pub(crate) const MAX_CARVED_PREFIX: u8 = 20;
 /// The most zones the carving scheme has room for.
-pub const MAX_ZONES: usize = 6;
+pub(crate) const MAX_ZONES: usize = 6;
 
 /// Public, private and database subnets, one of each per zone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +136,7 @@ pub struct SubnetPlan {
 /// Carves subnets from the VPC range: the VPC is split in 16 blocks; private
 /// subnets take one block per zone (room for nodes and pods), public and
 /// database subnets take a 1/256 slice per zone from blocks 12 and 13.
-pub fn carve(vpc: Cidr, zones: usize) -> Option<SubnetPlan> {
+pub(crate) fn carve(vpc: Cidr, zones: usize) -> Option<SubnetPlan> {
   if vpc.prefix > MAX_CARVED_PREFIX || zones > MAX_ZONES {
     return None;
   }
@@ -155,7 +155,7 @@ pub fn carve(vpc: Cidr, zones: usize) -> Option<SubnetPlan> {
 }
 
 /// Pairs of overlapping ranges, found in O(n log n) by sorting on the start.
-pub fn overlaps<T: Copy>(ranges: &[(Cidr, T)]) -> Vec<(T, T)> {
+pub(crate) fn overlaps<T: Copy>(ranges: &[(Cidr, T)]) -> Vec<(T, T)> {
   let mut sorted: Vec<&(Cidr, T)> = ranges.iter().collect();
   sorted.sort_by_key(|(cidr, _)| (cidr.first(), std::cmp::Reverse(cidr.last())));
   let mut found = Vec::new();

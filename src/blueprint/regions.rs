@@ -1,7 +1,7 @@
 //! AWS regions and the letters of their availability zones.
 
 /// (region, zone letters). Commercial, GovCloud and China partitions.
-pub const REGIONS: &[(&str, &str)] = &[
+pub(crate) const REGIONS: &[(&str, &str)] = &[
   ("af-south-1", "abc"),
   ("ap-east-1", "abc"),
   ("ap-east-2", "abc"),
@@ -42,7 +42,7 @@ pub const REGIONS: &[(&str, &str)] = &[
   ("us-west-2", "abcd"),
 ];
 
-pub fn zone_letters(region: &str) -> Option<&'static str> {
+pub(crate) fn zone_letters(region: &str) -> Option<&'static str> {
   REGIONS
     .iter()
     .find(|(name, _)| *name == region)
@@ -50,7 +50,7 @@ pub fn zone_letters(region: &str) -> Option<&'static str> {
 }
 
 /// The region's first three zones (fewer if it has fewer).
-pub fn default_zones(region: &str) -> Vec<String> {
+pub(crate) fn default_zones(region: &str) -> Vec<String> {
   zone_letters(region)
     .unwrap_or("abc")
     .chars()
@@ -60,24 +60,13 @@ pub fn default_zones(region: &str) -> Vec<String> {
 }
 
 /// Does `zone` name an availability zone of `region`?
-pub fn zone_in_region(zone: &str, region: &str) -> bool {
+pub(crate) fn zone_in_region(zone: &str, region: &str) -> bool {
   let Some(letters) = zone_letters(region) else {
     return false;
   };
   zone
     .strip_prefix(region)
     .is_some_and(|letter| letter.len() == 1 && letters.contains(letter))
-}
-
-/// The AWS partition of a region, for ARNs.
-pub fn partition(region: &str) -> &'static str {
-  if region.starts_with("cn-") {
-    "aws-cn"
-  } else if region.starts_with("us-gov-") {
-    "aws-us-gov"
-  } else {
-    "aws"
-  }
 }
 
 #[cfg(test)]

@@ -10,22 +10,22 @@ use super::resolved::scalar_text;
 use crate::diagnostic::{Diagnostic, suggest};
 
 /// EKS minor versions in standard support.
-pub const EKS_STANDARD: &[&str] = &["1.34", "1.35"];
+pub(crate) const EKS_STANDARD: &[&str] = &["1.34", "1.35"];
 /// EKS minor versions in extended support (they cost more and end soon).
-pub const EKS_EXTENDED: &[&str] = &["1.32", "1.33"];
+pub(crate) const EKS_EXTENDED: &[&str] = &["1.32", "1.33"];
 /// Longest `<platform>-<environment>`: it prefixes the EKS cluster, IAM
 /// roles (64), the RDS identifier (63) and the state bucket (63), with room
 /// for the suffixes the modules add.
-pub const MAX_STACK_NAME: usize = 30;
+pub(crate) const MAX_STACK_NAME: usize = 30;
 /// PostgreSQL majors RDS offers.
-pub const POSTGRES_MAJORS: &[&str] = &["14", "15", "16", "17", "18"];
+pub(crate) const POSTGRES_MAJORS: &[&str] = &["14", "15", "16", "17", "18"];
 
 struct Checker<'a> {
   platform: &'a Platform,
   found: Vec<Diagnostic>,
 }
 
-pub fn validate(platform: &Platform) -> Vec<Diagnostic> {
+pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   let mut checker = Checker {
     platform,
     found: Vec::new(),
@@ -880,7 +880,7 @@ fn external_secrets_on(platform: &Platform) -> bool {
 
 /// Why a value is not a DNS-1123 label.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LabelError {
+pub(crate) enum LabelError {
   /// Nothing to check.
   Empty,
   /// Longer than the limit it carries.
@@ -905,7 +905,7 @@ impl std::fmt::Display for LabelError {
 impl std::error::Error for LabelError {}
 
 /// DNS-1123 label of at most `max` characters.
-pub fn dns_label(value: &str, max: usize) -> Result<(), LabelError> {
+pub(crate) fn dns_label(value: &str, max: usize) -> Result<(), LabelError> {
   if value.is_empty() {
     return Err(LabelError::Empty);
   }

@@ -3,7 +3,7 @@
 use crate::builtin;
 use crate::error::Error;
 
-pub fn run() -> Result<(), Error> {
+pub(crate) fn run() -> Result<(), Error> {
   for blueprint in builtin::all() {
     let default = if blueprint.name == builtin::DEFAULT {
       " (default)"

@@ -3,7 +3,7 @@
 use crate::cli::Cli;
 use crate::error::Error;
 
-pub fn run(shell: clap_complete::Shell) -> Result<(), Error> {
+pub(crate) fn run(shell: clap_complete::Shell) -> Result<(), Error> {
   let mut command = <Cli as clap::CommandFactory>::command();
   clap_complete::generate(shell, &mut command, "oi-gen", &mut std::io::stdout());
   Ok(())

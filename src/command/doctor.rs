@@ -4,7 +4,7 @@
 use crate::error::{Error, Findings, Message};
 use crate::report::plural;
 
-pub fn run() -> Result<(), Error> {
+pub(crate) fn run() -> Result<(), Error> {
   let missing = crate::doctor::report();
   if missing.is_empty() {
     return Ok(());

@@ -11,7 +11,7 @@ use crate::report;
 use crate::ui::info;
 use crate::workspace::{Mode, Previous, Root};
 
-pub fn run(dir: &Path, from: &str) -> Result<(), Error> {
+pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
   let source = match builtin::get(from) {
     Some(b) => Source::new(format!("{}.yaml", b.name), b.text.as_bytes().to_vec()),
     None if Path::new(from).is_file() => Source::read(Path::new(from))?,

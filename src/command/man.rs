@@ -3,7 +3,7 @@
 use crate::cli::Cli;
 use crate::error::Error;
 
-pub fn run() -> Result<(), Error> {
+pub(crate) fn run() -> Result<(), Error> {
   let command = <Cli as clap::CommandFactory>::command();
   clap_mangen::Man::new(command)
     .render(&mut std::io::stdout())

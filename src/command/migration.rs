@@ -9,7 +9,7 @@ use crate::fsutil;
 use crate::migrations;
 use crate::workspace::Root;
 
-pub fn new(file: &Path, description: &str) -> Result<(), Error> {
+pub(crate) fn new(file: &Path, description: &str) -> Result<(), Error> {
   let source = Source::read(file)?;
   let loaded = source.load()?;
   if loaded.resolved.database.is_none() {

@@ -6,17 +6,17 @@
 //! (in memory) → plan against the disk, migrations included → apply or
 //! report.
 
-pub mod blueprints;
-pub mod completions;
-pub mod doctor;
-pub mod explain;
-pub mod init;
-pub mod man;
-pub mod migration;
-pub mod render;
-pub mod schema;
-pub mod upgrade;
-pub mod validate;
+pub(crate) mod blueprints;
+pub(crate) mod completions;
+pub(crate) mod doctor;
+pub(crate) mod explain;
+pub(crate) mod init;
+pub(crate) mod man;
+pub(crate) mod migration;
+pub(crate) mod render;
+pub(crate) mod schema;
+pub(crate) mod upgrade;
+pub(crate) mod validate;
 
 use std::borrow::Cow;
 use std::io::Read as _;
@@ -40,14 +40,14 @@ pub(crate) struct Source {
 
 impl Source {
   /// A blueprint given as text.
-  pub fn new(name: String, bytes: Vec<u8>) -> Source {
+  pub(crate) fn new(name: String, bytes: Vec<u8>) -> Source {
     let size = bytes.len() as u64;
     Source { name, bytes, size }
   }
 
   /// Reads a blueprint file, never more than one byte past the size limit
   /// (which `load` then reports).
-  pub fn read(file: &Path) -> Result<Source, Error> {
+  pub(crate) fn read(file: &Path) -> Result<Source, Error> {
     let name = file.display().to_string();
     let mut handle = match std::fs::File::open(file) {
       Ok(handle) => handle,
@@ -70,12 +70,12 @@ impl Source {
     Ok(Source { name, bytes, size })
   }
 
-  pub fn text(&self) -> Cow<'_, str> {
+  pub(crate) fn text(&self) -> Cow<'_, str> {
     String::from_utf8_lossy(&self.bytes)
   }
 
   /// Parses and validates; prints the warnings.
-  pub fn load(&self) -> Result<Loaded, Error> {
+  pub(crate) fn load(&self) -> Result<Loaded, Error> {
     if self.size > blueprint::MAX_BYTES as u64 {
       return Err(Error::Blueprint(Invalid {
         name: self.name.clone(),
@@ -104,7 +104,22 @@ impl Source {
 /// Renders in memory with the embedded templates and the repository's
 /// overrides; prints the warnings.
 pub(crate) fn render_output(loaded: &Loaded, root: &Path) -> Result<Output, Error> {
-  let engine = Engine::with_overrides(root)?;
+  let (output, moved) = render_with_overrides(loaded, root)?;
+  for (old, new) in &moved {
+    ui::warn(format_args!(
+      "`{old}` is at a template path oi-gen no longer uses; it still applies, and `oi-gen upgrade` moves it to `{new}`"
+    ));
+  }
+  Ok(output)
+}
+
+/// [`render_output`] without the warning about overrides at old template
+/// paths, which are returned instead as (where it is, where it belongs).
+pub(crate) fn render_with_overrides(
+  loaded: &Loaded,
+  root: &Path,
+) -> Result<(Output, Vec<(String, String)>), Error> {
+  let engine = Engine::for_render(&loaded.resolved, root)?;
   let output = crate::render::render(&loaded.resolved, &engine).map_err(Error::Render)?;
   for stale in &engine.stale_overrides {
     ui::warn(format_args!(
@@ -114,7 +129,7 @@ pub(crate) fn render_output(loaded: &Loaded, root: &Path) -> Result<Output, Erro
   for warning in &output.warnings {
     ui::warn(warning);
   }
-  Ok(output)
+  Ok((output, engine.moved_overrides))
 }
 
 /// Plans writing `output` into `root` against what the last render left:

@@ -11,7 +11,7 @@ use crate::report;
 use crate::ui::{self, info};
 use crate::workspace::{Mode, Previous, Root};
 
-pub fn run(
+pub(crate) fn run(
   file: &Path,
   out: Option<&Path>,
   check: bool,

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 
-pub fn run() -> Result<(), Error> {
+pub(crate) fn run() -> Result<(), Error> {
   print!("{}", crate::schema::json());
   Ok(())
 }

@@ -4,15 +4,15 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Source, display_dir, output_dir, render_output};
+use super::{Source, display_dir, output_dir, render_with_overrides};
 use crate::blueprint::migrate;
-use crate::error::{Error, Findings, Message};
+use crate::error::{Error, Findings, Message, Op};
 use crate::fsutil;
 use crate::report::{self, plural};
 use crate::ui::info;
 use crate::workspace::{Mode, Previous, Root};
 
-pub fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
+pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   let source = Source::read(file)?;
   let (migrated, applied) =
     migrate::migrate(&source.text(), migrate::STEPS).map_err(|error| Error::Upgrade {
@@ -22,7 +22,7 @@ pub fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   let migrated = Source::new(source.name.clone(), migrated.into_bytes());
   let loaded = migrated.load()?;
   let root = Root::new(&output_dir(file, None));
-  let output = render_output(&loaded, root.path())?;
+  let (output, moved) = render_with_overrides(&loaded, root.path())?;
   let _guard = if dry_run {
     None
   } else {
@@ -41,6 +41,10 @@ pub fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
     info!("schema: {step}");
   }
   print!("{}", report::upgrade_plan(&plan, dry_run));
+  for (old, new) in &moved {
+    let verb = if dry_run { "would move" } else { "moves" };
+    info!("template override: {verb} `{old}` to `{new}`");
+  }
   let conflicts: Vec<String> = report::conflicts(&plan)
     .into_iter()
     .map(str::to_string)
@@ -63,6 +67,7 @@ pub fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
     fsutil::write_atomic(file, &migrated.bytes)?;
   }
   let summary = plan.apply(false)?;
+  move_overrides(&root, &moved)?;
   info!(
     "upgraded {}: {} created, {} updated, {} merged, {} conflicts, {} deleted, {} kept",
     display_dir(root.path()),
@@ -95,4 +100,24 @@ pub fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
     }
     .into(),
   )
+}
+
+/// Moves template overrides from their old paths to the ones the templates
+/// now have; one whose new path is taken stays where it is.
+fn move_overrides(root: &Root, moved: &[(String, String)]) -> Result<(), Error> {
+  for (old, new) in moved {
+    let from = root.path().join(old);
+    let to = root.path().join(new);
+    if to.exists() {
+      crate::ui::warn(format_args!(
+        "`{new}` exists; `{old}` stays where it is and is ignored from now on"
+      ));
+      continue;
+    }
+    if let Some(parent) = to.parent() {
+      std::fs::create_dir_all(parent).map_err(Error::io(Op::Create, parent))?;
+    }
+    std::fs::rename(&from, &to).map_err(Error::io(Op::Move, &from))?;
+  }
+  Ok(())
 }

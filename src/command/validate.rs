@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::report::plural;
 use crate::ui::info;
 
-pub fn run(file: &Path) -> Result<(), Error> {
+pub(crate) fn run(file: &Path) -> Result<(), Error> {
   let source = Source::read(file)?;
   let loaded = source.load()?;
   let spec = &loaded.platform.spec;

@@ -7,10 +7,10 @@
 //! What the blueprint decides lives in the values files, serialized from
 //! typed structs.
 
-pub mod addons;
+pub(crate) mod addons;
 mod manifests;
-pub mod values;
-pub mod versions;
+pub(crate) mod values;
+pub(crate) mod versions;
 
 use serde::Serialize;
 
@@ -23,7 +23,7 @@ use crate::blueprint::Resolved;
 const CHART_TEMPLATES: &str = "charts/{service}";
 
 /// Version of the generated charts; the image tag is the release version.
-pub const CHART_VERSION: &str = "0.1.0";
+pub(crate) const CHART_VERSION: &str = "0.1.0";
 
 /// Chart templates of the migration hook (Job, ConfigMap, ServiceAccount,
 /// ExternalSecret, NetworkPolicy) and their helpers: only the migrations
@@ -37,7 +37,8 @@ fn is_migration_template(relative: &str) -> bool {
 
 /// Where the deploy copies the Flyway project (`db/flyway.toml`,
 /// `db/migrations/*.sql`) inside the owner's chart, for its ConfigMap.
-pub const CHART_FLYWAY_DIR: &str = "db";
+#[cfg(test)]
+const CHART_FLYWAY_DIR: &str = "db";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,7 +57,11 @@ fn yaml(value: &impl Serialize) -> String {
   yaml_serde::to_string(value).expect("plain data serializes")
 }
 
-pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+pub(crate) fn render(
+  resolved: &Resolved,
+  engine: &Engine,
+  out: &mut Output,
+) -> Result<(), tera::Error> {
   for service in &resolved.services {
     let dir = output_path(CHART_TEMPLATES, Some(&service.name), None);
     out.add(

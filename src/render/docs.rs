@@ -102,7 +102,11 @@ struct Rds {
   multi_az: bool,
 }
 
-pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+pub(crate) fn render(
+  resolved: &Resolved,
+  engine: &Engine,
+  out: &mut Output,
+) -> Result<(), tera::Error> {
   let environments: Vec<EnvironmentRow> = resolved
     .environments
     .iter()
@@ -237,7 +241,7 @@ mod tests {
 
   /// The structural rules a Mermaid flowchart must follow here: balanced
   /// subgraphs, unique ids, edges between declared nodes or subgraphs.
-  pub fn check(diagram: &str) -> Result<(), String> {
+  pub(super) fn check(diagram: &str) -> Result<(), String> {
     let mut lines = diagram.lines();
     if lines.next() != Some("flowchart TB") {
       return Err("must start with `flowchart TB`".into());

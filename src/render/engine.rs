@@ -22,6 +22,19 @@ pub struct Engine {
   overrides: BTreeMap<String, String>,
   /// Overrides whose embedded counterpart no longer exists.
   pub stale_overrides: Vec<String>,
+  /// Overrides found at a template's old path: (where it is, where it
+  /// belongs). They apply; `oi-gen upgrade` moves them.
+  pub moved_overrides: Vec<(String, String)>,
+}
+
+/// A template only other templates use (`_macros.tera`): never rendered to
+/// a file of its own.
+fn is_partial(path: &str) -> bool {
+  path.ends_with(".tera")
+    && path
+      .rsplit('/')
+      .next()
+      .is_some_and(|name| name.starts_with('_'))
 }
 
 /// An empty Tera with what every template may use: no autoescaping, and
@@ -41,6 +54,12 @@ fn group_of(name: &str) -> &str {
 impl Engine {
   /// Parses every embedded `.tera` template, one folder per thread.
   pub fn new() -> Result<Self, tera::Error> {
+    Self::parse(|_| true)
+  }
+
+  /// Parses the embedded templates `wanted` keeps (and the partials of
+  /// their folders), one folder per thread.
+  fn parse(wanted: impl Fn(&str) -> bool + Sync) -> Result<Self, tera::Error> {
     let mut sources = Vec::new();
     collect(&TEMPLATES, &mut sources);
     let mut grouped: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
@@ -50,6 +69,10 @@ impl Engine {
         .or_default()
         .push((path, text));
     }
+    grouped.retain(|_, sources| {
+      sources.retain(|(path, _)| is_partial(path) || wanted(path));
+      sources.iter().any(|(path, _)| !is_partial(path))
+    });
     let groups = std::thread::scope(|scope| {
       let handles: Vec<_> = grouped
         .into_iter()
@@ -69,14 +92,22 @@ impl Engine {
       groups,
       overrides: BTreeMap::new(),
       stale_overrides: Vec::new(),
+      moved_overrides: Vec::new(),
     })
   }
 
-  /// The embedded templates with the repository's overrides from
-  /// `<root>/.oi-gen/templates/` layered on top.
-  pub fn with_overrides(root: &Path) -> Result<Self, crate::error::TemplateError> {
+  /// The templates a blueprint needs (the output manifest knows which),
+  /// with the repository's overrides from `<root>/.oi-gen/templates/`
+  /// layered on top. An override at a template's path from before
+  /// templates mirrored the output tree still applies, and is reported in
+  /// [`Engine::moved_overrides`].
+  pub fn for_render(
+    resolved: &crate::blueprint::Resolved,
+    root: &Path,
+  ) -> Result<Self, crate::error::TemplateError> {
     use crate::error::TemplateError;
-    let mut engine = Self::new().map_err(TemplateError::Embedded)?;
+    let needed = super::manifest::templates(resolved);
+    let mut engine = Self::parse(|path| needed.contains(path)).map_err(TemplateError::Embedded)?;
     let dir = root.join(OVERRIDES_DIR);
     if !dir.is_dir() {
       return Ok(engine);
@@ -86,7 +117,7 @@ impl Engine {
       if !entry.file_type().is_file() {
         continue;
       }
-      let relative = entry
+      let found = entry
         .path()
         .strip_prefix(&dir)
         .map_err(TemplateError::Outside)?
@@ -94,16 +125,28 @@ impl Engine {
         .map(|c| c.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/");
-      let shown = format!("{OVERRIDES_DIR}/{relative}");
-      if TEMPLATES.get_file(&relative).is_none() {
-        engine.stale_overrides.push(shown);
-        continue;
-      }
+      let shown = format!("{OVERRIDES_DIR}/{found}");
+      let relative = if TEMPLATES.get_file(&found).is_some() {
+        found
+      } else {
+        match super::layout::moved(&found).filter(|new| TEMPLATES.get_file(new).is_some()) {
+          Some(new) => {
+            engine
+              .moved_overrides
+              .push((shown.clone(), format!("{OVERRIDES_DIR}/{new}")));
+            new
+          }
+          None => {
+            engine.stale_overrides.push(shown);
+            continue;
+          }
+        }
+      };
       let text = std::fs::read_to_string(entry.path()).map_err(|source| TemplateError::Read {
         shown: shown.clone(),
         source,
       })?;
-      if relative.ends_with(".tera") {
+      if relative.ends_with(".tera") && (is_partial(&relative) || needed.contains(&relative)) {
         engine
           .groups
           .entry(group_of(&relative).to_string())
@@ -234,7 +277,11 @@ impl Engine {
 /// `.tera`, with the `{service}` and `{environment}` placeholders of its file
 /// and folder names filled in (`infra/environments/{environment}.tfvars.tera`
 /// gives `infra/environments/staging.tfvars`).
-pub fn output_path(template: &str, service: Option<&str>, environment: Option<&str>) -> String {
+pub(crate) fn output_path(
+  template: &str,
+  service: Option<&str>,
+  environment: Option<&str>,
+) -> String {
   let mut path = template
     .strip_suffix(".tera")
     .unwrap_or(template)

@@ -20,7 +20,11 @@ struct Data<'a> {
   environments: Vec<&'a str>,
 }
 
-pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+pub(crate) fn render(
+  resolved: &Resolved,
+  engine: &Engine,
+  out: &mut Output,
+) -> Result<(), tera::Error> {
   let Some(database) = &resolved.database else {
     return Ok(());
   };

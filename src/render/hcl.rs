@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use tera::{Tera, Value};
 
 /// Registers the HCL filters on a Tera instance.
-pub fn register(tera: &mut Tera) {
+pub(crate) fn register(tera: &mut Tera) {
   tera.register_filter("hcl_string", string_filter);
   tera.register_filter("hcl_attributes", attributes_filter);
 }
@@ -26,13 +26,13 @@ pub fn register(tera: &mut Tera) {
 /// An HCL string literal. Blueprint values are validated names and ranges,
 /// so only `"` and `\` need escaping; `${` is kept, it is how names refer to
 /// `var.environment`.
-pub fn string(text: &str) -> String {
+pub(crate) fn string(text: &str) -> String {
   format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// An attribute or object key: bare when HCL allows an identifier there (a
 /// letter or `_`, then letters, digits, `_` and `-`), quoted otherwise.
-pub fn key(key: &str) -> String {
+pub(crate) fn key(key: &str) -> String {
   let identifier = key
     .chars()
     .next()
@@ -50,7 +50,10 @@ pub fn key(key: &str) -> String {
 /// Adjacent `key = value` lines, `=` aligned the way `terraform fmt` does
 /// (after the longest key), each indented by `indent` spaces, without a
 /// final newline. Keys are written with [`key`]; values are HCL already.
-pub fn attributes<K: AsRef<str>, V: AsRef<str>>(entries: &[(K, V)], indent: usize) -> String {
+pub(crate) fn attributes<K: AsRef<str>, V: AsRef<str>>(
+  entries: &[(K, V)],
+  indent: usize,
+) -> String {
   let keys: Vec<String> = entries.iter().map(|(k, _)| key(k.as_ref())).collect();
   let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
   keys
@@ -62,7 +65,7 @@ pub fn attributes<K: AsRef<str>, V: AsRef<str>>(entries: &[(K, V)], indent: usiz
 }
 
 /// A JSON value as an HCL expression (see the module documentation).
-pub fn value(value: &Value) -> String {
+pub(crate) fn value(value: &Value) -> String {
   match value {
     Value::String(text) => string(text),
     Value::Null => "null".to_string(),

@@ -8,7 +8,7 @@ const SEEDED_NOTE: &str =
   "Created by oi-gen from platform.yaml. This file is yours: oi-gen never rewrites it.";
 
 /// Prepends the header when the file type can hold a comment.
-pub fn with_header(path: &str, contents: &str, ownership: Ownership) -> String {
+pub(crate) fn with_header(path: &str, contents: &str, ownership: Ownership) -> String {
   let note = match ownership {
     Ownership::Managed => NOTE,
     Ownership::Seeded => SEEDED_NOTE,

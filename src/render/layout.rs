@@ -34,7 +34,7 @@ const MOVES: &[(&str, &str)] = &[
 ];
 
 /// The current path of a template known by its old path, if it has one.
-pub fn moved(old: &str) -> Option<String> {
+pub(crate) fn moved(old: &str) -> Option<String> {
   MOVES.iter().find_map(|(from, to)| {
     if from.ends_with('/') {
       old.strip_prefix(from).map(|rest| format!("{to}{rest}"))
@@ -70,7 +70,10 @@ mod tests {
       "charts/service/values.schema.json",
     ] {
       let new = moved(old).unwrap_or_else(|| panic!("{old} has no new path"));
-      assert!(Engine::file(&new).is_some(), "{old} → {new} is not embedded");
+      assert!(
+        Engine::file(&new).is_some(),
+        "{old} → {new} is not embedded"
+      );
     }
     assert_eq!(moved("cluster/install.sh.tera"), None);
     assert_eq!(moved("infra/vpc.tf.tera"), None);

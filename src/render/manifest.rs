@@ -16,7 +16,7 @@ use crate::blueprint::resolved::{ResolvedEnvironment, ResolvedService};
 
 /// When a row produces its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum When {
+pub(crate) enum When {
   Always,
   /// The blueprint has `spec.database`.
   Database,
@@ -38,7 +38,7 @@ pub enum When {
 
 /// Who owns a file once written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
+pub(crate) enum Owner {
   /// Rewritten by every render; a hand edit is drift.
   Managed,
   /// Managed, but the part between the user-section markers is the user's.
@@ -48,7 +48,7 @@ pub enum Owner {
 }
 
 impl Owner {
-  pub fn ownership(self) -> Ownership {
+  pub(crate) fn ownership(self) -> Ownership {
     match self {
       Owner::Managed | Owner::ManagedWithUserSection => Ownership::Managed,
       Owner::SeededWhileEmpty(_) => Ownership::Seeded,
@@ -58,7 +58,7 @@ impl Owner {
 
 /// One generated file, or one family of them.
 #[derive(Debug, Clone, Copy)]
-pub struct Row {
+pub(crate) struct Row {
   pub path: &'static str,
   pub when: When,
   pub owner: Owner,
@@ -100,7 +100,7 @@ use When::{
 
 /// Every file oi-gen generates. Order matters only where paths overlap: the
 /// first matching row wins.
-pub const ROWS: &[Row] = &[
+pub(crate) const ROWS: &[Row] = &[
   // The repository itself.
   row(".gitignore", Always, &[]),
   row(crate::schema::SCHEMA_PATH, Always, &[]),
@@ -304,14 +304,14 @@ pub const ROWS: &[Row] = &[
 
 /// What a row's `{service}` and `{environment}` stand for in one file.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Item<'a> {
+pub(crate) struct Item<'a> {
   pub service: Option<&'a ResolvedService>,
   pub environment: Option<&'a ResolvedEnvironment>,
 }
 
 impl When {
   /// Whether the row produces its file for `item`.
-  pub fn holds(self, resolved: &Resolved, item: Item<'_>) -> bool {
+  pub(crate) fn holds(self, resolved: &Resolved, item: Item<'_>) -> bool {
     let addons = &resolved.addons;
     match self {
       Always => true,
@@ -335,7 +335,7 @@ impl When {
 /// A generated path matched to its row, with the service and environment it
 /// was expanded for.
 #[derive(Debug, Clone, Copy)]
-pub struct Match<'a> {
+pub(crate) struct Match<'a> {
   pub row: &'static Row,
   pub item: Item<'a>,
 }
@@ -343,7 +343,7 @@ pub struct Match<'a> {
 impl Match<'_> {
   /// The row's blueprint fields, with the service and environment filled in
   /// (`spec.services[0] (backend)`).
-  pub fn fields(&self, resolved: &Resolved) -> Vec<String> {
+  pub(crate) fn fields(&self, resolved: &Resolved) -> Vec<String> {
     self
       .row
       .from
@@ -374,7 +374,7 @@ impl Match<'_> {
 
 /// The row a generated path comes from, whether or not the blueprint
 /// produces it today.
-pub fn find<'a>(resolved: &'a Resolved, path: &str) -> Option<Match<'a>> {
+pub(crate) fn find<'a>(resolved: &'a Resolved, path: &str) -> Option<Match<'a>> {
   ROWS.iter().find_map(|row| {
     let mut item = Item::default();
     let mut pattern = row.path.split('/');
@@ -426,7 +426,7 @@ fn segment<'a>(resolved: &'a Resolved, want: &str, got: &str, item: &mut Item<'a
 
 /// The row of a generated path, whatever its service and environment are
 /// called.
-pub fn row_of(path: &str) -> Option<&'static Row> {
+pub(crate) fn row_of(path: &str) -> Option<&'static Row> {
   ROWS.iter().find(|row| {
     let mut pattern = row.path.split('/');
     let mut parts = path.split('/');
@@ -460,12 +460,48 @@ fn loose_segment(want: &str, got: &str) -> bool {
 }
 
 /// The row of a path the blueprint produces today.
-pub fn produced<'a>(resolved: &'a Resolved, path: &str) -> Option<Match<'a>> {
+#[cfg(test)]
+pub(crate) fn produced<'a>(resolved: &'a Resolved, path: &str) -> Option<Match<'a>> {
   find(resolved, path).filter(|m| m.row.when.holds(resolved, m.item))
 }
 
+/// The templates a blueprint renders: those of the rows it produces at
+/// least one file of (a row's template is at its path plus `.tera`).
+pub(crate) fn templates(resolved: &Resolved) -> std::collections::BTreeSet<String> {
+  ROWS
+    .iter()
+    .filter(|row| !row.path.ends_with('*'))
+    .filter(|row| items(resolved, row).any(|item| row.when.holds(resolved, item)))
+    .map(|row| format!("{}.tera", row.path))
+    .collect()
+}
+
+/// Every service and environment a row's placeholders stand for.
+fn items<'a>(resolved: &'a Resolved, row: &Row) -> impl Iterator<Item = Item<'a>> + 'a {
+  let services: Vec<Option<&ResolvedService>> = if row.path.contains("{service}") {
+    resolved.services.iter().map(Some).collect()
+  } else {
+    vec![None]
+  };
+  let environments: Vec<Option<&ResolvedEnvironment>> = if row.path.contains("{environment}") {
+    resolved.environments.iter().map(Some).collect()
+  } else {
+    vec![None]
+  };
+  services.into_iter().flat_map(move |service| {
+    environments
+      .clone()
+      .into_iter()
+      .map(move |environment| Item {
+        service,
+        environment,
+      })
+  })
+}
+
 /// A row's path with its placeholders filled in.
-pub fn expand(path: &str, service: Option<&str>, environment: Option<&str>) -> String {
+#[cfg(test)]
+pub(crate) fn expand(path: &str, service: Option<&str>, environment: Option<&str>) -> String {
   let mut out = path.to_string();
   if let Some(service) = service {
     out = out.replace("{service}", service);
@@ -545,27 +581,12 @@ mod tests {
     for (name, resolved) in blueprints() {
       let output = render(&resolved);
       for row in ROWS {
-        let services: Vec<Option<&ResolvedService>> = if row.path.contains("{service}") {
-          resolved.services.iter().map(Some).collect()
-        } else {
-          vec![None]
-        };
-        let environments: Vec<Option<&ResolvedEnvironment>> = if row.path.contains("{environment}")
-        {
-          resolved.environments.iter().map(Some).collect()
-        } else {
-          vec![None]
-        };
-        for service in &services {
-          for environment in &environments {
-            let item = Item {
-              service: *service,
-              environment: *environment,
-            };
+        for item in items(&resolved, row) {
+          {
             let path = expand(
               row.path,
-              service.map(|s| s.name.as_str()),
-              environment.map(|e| e.name.as_str()),
+              item.service.map(|s| s.name.as_str()),
+              item.environment.map(|e| e.name.as_str()),
             );
             let present = match path.strip_suffix('*') {
               Some(prefix) => output.files.keys().any(|p| p.starts_with(prefix)),

@@ -2,17 +2,17 @@
 //! here touches the disk, so `render`, `render --check` and `upgrade` share
 //! one render.
 
-pub mod charts;
-mod docs;
-mod engine;
-mod flyway;
-mod hcl;
-pub mod layout;
-mod header;
-pub mod manifest;
-mod repo;
-pub mod terraform;
-pub mod workflows;
+pub(crate) mod charts;
+pub(crate) mod docs;
+pub(crate) mod engine;
+pub(crate) mod flyway;
+pub(crate) mod hcl;
+pub(crate) mod header;
+pub(crate) mod layout;
+pub(crate) mod manifest;
+pub(crate) mod repo;
+pub(crate) mod terraform;
+pub(crate) mod workflows;
 
 use std::collections::BTreeMap;
 

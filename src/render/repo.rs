@@ -12,7 +12,11 @@ const GITIGNORE: &str = ".gitignore.tera";
 
 /// The ignore file and the blueprint's JSON Schema, the same for every
 /// blueprint.
-pub fn render(_resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+pub(crate) fn render(
+  _resolved: &Resolved,
+  engine: &Engine,
+  out: &mut Output,
+) -> Result<(), tera::Error> {
   let text = engine.render(GITIGNORE, &BTreeMap::<&str, &str>::new())?;
   out.add(output_path(GITIGNORE, None, None), text);
   out.add(crate::schema::SCHEMA_PATH, crate::schema::json());

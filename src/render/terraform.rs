@@ -21,16 +21,16 @@ use crate::blueprint::resolved::{EnvironmentNames, ResolvedEnvironment};
 use crate::names;
 
 /// `required_version` of the root modules.
-pub const TERRAFORM_REQUIRED: &str = "~> 1.15";
+pub(crate) const TERRAFORM_REQUIRED: &str = "~> 1.15";
 /// The hashicorp/aws provider: the floor both modules below need.
-pub const AWS_PROVIDER: &str = ">= 6.28, < 7.0";
-pub const VPC_MODULE: &str = "terraform-aws-modules/vpc/aws";
-pub const VPC_MODULE_VERSION: &str = "~> 6.6";
-pub const EKS_MODULE: &str = "terraform-aws-modules/eks/aws";
-pub const EKS_MODULE_VERSION: &str = "~> 21.19";
+pub(crate) const AWS_PROVIDER: &str = ">= 6.28, < 7.0";
+pub(crate) const VPC_MODULE: &str = "terraform-aws-modules/vpc/aws";
+pub(crate) const VPC_MODULE_VERSION: &str = "~> 6.6";
+pub(crate) const EKS_MODULE: &str = "terraform-aws-modules/eks/aws";
+pub(crate) const EKS_MODULE_VERSION: &str = "~> 21.19";
 /// TFLint and its AWS ruleset.
-pub const TFLINT_REQUIRED: &str = ">= 0.64";
-pub const TFLINT_AWS_RULESET: &str = "0.48.0";
+pub(crate) const TFLINT_REQUIRED: &str = ">= 0.64";
+pub(crate) const TFLINT_AWS_RULESET: &str = "0.48.0";
 /// Days CloudWatch keeps the VPC flow logs and the EKS control plane logs.
 const LOG_RETENTION_DAYS: u32 = 365;
 /// The address the GitHub OIDC provider is registered under, and its audience.
@@ -39,7 +39,7 @@ const GITHUB_AUDIENCE: &str = "sts.amazonaws.com";
 /// Longest session of a Terraform role: an apply that creates a cluster and a
 /// database, or the infrastructure tests (apply, check, destroy), outlast the
 /// one-hour default.
-pub const TERRAFORM_ROLE_SESSION_SECONDS: u32 = 3 * 3600;
+pub(crate) const TERRAFORM_ROLE_SESSION_SECONDS: u32 = 3 * 3600;
 /// Why each Terraform role has AdministratorAccess (the inline skip of
 /// CKV_AWS_274 in `bootstrap/`). A policy scoped to the services would still
 /// have to create IAM roles and attach policies to them, which is a way to any
@@ -258,7 +258,11 @@ struct SkipData {
   reason: String,
 }
 
-pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+pub(crate) fn render(
+  resolved: &Resolved,
+  engine: &Engine,
+  out: &mut Output,
+) -> Result<(), tera::Error> {
   let data = Data::new(resolved);
   let environments: Vec<EnvData> = resolved.environments.iter().map(EnvData::new).collect();
   for &(template, when) in TEMPLATES {

@@ -20,15 +20,19 @@ use crate::blueprint::Resolved;
 use crate::blueprint::resolved::ResolvedEnvironment;
 
 pub(crate) use actions::FLYWAY_IMAGE;
-pub use expressions::protect as protect_expressions;
+pub(crate) use expressions::protect as protect_expressions;
 
 /// Where the workflows live in the generated repository.
 const WORKFLOWS_DIR: &str = ".github/workflows";
 
 /// Where the Terratest suite lives in the generated repository.
-pub const TERRATEST_DIR: &str = "test/infra";
+pub(crate) const TERRATEST_DIR: &str = "test/infra";
 
-pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+pub(crate) fn render(
+  resolved: &Resolved,
+  engine: &Engine,
+  out: &mut Output,
+) -> Result<(), tera::Error> {
   let data = Data::new(resolved);
   for dir in [WORKFLOWS_DIR, TERRATEST_DIR] {
     for template in Engine::templates_under(dir) {

@@ -116,3 +116,45 @@ fn upgrading_from_an_older_template_merges_hand_edits() {
      upgraded .: 0 created, 0 updated, 1 merged, 0 conflicts, 0 deleted, 0 kept\n",
   );
 }
+
+#[test]
+fn an_override_at_an_old_template_path_applies_and_upgrade_moves_it() {
+  let (_temp, repo) = init("openinnovation");
+  put(&repo, "repo/gitignore", "/local-only\n");
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(&repo, 1))
+    .stderr(
+      "warning: `.oi-gen/templates/repo/gitignore` is at a template path oi-gen no longer uses; \
+       it still applies, and `oi-gen upgrade` moves it to `.oi-gen/templates/.gitignore.tera`\n",
+    );
+  assert!(read(&repo, ".gitignore").ends_with("/local-only\n"));
+
+  cli(&repo, &["upgrade", "--dry-run"])
+    .run()
+    .code(0)
+    .stdout(
+      "template override: would move `.oi-gen/templates/repo/gitignore` to \
+       `.oi-gen/templates/.gitignore.tera`\n",
+    )
+    .stderr("");
+  assert!(repo.join(".oi-gen/templates/repo/gitignore").is_file());
+
+  cli(&repo, &["upgrade"])
+    .run()
+    .code(0)
+    .stdout(
+      "template override: moves `.oi-gen/templates/repo/gitignore` to \
+       `.oi-gen/templates/.gitignore.tera`\n\
+       upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n",
+    )
+    .stderr("");
+  assert!(!repo.join(".oi-gen/templates/repo/gitignore").exists());
+  assert_eq!(
+    fs::read_to_string(repo.join(".oi-gen/templates/.gitignore.tera")).unwrap(),
+    "/local-only\n"
+  );
+  cli(&repo, &["render", "--check"]).run().code(0).stderr("");
+  assert!(read(&repo, ".gitignore").ends_with("/local-only\n"));
+}

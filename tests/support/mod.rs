@@ -1,7 +1,7 @@
 //! What the integration tests share: running the binary and checking its
 //! exact output, starting a repository, reading a tree.
 
-pub mod synth;
+pub(crate) mod synth;
 
 use std::ffi::OsStr;
 use std::fs;
@@ -14,7 +14,7 @@ use std::process::Command;
 /// ```ignore
 /// Cli::new().args(["render", "--check"]).current_dir(&repo).run().code(0);
 /// ```
-pub struct Cli {
+pub(crate) struct Cli {
   command: Command,
   redactions: Vec<(String, String)>,
 }
@@ -27,7 +27,7 @@ impl Default for Cli {
 
 impl Cli {
   /// `oi-gen` with no arguments, in the test's own folder.
-  pub fn new() -> Self {
+  pub(crate) fn new() -> Self {
     let mut command = Command::new(env!("CARGO_BIN_EXE_oi-gen"));
     command.env("NO_COLOR", "1");
     Self {
@@ -37,13 +37,13 @@ impl Cli {
   }
 
   /// Appends one argument.
-  pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
+  pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
     self.command.arg(arg);
     self
   }
 
   /// Appends arguments.
-  pub fn args<I, S>(mut self, args: I) -> Self
+  pub(crate) fn args<I, S>(mut self, args: I) -> Self
   where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -53,20 +53,20 @@ impl Cli {
   }
 
   /// Runs in `dir`.
-  pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+  pub(crate) fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
     self.command.current_dir(dir);
     self
   }
 
   /// Sets an environment variable.
-  pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
+  pub(crate) fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
     self.command.env(key, value);
     self
   }
 
   /// Shows `path` (as given and canonical) as `placeholder` in the output,
   /// so that messages naming a temporary folder compare exactly.
-  pub fn redact(mut self, path: impl AsRef<Path>, placeholder: &str) -> Self {
+  pub(crate) fn redact(mut self, path: impl AsRef<Path>, placeholder: &str) -> Self {
     let path = path.as_ref();
     let mut forms = vec![path.display().to_string()];
     if let Ok(canonical) = path.canonicalize() {
@@ -84,7 +84,7 @@ impl Cli {
 
   /// Runs to the end and captures the outcome.
   #[track_caller]
-  pub fn run(mut self) -> Outcome {
+  pub(crate) fn run(mut self) -> Outcome {
     let output = self.command.output().expect("oi-gen runs");
     let redact = |bytes: &[u8]| {
       let mut text = String::from_utf8_lossy(bytes).into_owned();
@@ -105,7 +105,7 @@ impl Cli {
 /// The assertions compare exactly and chain:
 /// `.code(2).stdout("").stderr("error: …\n")`.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
   pub code: i32,
   pub stdout: String,
   pub stderr: String,
@@ -114,7 +114,7 @@ pub struct Outcome {
 impl Outcome {
   /// Asserts the exit code.
   #[track_caller]
-  pub fn code(&self, expected: i32) -> &Self {
+  pub(crate) fn code(&self, expected: i32) -> &Self {
     assert_eq!(
       self.code, expected,
       "exit code\n--- stdout\n{}--- stderr\n{}",
@@ -125,14 +125,14 @@ impl Outcome {
 
   /// Asserts the exact standard output.
   #[track_caller]
-  pub fn stdout(&self, expected: impl AsRef<str>) -> &Self {
+  pub(crate) fn stdout(&self, expected: impl AsRef<str>) -> &Self {
     same("stdout", &self.stdout, expected.as_ref(), &self.stderr);
     self
   }
 
   /// Asserts the exact standard error.
   #[track_caller]
-  pub fn stderr(&self, expected: impl AsRef<str>) -> &Self {
+  pub(crate) fn stderr(&self, expected: impl AsRef<str>) -> &Self {
     same("stderr", &self.stderr, expected.as_ref(), &self.stdout);
     self
   }
@@ -154,7 +154,7 @@ fn same(stream: &str, actual: &str, expected: &str, other: &str) {
 
 /// The diff `oi-gen` prints for `path` when `line` was appended by hand to
 /// its rendered text `original`: the last three lines as context.
-pub fn diff_of_an_appended_line(path: &str, original: &str, line: &str) -> String {
+pub(crate) fn diff_of_an_appended_line(path: &str, original: &str, line: &str) -> String {
   let lines: Vec<&str> = original.lines().collect();
   let context = &lines[lines.len().saturating_sub(3)..];
   let start = lines.len() - context.len() + 1;
@@ -172,7 +172,7 @@ pub fn diff_of_an_appended_line(path: &str, original: &str, line: &str) -> Strin
 
 /// The diff `oi-gen` prints for `path` when the line `from` of its rendered
 /// text was changed by hand to `to`: three lines of context either side.
-pub fn diff_of_a_changed_line(path: &str, rendered: &str, from: &str, to: &str) -> String {
+pub(crate) fn diff_of_a_changed_line(path: &str, rendered: &str, from: &str, to: &str) -> String {
   let lines: Vec<&str> = rendered.lines().collect();
   let at = lines.iter().position(|line| *line == from).unwrap();
   let (first, last) = (at.saturating_sub(3), (at + 4).min(lines.len()));
@@ -193,7 +193,7 @@ pub fn diff_of_a_changed_line(path: &str, rendered: &str, from: &str, to: &str) 
 
 /// The diff `oi-gen` prints for `path` when its text `on_disk` is to be
 /// replaced with `rendered` as a whole: one hunk.
-pub fn diff_of_a_replaced_file(path: &str, on_disk: &str, rendered: &str) -> String {
+pub(crate) fn diff_of_a_replaced_file(path: &str, on_disk: &str, rendered: &str) -> String {
   let range = |text: &str| match text.lines().count() {
     1 => "1".to_string(),
     n => format!("1,{n}"),
@@ -214,7 +214,7 @@ pub fn diff_of_a_replaced_file(path: &str, on_disk: &str, rendered: &str) -> Str
 
 /// `oi-gen init repo --from NAME` in a new temporary folder; returns the
 /// folder (keep it alive) and the repository.
-pub fn init(name: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn init(name: &str) -> (tempfile::TempDir, PathBuf) {
   let temp = tempfile::tempdir().unwrap();
   Cli::new()
     .args(["init", "repo", "--from", name])
@@ -226,12 +226,12 @@ pub fn init(name: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 /// `oi-gen ARGS` in `dir`, to set up.
-pub fn cli(dir: &Path, args: &[&str]) -> Cli {
+pub(crate) fn cli(dir: &Path, args: &[&str]) -> Cli {
   Cli::new().args(args).current_dir(dir)
 }
 
 /// Every file under `root`, relative, sorted, with contents.
-pub fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
   let mut files: Vec<_> = walkdir::WalkDir::new(root)
     .into_iter()
     .filter_map(Result::ok)
@@ -246,18 +246,18 @@ pub fn tree(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 }
 
 /// Number of files a render of the repository writes, from its lock.
-pub fn generated_files(repo: &Path) -> usize {
+pub(crate) fn generated_files(repo: &Path) -> usize {
   let lock: toml::Table = toml::from_str(&read(repo, ".oi-gen/lock.toml")).unwrap();
   lock["files"].as_table().unwrap().len()
 }
 
 /// A file of the repository, as text.
-pub fn read(repo: &Path, path: &str) -> String {
+pub(crate) fn read(repo: &Path, path: &str) -> String {
   fs::read_to_string(repo.join(path)).unwrap()
 }
 
 /// Replaces the first `from` in a file of the repository with `to`.
-pub fn edit(repo: &Path, path: &str, from: &str, to: &str) {
+pub(crate) fn edit(repo: &Path, path: &str, from: &str, to: &str) {
   let text = read(repo, path);
   assert!(text.contains(from), "`{from}` not in {path}");
   fs::write(repo.join(path), text.replacen(from, to, 1)).unwrap();

@@ -3,7 +3,7 @@
 /// A valid blueprint with `services` services: every third one is public,
 /// every fourth reads a secret, every fifth autoscales, and the first owns
 /// the database migrations.
-pub fn blueprint(services: usize) -> String {
+pub(crate) fn blueprint(services: usize) -> String {
   let mut out = String::from(
     "# A synthetic platform for scale tests.
 apiVersion: oi-gen.dev/v1alpha1

@@ -20,22 +20,22 @@ const INSTALL_TEMPLATE: &str = "cluster/install.sh.tera";
 
 /// The shared Gateway every HTTPRoute attaches to, in NGINX Gateway Fabric's
 /// namespace (NGF provisions its NGINX data plane next to it).
-pub const GATEWAY_NAME: &str = "public";
-pub const GATEWAY_NAMESPACE: &str = NGINX_GATEWAY_FABRIC.namespace;
-pub const GATEWAY_CLASS: &str = "nginx";
+pub(crate) const GATEWAY_NAME: &str = "public";
+pub(crate) const GATEWAY_NAMESPACE: &str = NGINX_GATEWAY_FABRIC.namespace;
+pub(crate) const GATEWAY_CLASS: &str = "nginx";
 /// IngressClass of ingress-nginx.
-pub const INGRESS_CLASS: &str = "nginx";
-pub const ISSUER_PRODUCTION: &str = "letsencrypt-production";
-pub const ISSUER_STAGING: &str = "letsencrypt-staging";
+pub(crate) const INGRESS_CLASS: &str = "nginx";
+pub(crate) const ISSUER_PRODUCTION: &str = "letsencrypt-production";
+pub(crate) const ISSUER_STAGING: &str = "letsencrypt-staging";
 const ACME_PRODUCTION: &str = "https://acme-v02.api.letsencrypt.org/directory";
 const ACME_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
 /// Secret with Grafana's `admin-user`/`admin-password`, synced from Secrets
 /// Manager `<platform>/grafana-admin`.
-pub const GRAFANA_ADMIN_SECRET: &str = "grafana-admin";
+pub(crate) const GRAFANA_ADMIN_SECRET: &str = "grafana-admin";
 
 /// Printed by `install.sh`; validation warns about the same choice when the
 /// blueprint is read.
-pub const INGRESS_NGINX_WARNING: &str = "ingress-nginx is retired upstream (no fixes after March 2026); prefer nginx: gateway (NGINX Gateway Fabric)";
+pub(crate) const INGRESS_NGINX_WARNING: &str = "ingress-nginx is retired upstream (no fixes after March 2026); prefer nginx: gateway (NGINX Gateway Fabric)";
 
 /// One step of `install.sh`, in order.
 #[derive(Debug, Serialize)]
@@ -127,7 +127,11 @@ fn documents(documents: &[String]) -> String {
   documents.join("---\n")
 }
 
-pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+pub(crate) fn render(
+  resolved: &Resolved,
+  engine: &Engine,
+  out: &mut Output,
+) -> Result<(), tera::Error> {
   let selection = &resolved.addons;
   let mut steps = Vec::new();
 
@@ -352,7 +356,7 @@ pub fn render(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<
 /// The Secrets Manager secret holding Grafana's admin credentials (JSON with
 /// `username` and `password`), under the platform's prefix that External
 /// Secrets may read.
-pub fn grafana_secret_name(platform: &str) -> String {
+pub(crate) fn grafana_secret_name(platform: &str) -> String {
   format!("{platform}/grafana-admin")
 }
 

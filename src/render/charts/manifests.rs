@@ -16,7 +16,7 @@ use crate::names;
 /// A Kubernetes object with its kind's `spec`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Manifest<Spec> {
+pub(super) struct Manifest<Spec> {
   api_version: &'static str,
   kind: &'static str,
   metadata: Metadata,
@@ -24,7 +24,7 @@ pub struct Manifest<Spec> {
 }
 
 #[derive(Serialize)]
-pub struct Metadata {
+pub(super) struct Metadata {
   #[serde(skip_serializing_if = "Option::is_none")]
   annotations: Option<IssuerAnnotation>,
   name: String,
@@ -53,27 +53,27 @@ impl Metadata {
 /// cert-manager issues the certificates of the annotated Gateway's listeners
 /// from this ClusterIssuer.
 #[derive(Serialize)]
-pub struct IssuerAnnotation {
+pub(super) struct IssuerAnnotation {
   #[serde(rename = "cert-manager.io/cluster-issuer")]
   cluster_issuer: &'static str,
 }
 
 /// A reference by kind and name.
 #[derive(Serialize)]
-pub struct KindRef {
+pub(super) struct KindRef {
   kind: &'static str,
   name: String,
 }
 
 #[derive(Serialize)]
-pub struct NameRef {
+pub(super) struct NameRef {
   name: String,
 }
 
 /// A route's (or an ACME solver's) attachment to a Gateway listener.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ParentRef {
+pub(super) struct ParentRef {
   #[serde(skip_serializing_if = "Option::is_none")]
   kind: Option<&'static str>,
   name: &'static str,
@@ -85,24 +85,24 @@ pub struct ParentRef {
 // ClusterSecretStore
 
 #[derive(Serialize)]
-pub struct SecretStoreSpec {
+pub(super) struct SecretStoreSpec {
   provider: SecretStoreProvider,
 }
 
 #[derive(Serialize)]
-pub struct SecretStoreProvider {
+pub(super) struct SecretStoreProvider {
   aws: AwsSecretsManager,
 }
 
 #[derive(Serialize)]
-pub struct AwsSecretsManager {
+pub(super) struct AwsSecretsManager {
   region: String,
   service: &'static str,
 }
 
 /// AWS Secrets Manager of the platform's region, through Pod Identity (no
 /// `auth`: the operator's service account has the role).
-pub fn cluster_secret_store(region: &str) -> Manifest<SecretStoreSpec> {
+pub(super) fn cluster_secret_store(region: &str) -> Manifest<SecretStoreSpec> {
   Manifest {
     api_version: "external-secrets.io/v1",
     kind: "ClusterSecretStore",
@@ -121,13 +121,13 @@ pub fn cluster_secret_store(region: &str) -> Manifest<SecretStoreSpec> {
 // ClusterIssuer
 
 #[derive(Serialize)]
-pub struct IssuerSpec {
+pub(super) struct IssuerSpec {
   acme: Acme,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Acme {
+pub(super) struct Acme {
   #[serde(skip_serializing_if = "Option::is_none")]
   email: Option<String>,
   private_key_secret_ref: NameRef,
@@ -136,13 +136,13 @@ pub struct Acme {
 }
 
 #[derive(Serialize)]
-pub struct Solver {
+pub(super) struct Solver {
   http01: Http01,
 }
 
 /// The HTTP-01 challenge, answered through the Gateway or an Ingress.
 #[derive(Serialize)]
-pub struct Http01 {
+pub(super) struct Http01 {
   #[serde(rename = "gatewayHTTPRoute", skip_serializing_if = "Option::is_none")]
   gateway_http_route: Option<ChallengeRoute>,
   #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,18 +151,18 @@ pub struct Http01 {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ChallengeRoute {
+pub(super) struct ChallengeRoute {
   parent_refs: Vec<ParentRef>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ChallengeIngress {
+pub(super) struct ChallengeIngress {
   ingress_class_name: &'static str,
 }
 
 /// A Let's Encrypt ClusterIssuer; `email` may be empty.
-pub fn cluster_issuer(
+pub(super) fn cluster_issuer(
   name: &str,
   server: &'static str,
   email: &str,
@@ -208,14 +208,14 @@ pub fn cluster_issuer(
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GatewaySpec {
+pub(super) struct GatewaySpec {
   gateway_class_name: &'static str,
   listeners: Vec<Listener>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Listener {
+pub(super) struct Listener {
   allowed_routes: AllowedRoutes,
   #[serde(skip_serializing_if = "Option::is_none")]
   hostname: Option<String>,
@@ -227,13 +227,13 @@ pub struct Listener {
 }
 
 #[derive(Serialize)]
-pub struct AllowedRoutes {
+pub(super) struct AllowedRoutes {
   namespaces: RouteNamespaces,
 }
 
 /// `Same` (the Gateway's namespace) or `Selector`.
 #[derive(Serialize)]
-pub struct RouteNamespaces {
+pub(super) struct RouteNamespaces {
   from: &'static str,
   #[serde(skip_serializing_if = "Option::is_none")]
   selector: Option<NamespaceSelector>,
@@ -241,19 +241,19 @@ pub struct RouteNamespaces {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NamespaceSelector {
+pub(super) struct NamespaceSelector {
   match_labels: NamespaceName,
 }
 
 #[derive(Serialize)]
-pub struct NamespaceName {
+pub(super) struct NamespaceName {
   #[serde(rename = "kubernetes.io/metadata.name")]
   name: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListenerTls {
+pub(super) struct ListenerTls {
   certificate_refs: Vec<KindRef>,
   mode: &'static str,
 }
@@ -261,7 +261,11 @@ pub struct ListenerTls {
 /// The shared Gateway: an HTTP listener for redirects and ACME challenges,
 /// and one HTTPS listener per host, its certificate issued by cert-manager.
 /// Only routes in the application namespace attach to the HTTPS listeners.
-pub fn gateway(app_namespace: &str, hosts: &[String], cert_manager: bool) -> Manifest<GatewaySpec> {
+pub(super) fn gateway(
+  app_namespace: &str,
+  hosts: &[String],
+  cert_manager: bool,
+) -> Manifest<GatewaySpec> {
   let http = Listener {
     allowed_routes: AllowedRoutes {
       namespaces: RouteNamespaces {
@@ -319,19 +323,19 @@ pub fn gateway(app_namespace: &str, hosts: &[String], cert_manager: bool) -> Man
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct HttpRouteSpec {
+pub(super) struct HttpRouteSpec {
   parent_refs: Vec<ParentRef>,
   rules: Vec<RouteRule>,
 }
 
 #[derive(Serialize)]
-pub struct RouteRule {
+pub(super) struct RouteRule {
   filters: Vec<RouteFilter>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RouteFilter {
+pub(super) struct RouteFilter {
   request_redirect: RequestRedirect,
   #[serde(rename = "type")]
   kind: &'static str,
@@ -339,14 +343,14 @@ pub struct RouteFilter {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct RequestRedirect {
+pub(super) struct RequestRedirect {
   scheme: &'static str,
   status_code: u16,
 }
 
 /// Every plain-HTTP request is redirected to HTTPS; cert-manager's exact-path
 /// challenge routes outrank it.
-pub fn redirect_route() -> Manifest<HttpRouteSpec> {
+pub(super) fn redirect_route() -> Manifest<HttpRouteSpec> {
   Manifest {
     api_version: "gateway.networking.k8s.io/v1",
     kind: "HTTPRoute",
@@ -375,7 +379,7 @@ pub fn redirect_route() -> Manifest<HttpRouteSpec> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExternalSecretSpec {
+pub(super) struct ExternalSecretSpec {
   data: Vec<SecretData>,
   refresh_interval: &'static str,
   secret_store_ref: KindRef,
@@ -385,27 +389,27 @@ pub struct ExternalSecretSpec {
 /// One key of the target Secret, read from a Secrets Manager JSON property.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretData {
+pub(super) struct SecretData {
   remote_ref: RemoteRef,
   secret_key: &'static str,
 }
 
 #[derive(Serialize)]
-pub struct RemoteRef {
+pub(super) struct RemoteRef {
   key: String,
   property: &'static str,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretTarget {
+pub(super) struct SecretTarget {
   creation_policy: &'static str,
   name: &'static str,
 }
 
 /// Grafana's admin credentials, synced from the Secrets Manager secret
 /// `remote` (JSON with `username` and `password`).
-pub fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
+pub(super) fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
   let key = |secret_key, property| SecretData {
     remote_ref: RemoteRef {
       key: remote.to_string(),

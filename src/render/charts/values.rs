@@ -14,11 +14,11 @@ use crate::blueprint::resolved::{ResolvedService, ServiceInEnvironment};
 use crate::names;
 
 /// PostgreSQL's port; RDS listens on it.
-pub const DATABASE_PORT: u16 = 5432;
+pub(crate) const DATABASE_PORT: u16 = 5432;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Values {
+pub(crate) struct Values {
   pub image: Image,
   pub replica_count: i64,
   pub container_port: i64,
@@ -39,7 +39,7 @@ pub struct Values {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Image {
+pub(crate) struct Image {
   /// The ECR registry host, set at deploy time.
   pub registry: String,
   /// Set per environment: `<platform>/<env>/<service>`.
@@ -51,19 +51,19 @@ pub struct Image {
 }
 
 #[derive(Debug, Serialize)]
-pub struct ServicePort {
+pub(crate) struct ServicePort {
   pub port: i64,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ResourcesValues {
+pub(crate) struct ResourcesValues {
   pub requests: ResourceAmounts,
   pub limits: ResourceAmounts,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Autoscaling {
+pub(crate) struct Autoscaling {
   pub enabled: bool,
   pub min_replicas: i64,
   pub max_replicas: i64,
@@ -73,7 +73,7 @@ pub struct Autoscaling {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Pdb {
+pub(crate) struct Pdb {
   pub enabled: bool,
   pub max_unavailable: i64,
 }
@@ -81,7 +81,7 @@ pub struct Pdb {
 /// One environment variable read from the ExternalSecret's target Secret.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretEnv {
+pub(crate) struct SecretEnv {
   pub name: String,
   /// `url`, `password` or `username` of the database's managed credentials.
   #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,21 +91,21 @@ pub struct SecretEnv {
 }
 
 #[derive(Debug, Serialize)]
-pub struct RemoteRef {
+pub(crate) struct RemoteRef {
   pub key: String,
   pub property: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ExternalSecret {
+pub(crate) struct ExternalSecret {
   pub refresh_interval: String,
   pub secret_store: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DatabaseValues {
+pub(crate) struct DatabaseValues {
   pub enabled: bool,
   /// The RDS endpoint address, set at deploy time.
   pub host: String,
@@ -119,7 +119,7 @@ pub struct DatabaseValues {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Expose {
+pub(crate) struct Expose {
   /// `gateway` (HTTPRoute), `ingress` (Ingress) or `none`.
   pub mode: String,
   /// Set per environment.
@@ -131,7 +131,7 @@ pub struct Expose {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GatewayRef {
+pub(crate) struct GatewayRef {
   pub name: String,
   pub namespace: String,
   /// The Gateway's HTTPS listener of this host, set per environment.
@@ -140,14 +140,14 @@ pub struct GatewayRef {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngressValues {
+pub(crate) struct IngressValues {
   pub class_name: String,
   pub cluster_issuer: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NetworkPolicyValues {
+pub(crate) struct NetworkPolicyValues {
   /// Namespaces whose pods may reach the service port: the NGINX data plane
   /// and Prometheus.
   pub ingress_namespaces: Vec<String>,
@@ -157,12 +157,12 @@ pub struct NetworkPolicyValues {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Metrics {
+pub(crate) struct Metrics {
   pub service_monitor: ServiceMonitor,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ServiceMonitor {
+pub(crate) struct ServiceMonitor {
   pub enabled: bool,
   pub path: String,
   pub interval: String,
@@ -171,7 +171,7 @@ pub struct ServiceMonitor {
 /// This service owns the database migrations: its chart runs Flyway in a
 /// Job, a pre-install and pre-upgrade hook.
 #[derive(Debug, Serialize)]
-pub struct MigrationsValues {
+pub(crate) struct MigrationsValues {
   pub owner: bool,
   /// Only in the owner's values.
   #[serde(flatten)]
@@ -181,7 +181,7 @@ pub struct MigrationsValues {
 /// The Flyway Job of the migrations owner.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MigrationJob {
+pub(crate) struct MigrationJob {
   /// The pinned Flyway image, the one CI validates the migrations with.
   pub image: String,
   /// Retries of a failed run (Flyway migrations are transactional on
@@ -196,7 +196,7 @@ pub struct MigrationJob {
 }
 
 /// `helm upgrade --timeout` of the deploy workflows, in seconds.
-pub const HELM_TIMEOUT_SECONDS: u32 = 600;
+pub(crate) const HELM_TIMEOUT_SECONDS: u32 = 600;
 
 impl MigrationJob {
   fn new() -> Self {
@@ -224,7 +224,7 @@ impl MigrationJob {
 /// What `values-<env>.yaml` sets on top of `values.yaml`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EnvValues {
+pub(crate) struct EnvValues {
   pub environment: String,
   pub image: EnvImage,
   pub replica_count: i64,
@@ -236,25 +236,25 @@ pub struct EnvValues {
 }
 
 #[derive(Debug, Serialize)]
-pub struct EnvImage {
+pub(crate) struct EnvImage {
   pub repository: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EnvAutoscaling {
+pub(crate) struct EnvAutoscaling {
   pub min_replicas: i64,
   pub max_replicas: i64,
 }
 
 #[derive(Debug, Serialize)]
-pub struct EnvPdb {
+pub(crate) struct EnvPdb {
   pub enabled: bool,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EnvExpose {
+pub(crate) struct EnvExpose {
   pub host: String,
   #[serde(skip_serializing_if = "Option::is_none")]
   pub gateway: Option<EnvGateway>,
@@ -262,18 +262,18 @@ pub struct EnvExpose {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EnvGateway {
+pub(crate) struct EnvGateway {
   pub section_name: String,
 }
 
 /// Name of the Gateway's HTTPS listener for a host (one per host: HTTP-01
 /// cannot issue wildcards).
-pub fn https_listener(host: &str) -> String {
+pub(crate) fn https_listener(host: &str) -> String {
   format!("https-{host}")
 }
 
 /// The values every environment shares.
-pub fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
+pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
   let addons = &resolved.addons;
   let mut ingress_namespaces = vec![match addons.nginx {
     Nginx::Gateway => GATEWAY_NAMESPACE.to_string(),
@@ -396,7 +396,7 @@ pub fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
 }
 
 /// What differs in `environment`.
-pub fn env_values(
+pub(crate) fn env_values(
   resolved: &Resolved,
   service: &ResolvedService,
   environment: &ServiceInEnvironment,

@@ -4,7 +4,7 @@
 
 /// A Helm chart installed by `cluster/install.sh`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AddonChart {
+pub(crate) struct AddonChart {
   /// Helm release name, also the folder under `cluster/addons/`.
   pub release: &'static str,
   /// Namespace the release is installed to.
@@ -18,15 +18,15 @@ pub struct AddonChart {
 
 /// Gateway API standard-channel CRDs, applied server-side before NGINX
 /// Gateway Fabric and cert-manager.
-pub const GATEWAY_API: &str = "v1.6.1";
+pub(crate) const GATEWAY_API: &str = "v1.6.1";
 
-pub fn gateway_api_crds_url() -> String {
+pub(crate) fn gateway_api_crds_url() -> String {
   format!(
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API}/standard-install.yaml"
   )
 }
 
-pub const NGINX_GATEWAY_FABRIC: AddonChart = AddonChart {
+pub(crate) const NGINX_GATEWAY_FABRIC: AddonChart = AddonChart {
   release: "nginx-gateway-fabric",
   namespace: "nginx-gateway",
   chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
@@ -35,7 +35,7 @@ pub const NGINX_GATEWAY_FABRIC: AddonChart = AddonChart {
 };
 
 /// Retired upstream in March 2026; installed only on request, with a warning.
-pub const INGRESS_NGINX: AddonChart = AddonChart {
+pub(crate) const INGRESS_NGINX: AddonChart = AddonChart {
   release: "ingress-nginx",
   namespace: "ingress-nginx",
   chart: "ingress-nginx",
@@ -43,7 +43,7 @@ pub const INGRESS_NGINX: AddonChart = AddonChart {
   version: "4.15.1",
 };
 
-pub const CERT_MANAGER: AddonChart = AddonChart {
+pub(crate) const CERT_MANAGER: AddonChart = AddonChart {
   release: "cert-manager",
   namespace: "cert-manager",
   chart: "oci://quay.io/jetstack/charts/cert-manager",
@@ -52,7 +52,7 @@ pub const CERT_MANAGER: AddonChart = AddonChart {
 };
 
 /// Bump together with the CRD schemas in `tests/data/crd-schemas/`.
-pub const EXTERNAL_SECRETS: AddonChart = AddonChart {
+pub(crate) const EXTERNAL_SECRETS: AddonChart = AddonChart {
   release: "external-secrets",
   namespace: crate::names::ESO_NAMESPACE,
   chart: "external-secrets",
@@ -60,7 +60,7 @@ pub const EXTERNAL_SECRETS: AddonChart = AddonChart {
   version: "2.9.0",
 };
 
-pub const KUBE_PROMETHEUS_STACK: AddonChart = AddonChart {
+pub(crate) const KUBE_PROMETHEUS_STACK: AddonChart = AddonChart {
   release: "kube-prometheus-stack",
   namespace: "monitoring",
   chart: "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack",
@@ -69,7 +69,7 @@ pub const KUBE_PROMETHEUS_STACK: AddonChart = AddonChart {
 };
 
 /// Calico in policy-only mode on top of the VPC CNI.
-pub const TIGERA_OPERATOR: AddonChart = AddonChart {
+pub(crate) const TIGERA_OPERATOR: AddonChart = AddonChart {
   release: "calico",
   namespace: "tigera-operator",
   chart: "tigera-operator",
@@ -77,7 +77,7 @@ pub const TIGERA_OPERATOR: AddonChart = AddonChart {
   version: "v3.32.1",
 };
 
-pub const METRICS_SERVER: AddonChart = AddonChart {
+pub(crate) const METRICS_SERVER: AddonChart = AddonChart {
   release: "metrics-server",
   namespace: "kube-system",
   chart: "metrics-server",
@@ -87,7 +87,7 @@ pub const METRICS_SERVER: AddonChart = AddonChart {
 
 /// Cluster Autoscaler scales the EKS managed node groups between their
 /// `minSize` and `maxSize`, which it discovers from the groups' tags.
-pub const CLUSTER_AUTOSCALER: AddonChart = AddonChart {
+pub(crate) const CLUSTER_AUTOSCALER: AddonChart = AddonChart {
   release: "cluster-autoscaler",
   namespace: "kube-system",
   chart: "cluster-autoscaler",
@@ -97,7 +97,7 @@ pub const CLUSTER_AUTOSCALER: AddonChart = AddonChart {
 
 /// Service account of the Cluster Autoscaler; its IAM role is bound to it
 /// through EKS Pod Identity.
-pub const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: &str = "cluster-autoscaler";
+pub(crate) const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: &str = "cluster-autoscaler";
 
 /// Cluster Autoscaler releases follow the Kubernetes minor version: the
 /// newest patch of each minor EKS offers.
@@ -109,7 +109,7 @@ const CLUSTER_AUTOSCALER_IMAGES: &[(&str, &str)] = &[
 ];
 
 /// The Cluster Autoscaler image tag for a Kubernetes minor version.
-pub fn cluster_autoscaler_image(kubernetes_version: &str) -> Option<&'static str> {
+pub(crate) fn cluster_autoscaler_image(kubernetes_version: &str) -> Option<&'static str> {
   CLUSTER_AUTOSCALER_IMAGES
     .iter()
     .find(|(minor, _)| *minor == kubernetes_version)

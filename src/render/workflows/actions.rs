@@ -2,7 +2,7 @@
 //! release tag. A version bump changes this table only.
 
 /// An action pinned to a release: `owner/repo`, commit SHA, tag.
-pub struct Pin {
+pub(super) struct Pin {
   pub key: &'static str,
   pub action: &'static str,
   pub sha: &'static str,
@@ -11,12 +11,12 @@ pub struct Pin {
 
 impl Pin {
   /// The `uses:` value with its version comment: `owner/repo@<sha> # vX.Y.Z`.
-  pub fn uses(&self) -> String {
+  pub(super) fn uses(&self) -> String {
     format!("{}@{} # {}", self.action, self.sha, self.version)
   }
 }
 
-pub const PINS: &[Pin] = &[
+pub(super) const PINS: &[Pin] = &[
   Pin {
     key: "checkout",
     action: "actions/checkout",
@@ -80,11 +80,11 @@ pub const PINS: &[Pin] = &[
 ];
 
 /// Tool versions installed by the workflows.
-pub const TERRAFORM: &str = "1.15.5";
-pub const TFLINT: &str = "v0.64.0";
-pub const HELM: &str = "v4.2.4";
-pub const CHECKOV: &str = "3.3.30";
-pub const FLYWAY_IMAGE: &str = "flyway/flyway:13.0.0-alpine";
+pub(super) const TERRAFORM: &str = "1.15.5";
+pub(super) const TFLINT: &str = "v0.64.0";
+pub(super) const HELM: &str = "v4.2.4";
+pub(super) const CHECKOV: &str = "3.3.30";
+pub(crate) const FLYWAY_IMAGE: &str = "flyway/flyway:13.0.0-alpine";
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ const RAW_CLOSE: &str = "{% raw %}}}{% endraw %}";
 /// Wraps the delimiters of every GitHub expression in `{% raw %}`. A Tera
 /// `{{ … }}` nested inside an expression is left to Tera. An expression that
 /// is never closed is left as it is, so Tera reports it.
-pub fn protect(template: &str) -> String {
+pub(crate) fn protect(template: &str) -> String {
   let mut out = String::with_capacity(template.len() + template.len() / 8);
   let mut rest = template;
   while let Some(start) = rest.find(OPEN) {

@@ -28,8 +28,8 @@ fn workflows(out: &Output) -> Vec<(&str, &str, Value)> {
     .iter()
     .filter(|(path, _)| path.starts_with(".github/workflows/"))
     .map(|(path, file)| {
-      let doc = yaml_serde::from_str(&file.contents)
-        .unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
+      let doc =
+        yaml_serde::from_str(&file.contents).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
       (path.as_str(), file.contents.as_str(), doc)
     })
     .collect()

@@ -428,6 +428,14 @@ fn segment<'a>(resolved: &'a Resolved, want: &str, got: &str, item: &mut Item<'a
 /// called.
 pub(crate) fn row_of(path: &str) -> Option<&'static Row> {
   ROWS.iter().find(|row| {
+    // Most rows differ from the path before their first placeholder.
+    let literal = row.path.find(['{', '*']).unwrap_or(row.path.len());
+    if !path.starts_with(&row.path[..literal]) {
+      return false;
+    }
+    if literal == row.path.len() {
+      return path.len() == literal;
+    }
     let mut pattern = row.path.split('/');
     let mut parts = path.split('/');
     loop {

@@ -103,7 +103,7 @@ pub(crate) fn parse(name: &str) -> Result<Migration, NameError> {
       })?)
     }
     Some('R') if prefix == "R" => Kind::Repeatable,
-    Some('U') | Some('B') => return Err(NameError::PaidEdition(owned())),
+    Some('U' | 'B') => return Err(NameError::PaidEdition(owned())),
     _ => return Err(NameError::Prefix(owned())),
   };
   Ok(Migration {
@@ -301,7 +301,7 @@ mod tests {
   use super::*;
 
   fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+    list.iter().map(std::string::ToString::to_string).collect()
   }
 
   #[test]

@@ -365,7 +365,11 @@ impl Checker<'_> {
     let Some(addons) = &cluster.addons else {
       return;
     };
-    if let Some(cm) = addons.cert_manager.as_ref().and_then(|t| t.settings()) {
+    if let Some(cm) = addons
+      .cert_manager
+      .as_ref()
+      .and_then(super::model::Toggle::settings)
+    {
       match cm.acme_email {
         Some(email) if !is_email(&email) => {
           self.error(

@@ -678,7 +678,7 @@ mod tests {
           && b
             .labels()
             .iter()
-            .map(|l| l.as_str())
+            .map(hcl::BlockLabel::as_str)
             .eq(labels.iter().copied())
       })
       .unwrap_or_else(|| panic!("no {kind} {labels:?}"))
@@ -837,7 +837,9 @@ mod tests {
   fn block_labelled<'a>(body: &'a Body, kind: &str, label: &str) -> &'a hcl::Block {
     body
       .blocks()
-      .find(|b| b.identifier() == kind && b.labels().first().map(|l| l.as_str()) == Some(label))
+      .find(|b| {
+        b.identifier() == kind && b.labels().first().map(hcl::BlockLabel::as_str) == Some(label)
+      })
       .unwrap_or_else(|| panic!("no {kind} {label}"))
   }
 

@@ -139,7 +139,7 @@ fn mutated_blueprints_never_panic() {
   let lines: Vec<&str> = BASE.lines().collect();
   let mut rendered = 0;
   for round in 0..2000 {
-    let mut text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let mut text: Vec<String> = lines.iter().map(std::string::ToString::to_string).collect();
     for _ in 0..1 + next(3) {
       let i = next(text.len());
       match next(5) {

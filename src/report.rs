@@ -100,11 +100,11 @@ pub(crate) fn status(step: &Step) -> Option<Status> {
 struct JsonReport<'a> {
   clean: bool,
   root: String,
-  files: Vec<Entry<'a>>,
+  files: Vec<ReportEntry<'a>>,
 }
 
 #[derive(Serialize)]
-struct Entry<'a> {
+struct ReportEntry<'a> {
   path: &'a str,
   status: Status,
   #[serde(skip_serializing_if = "Option::is_none")]
@@ -124,11 +124,11 @@ pub(crate) fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
     .chain(&plan.edited_migrations())
     .map(Finding::migration)
     .collect();
-  let mut found: Vec<Entry> = plan
+  let mut found: Vec<ReportEntry> = plan
     .steps
     .iter()
     .filter_map(|step| {
-      status(step).map(|status| Entry {
+      status(step).map(|status| ReportEntry {
         path: &step.path,
         status,
         ownership: Some(step.ownership),
@@ -136,7 +136,7 @@ pub(crate) fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
         step: Some(step),
       })
     })
-    .chain(findings.iter().map(|f| Entry {
+    .chain(findings.iter().map(|f| ReportEntry {
       path: &f.path,
       status: f.status,
       ownership: None,

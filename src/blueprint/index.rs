@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, Pos};
 
 /// Where a node starts, and for mapping values where their key starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub(crate) struct Located {
   pub key: Option<Pos>,
   pub value: Pos,
   /// Character offsets of the key and the value in the source.
@@ -22,7 +22,7 @@ pub(crate) struct Entry {
 
 #[derive(Debug, Default)]
 pub(crate) struct PositionIndex {
-  entries: HashMap<String, Entry>,
+  entries: HashMap<String, Located>,
 }
 
 impl PositionIndex {
@@ -39,11 +39,11 @@ impl PositionIndex {
   }
 
   /// The exact entry at `path`, without falling back to an ancestor.
-  pub(crate) fn entry(&self, path: &str) -> Option<Entry> {
+  pub(crate) fn entry(&self, path: &str) -> Option<Located> {
     self.entries.get(path).copied()
   }
 
-  fn lookup(&self, path: &str) -> Option<Entry> {
+  fn lookup(&self, path: &str) -> Option<Located> {
     let mut path = path;
     loop {
       if let Some(entry) = self.entries.get(path) {
@@ -116,7 +116,7 @@ impl Builder {
 
   fn node(&mut self, mark: Marker) -> Option<String> {
     let (path, key) = self.next_node()?;
-    self.index.entries.entry(path.clone()).or_insert(Entry {
+    self.index.entries.entry(path.clone()).or_insert(Located {
       key: key.map(|(pos, _)| pos),
       value: pos(mark),
       key_char: key.map(|(_, index)| index),

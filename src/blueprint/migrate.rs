@@ -3,11 +3,11 @@
 //! outside the changed keys survive.
 //!
 //! `oi-gen.dev/v1alpha1` is the first schema, so the list is empty. The next
-//! schema change adds one `Step` to `STEPS`.
+//! schema change adds one `SchemaStep` to `STEPS`.
 
 use std::fmt;
 
-use super::index::{self, Entry};
+use super::index::{self, Located};
 use super::model::API_VERSION;
 use crate::diagnostic::Diagnostic;
 
@@ -73,7 +73,7 @@ impl fmt::Display for MigrateError {
 impl std::error::Error for MigrateError {}
 
 /// One schema version step.
-pub(crate) struct Step {
+pub(crate) struct SchemaStep {
   pub from: &'static str,
   pub to: &'static str,
   /// Edits the document from `from`'s shape to `to`'s; `apiVersion` is
@@ -82,7 +82,7 @@ pub(crate) struct Step {
 }
 
 /// The schema steps, oldest first, ending at [`API_VERSION`].
-pub(crate) const STEPS: &[Step] = &[];
+pub(crate) const STEPS: &[SchemaStep] = &[];
 
 /// A YAML document edited as text through the positions of its nodes.
 pub(crate) struct Document {
@@ -107,7 +107,7 @@ impl Document {
     &self.text
   }
 
-  fn entry(&self, path: &str) -> Result<Entry, EditError> {
+  fn entry(&self, path: &str) -> Result<Located, EditError> {
     let (index, mut problems) = index::build(&self.text);
     if !problems.is_empty() {
       return Err(EditError::Unreadable(Box::new(problems.swap_remove(0))));
@@ -258,7 +258,10 @@ pub(crate) fn declared_version(text: &str) -> Option<String> {
 
 /// Migrates `text` to the newest schema of `steps`. Returns the new text and
 /// the steps applied (`from → to`); unchanged text when already current.
-pub(crate) fn migrate(text: &str, steps: &[Step]) -> Result<(String, Vec<String>), MigrateError> {
+pub(crate) fn migrate(
+  text: &str,
+  steps: &[SchemaStep],
+) -> Result<(String, Vec<String>), MigrateError> {
   let target = steps.last().map_or(API_VERSION, |s| s.to);
   let mut version = declared_version(text).ok_or(MigrateError::NoApiVersion)?;
   let mut doc = Document::new(text);
@@ -310,7 +313,7 @@ mod tests {
     Ok(())
   }
 
-  const TEST_STEPS: &[Step] = &[Step {
+  const TEST_STEPS: &[SchemaStep] = &[SchemaStep {
     from: "oi-gen.dev/v1alpha1",
     to: "oi-gen.dev/v1alpha2",
     apply: to_v1alpha2,

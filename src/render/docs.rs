@@ -14,7 +14,7 @@ use crate::blueprint::network::Cidr;
 const README: &str = "README.md.tera";
 
 #[derive(Serialize)]
-struct Data {
+struct ReadmeData {
   platform: String,
   domain: String,
   region: String,
@@ -140,7 +140,7 @@ pub(crate) fn render(
       build: service.build_context.clone(),
     })
     .collect();
-  let data = Data {
+  let data = ReadmeData {
     platform: resolved.name.clone(),
     domain: resolved.domain.clone(),
     region: resolved.region.clone(),

@@ -12,7 +12,7 @@ const CONFIG: &str = "db/flyway.toml.tera";
 const BASELINE: &str = "db/migrations/V1__baseline.sql.tera";
 
 #[derive(Serialize)]
-struct Data<'a> {
+struct FlywayData<'a> {
   database: &'a str,
   version: &'a str,
   platform: &'a str,
@@ -28,7 +28,7 @@ pub(crate) fn render(
   let Some(database) = &resolved.database else {
     return Ok(());
   };
-  let data = Data {
+  let data = FlywayData {
     database: &database.name,
     version: &database.major_version,
     platform: &resolved.name,

@@ -133,7 +133,7 @@ const TEMPLATES: &[(&str, When)] = &[
 
 /// The context of every template.
 #[derive(Serialize)]
-struct Data {
+struct TerraformData {
   platform: String,
   region: String,
   environments: Vec<String>,
@@ -226,11 +226,11 @@ struct Database {
   name: String,
 }
 
-/// The context of a per-environment template: [`Data`] and `environment`.
+/// The context of a per-environment template: [`TerraformData`] and `environment`.
 #[derive(Serialize)]
 struct EnvContext<'a> {
   #[serde(flatten)]
-  data: &'a Data,
+  data: &'a TerraformData,
   environment: &'a EnvData,
 }
 
@@ -263,7 +263,7 @@ pub(crate) fn render(
   engine: &Engine,
   out: &mut Output,
 ) -> Result<(), tera::Error> {
-  let data = Data::new(resolved);
+  let data = TerraformData::new(resolved);
   let environments: Vec<EnvData> = resolved.environments.iter().map(EnvData::new).collect();
   for &(template, when) in TEMPLATES {
     if template.contains("{environment}") {
@@ -288,7 +288,7 @@ pub(crate) fn render(
 }
 
 impl When {
-  fn holds(self, data: &Data, environment: Option<&EnvData>) -> bool {
+  fn holds(self, data: &TerraformData, environment: Option<&EnvData>) -> bool {
     match self {
       Self::Always => true,
       Self::Database => data.database.is_some(),
@@ -297,7 +297,7 @@ impl When {
   }
 }
 
-impl Data {
+impl TerraformData {
   fn new(resolved: &Resolved) -> Self {
     let platform = &resolved.platform;
     let name = &resolved.name;
@@ -332,7 +332,7 @@ impl Data {
       ),
     };
     let nat = resolved.nat_gateways;
-    Data {
+    TerraformData {
       platform: name.clone(),
       region: resolved.region.clone(),
       environments: resolved

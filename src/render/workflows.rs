@@ -33,7 +33,7 @@ pub(crate) fn render(
   engine: &Engine,
   out: &mut Output,
 ) -> Result<(), tera::Error> {
-  let data = Data::new(resolved);
+  let data = WorkflowData::new(resolved);
   for dir in [WORKFLOWS_DIR, TERRATEST_DIR] {
     for template in Engine::templates_under(dir) {
       let text = engine.render(&template, &data)?;
@@ -68,7 +68,7 @@ fn tidy(text: &str) -> String {
 }
 
 #[derive(Serialize)]
-struct Data {
+struct WorkflowData {
   platform: String,
   region: String,
   branch: String,
@@ -143,7 +143,7 @@ struct Image {
   source_repository: Option<String>,
 }
 
-impl Data {
+impl WorkflowData {
   fn new(resolved: &Resolved) -> Self {
     let environments: Vec<EnvData> = resolved
       .environments

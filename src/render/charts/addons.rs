@@ -39,7 +39,7 @@ pub(crate) const INGRESS_NGINX_WARNING: &str = "ingress-nginx is retired upstrea
 
 /// One step of `install.sh`, in order.
 #[derive(Debug, Serialize)]
-struct Step {
+struct InstallStep {
   /// `crds`, `chart`, `manifests`, `namespace` or `grafana-fallback`.
   kind: &'static str,
   title: String,
@@ -73,7 +73,7 @@ struct WaitFor {
   remote: String,
 }
 
-impl Step {
+impl InstallStep {
   fn chart(chart: &AddonChart, title: &str, per_environment: bool) -> Self {
     let mut values = vec![format!("addons/{}/values.yaml", chart.release)];
     if per_environment {
@@ -115,7 +115,7 @@ impl Step {
 struct InstallData {
   platform: String,
   environments: Vec<String>,
-  steps: Vec<Step>,
+  steps: Vec<InstallStep>,
 }
 
 fn yaml(value: &impl Serialize) -> String {
@@ -136,7 +136,7 @@ pub(crate) fn render(
   let mut steps = Vec::new();
 
   if selection.nginx == Nginx::Gateway {
-    steps.push(Step::other(
+    steps.push(InstallStep::other(
       "crds",
       &format!("Gateway API {} standard CRDs", versions::GATEWAY_API),
       vec![versions::gateway_api_crds_url()],
@@ -148,7 +148,7 @@ pub(crate) fn render(
       format!("cluster/addons/{}/values.yaml", TIGERA_OPERATOR.release),
       yaml(&CalicoValues::new()),
     );
-    steps.push(Step::chart(
+    steps.push(InstallStep::chart(
       &TIGERA_OPERATOR,
       "Calico (policy only, on the VPC CNI)",
       false,
@@ -159,7 +159,7 @@ pub(crate) fn render(
     format!("cluster/addons/{}/values.yaml", METRICS_SERVER.release),
     yaml(&MetricsServerValues::new()),
   );
-  steps.push(Step::chart(&METRICS_SERVER, "metrics-server", false));
+  steps.push(InstallStep::chart(&METRICS_SERVER, "metrics-server", false));
 
   out.add(
     format!("cluster/addons/{}/values.yaml", CLUSTER_AUTOSCALER.release),
@@ -178,7 +178,11 @@ pub(crate) fn render(
       }),
     );
   }
-  steps.push(Step::chart(&CLUSTER_AUTOSCALER, "Cluster Autoscaler", true));
+  steps.push(InstallStep::chart(
+    &CLUSTER_AUTOSCALER,
+    "Cluster Autoscaler",
+    true,
+  ));
 
   if selection.external_secrets {
     out.add(
@@ -189,12 +193,12 @@ pub(crate) fn render(
       "cluster/manifests/cluster-secret-store.yaml",
       yaml(&manifests::cluster_secret_store(&resolved.region)),
     );
-    steps.push(Step::chart(
+    steps.push(InstallStep::chart(
       &EXTERNAL_SECRETS,
       "External Secrets Operator",
       false,
     ));
-    steps.push(Step::other(
+    steps.push(InstallStep::other(
       "manifests",
       "ClusterSecretStore (AWS Secrets Manager through Pod Identity)",
       vec!["manifests/cluster-secret-store.yaml".into()],
@@ -210,7 +214,7 @@ pub(crate) fn render(
         ),
         yaml(&NginxGatewayFabricValues::new()),
       );
-      steps.push(Step::other(
+      steps.push(InstallStep::other(
         "crds",
         &format!(
           "NGINX Gateway Fabric {} CRDs (Helm never upgrades them)",
@@ -221,7 +225,7 @@ pub(crate) fn render(
           NGINX_GATEWAY_FABRIC.version
         )],
       ));
-      steps.push(Step::chart(
+      steps.push(InstallStep::chart(
         &NGINX_GATEWAY_FABRIC,
         "NGINX Gateway Fabric",
         false,
@@ -232,7 +236,7 @@ pub(crate) fn render(
         format!("cluster/addons/{}/values.yaml", INGRESS_NGINX.release),
         yaml(&IngressNginxValues::new(selection.monitoring)),
       );
-      let mut step = Step::chart(&INGRESS_NGINX, "ingress-nginx (retired upstream)", false);
+      let mut step = InstallStep::chart(&INGRESS_NGINX, "ingress-nginx (retired upstream)", false);
       step.warning = Some(INGRESS_NGINX_WARNING);
       steps.push(step);
     }
@@ -260,8 +264,8 @@ pub(crate) fn render(
         )),
       ]),
     );
-    steps.push(Step::chart(&CERT_MANAGER, "cert-manager", false));
-    steps.push(Step::other(
+    steps.push(InstallStep::chart(&CERT_MANAGER, "cert-manager", false));
+    steps.push(InstallStep::other(
       "manifests",
       "Let's Encrypt ClusterIssuers",
       vec!["manifests/cluster-issuers.yaml".into()],
@@ -283,7 +287,7 @@ pub(crate) fn render(
         ]),
       );
     }
-    steps.push(Step::other(
+    steps.push(InstallStep::other(
       "manifests",
       "the shared Gateway and its HTTP to HTTPS redirect",
       vec!["manifests/{env}/gateway.yaml".into()],
@@ -298,7 +302,7 @@ pub(crate) fn render(
       ),
       yaml(&KubePrometheusStackValues::new(selection.grafana)),
     );
-    let mut namespace = Step::other("namespace", "monitoring namespace", Vec::new());
+    let mut namespace = InstallStep::other("namespace", "monitoring namespace", Vec::new());
     namespace.namespace = Some(KUBE_PROMETHEUS_STACK.namespace);
     steps.push(namespace);
     if selection.grafana {
@@ -309,7 +313,7 @@ pub(crate) fn render(
             &resolved.name,
           ))),
         );
-        let mut step = Step::other(
+        let mut step = InstallStep::other(
           "manifests",
           "Grafana admin credentials from Secrets Manager",
           vec!["manifests/grafana-admin.yaml".into()],
@@ -321,7 +325,7 @@ pub(crate) fn render(
         });
         steps.push(step);
       } else {
-        let mut fallback = Step::other(
+        let mut fallback = InstallStep::other(
           "grafana-fallback",
           "Grafana admin credentials (random, kept in the cluster)",
           Vec::new(),
@@ -330,7 +334,7 @@ pub(crate) fn render(
         steps.push(fallback);
       }
     }
-    steps.push(Step::chart(
+    steps.push(InstallStep::chart(
       &KUBE_PROMETHEUS_STACK,
       "kube-prometheus-stack",
       false,

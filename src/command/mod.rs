@@ -132,6 +132,26 @@ pub(crate) fn render_with_overrides(
   Ok((output, engine.moved_overrides))
 }
 
+/// For a command that writes, takes the run lock (held while the guard
+/// lives); then plans against what the last render left, like [`plan`].
+pub(crate) fn lock_and_plan(
+  root: &Root,
+  writes: bool,
+  loaded: &Loaded,
+  output: &Output,
+  blueprint: &[u8],
+  mode: Mode,
+) -> Result<(Option<crate::runlock::Guard>, Plan), Error> {
+  let guard = if writes {
+    Some(crate::runlock::acquire(root)?)
+  } else {
+    None
+  };
+  let previous = Previous::read(root)?;
+  let plan = plan(root, previous, loaded, output, blueprint, mode)?;
+  Ok((guard, plan))
+}
+
 /// Plans writing `output` into `root` against what the last render left:
 /// the files, and the database migrations on disk when there is a database.
 pub(crate) fn plan(

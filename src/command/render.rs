@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::migrations;
 use crate::report;
 use crate::ui::{self, info};
-use crate::workspace::{Mode, Previous, Root};
+use crate::workspace::{Mode, Root};
 
 pub(crate) fn run(
   file: &Path,
@@ -22,20 +22,8 @@ pub(crate) fn run(
   let loaded = source.load()?;
   let root = Root::new(&output_dir(file, out));
   let output = render_output(&loaded, root.path())?;
-  let _guard = if check {
-    None
-  } else {
-    Some(crate::runlock::acquire(&root)?)
-  };
-  let previous = Previous::read(&root)?;
-  let plan = super::plan(
-    &root,
-    previous,
-    &loaded,
-    &output,
-    &source.bytes,
-    Mode::Render,
-  )?;
+  let (_guard, plan) =
+    super::lock_and_plan(&root, !check, &loaded, &output, &source.bytes, Mode::Render)?;
   if check {
     return report::drift(&plan, format);
   }

@@ -10,7 +10,7 @@ use crate::error::{Error, Findings, Message, Op};
 use crate::fsutil;
 use crate::report::{self, plural};
 use crate::ui::info;
-use crate::workspace::{Mode, Previous, Root};
+use crate::workspace::{Mode, Root};
 
 pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   let source = Source::read(file)?;
@@ -23,15 +23,9 @@ pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   let loaded = migrated.load()?;
   let root = Root::new(&output_dir(file, None));
   let (output, moved) = render_with_overrides(&loaded, root.path())?;
-  let _guard = if dry_run {
-    None
-  } else {
-    Some(crate::runlock::acquire(&root)?)
-  };
-  let previous = Previous::read(&root)?;
-  let plan = super::plan(
+  let (_guard, plan) = super::lock_and_plan(
     &root,
-    previous,
+    !dry_run,
     &loaded,
     &output,
     &migrated.bytes,

@@ -100,7 +100,7 @@ use When::{
 
 /// Every file oi-gen generates. Order matters only where paths overlap: the
 /// first matching row wins.
-pub(crate) const ROWS: &[Row] = &[
+pub(crate) static ROWS: &[Row] = &[
   // The repository itself.
   row(".gitignore", Always, &[]),
   row(crate::schema::SCHEMA_PATH, Always, &[]),
@@ -427,44 +427,73 @@ fn segment<'a>(resolved: &'a Resolved, want: &str, got: &str, item: &mut Item<'a
 /// The row of a generated path, whatever its service and environment are
 /// called.
 pub(crate) fn row_of(path: &str) -> Option<&'static Row> {
-  ROWS.iter().find(|row| {
-    // Most rows differ from the path before their first placeholder.
-    let literal = row.path.find(['{', '*']).unwrap_or(row.path.len());
-    if !path.starts_with(&row.path[..literal]) {
-      return false;
+  let index = &*ROW_INDEX;
+  if let Some(row) = index.exact.get(path) {
+    return Some(row);
+  }
+  let first = path.split('/').next().unwrap_or_default();
+  index
+    .patterns
+    .get(first)?
+    .iter()
+    .copied()
+    .find(|row| loose_match(row.path, path))
+}
+
+/// The rows by exact path, and the others by their first path segment, in
+/// table order: one render looks up every file it writes.
+struct RowIndex {
+  exact: std::collections::HashMap<&'static str, &'static Row>,
+  patterns: std::collections::HashMap<&'static str, Vec<&'static Row>>,
+}
+
+static ROW_INDEX: std::sync::LazyLock<RowIndex> = std::sync::LazyLock::new(|| {
+  let mut index = RowIndex {
+    exact: std::collections::HashMap::new(),
+    patterns: std::collections::HashMap::new(),
+  };
+  for row in ROWS {
+    if row.path.contains(['{', '*']) {
+      let first = row.path.split('/').next().unwrap_or_default();
+      index.patterns.entry(first).or_default().push(row);
+    } else {
+      index.exact.entry(row.path).or_insert(row);
     }
-    if literal == row.path.len() {
-      return path.len() == literal;
-    }
-    let mut pattern = row.path.split('/');
-    let mut parts = path.split('/');
-    loop {
-      match (pattern.next(), parts.next()) {
-        (None, None) => return true,
-        (Some(want), Some(got)) if want.ends_with('*') => {
-          return got.starts_with(want.trim_end_matches('*'));
-        }
-        (Some(want), Some(got)) => {
-          if !loose_segment(want, got) {
-            return false;
-          }
-        }
-        _ => return false,
+  }
+  index
+});
+
+/// Whether `path` fits the row path `pattern`, a placeholder standing for
+/// any name and a final `*` for any rest.
+fn loose_match(pattern: &str, path: &str) -> bool {
+  let mut pattern = pattern.split('/');
+  let mut parts = path.split('/');
+  loop {
+    match (pattern.next(), parts.next()) {
+      (None, None) => return true,
+      (Some(want), Some(got)) if want.ends_with('*') => {
+        return got.starts_with(want.trim_end_matches('*'));
       }
+      (Some(want), Some(got)) => {
+        if !loose_segment(want, got) {
+          return false;
+        }
+      }
+      _ => return false,
     }
-  })
+  }
 }
 
 /// Whether a segment matches, a placeholder standing for any name.
 fn loose_segment(want: &str, got: &str) -> bool {
-  for placeholder in ["{service}", "{environment}"] {
-    if let Some((before, after)) = want.split_once(placeholder) {
-      return got.len() > before.len() + after.len()
-        && got.starts_with(before)
-        && got.ends_with(after);
-    }
-  }
-  want == got
+  let Some(open) = want.find('{') else {
+    return want == got;
+  };
+  let close = want[open..]
+    .find('}')
+    .map_or(want.len(), |end| open + end + 1);
+  let (before, after) = (&want[..open], &want[close..]);
+  got.len() > before.len() + after.len() && got.starts_with(before) && got.ends_with(after)
 }
 
 /// The row of a path the blueprint produces today.

@@ -45,7 +45,7 @@ impl Root {
   /// climb out of it or pass through a symbolic link. The last part is
   /// looked at on every call; the folders above it once.
   pub fn resolve(&self, relative: &str) -> Result<PathBuf, Error> {
-    if !crate::render::is_safe_relative(relative) {
+    if !is_safe_relative(relative) {
       return Err(
         UnsafePath::Outside {
           relative: relative.to_string(),
@@ -230,6 +230,18 @@ pub(crate) fn write_new(path: &Path, contents: &[u8]) -> io::Result<()> {
   temp.as_file().sync_all()?;
   temp.persist_noclobber(path).map_err(|error| error.error)?;
   Ok(())
+}
+
+/// A relative path that stays inside the output folder.
+pub fn is_safe_relative(path: &str) -> bool {
+  !path.is_empty()
+    && !path.starts_with('/')
+    && !path.contains('\\')
+    && !path.contains(':')
+    && path.split('/').next() != Some(".git")
+    && path
+      .split('/')
+      .all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 #[cfg(test)]

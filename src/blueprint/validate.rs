@@ -508,7 +508,7 @@ impl Checker<'_> {
         );
       }
       if let Some(build) = &service.build
-        && !crate::render::is_safe_relative(build)
+        && !crate::fsutil::is_safe_relative(build)
       {
         self.error(
           format!("{path}.build"),

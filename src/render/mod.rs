@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::blueprint::Resolved;
+pub use crate::fsutil::is_safe_relative;
 pub use engine::{Engine, OVERRIDES_DIR, error_chain as engine_error_chain};
 
 /// Who owns a generated file after it is written.
@@ -116,18 +117,6 @@ impl Output {
     let previous = self.files.insert(path.clone(), file);
     debug_assert!(previous.is_none(), "{path} rendered twice");
   }
-}
-
-/// A relative path that stays inside the output folder.
-pub fn is_safe_relative(path: &str) -> bool {
-  !path.is_empty()
-    && !path.starts_with('/')
-    && !path.contains('\\')
-    && !path.contains(':')
-    && path.split('/').next() != Some(".git")
-    && path
-      .split('/')
-      .all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
 /// Renders every target of the platform repository.

@@ -31,7 +31,8 @@ pub(crate) const EKS_MODULE_VERSION: &str = "~> 21.19";
 /// TFLint and its AWS ruleset.
 pub(crate) const TFLINT_REQUIRED: &str = ">= 0.64";
 pub(crate) const TFLINT_AWS_RULESET: &str = "0.48.0";
-/// Days CloudWatch keeps the VPC flow logs and the EKS control plane logs.
+/// Days CloudWatch keeps the VPC flow logs, the EKS control plane logs and
+/// the database's exported logs.
 const LOG_RETENTION_DAYS: u32 = 365;
 /// The address the GitHub OIDC provider is registered under, and its audience.
 const GITHUB_OIDC_URL: &str = "https://token.actions.githubusercontent.com";
@@ -885,6 +886,81 @@ mod tests {
       assert!(!text.contains("database_"), "{path}");
       assert!(!path.ends_with(".checkov.yaml") || path == "infra/.checkov.yaml");
     }
+  }
+
+  /// The string value of an attribute of a block, as Terraform writes it.
+  fn block_attr(block: &hcl::Block, key: &str) -> String {
+    block
+      .body()
+      .attributes()
+      .find(|a| a.key() == key)
+      .map(|a| a.expr().to_string())
+      .unwrap_or_else(|| panic!("{} has no {key}", block.identifier()))
+  }
+
+  /// RDS writes its exported logs into log groups of its own making, without
+  /// a key and kept forever, unless they exist first: infra/ creates them,
+  /// with the environment's key and the log retention of the other groups.
+  #[test]
+  fn database_log_groups_are_encrypted_kept_and_created_first() {
+    let files = render_infra(&builtin("openinnovation"));
+    let rds = parse("infra/rds.tf", &files["infra/rds.tf"]);
+    let exports = rds
+      .blocks()
+      .filter(|b| b.identifier() == "locals")
+      .find_map(|b| {
+        b.body()
+          .attributes()
+          .find(|a| a.key() == "database_log_exports")
+          .cloned()
+      })
+      .expect("local database_log_exports");
+    let Expression::Array(exports) = exports.expr() else {
+      panic!("database_log_exports is a list");
+    };
+    let exports: Vec<String> = exports
+      .iter()
+      .map(|e| e.to_string().trim_matches('"').to_string())
+      .collect();
+    assert_eq!(exports, ["postgresql", "upgrade"]);
+
+    let groups = block(&rds, "resource", ["aws_cloudwatch_log_group", "database"]);
+    assert_eq!(
+      block_attr(groups, "for_each"),
+      "toset(local.database_log_exports)"
+    );
+    assert_eq!(
+      block_attr(groups, "name"),
+      "\"/aws/rds/instance/${local.database_instance}/${each.key}\""
+    );
+    assert_eq!(
+      block_attr(groups, "retention_in_days"),
+      LOG_RETENTION_DAYS.to_string()
+    );
+    assert_eq!(block_attr(groups, "kms_key_id"), "aws_kms_key.main.arn");
+
+    let instance = block(&rds, "resource", ["aws_db_instance", "main"]);
+    assert_eq!(
+      block_attr(instance, "enabled_cloudwatch_logs_exports"),
+      "local.database_log_exports"
+    );
+    let depends_on = block_attr(instance, "depends_on");
+    assert!(
+      depends_on.contains("aws_cloudwatch_log_group.database"),
+      "{depends_on}"
+    );
+
+    // The same retention as the VPC flow logs and the EKS control plane logs.
+    let retention = format!("= {LOG_RETENTION_DAYS}\n");
+    assert!(files["infra/vpc.tf"].contains(&retention));
+    assert!(files["infra/eks.tf"].contains(&retention));
+
+    // CloudWatch Logs may use the key for this account's log groups.
+    let kms = &files["infra/kms.tf"];
+    assert!(kms.contains("Principal = { Service = \"logs.${var.region}.amazonaws.com\" }"));
+    assert!(kms.contains(
+      "\"kms:EncryptionContext:aws:logs:arn\" = \"arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*\""
+    ));
   }
 
   #[test]

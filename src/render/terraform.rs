@@ -963,6 +963,21 @@ mod tests {
     ));
   }
 
+  /// Every workload role is a Pod Identity association: the EKS module makes
+  /// no IAM OIDC provider for IRSA, and nothing refers to one.
+  #[test]
+  fn the_cluster_has_no_irsa_identity_provider() {
+    for (_, files) in builtins() {
+      let eks = parse("infra/eks.tf", &files["infra/eks.tf"]);
+      let module = block_labelled(&eks, "module", "eks");
+      assert_eq!(block_attr(module, "enable_irsa"), "false");
+      for (path, text) in &files {
+        assert!(!text.contains("module.eks.oidc_provider"), "{path}");
+      }
+      assert!(files["infra/iam.tf"].contains("resource \"aws_eks_pod_identity_association\""));
+    }
+  }
+
   #[test]
   fn network_policy_engines_are_never_both_on() {
     let calico = render_infra(&builtin("openinnovation"));

@@ -866,6 +866,77 @@ mod tests {
     assert!(production.contains("general = { min_size = 2, desired_size = 2, max_size = 5 }"));
   }
 
+  /// The sizes of each node group in an environment's `.tfvars`, by group.
+  fn tfvars_sizes(text: &str) -> BTreeMap<String, [u64; 3]> {
+    let body = parse("tfvars", text);
+    let attr = body
+      .attributes()
+      .find(|a| a.key() == "node_groups")
+      .expect("node_groups");
+    let Expression::Object(groups) = attr.expr() else {
+      panic!("node_groups is a map");
+    };
+    groups
+      .iter()
+      .map(|(name, sizes)| {
+        let Expression::Object(sizes) = sizes else {
+          panic!("{name} is an object");
+        };
+        let size = |key: &str| {
+          sizes
+            .iter()
+            .find(|(k, _)| k.to_string() == key)
+            .and_then(|(_, v)| match v {
+              Expression::Number(n) => n.as_u64(),
+              _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name}.{key}"))
+        };
+        (
+          name.to_string(),
+          [size("min_size"), size("desired_size"), size("max_size")],
+        )
+      })
+      .collect()
+  }
+
+  /// `overrides.nodeGroups` sizes every group, and its `groups` single ones
+  /// by name, over those: acme-shop's dev lets the SPOT batch group scale to
+  /// zero while the general group keeps one node.
+  #[test]
+  fn node_group_overrides_apply_by_group_name() {
+    let mut platform = builtin("acme-shop");
+    let files = render_infra(&platform);
+    let dev = tfvars_sizes(&files["infra/environments/dev.tfvars"]);
+    assert_eq!(dev["general"], [1, 2, 2]);
+    assert_eq!(dev["batch"], [0, 0, 2]);
+    let staging = tfvars_sizes(&files["infra/environments/staging.tfvars"]);
+    assert_eq!(staging["general"], [2, 3, 6]);
+    assert_eq!(staging["batch"], [0, 0, 4]);
+
+    // A group's own entry wins field by field; the rest comes from the
+    // sizes for every group, then from the group itself.
+    let dev_env = &mut platform.spec.environments[0];
+    let overrides = dev_env
+      .overrides
+      .as_mut()
+      .and_then(|o| o.node_groups.as_mut())
+      .expect("dev sizes its node groups");
+    overrides.groups.insert(
+      "general".into(),
+      crate::blueprint::model::NodeGroupSizes {
+        min_size: None,
+        max_size: Some(5),
+        desired_size: Some(4),
+      },
+    );
+    overrides.groups.remove("batch");
+    let files = render_infra(&platform);
+    let dev = tfvars_sizes(&files["infra/environments/dev.tfvars"]);
+    assert_eq!(dev["general"], [1, 4, 5]);
+    assert_eq!(dev["batch"], [1, 1, 2]);
+  }
+
   #[test]
   fn a_single_zone_database_is_skipped_in_its_environment_only() {
     let files = render_infra(&builtin("openinnovation"));

@@ -405,7 +405,9 @@ pub struct DatabaseOverrides {
   pub multi_az: Option<bool>,
 }
 
-/// Node group sizes of one environment, applied to every node group.
+/// Node group sizes of one environment: `minSize`, `maxSize` and
+/// `desiredSize` apply to every node group, and `groups` sets them for single
+/// node groups by name, over the ones for every group.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeGroupOverrides {
@@ -416,6 +418,26 @@ pub struct NodeGroupOverrides {
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub max_size: Option<u32>,
   /// Nodes at creation in this environment.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub desired_size: Option<u32>,
+  /// optional: sizes of single node groups in this environment, by the name
+  /// of a group of `spec.cluster.nodeGroups`; they take precedence over the
+  /// sizes above.
+  #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+  pub groups: BTreeMap<String, NodeGroupSizes>,
+}
+
+/// Sizes of one node group in one environment.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NodeGroupSizes {
+  /// Fewest nodes of this group in this environment.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub min_size: Option<u32>,
+  /// Most nodes of this group in this environment.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub max_size: Option<u32>,
+  /// Nodes of this group at creation in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub desired_size: Option<u32>,
 }

@@ -509,18 +509,37 @@ impl NodeGroup {
   }
 
   /// Sizes in an environment: (min, desired, max) with its overrides applied.
+  /// A size of this group's own entry under `groups` wins over one for every
+  /// group, which wins over the group's own.
   pub fn sizes_in(&self, environment: &Environment) -> (u32, u32, u32) {
     let o = environment
       .overrides
       .as_ref()
       .and_then(|o| o.node_groups.clone())
       .unwrap_or_default();
-    let min = o.min_size.unwrap_or(self.min_size);
-    let max = o.max_size.unwrap_or(self.max_size);
-    let desired = o
+    let own = o.groups.get(&self.name).cloned().unwrap_or_default();
+    let min = own.min_size.or(o.min_size).unwrap_or(self.min_size);
+    let max = own.max_size.or(o.max_size).unwrap_or(self.max_size);
+    let desired = own
       .desired_size
+      .or(o.desired_size)
       .unwrap_or_else(|| self.desired().clamp(min, max.max(min)));
     (min, desired, max)
+  }
+
+  /// Whether an environment sets this group's desired size itself.
+  pub fn desired_given_in(&self, environment: &Environment) -> bool {
+    environment
+      .overrides
+      .as_ref()
+      .and_then(|o| o.node_groups.as_ref())
+      .is_some_and(|o| {
+        o.desired_size.is_some()
+          || o
+            .groups
+            .get(&self.name)
+            .is_some_and(|g| g.desired_size.is_some())
+      })
   }
 }
 

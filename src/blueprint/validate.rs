@@ -776,21 +776,29 @@ impl Checker<'_> {
           self.instance_class(&format!("{path}.overrides.database.instanceClass"), class);
         }
       }
-      if overrides.node_groups.is_some() {
-        for group in &p.spec.cluster.node_groups {
+      if let Some(node_groups) = &overrides.node_groups {
+        let groups = &p.spec.cluster.node_groups;
+        for name in node_groups.groups.keys() {
+          if !groups.iter().any(|g| &g.name == name) {
+            let known: Vec<String> = groups.iter().map(|g| format!("`{}`", g.name)).collect();
+            self
+              .error(
+                format!("{path}.overrides.nodeGroups.groups.{name}"),
+                format!("there is no node group `{name}` in spec.cluster.nodeGroups"),
+              )
+              .hint = Some(format!("node groups: {}", known.join(", ")));
+          }
+        }
+        for group in groups {
           let (min, desired, max) = group.sizes_in(env);
-          let given = overrides
-            .node_groups
-            .as_ref()
-            .is_some_and(|o| o.desired_size.is_some());
+          let given = group.desired_given_in(env);
+          let at = if node_groups.groups.contains_key(&group.name) {
+            format!("{path}.overrides.nodeGroups.groups.{}", group.name)
+          } else {
+            format!("{path}.overrides.nodeGroups")
+          };
           let before = self.found.len();
-          self.sizes(
-            &format!("{path}.overrides.nodeGroups"),
-            min,
-            desired,
-            max,
-            given,
-          );
+          self.sizes(&at, min, desired, max, given);
           for d in &mut self.found[before..] {
             d.message = format!("{} (node group `{}`)", d.message, group.name);
           }

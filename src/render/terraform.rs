@@ -31,7 +31,8 @@ pub(crate) const EKS_MODULE_VERSION: &str = "~> 21.19";
 /// TFLint and its AWS ruleset.
 pub(crate) const TFLINT_REQUIRED: &str = ">= 0.64";
 pub(crate) const TFLINT_AWS_RULESET: &str = "0.48.0";
-/// Days CloudWatch keeps the VPC flow logs and the EKS control plane logs.
+/// Days CloudWatch keeps the VPC flow logs, the EKS control plane logs and
+/// the database's exported logs.
 const LOG_RETENTION_DAYS: u32 = 365;
 /// The address the GitHub OIDC provider is registered under, and its audience.
 const GITHUB_OIDC_URL: &str = "https://token.actions.githubusercontent.com";
@@ -865,6 +866,77 @@ mod tests {
     assert!(production.contains("general = { min_size = 2, desired_size = 2, max_size = 5 }"));
   }
 
+  /// The sizes of each node group in an environment's `.tfvars`, by group.
+  fn tfvars_sizes(text: &str) -> BTreeMap<String, [u64; 3]> {
+    let body = parse("tfvars", text);
+    let attr = body
+      .attributes()
+      .find(|a| a.key() == "node_groups")
+      .expect("node_groups");
+    let Expression::Object(groups) = attr.expr() else {
+      panic!("node_groups is a map");
+    };
+    groups
+      .iter()
+      .map(|(name, sizes)| {
+        let Expression::Object(sizes) = sizes else {
+          panic!("{name} is an object");
+        };
+        let size = |key: &str| {
+          sizes
+            .iter()
+            .find(|(k, _)| k.to_string() == key)
+            .and_then(|(_, v)| match v {
+              Expression::Number(n) => n.as_u64(),
+              _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name}.{key}"))
+        };
+        (
+          name.to_string(),
+          [size("min_size"), size("desired_size"), size("max_size")],
+        )
+      })
+      .collect()
+  }
+
+  /// `overrides.nodeGroups` sizes every group, and its `groups` single ones
+  /// by name, over those: acme-shop's dev lets the SPOT batch group scale to
+  /// zero while the general group keeps one node.
+  #[test]
+  fn node_group_overrides_apply_by_group_name() {
+    let mut platform = builtin("acme-shop");
+    let files = render_infra(&platform);
+    let dev = tfvars_sizes(&files["infra/environments/dev.tfvars"]);
+    assert_eq!(dev["general"], [1, 2, 2]);
+    assert_eq!(dev["batch"], [0, 0, 2]);
+    let staging = tfvars_sizes(&files["infra/environments/staging.tfvars"]);
+    assert_eq!(staging["general"], [2, 3, 6]);
+    assert_eq!(staging["batch"], [0, 0, 4]);
+
+    // A group's own entry wins field by field; the rest comes from the
+    // sizes for every group, then from the group itself.
+    let dev_env = &mut platform.spec.environments[0];
+    let overrides = dev_env
+      .overrides
+      .as_mut()
+      .and_then(|o| o.node_groups.as_mut())
+      .expect("dev sizes its node groups");
+    overrides.groups.insert(
+      "general".into(),
+      crate::blueprint::model::NodeGroupSizes {
+        min_size: None,
+        max_size: Some(5),
+        desired_size: Some(4),
+      },
+    );
+    overrides.groups.remove("batch");
+    let files = render_infra(&platform);
+    let dev = tfvars_sizes(&files["infra/environments/dev.tfvars"]);
+    assert_eq!(dev["general"], [1, 4, 5]);
+    assert_eq!(dev["batch"], [1, 1, 2]);
+  }
+
   #[test]
   fn a_single_zone_database_is_skipped_in_its_environment_only() {
     let files = render_infra(&builtin("openinnovation"));
@@ -884,6 +956,96 @@ mod tests {
       assert!(!text.contains("aws_db_instance"), "{path}");
       assert!(!text.contains("database_"), "{path}");
       assert!(!path.ends_with(".checkov.yaml") || path == "infra/.checkov.yaml");
+    }
+  }
+
+  /// The string value of an attribute of a block, as Terraform writes it.
+  fn block_attr(block: &hcl::Block, key: &str) -> String {
+    block
+      .body()
+      .attributes()
+      .find(|a| a.key() == key)
+      .map(|a| a.expr().to_string())
+      .unwrap_or_else(|| panic!("{} has no {key}", block.identifier()))
+  }
+
+  /// RDS writes its exported logs into log groups of its own making, without
+  /// a key and kept forever, unless they exist first: infra/ creates them,
+  /// with the environment's key and the log retention of the other groups.
+  #[test]
+  fn database_log_groups_are_encrypted_kept_and_created_first() {
+    let files = render_infra(&builtin("openinnovation"));
+    let rds = parse("infra/rds.tf", &files["infra/rds.tf"]);
+    let exports = rds
+      .blocks()
+      .filter(|b| b.identifier() == "locals")
+      .find_map(|b| {
+        b.body()
+          .attributes()
+          .find(|a| a.key() == "database_log_exports")
+          .cloned()
+      })
+      .expect("local database_log_exports");
+    let Expression::Array(exports) = exports.expr() else {
+      panic!("database_log_exports is a list");
+    };
+    let exports: Vec<String> = exports
+      .iter()
+      .map(|e| e.to_string().trim_matches('"').to_string())
+      .collect();
+    assert_eq!(exports, ["postgresql", "upgrade"]);
+
+    let groups = block(&rds, "resource", ["aws_cloudwatch_log_group", "database"]);
+    assert_eq!(
+      block_attr(groups, "for_each"),
+      "toset(local.database_log_exports)"
+    );
+    assert_eq!(
+      block_attr(groups, "name"),
+      "\"/aws/rds/instance/${local.database_instance}/${each.key}\""
+    );
+    assert_eq!(
+      block_attr(groups, "retention_in_days"),
+      LOG_RETENTION_DAYS.to_string()
+    );
+    assert_eq!(block_attr(groups, "kms_key_id"), "aws_kms_key.main.arn");
+
+    let instance = block(&rds, "resource", ["aws_db_instance", "main"]);
+    assert_eq!(
+      block_attr(instance, "enabled_cloudwatch_logs_exports"),
+      "local.database_log_exports"
+    );
+    let depends_on = block_attr(instance, "depends_on");
+    assert!(
+      depends_on.contains("aws_cloudwatch_log_group.database"),
+      "{depends_on}"
+    );
+
+    // The same retention as the VPC flow logs and the EKS control plane logs.
+    let retention = format!("= {LOG_RETENTION_DAYS}\n");
+    assert!(files["infra/vpc.tf"].contains(&retention));
+    assert!(files["infra/eks.tf"].contains(&retention));
+
+    // CloudWatch Logs may use the key for this account's log groups.
+    let kms = &files["infra/kms.tf"];
+    assert!(kms.contains("Principal = { Service = \"logs.${var.region}.amazonaws.com\" }"));
+    assert!(kms.contains(
+      "\"kms:EncryptionContext:aws:logs:arn\" = \"arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*\""
+    ));
+  }
+
+  /// Every workload role is a Pod Identity association: the EKS module makes
+  /// no IAM OIDC provider for IRSA, and nothing refers to one.
+  #[test]
+  fn the_cluster_has_no_irsa_identity_provider() {
+    for (_, files) in builtins() {
+      let eks = parse("infra/eks.tf", &files["infra/eks.tf"]);
+      let module = block_labelled(&eks, "module", "eks");
+      assert_eq!(block_attr(module, "enable_irsa"), "false");
+      for (path, text) in &files {
+        assert!(!text.contains("module.eks.oidc_provider"), "{path}");
+      }
+      assert!(files["infra/iam.tf"].contains("resource \"aws_eks_pod_identity_association\""));
     }
   }
 

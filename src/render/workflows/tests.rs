@@ -329,3 +329,54 @@ fn no_template_syntax_is_left_in_the_output() {
 fn tidy_trims_lines_and_collapses_blank_runs() {
   assert_eq!(super::tidy("\n\na:  \n\n\n  b\n\n"), "a:\n\n  b\n");
 }
+
+/// CI checks both Terraform root modules, `infra/` and `infra/bootstrap/`:
+/// fmt, TFLint and Checkov walk `infra/` recursively, and each root module
+/// is initialised and validated in its own folder.
+#[test]
+fn ci_checks_both_terraform_root_modules() {
+  for (name, _, out) in builtins() {
+    let ci = &workflows(&out)
+      .into_iter()
+      .find(|(path, _, _)| *path == ".github/workflows/ci.yml")
+      .expect("ci.yml")
+      .2;
+    let job = &ci["jobs"]["terraform"];
+    let default_dir = job["defaults"]["run"]["working-directory"]
+      .as_str()
+      .expect("infra/ by default");
+    assert_eq!(default_dir, "infra", "{name}");
+    let runs: Vec<(&str, &str)> = steps(job)
+      .iter()
+      .filter_map(|step| {
+        let run = step["run"].as_str()?;
+        let dir = step["working-directory"].as_str().unwrap_or(default_dir);
+        Some((dir, run.trim()))
+      })
+      .collect();
+    for folder in ["infra", "infra/bootstrap"] {
+      for command in [
+        "terraform init -backend=false -input=false",
+        "terraform validate",
+      ] {
+        assert!(
+          runs.contains(&(folder, command)),
+          "{name}: no `{command}` in {folder}: {runs:?}"
+        );
+      }
+    }
+    let recursive = |prefix: &str, flag: &str| {
+      runs
+        .iter()
+        .any(|(dir, run)| *dir == "infra" && run.starts_with(prefix) && run.contains(flag))
+    };
+    assert!(recursive("terraform fmt", "-recursive"), "{name}");
+    assert!(recursive("tflint ", "--recursive"), "{name}");
+    assert!(
+      runs.iter().any(|(dir, run)| *dir == "infra"
+        && run.contains("checkov --config-file")
+        && run.contains("--directory . ")),
+      "{name}"
+    );
+  }
+}

@@ -14,7 +14,8 @@ use crate::workspace::{Mode, Previous, Root};
 pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
   let source = match builtin::get(from) {
     Some(b) => Source::new(format!("{}.yaml", b.name), b.text.as_bytes().to_vec()),
-    None if Path::new(from).is_file() => Source::read(Path::new(from))?,
+    // A file, or a pipe such as `/dev/stdin`: read within the size limit.
+    None if Path::new(from).exists() && !Path::new(from).is_dir() => Source::read(Path::new(from))?,
     None => {
       let names: Vec<String> = builtin::all()
         .iter()

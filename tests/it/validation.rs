@@ -181,3 +181,86 @@ fn mutated_blueprints_never_panic() {
   }
   assert!(rendered > 50, "too few mutations stayed valid ({rendered})");
 }
+
+/// What `oi-gen validate -f <name>` prints for a blueprint that gave more
+/// than the limit before its end.
+fn past_the_limit(name: &str) -> String {
+  format!(
+    "error: the blueprint is larger than the limit of 1048576 bytes; reading stopped there\n  --> {name}\n  = help: a blueprint is a YAML file; check that the right file was given\nerror: `{name}` has 1 problem; nothing was written\n"
+  )
+}
+
+/// Devices and pipes report no size: reading stops one byte past the limit,
+/// quickly, with the same located problem, and nothing is written.
+#[cfg(unix)]
+#[test]
+fn endless_devices_and_pipes_stop_at_the_size_limit() {
+  let temp = tempfile::tempdir().unwrap();
+  for device in ["/dev/zero", "/dev/urandom"] {
+    let started = std::time::Instant::now();
+    Cli::new()
+      .args(["validate", "-f", device])
+      .run()
+      .code(2)
+      .stdout("")
+      .stderr(past_the_limit(device));
+    Cli::new()
+      .args(["render", "-f", device, "--out", "out"])
+      .current_dir(temp.path())
+      .run()
+      .code(2)
+      .stdout("")
+      .stderr(past_the_limit(device));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+  }
+  assert!(!temp.path().join("out").exists(), "nothing was written");
+
+  // A named pipe fed without end.
+  let fifo = temp.path().join("platform.yaml");
+  let made = std::process::Command::new("mkfifo")
+    .arg(&fifo)
+    .status()
+    .unwrap();
+  assert!(made.success());
+  let writer = {
+    let fifo = fifo.clone();
+    std::thread::spawn(move || {
+      use std::io::Write as _;
+      let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+      // Stops when oi-gen closes its end.
+      while pipe.write_all(b"spec: {}\n").is_ok() {}
+    })
+  };
+  Cli::new()
+    .args(["validate", "-f", "platform.yaml"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(past_the_limit("platform.yaml"));
+  writer.join().unwrap();
+
+  // `init --from` reads a pipe or device too, within the same limit.
+  Cli::new()
+    .args(["init", "repo", "--from", "/dev/zero"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(past_the_limit("/dev/zero"));
+  assert!(!temp.path().join("repo").exists(), "nothing was written");
+}
+
+/// A regular file past the limit is told its size.
+#[test]
+fn a_file_past_the_limit_is_told_its_size() {
+  let temp = tempfile::tempdir().unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), vec![b'#'; 2_000_000]).unwrap();
+  Cli::new()
+    .args(["validate"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr("error: the blueprint is 2000000 bytes; the limit is 1048576\n  --> platform.yaml\nerror: `platform.yaml` has 1 problem; nothing was written\n");
+}

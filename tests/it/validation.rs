@@ -264,3 +264,46 @@ fn a_file_past_the_limit_is_told_its_size() {
     .stdout("")
     .stderr("error: the blueprint is 2000000 bytes; the limit is 1048576\n  --> platform.yaml\nerror: `platform.yaml` has 1 problem; nothing was written\n");
 }
+
+/// One big value anchored once and referenced thousands of times is few
+/// YAML events but gigabytes once expanded: it is refused, located at the
+/// alias that takes the expansion past the limit, before it is expanded.
+#[test]
+fn aliases_of_a_big_value_are_refused_before_they_expand() {
+  let big = "x".repeat(400_000);
+  let mut env = String::new();
+  for i in 0..5_000 {
+    env.push_str(&format!("        V{i}: *big\n"));
+  }
+  let text = edit(
+    "      env:\n        LOG_LEVEL: info\n",
+    &format!("      env:\n        LOG_LEVEL: &big {big}\n{env}"),
+  );
+  let line = text.lines().position(|l| l == "        V2: *big").unwrap() + 1;
+  assert_eq!(line.to_string().len(), 3, "the margin below is three wide");
+  let temp = tempfile::tempdir().unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), &text).unwrap();
+  let started = std::time::Instant::now();
+  Cli::new()
+    .args(["render"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(format!(
+      "error: spec.services[0].env.V2: aliases expand the blueprint by more than 1048576 bytes (this one to 400000 bytes)
+  --> platform.yaml:{line}:13
+    |
+{line} |         V2: *big
+    |             ^
+  = help: write the repeated values out, or anchor smaller ones
+error: `platform.yaml` has 1 problem; nothing was written
+"
+    ));
+  assert!(started.elapsed() < std::time::Duration::from_secs(10));
+  assert_eq!(
+    std::fs::read_dir(temp.path()).unwrap().count(),
+    1,
+    "nothing was written"
+  );
+}

@@ -105,8 +105,13 @@ impl Source {
       Ok(loaded) => {
         let text = self.text();
         let style = Style::stderr();
-        for warning in &loaded.warnings {
-          ui::eprint_raw(&warning.render_styled(&self.name, &text, style));
+        if !loaded.warnings.is_empty() {
+          ui::eprint_raw(&crate::diagnostic::render_all(
+            &loaded.warnings,
+            &self.name,
+            &text,
+            style,
+          ));
         }
         Ok(loaded)
       }

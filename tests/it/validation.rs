@@ -307,3 +307,44 @@ error: `platform.yaml` has 1 problem; nothing was written
     "nothing was written"
   );
 }
+
+/// A blueprint with thousands of problems is reported in time linear in
+/// their number, and only the first 50 are printed, then how many more.
+#[test]
+fn thousands_of_problems_print_the_first_fifty() {
+  let services = 20_000;
+  let mut list = String::from("  services:\n");
+  for i in 0..services {
+    list.push_str(&format!(
+      "    - name: s{i}\n      port: 0\n      replicas: 1\n"
+    ));
+  }
+  let start = BASE.find("  services:\n").unwrap();
+  let end = BASE.find("  environments:\n").unwrap();
+  let text = format!("{}{list}{}", &BASE[..start], &BASE[end..]);
+  let first_line = BASE[..start].lines().count() + 3;
+  let mut expected = String::new();
+  for i in 0..50 {
+    let line = (first_line + 3 * i).to_string();
+    let pad = " ".repeat(line.len());
+    expected.push_str(&format!(
+      "error: spec.services[{i}].port: port must be between 1 and 65535, got 0\n  --> platform.yaml:{line}:13\n{pad} |\n{line} |       port: 0\n{pad} |             ^\n"
+    ));
+  }
+  expected.push_str(&format!(
+    "… and {} more problems\nerror: `platform.yaml` has {services} problems; nothing was written\n",
+    services - 50
+  ));
+  let temp = tempfile::tempdir().unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), &text).unwrap();
+  let started = std::time::Instant::now();
+  Cli::new()
+    .args(["validate"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(expected);
+  let took = started.elapsed();
+  assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}

@@ -224,9 +224,14 @@ pub(crate) fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
   )
 }
 
-/// Refuses to go on when hand edits would be lost; shows each one.
-pub(crate) fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
-  let conflicts: Vec<_> = plan.blockers().collect();
+/// Refuses to go on when hand edits would be lost; shows each one. With
+/// `force`, only the files oi-gen never wrote refuse: `--force` overrides
+/// oi-gen's protection of its own files, never the user's.
+pub(crate) fn refusal(plan: &Plan, command: &str, force: bool) -> Result<(), Error> {
+  let conflicts: Vec<_> = plan
+    .blockers()
+    .filter(|step| !force || step.action == Action::Untracked)
+    .collect();
   if conflicts.is_empty() {
     return Ok(());
   }
@@ -251,9 +256,7 @@ pub(crate) fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
     conflicts.len(),
     plural(conflicts.len())
   ))
-  .with_help(format!(
-    "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
-  ));
+  .with_help(refusal_help(&conflicts, command));
   Err(
     Findings {
       listing: String::new(),
@@ -262,6 +265,29 @@ pub(crate) fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
     }
     .into(),
   )
+}
+
+/// What to do about refused files: `--force` for oi-gen's own edited files,
+/// moving aside for files oi-gen never wrote.
+fn refusal_help(refused: &[&Step], command: &str) -> String {
+  let untracked = refused
+    .iter()
+    .filter(|step| step.action == Action::Untracked)
+    .count();
+  if untracked == 0 {
+    format!(
+      "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
+    )
+  } else if untracked == refused.len() {
+    format!(
+      "oi-gen never overwrites a file it did not write, even with `--force`: move {} aside, then run `oi-gen {command}` again",
+      if untracked == 1 { "it" } else { "them" }
+    )
+  } else {
+    format!(
+      "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite the edited files; oi-gen never overwrites a file it did not write: move those aside"
+    )
+  }
 }
 
 /// The paths an upgrade wrote, or would write, with conflict markers.

@@ -288,7 +288,8 @@ fn decide<'a>(
     Some(_) => Action::Edited,
     None => Action::Untracked,
   };
-  if mode == Mode::Render {
+  // A file oi-gen never wrote is the user's: never merged, never overwritten.
+  if mode == Mode::Render || edited == Action::Untracked {
     return (edited, None);
   }
   let local = String::from_utf8_lossy(disk);
@@ -341,7 +342,8 @@ impl Plan {
   }
 
   /// Writes the plan. With `force`, edited files are overwritten and edited
-  /// orphans removed. The lock and base are written last, so a run killed
+  /// orphans removed; files oi-gen never wrote are left alone, forced or not
+  /// (the commands refuse before they get here). The lock and base are written last, so a run killed
   /// half-way leaves the previous lock, which the next run recovers from.
   pub fn apply(mut self, force: bool) -> Result<Summary, Error> {
     let mut summary = Summary::default();
@@ -366,7 +368,7 @@ impl Plan {
       let mut action = step.action.clone();
       if force {
         action = match action {
-          Action::Edited | Action::Untracked => Action::Update,
+          Action::Edited => Action::Update,
           Action::EditedOrphan => Action::Delete,
           other => other,
         };

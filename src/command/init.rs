@@ -58,7 +58,7 @@ pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
     &source.bytes,
     Mode::Render,
   )?;
-  report::refusal(&plan, "init")?;
+  report::refusal(&plan, "init", false)?;
   std::fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
   let _guard = crate::runlock::acquire(&root)?;
   fsutil::write_atomic(&target, &source.bytes)?;

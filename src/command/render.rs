@@ -27,9 +27,7 @@ pub(crate) fn run(
   if check {
     return report::drift(&plan, format);
   }
-  if !force {
-    report::refusal(&plan, "render")?;
-  }
+  report::refusal(&plan, "render", force)?;
   for problem in plan.migration_problems() {
     ui::warn(format_args!("{}: {problem}", migrations::DIR));
   }

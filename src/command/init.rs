@@ -42,6 +42,18 @@ pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
       )),
     ));
   }
+  let state = dir.join(".oi-gen");
+  if std::fs::symlink_metadata(&state).is_ok() {
+    return Err(Error::Usage(
+      Message::new(format!(
+        "`{}` already exists: the folder was rendered into before; oi-gen init never overwrites that state",
+        state.display()
+      ))
+      .with_help(
+        "run `oi-gen render -f <blueprint> --out <folder>` to render into it; to start over, delete `.oi-gen/` first",
+      ),
+    ));
+  }
   let loaded = source.load()?;
   let output = render_output(&loaded, dir)?;
   let mut blueprint_text = source.text().into_owned();

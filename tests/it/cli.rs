@@ -620,3 +620,21 @@ fn upgrade_never_merges_into_files_oi_gen_did_not_write() {
     ));
   assert_eq!(tree(&repo), before, "nothing was written");
 }
+
+/// `init` into a folder that was rendered into (its `platform.yaml` moved or
+/// named otherwise) refuses, and the lock stays as it was.
+#[test]
+fn init_never_overwrites_an_existing_lock() {
+  let (_t, repo) = init("openinnovation");
+  fs::rename(repo.join("platform.yaml"), repo.join("blueprint.yaml")).unwrap();
+  let before = tree(&repo);
+  cli(&repo, &["init", ".", "--from", "acme-shop"])
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(
+      "error: `./.oi-gen` already exists: the folder was rendered into before; oi-gen init never overwrites that state\n  \
+       = help: run `oi-gen render -f <blueprint> --out <folder>` to render into it; to start over, delete `.oi-gen/` first\n",
+    );
+  assert_eq!(tree(&repo), before, "nothing was written");
+}

@@ -91,6 +91,7 @@ pub(crate) fn status(step: &Step) -> Option<Status> {
         Status::Edited
       })
     }
+    Action::Unresolved => Some(Status::Conflict),
     Action::Delete | Action::EditedOrphan => Some(Status::Orphaned),
     _ => None,
   }
@@ -262,6 +263,42 @@ pub(crate) fn refusal(plan: &Plan, command: &str, force: bool) -> Result<(), Err
       listing: String::new(),
       problems,
       summary: Some(summary),
+    }
+    .into(),
+  )
+}
+
+/// Refuses to go on while managed files still hold the conflict markers of
+/// an earlier upgrade: a render would overwrite the user's side, another
+/// upgrade would take the markers for an edit.
+pub(crate) fn unresolved(plan: &Plan, command: &str) -> Result<(), Error> {
+  let files: Vec<&str> = plan
+    .steps
+    .iter()
+    .filter(|step| step.action == Action::Unresolved)
+    .map(|step| step.path.as_str())
+    .collect();
+  if files.is_empty() {
+    return Ok(());
+  }
+  let mut listing = String::new();
+  for path in &files {
+    let _ = writeln!(listing, "conflict: {path}");
+  }
+  Err(
+    Findings {
+      listing,
+      problems: Vec::new(),
+      summary: Some(
+        Message::new(format!(
+          "{} file{} still hold conflict markers from an earlier upgrade; nothing was written",
+          files.len(),
+          plural(files.len())
+        ))
+        .with_help(format!(
+          "resolve them (keep the lines you want, delete the `<<<<<<< local`, `=======` and `>>>>>>> oi-gen` lines), then run `oi-gen {command}` again"
+        )),
+      ),
     }
     .into(),
   )

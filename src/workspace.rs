@@ -49,6 +49,9 @@ pub enum Action {
   EditedOrphan,
   /// Edited by hand and merged cleanly with the new render.
   Merge,
+  /// Still holds the conflict markers an earlier upgrade wrote: left alone
+  /// until they are resolved.
+  Unresolved,
   /// Edited by hand where the new render changed the same lines: written
   /// with conflict markers.
   Conflict,
@@ -83,7 +86,7 @@ impl Step {
   pub fn blocks_render(&self) -> bool {
     matches!(
       self.action,
-      Action::Edited | Action::Untracked | Action::EditedOrphan
+      Action::Edited | Action::Untracked | Action::EditedOrphan | Action::Unresolved
     )
   }
 
@@ -285,6 +288,9 @@ fn decide<'a>(
   }
   let edited = match recorded {
     Some(entry) if entry.sha256 == digest(disk, user_section) => return (Action::Update, write()),
+    Some(_) if merge::has_markers(&String::from_utf8_lossy(disk)) => {
+      return (Action::Unresolved, None);
+    }
     Some(_) => Action::Edited,
     None => Action::Untracked,
   };
@@ -461,9 +467,11 @@ impl Summary {
       Action::Conflict => &mut self.conflicts,
       Action::Delete => &mut self.deleted,
       Action::Unchanged | Action::Keep => &mut self.unchanged,
-      Action::KeepDeleted | Action::Edited | Action::Untracked | Action::EditedOrphan => {
-        &mut self.kept
-      }
+      Action::KeepDeleted
+      | Action::Edited
+      | Action::Untracked
+      | Action::EditedOrphan
+      | Action::Unresolved => &mut self.kept,
     };
     *counter += 1;
   }
@@ -481,6 +489,7 @@ fn verb(action: &Action) -> &'static str {
     Action::EditedOrphan => "kept orphan",
     Action::Merge => "merged",
     Action::Conflict => "conflict",
+    Action::Unresolved => "kept conflict",
   }
 }
 

@@ -27,6 +27,7 @@ pub(crate) fn run(
   if check {
     return report::drift(&plan, format);
   }
+  report::unresolved(&plan, "render")?;
   report::refusal(&plan, "render", force)?;
   for problem in plan.migration_problems() {
     ui::warn(format_args!("{}: {problem}", migrations::DIR));

@@ -313,8 +313,8 @@ impl Plan {
   }
 
   /// Reads the database migrations on disk, for their checks; `apply` then
-  /// records their checksums in the lock (after a seeded first migration is
-  /// written).
+  /// records the checksums of new ones in the lock (after a seeded first
+  /// migration is written), and keeps those it recorded before.
   pub fn read_migrations(&mut self) -> Result<(), Error> {
     self.migrations = Some(migrations::checksums(&self.root)?);
     Ok(())
@@ -433,7 +433,16 @@ impl Plan {
 
     fsutil::sweep_temporaries(self.root.path(), self.steps.iter().map(|s| s.path.as_str()))?;
     if self.migrations.is_some() {
-      self.lock.migrations = migrations::checksums(&self.root)?;
+      // A released migration keeps the checksum it was first seen with, so
+      // an edit stays reported until it is reverted.
+      let released = previous.lock.as_ref().map(|lock| &lock.migrations);
+      self.lock.migrations = migrations::checksums(&self.root)?
+        .into_iter()
+        .map(|(name, now)| {
+          let first = released.and_then(|seen| seen.get(&name)).cloned();
+          (name, first.unwrap_or(now))
+        })
+        .collect();
     }
     let base_text = base::encode(&self.base);
     if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {

@@ -32,6 +32,9 @@ pub(crate) fn run(
   for problem in plan.migration_problems() {
     ui::warn(format_args!("{}: {problem}", migrations::DIR));
   }
+  for problem in plan.edited_migrations() {
+    ui::warn(format_args!("{}: {problem}", problem.path()));
+  }
   let summary = plan.apply(force)?;
   info!(
     "rendered {}: {} created, {} updated, {} deleted, {} unchanged",

@@ -187,7 +187,8 @@ pub fn plan(
   let mut steps = Vec::with_capacity(output.files.len());
 
   for (path, file) in &output.files {
-    let disk = fsutil::read_optional(&root.resolve(path)?)?;
+    let disk = fsutil::read_optional(&root.resolve(path)?)?
+      .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
     let recorded = recorded_files.get(path);
     // A user section on disk is carried into the render.
     let spliced = match (&disk, file.user_section) {
@@ -230,6 +231,7 @@ pub fn plan(
     let Some(bytes) = fsutil::read_optional(&root.resolve(path)?)? else {
       continue;
     };
+    let bytes = lf_unless(bytes, false);
     let action = if lock::sha256(&bytes) == entry.sha256 {
       Action::Delete
     } else {
@@ -499,6 +501,20 @@ fn verb(action: &Action) -> &'static str {
     Action::Merge => "merged",
     Action::Conflict => "conflict",
     Action::Unresolved => "kept conflict",
+  }
+}
+
+/// A text file checked out with CRLF line endings (git's `core.autocrlf`)
+/// read with LF ones, so that a checkout is not taken for an edit; left as it
+/// is when the render itself has carriage returns (`keep`), or when it is
+/// not text.
+pub(crate) fn lf_unless(bytes: Vec<u8>, keep: bool) -> Vec<u8> {
+  if keep || !bytes.windows(2).any(|pair| pair == b"\r\n") {
+    return bytes;
+  }
+  match String::from_utf8(bytes) {
+    Ok(text) => text.replace("\r\n", "\n").into_bytes(),
+    Err(error) => error.into_bytes(),
   }
 }
 

@@ -638,3 +638,48 @@ fn init_never_overwrites_an_existing_lock() {
     );
   assert_eq!(tree(&repo), before, "nothing was written");
 }
+
+/// A checkout with CRLF line endings (git's `core.autocrlf` on Windows) is
+/// not an edit: `--check` is clean, `render` and `upgrade` write nothing,
+/// and a real edit on top of it is still found.
+#[test]
+fn a_crlf_checkout_is_not_an_edit() {
+  let (_t, repo) = init("openinnovation");
+  let files = generated_files(&repo);
+  for (path, bytes) in tree(&repo) {
+    if path.starts_with(".oi-gen") || path == Path::new("platform.yaml") {
+      continue;
+    }
+    let text = String::from_utf8(bytes).unwrap();
+    fs::write(repo.join(&path), text.replace('\n', "\r\n")).unwrap();
+  }
+  let before = tree(&repo);
+  cli(&repo, &["render", "--check"])
+    .run()
+    .code(0)
+    .stdout(". is up to date with the blueprint\n")
+    .stderr("");
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(0, 0, 0, files))
+    .stderr("");
+  cli(&repo, &["upgrade"])
+    .run()
+    .code(0)
+    .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n")
+    .stderr("");
+  assert_eq!(tree(&repo), before, "nothing was written");
+
+  let target = some_generated_file(&repo);
+  edit(&repo, &target, "\r\n", "\r\n# mine\r\n");
+  let outcome = cli(&repo, &["render", "--check"]).run();
+  outcome.code(1);
+  assert!(
+    outcome
+      .stderr
+      .starts_with(&format!("edited by hand (1):\n  {target}\n")),
+    "{}",
+    outcome.stderr
+  );
+}

@@ -683,3 +683,27 @@ fn a_crlf_checkout_is_not_an_edit() {
     outcome.stderr
   );
 }
+
+/// The `.gitattributes` oi-gen writes is seeded: a repository's own is kept
+/// as it is, never refused or rewritten.
+#[test]
+fn an_existing_gitattributes_is_kept() {
+  let (_t, reference) = init("openinnovation");
+  assert!(read(&reference, ".gitattributes").contains("* text=auto eol=lf\n"));
+  let temp = tempfile::tempdir().unwrap();
+  fs::copy(
+    reference.join("platform.yaml"),
+    temp.path().join("platform.yaml"),
+  )
+  .unwrap();
+  fs::create_dir_all(temp.path().join("out")).unwrap();
+  fs::write(temp.path().join("out/.gitattributes"), "*.png binary\n").unwrap();
+  cli(temp.path(), &["render", "--out", "out"])
+    .run()
+    .code(0)
+    .stderr("");
+  assert_eq!(
+    read(&temp.path().join("out"), ".gitattributes"),
+    "*.png binary\n"
+  );
+}

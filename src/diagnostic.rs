@@ -70,7 +70,15 @@ impl Diagnostic {
   /// Renders the diagnostic with the offending source line, its labels in
   /// `style`.
   pub fn render_styled(&self, file: &str, source: &str, style: Style) -> String {
+    let lines: Vec<&str> = source.lines().collect();
     let mut out = String::new();
+    self.render_into(file, &lines, style, &mut out);
+    out
+  }
+
+  /// Appends the diagnostic to `out`, given the source already cut into
+  /// lines (once for all the diagnostics of a blueprint).
+  fn render_into(&self, file: &str, lines: &[&str], style: Style, out: &mut String) {
     let label = match self.severity {
       Severity::Error => style.error(),
       Severity::Warning => style.warning(),
@@ -83,7 +91,7 @@ impl Diagnostic {
     match self.pos {
       Some(pos) => {
         let _ = writeln!(out, "  --> {file}:{}:{}", pos.line, pos.col);
-        if let Some(text) = source.lines().nth(pos.line.saturating_sub(1)) {
+        if let Some(text) = pos.line.checked_sub(1).and_then(|at| lines.get(at)) {
           let text: String = text.chars().take(200).collect();
           let number = pos.line.to_string();
           let pad = " ".repeat(number.len());
@@ -104,8 +112,30 @@ impl Diagnostic {
     if let Some(hint) = &self.hint {
       let _ = writeln!(out, "  = {}: {hint}", style.help());
     }
-    out
   }
+}
+
+/// The most diagnostics printed for one blueprint; the rest are counted.
+pub const MAX_SHOWN: usize = 50;
+
+/// Renders the first [`MAX_SHOWN`] diagnostics, then how many more there
+/// are; the source is cut into lines once, so the time is linear in the
+/// size of the blueprint and the number of diagnostics.
+pub fn render_all(diagnostics: &[Diagnostic], file: &str, source: &str, style: Style) -> String {
+  let lines: Vec<&str> = source.lines().collect();
+  let mut out = String::new();
+  for diagnostic in diagnostics.iter().take(MAX_SHOWN) {
+    diagnostic.render_into(file, &lines, style, &mut out);
+  }
+  let more = diagnostics.len().saturating_sub(MAX_SHOWN);
+  if more > 0 {
+    let _ = writeln!(
+      out,
+      "… and {more} more problem{}",
+      if more == 1 { "" } else { "s" }
+    );
+  }
+  out
 }
 
 impl fmt::Display for Diagnostic {

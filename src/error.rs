@@ -254,9 +254,12 @@ impl Error {
     let mut out = String::new();
     match self {
       Error::Blueprint(invalid) => {
-        for diagnostic in &invalid.diagnostics {
-          out.push_str(&diagnostic.render_styled(&invalid.name, &invalid.text, style));
-        }
+        out.push_str(&crate::diagnostic::render_all(
+          &invalid.diagnostics,
+          &invalid.name,
+          &invalid.text,
+          style,
+        ));
         Message::new(invalid.summary()).render(style, &mut out);
       }
       Error::Findings(findings) => {

@@ -84,7 +84,7 @@ impl fmt::Display for LockError {
     match self {
       LockError::Damaged { path, reason } => write!(
         f,
-        "`{}` is damaged: {reason}; restore it from version control, or delete it and run `oi-gen render --force`",
+        "`{}` is damaged: {reason}; restore it from version control, or delete it and run `oi-gen render` (files that then differ from the render are listed, to move aside)",
         path.display()
       ),
       LockError::Format { path, found } => write!(

@@ -223,6 +223,8 @@ pub(crate) fn checksums(root: &Root) -> Result<BTreeMap<String, String>, Error> 
   for name in list(root.path())? {
     let path = root.resolve(&format!("{DIR}/{name}"))?;
     let bytes = std::fs::read(&path).map_err(Error::io(Op::Read, &path))?;
+    // Flyway's checksum ignores line endings, and so does this one.
+    let bytes = crate::workspace::lf_unless(bytes, false);
     found.insert(name, crate::lock::sha256(&bytes));
   }
   Ok(found)

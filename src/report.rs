@@ -91,6 +91,7 @@ pub(crate) fn status(step: &Step) -> Option<Status> {
         Status::Edited
       })
     }
+    Action::Unresolved => Some(Status::Conflict),
     Action::Delete | Action::EditedOrphan => Some(Status::Orphaned),
     _ => None,
   }
@@ -224,9 +225,14 @@ pub(crate) fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
   )
 }
 
-/// Refuses to go on when hand edits would be lost; shows each one.
-pub(crate) fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
-  let conflicts: Vec<_> = plan.blockers().collect();
+/// Refuses to go on when hand edits would be lost; shows each one. With
+/// `force`, only the files oi-gen never wrote refuse: `--force` overrides
+/// oi-gen's protection of its own files, never the user's.
+pub(crate) fn refusal(plan: &Plan, command: &str, force: bool) -> Result<(), Error> {
+  let conflicts: Vec<_> = plan
+    .blockers()
+    .filter(|step| !force || step.action == Action::Untracked)
+    .collect();
   if conflicts.is_empty() {
     return Ok(());
   }
@@ -251,9 +257,7 @@ pub(crate) fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
     conflicts.len(),
     plural(conflicts.len())
   ))
-  .with_help(format!(
-    "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
-  ));
+  .with_help(refusal_help(&conflicts, command));
   Err(
     Findings {
       listing: String::new(),
@@ -262,6 +266,65 @@ pub(crate) fn refusal(plan: &Plan, command: &str) -> Result<(), Error> {
     }
     .into(),
   )
+}
+
+/// Refuses to go on while managed files still hold the conflict markers of
+/// an earlier upgrade: a render would overwrite the user's side, another
+/// upgrade would take the markers for an edit.
+pub(crate) fn unresolved(plan: &Plan, command: &str) -> Result<(), Error> {
+  let files: Vec<&str> = plan
+    .steps
+    .iter()
+    .filter(|step| step.action == Action::Unresolved)
+    .map(|step| step.path.as_str())
+    .collect();
+  if files.is_empty() {
+    return Ok(());
+  }
+  let mut listing = String::new();
+  for path in &files {
+    let _ = writeln!(listing, "conflict: {path}");
+  }
+  Err(
+    Findings {
+      listing,
+      problems: Vec::new(),
+      summary: Some(
+        Message::new(format!(
+          "{} file{} still hold conflict markers from an earlier upgrade; nothing was written",
+          files.len(),
+          plural(files.len())
+        ))
+        .with_help(format!(
+          "resolve them (keep the lines you want, delete the `<<<<<<< local`, `=======` and `>>>>>>> oi-gen` lines), then run `oi-gen {command}` again"
+        )),
+      ),
+    }
+    .into(),
+  )
+}
+
+/// What to do about refused files: `--force` for oi-gen's own edited files,
+/// moving aside for files oi-gen never wrote.
+fn refusal_help(refused: &[&Step], command: &str) -> String {
+  let untracked = refused
+    .iter()
+    .filter(|step| step.action == Action::Untracked)
+    .count();
+  if untracked == 0 {
+    format!(
+      "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
+    )
+  } else if untracked == refused.len() {
+    format!(
+      "oi-gen never overwrites a file it did not write, even with `--force`: move {} aside, then run `oi-gen {command}` again",
+      if untracked == 1 { "it" } else { "them" }
+    )
+  } else {
+    format!(
+      "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite the edited files; oi-gen never overwrites a file it did not write: move those aside"
+    )
+  }
 }
 
 /// The paths an upgrade wrote, or would write, with conflict markers.

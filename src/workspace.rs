@@ -49,6 +49,9 @@ pub enum Action {
   EditedOrphan,
   /// Edited by hand and merged cleanly with the new render.
   Merge,
+  /// Still holds the conflict markers an earlier upgrade wrote: left alone
+  /// until they are resolved.
+  Unresolved,
   /// Edited by hand where the new render changed the same lines: written
   /// with conflict markers.
   Conflict,
@@ -83,7 +86,7 @@ impl Step {
   pub fn blocks_render(&self) -> bool {
     matches!(
       self.action,
-      Action::Edited | Action::Untracked | Action::EditedOrphan
+      Action::Edited | Action::Untracked | Action::EditedOrphan | Action::Unresolved
     )
   }
 
@@ -184,7 +187,8 @@ pub fn plan(
   let mut steps = Vec::with_capacity(output.files.len());
 
   for (path, file) in &output.files {
-    let disk = fsutil::read_optional(&root.resolve(path)?)?;
+    let disk = fsutil::read_optional(&root.resolve(path)?)?
+      .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
     let recorded = recorded_files.get(path);
     // A user section on disk is carried into the render.
     let spliced = match (&disk, file.user_section) {
@@ -227,6 +231,7 @@ pub fn plan(
     let Some(bytes) = fsutil::read_optional(&root.resolve(path)?)? else {
       continue;
     };
+    let bytes = lf_unless(bytes, false);
     let action = if lock::sha256(&bytes) == entry.sha256 {
       Action::Delete
     } else {
@@ -285,10 +290,14 @@ fn decide<'a>(
   }
   let edited = match recorded {
     Some(entry) if entry.sha256 == digest(disk, user_section) => return (Action::Update, write()),
+    Some(_) if merge::has_markers(&String::from_utf8_lossy(disk)) => {
+      return (Action::Unresolved, None);
+    }
     Some(_) => Action::Edited,
     None => Action::Untracked,
   };
-  if mode == Mode::Render {
+  // A file oi-gen never wrote is the user's: never merged, never overwritten.
+  if mode == Mode::Render || edited == Action::Untracked {
     return (edited, None);
   }
   let local = String::from_utf8_lossy(disk);
@@ -306,8 +315,8 @@ impl Plan {
   }
 
   /// Reads the database migrations on disk, for their checks; `apply` then
-  /// records their checksums in the lock (after a seeded first migration is
-  /// written).
+  /// records the checksums of new ones in the lock (after a seeded first
+  /// migration is written), and keeps those it recorded before.
   pub fn read_migrations(&mut self) -> Result<(), Error> {
     self.migrations = Some(migrations::checksums(&self.root)?);
     Ok(())
@@ -341,7 +350,8 @@ impl Plan {
   }
 
   /// Writes the plan. With `force`, edited files are overwritten and edited
-  /// orphans removed. The lock and base are written last, so a run killed
+  /// orphans removed; files oi-gen never wrote are left alone, forced or not
+  /// (the commands refuse before they get here). The lock and base are written last, so a run killed
   /// half-way leaves the previous lock, which the next run recovers from.
   pub fn apply(mut self, force: bool) -> Result<Summary, Error> {
     let mut summary = Summary::default();
@@ -366,7 +376,7 @@ impl Plan {
       let mut action = step.action.clone();
       if force {
         action = match action {
-          Action::Edited | Action::Untracked => Action::Update,
+          Action::Edited => Action::Update,
           Action::EditedOrphan => Action::Delete,
           other => other,
         };
@@ -425,7 +435,16 @@ impl Plan {
 
     fsutil::sweep_temporaries(self.root.path(), self.steps.iter().map(|s| s.path.as_str()))?;
     if self.migrations.is_some() {
-      self.lock.migrations = migrations::checksums(&self.root)?;
+      // A released migration keeps the checksum it was first seen with, so
+      // an edit stays reported until it is reverted.
+      let released = previous.lock.as_ref().map(|lock| &lock.migrations);
+      self.lock.migrations = migrations::checksums(&self.root)?
+        .into_iter()
+        .map(|(name, now)| {
+          let first = released.and_then(|seen| seen.get(&name)).cloned();
+          (name, first.unwrap_or(now))
+        })
+        .collect();
     }
     let base_text = base::encode(&self.base);
     if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {
@@ -459,9 +478,11 @@ impl Summary {
       Action::Conflict => &mut self.conflicts,
       Action::Delete => &mut self.deleted,
       Action::Unchanged | Action::Keep => &mut self.unchanged,
-      Action::KeepDeleted | Action::Edited | Action::Untracked | Action::EditedOrphan => {
-        &mut self.kept
-      }
+      Action::KeepDeleted
+      | Action::Edited
+      | Action::Untracked
+      | Action::EditedOrphan
+      | Action::Unresolved => &mut self.kept,
     };
     *counter += 1;
   }
@@ -479,6 +500,21 @@ fn verb(action: &Action) -> &'static str {
     Action::EditedOrphan => "kept orphan",
     Action::Merge => "merged",
     Action::Conflict => "conflict",
+    Action::Unresolved => "kept conflict",
+  }
+}
+
+/// A text file checked out with CRLF line endings (git's `core.autocrlf`)
+/// read with LF ones, so that a checkout is not taken for an edit; left as it
+/// is when the render itself has carriage returns (`keep`), or when it is
+/// not text.
+pub(crate) fn lf_unless(bytes: Vec<u8>, keep: bool) -> Vec<u8> {
+  if keep || !bytes.windows(2).any(|pair| pair == b"\r\n") {
+    return bytes;
+  }
+  match String::from_utf8(bytes) {
+    Ok(text) => text.replace("\r\n", "\n").into_bytes(),
+    Err(error) => error.into_bytes(),
   }
 }
 

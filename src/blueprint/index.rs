@@ -79,7 +79,25 @@ struct Builder {
   stack: Vec<Frame>,
   documents: usize,
   problems: Vec<Diagnostic>,
+  /// The bytes added by expanding aliases, so far.
+  aliased: usize,
+  /// The size of the document with every alias expanded, so far: the bytes
+  /// of its scalars and one per node.
+  expanded: usize,
+  /// The expanded size of each anchored node, by anchor id.
+  anchored: HashMap<usize, usize>,
+  /// The anchored collections still open: anchor id, `expanded` at their
+  /// start, and their depth.
+  open_anchors: Vec<(usize, usize, usize)>,
+  /// Aliases expanded past [`MAX_EXPANDED_ALIASES`]: the rest is not looked at.
+  amplified: bool,
 }
+
+/// The most the aliases of a blueprint may add to it once expanded, in bytes.
+/// Anchors that share a block between services stay far below; one big value
+/// referenced thousands of times (which would take gigabytes to deserialize)
+/// does not.
+pub(crate) const MAX_EXPANDED_ALIASES: usize = crate::blueprint::MAX_BYTES;
 
 fn pos(mark: Marker) -> Pos {
   Pos {
@@ -159,6 +177,41 @@ impl Builder {
     }
   }
 
+  /// Counts `size` bytes of an alias expanded at `mark`; reports the alias
+  /// that takes the expansion past the limit.
+  fn expand_alias(&mut self, size: usize, mark: Marker) {
+    self.expanded = self.expanded.saturating_add(size);
+    self.aliased = self.aliased.saturating_add(size);
+    if self.aliased > MAX_EXPANDED_ALIASES && !self.amplified {
+      self.amplified = true;
+      let path = self.next_path().unwrap_or_default();
+      self.problems.push(
+        Diagnostic::error(
+          path,
+          format!(
+            "aliases expand the blueprint by more than {MAX_EXPANDED_ALIASES} bytes (this one to {size} bytes)"
+          ),
+        )
+        .at(Some(pos(mark)))
+        .with_hint("write the repeated values out, or anchor smaller ones"),
+      );
+    }
+  }
+
+  /// The path the next node would get, without taking it.
+  fn next_path(&self) -> Option<String> {
+    match self.stack.last() {
+      None => Some(String::new()),
+      Some(Frame::Seq { path, next }) => Some(format!("{path}[{next}]")),
+      Some(Frame::Map {
+        path, pending_key, ..
+      }) => Some(match pending_key {
+        Some((key, ..)) => join(path, key),
+        None => path.clone(),
+      }),
+    }
+  }
+
   fn expecting_key(&self) -> bool {
     matches!(
       self.stack.last(),
@@ -185,23 +238,36 @@ impl MarkedEventReceiver for Builder {
           );
         }
       }
-      _ if self.documents > 1 => {}
-      Event::Scalar(value, ..) => {
+      _ if self.documents > 1 || self.amplified => {}
+      Event::Scalar(value, _, anchor, _) => {
+        let size = value.len().max(1);
+        self.expanded = self.expanded.saturating_add(size);
+        if anchor > 0 {
+          self.anchored.insert(anchor, size);
+        }
         if self.expecting_key() {
           self.key(value, mark);
         } else {
           self.node(mark);
         }
       }
-      Event::Alias(_) => {
+      Event::Alias(anchor) => {
+        let size = self.anchored.get(&anchor).copied().unwrap_or(1);
+        self.expand_alias(size, mark);
         if self.expecting_key() {
           self.key("*alias".to_string(), mark);
         } else {
           self.node(mark);
         }
       }
-      Event::MappingStart(..) | Event::SequenceStart(..) => {
+      Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
         let is_map = matches!(event, Event::MappingStart(..));
+        self.expanded = self.expanded.saturating_add(1);
+        if anchor > 0 {
+          self
+            .open_anchors
+            .push((anchor, self.expanded - 1, self.stack.len()));
+        }
         let path = if self.expecting_key() {
           // A complex key: index its insides under a placeholder.
           self.key("?complex".to_string(), mark);
@@ -221,6 +287,12 @@ impl MarkedEventReceiver for Builder {
       }
       Event::MappingEnd | Event::SequenceEnd => {
         self.stack.pop();
+        if let Some(&(anchor, start, depth)) = self.open_anchors.last()
+          && depth == self.stack.len()
+        {
+          self.open_anchors.pop();
+          self.anchored.insert(anchor, self.expanded - start);
+        }
       }
       _ => {}
     }
@@ -234,6 +306,11 @@ pub(crate) fn build(source: &str) -> (PositionIndex, Vec<Diagnostic>) {
     stack: Vec::new(),
     documents: 0,
     problems: Vec::new(),
+    aliased: 0,
+    expanded: 0,
+    anchored: HashMap::new(),
+    open_anchors: Vec::new(),
+    amplified: false,
   };
   let mut parser = Parser::new_from_str(source);
   if let Err(error) = parser.load(&mut builder, true) {
@@ -295,5 +372,17 @@ mod tests {
     assert_eq!(problems.len(), 1);
     assert!(problems[0].message.starts_with("invalid YAML: "));
     assert!(problems[0].pos.is_some());
+  }
+
+  #[test]
+  fn counts_aliases_as_they_expand() {
+    // Nested anchors: each alias of `b` expands to both `a`s.
+    let big = "x".repeat(200_000);
+    let (_, problems) = build(&format!("a: &a {big}\nb: &b [*a, *a]\nc: [*b]\n"));
+    assert!(problems.is_empty(), "{problems:?}");
+    let (_, problems) = build(&format!("a: &a {big}\nb: &b [*a, *a]\nc: [*b, *b]\n"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].path, "c[1]");
+    assert_eq!(problems[0].pos, Some(Pos { line: 3, col: 9 }));
   }
 }

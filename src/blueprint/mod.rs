@@ -33,6 +33,16 @@ pub fn too_large(size: u64) -> Diagnostic {
   )
 }
 
+/// The problem of a blueprint read from a pipe or a device that gave more
+/// than [`MAX_BYTES`] (reading stops there).
+pub fn too_large_stream() -> Diagnostic {
+  Diagnostic::error(
+    "",
+    format!("the blueprint is larger than the limit of {MAX_BYTES} bytes; reading stopped there"),
+  )
+  .with_hint("a blueprint is a YAML file; check that the right file was given")
+}
+
 /// Parses and validates a blueprint. On failure returns every problem found,
 /// sorted by position, warnings included.
 pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {

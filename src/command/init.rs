@@ -14,7 +14,8 @@ use crate::workspace::{Mode, Previous, Root};
 pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
   let source = match builtin::get(from) {
     Some(b) => Source::new(format!("{}.yaml", b.name), b.text.as_bytes().to_vec()),
-    None if Path::new(from).is_file() => Source::read(Path::new(from))?,
+    // A file, or a pipe such as `/dev/stdin`: read within the size limit.
+    None if Path::new(from).exists() && !Path::new(from).is_dir() => Source::read(Path::new(from))?,
     None => {
       let names: Vec<String> = builtin::all()
         .iter()
@@ -41,6 +42,18 @@ pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
       )),
     ));
   }
+  let state = dir.join(".oi-gen");
+  if std::fs::symlink_metadata(&state).is_ok() {
+    return Err(Error::Usage(
+      Message::new(format!(
+        "`{}` already exists: the folder was rendered into before; oi-gen init never overwrites that state",
+        state.display()
+      ))
+      .with_help(
+        "run `oi-gen render -f <blueprint> --out <folder>` to render into it; to start over, delete `.oi-gen/` first",
+      ),
+    ));
+  }
   let loaded = source.load()?;
   let output = render_output(&loaded, dir)?;
   let mut blueprint_text = source.text().into_owned();
@@ -57,7 +70,7 @@ pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
     &source.bytes,
     Mode::Render,
   )?;
-  report::refusal(&plan, "init")?;
+  report::refusal(&plan, "init", false)?;
   std::fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
   let _guard = crate::runlock::acquire(&root)?;
   fsutil::write_atomic(&target, &source.bytes)?;

@@ -36,17 +36,26 @@ pub(crate) struct Source {
   pub bytes: Vec<u8>,
   /// The size of the blueprint, which may be past the limit.
   size: u64,
+  /// The size is only known to be past the limit: a pipe, a device or a
+  /// file that grew while it was read.
+  size_unknown: bool,
 }
 
 impl Source {
   /// A blueprint given as text.
   pub(crate) fn new(name: String, bytes: Vec<u8>) -> Source {
     let size = bytes.len() as u64;
-    Source { name, bytes, size }
+    Source {
+      name,
+      bytes,
+      size,
+      size_unknown: false,
+    }
   }
 
   /// Reads a blueprint file, never more than one byte past the size limit
-  /// (which `load` then reports).
+  /// (which `load` then reports), whatever it is: a file, a pipe or a device
+  /// such as `/dev/zero`, whose reported size means nothing.
   pub(crate) fn read(file: &Path) -> Result<Source, Error> {
     let name = file.display().to_string();
     let mut handle = match std::fs::File::open(file) {
@@ -66,8 +75,13 @@ impl Source {
       .take(limit + 1)
       .read_to_end(&mut bytes)
       .map_err(Error::io(Op::Read, file))?;
-    let size = size.max(bytes.len() as u64);
-    Ok(Source { name, bytes, size })
+    let read = bytes.len() as u64;
+    Ok(Source {
+      name,
+      bytes,
+      size: size.max(read),
+      size_unknown: read > limit && size <= limit,
+    })
   }
 
   pub(crate) fn text(&self) -> Cow<'_, str> {
@@ -80,15 +94,24 @@ impl Source {
       return Err(Error::Blueprint(Invalid {
         name: self.name.clone(),
         text: String::new(),
-        diagnostics: vec![blueprint::too_large(self.size)],
+        diagnostics: vec![if self.size_unknown {
+          blueprint::too_large_stream()
+        } else {
+          blueprint::too_large(self.size)
+        }],
       }));
     }
     match blueprint::load(&self.bytes) {
       Ok(loaded) => {
         let text = self.text();
         let style = Style::stderr();
-        for warning in &loaded.warnings {
-          ui::eprint_raw(&warning.render_styled(&self.name, &text, style));
+        if !loaded.warnings.is_empty() {
+          ui::eprint_raw(&crate::diagnostic::render_all(
+            &loaded.warnings,
+            &self.name,
+            &text,
+            style,
+          ));
         }
         Ok(loaded)
       }

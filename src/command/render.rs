@@ -27,11 +27,13 @@ pub(crate) fn run(
   if check {
     return report::drift(&plan, format);
   }
-  if !force {
-    report::refusal(&plan, "render")?;
-  }
+  report::unresolved(&plan, "render")?;
+  report::refusal(&plan, "render", force)?;
   for problem in plan.migration_problems() {
     ui::warn(format_args!("{}: {problem}", migrations::DIR));
+  }
+  for problem in plan.edited_migrations() {
+    ui::warn(format_args!("{}: {problem}", problem.path()));
   }
   let summary = plan.apply(force)?;
   info!(

@@ -31,6 +31,9 @@ pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
     &migrated.bytes,
     Mode::Upgrade,
   )?;
+  // Files oi-gen never wrote are the user's: never merged into.
+  report::unresolved(&plan, "upgrade")?;
+  report::refusal(&plan, "upgrade", true)?;
   for step in &applied {
     info!("schema: {step}");
   }

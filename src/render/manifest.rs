@@ -45,13 +45,15 @@ pub(crate) enum Owner {
   ManagedWithUserSection,
   /// Created once while the folder holds no file, then the user's.
   SeededWhileEmpty(&'static str),
+  /// Created once when missing, then the user's.
+  Seeded,
 }
 
 impl Owner {
   pub(crate) fn ownership(self) -> Ownership {
     match self {
       Owner::Managed | Owner::ManagedWithUserSection => Ownership::Managed,
-      Owner::SeededWhileEmpty(_) => Ownership::Seeded,
+      Owner::SeededWhileEmpty(_) | Owner::Seeded => Ownership::Seeded,
     }
   }
 }
@@ -103,6 +105,14 @@ use When::{
 pub(crate) static ROWS: &[Row] = &[
   // The repository itself.
   row(".gitignore", Always, &[]),
+  // LF line endings in every checkout, as oi-gen writes them; the user's
+  // once written, so a repository's own attributes are never refused.
+  Row {
+    path: ".gitattributes",
+    when: Always,
+    owner: Owner::Seeded,
+    from: &[],
+  },
   row(crate::schema::SCHEMA_PATH, Always, &[]),
   Row {
     path: "README.md",

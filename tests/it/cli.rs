@@ -180,7 +180,7 @@ fn init_refuses_to_overwrite_files_it_did_not_write() {
     .stderr(format!(
       "error: `{target}` exists and was not written by oi-gen\n{}\
        error: 1 file would lose changes; nothing was written\n  \
-       = help: move the changes into platform.yaml, or run `oi-gen init --force` to overwrite them\n",
+       = help: oi-gen never overwrites a file it did not write, even with `--force`: move it aside, then run `oi-gen init` again\n",
       diff_of_a_replaced_file(&target, "mine\n", &read(&reference, &target))
     ));
   assert_eq!(fs::read_to_string(&path).unwrap(), "mine\n");
@@ -528,4 +528,182 @@ fn the_generated_readme_keeps_its_user_section() {
     .stderr(format!(
       "edited by hand (1):\n  README.md\n{diff}error: 1 finding against the blueprint\n{FINDING_HELP}"
     ));
+}
+
+/// `--force` overrides oi-gen's protection of the files it wrote, never the
+/// user's own files that happen to sit at generated paths: those always
+/// refuse, listed, and nothing is written.
+#[test]
+fn force_never_overwrites_files_oi_gen_did_not_write() {
+  let (_t, reference) = init("openinnovation");
+  let temp = tempfile::tempdir().unwrap();
+  fs::copy(
+    reference.join("platform.yaml"),
+    temp.path().join("platform.yaml"),
+  )
+  .unwrap();
+  let out = temp.path().join("out");
+  let mine = [
+    (".gitignore", "secrets/\n"),
+    ("README.md", "# My project\n"),
+    ("infra/vpc.tf", "# my own network\n"),
+  ];
+  for (path, text) in mine {
+    fs::create_dir_all(out.join(path).parent().unwrap()).unwrap();
+    fs::write(out.join(path), text).unwrap();
+  }
+  let before = tree(&out);
+  let mut expected = String::new();
+  for (path, text) in mine {
+    expected.push_str(&format!(
+      "error: `{path}` exists and was not written by oi-gen\n{}",
+      diff_of_a_replaced_file(path, text, &read(&reference, path))
+    ));
+  }
+  expected.push_str(
+    "error: 3 files would lose changes; nothing was written\n  \
+     = help: oi-gen never overwrites a file it did not write, even with `--force`: move them aside, then run `oi-gen render` again\n",
+  );
+  for args in [
+    &["render", "--out", "out", "--force"][..],
+    &["render", "--out", "out"][..],
+  ] {
+    cli(temp.path(), args)
+      .run()
+      .code(1)
+      .stdout("")
+      .stderr(&expected);
+    // Only the (empty) run lock, which a writing command takes first.
+    let after: Vec<_> = tree(&out)
+      .into_iter()
+      .filter(|(path, _)| path != Path::new(".oi-gen/run.lock"))
+      .collect();
+    assert_eq!(after, before, "nothing was written");
+  }
+
+  // Moved aside, the render goes through.
+  for (path, _) in mine {
+    fs::remove_file(out.join(path)).unwrap();
+  }
+  cli(temp.path(), &["render", "--out", "out", "--force"])
+    .run()
+    .code(0);
+  assert_eq!(read(&out, "infra/vpc.tf"), read(&reference, "infra/vpc.tf"));
+}
+
+/// An upgrade does not merge into a file oi-gen never wrote either.
+#[test]
+fn upgrade_never_merges_into_files_oi_gen_did_not_write() {
+  let (_t, repo) = init("openinnovation");
+  let lock = repo.join(".oi-gen/lock.toml");
+  let mut table: toml::Table = toml::from_str(&read(&repo, ".oi-gen/lock.toml")).unwrap();
+  table["files"]
+    .as_table_mut()
+    .unwrap()
+    .remove("infra/vpc.tf")
+    .unwrap();
+  fs::write(&lock, toml::to_string(&table).unwrap()).unwrap();
+  fs::write(repo.join("infra/vpc.tf"), "# my own network\n").unwrap();
+  let before = tree(&repo);
+  cli(&repo, &["upgrade"])
+    .run()
+    .code(1)
+    .stdout("")
+    .stderr(format!(
+      "error: `infra/vpc.tf` exists and was not written by oi-gen\n{}\
+       error: 1 file would lose changes; nothing was written\n  \
+       = help: oi-gen never overwrites a file it did not write, even with `--force`: move it aside, then run `oi-gen upgrade` again\n",
+      {
+        let (_r, reference) = init("openinnovation");
+        diff_of_a_replaced_file("infra/vpc.tf", "# my own network\n", &read(&reference, "infra/vpc.tf"))
+      }
+    ));
+  assert_eq!(tree(&repo), before, "nothing was written");
+}
+
+/// `init` into a folder that was rendered into (its `platform.yaml` moved or
+/// named otherwise) refuses, and the lock stays as it was.
+#[test]
+fn init_never_overwrites_an_existing_lock() {
+  let (_t, repo) = init("openinnovation");
+  fs::rename(repo.join("platform.yaml"), repo.join("blueprint.yaml")).unwrap();
+  let before = tree(&repo);
+  cli(&repo, &["init", ".", "--from", "acme-shop"])
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(
+      "error: `./.oi-gen` already exists: the folder was rendered into before; oi-gen init never overwrites that state\n  \
+       = help: run `oi-gen render -f <blueprint> --out <folder>` to render into it; to start over, delete `.oi-gen/` first\n",
+    );
+  assert_eq!(tree(&repo), before, "nothing was written");
+}
+
+/// A checkout with CRLF line endings (git's `core.autocrlf` on Windows) is
+/// not an edit: `--check` is clean, `render` and `upgrade` write nothing,
+/// and a real edit on top of it is still found.
+#[test]
+fn a_crlf_checkout_is_not_an_edit() {
+  let (_t, repo) = init("openinnovation");
+  let files = generated_files(&repo);
+  for (path, bytes) in tree(&repo) {
+    if path.starts_with(".oi-gen") || path == Path::new("platform.yaml") {
+      continue;
+    }
+    let text = String::from_utf8(bytes).unwrap();
+    fs::write(repo.join(&path), text.replace('\n', "\r\n")).unwrap();
+  }
+  let before = tree(&repo);
+  cli(&repo, &["render", "--check"])
+    .run()
+    .code(0)
+    .stdout(". is up to date with the blueprint\n")
+    .stderr("");
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(0, 0, 0, files))
+    .stderr("");
+  cli(&repo, &["upgrade"])
+    .run()
+    .code(0)
+    .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n")
+    .stderr("");
+  assert_eq!(tree(&repo), before, "nothing was written");
+
+  let target = some_generated_file(&repo);
+  edit(&repo, &target, "\r\n", "\r\n# mine\r\n");
+  let outcome = cli(&repo, &["render", "--check"]).run();
+  outcome.code(1);
+  assert!(
+    outcome
+      .stderr
+      .starts_with(&format!("edited by hand (1):\n  {target}\n")),
+    "{}",
+    outcome.stderr
+  );
+}
+
+/// The `.gitattributes` oi-gen writes is seeded: a repository's own is kept
+/// as it is, never refused or rewritten.
+#[test]
+fn an_existing_gitattributes_is_kept() {
+  let (_t, reference) = init("openinnovation");
+  assert!(read(&reference, ".gitattributes").contains("* text=auto eol=lf\n"));
+  let temp = tempfile::tempdir().unwrap();
+  fs::copy(
+    reference.join("platform.yaml"),
+    temp.path().join("platform.yaml"),
+  )
+  .unwrap();
+  fs::create_dir_all(temp.path().join("out")).unwrap();
+  fs::write(temp.path().join("out/.gitattributes"), "*.png binary\n").unwrap();
+  cli(temp.path(), &["render", "--out", "out"])
+    .run()
+    .code(0)
+    .stderr("");
+  assert_eq!(
+    read(&temp.path().join("out"), ".gitattributes"),
+    "*.png binary\n"
+  );
 }

@@ -131,6 +131,26 @@ fn editing_a_released_migration_is_reported() {
       "released migrations edited (1):\n  \
        db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration\n{FINDING_HELP}"
     ));
+  // A render warns and does not take the edit for the release: the finding
+  // stays, render after render, until the edit is reverted.
+  let files = generated_files(&repo);
+  for _ in 0..2 {
+    cli(&repo, &["render"])
+      .run()
+      .code(0)
+      .stdout(format!(
+        "rendered .: 0 created, 0 updated, 0 deleted, {files} unchanged\n"
+      ))
+      .stderr(
+        "warning: db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration\n",
+      );
+    cli(&repo, &["render", "--check"]).run().code(1).stderr(format!(
+      "released migrations edited (1):\n  \
+       db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration\n{FINDING_HELP}"
+    ));
+  }
+  fs::write(&path, text).unwrap();
+  cli(&repo, &["render", "--check"]).run().code(0);
 }
 
 #[test]

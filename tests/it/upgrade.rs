@@ -221,3 +221,49 @@ fn a_second_upgrade_after_a_merge_changes_nothing() {
     .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n");
   assert_eq!(before, tree(&repo));
 }
+
+/// While a file still holds the markers of an earlier upgrade, neither
+/// another upgrade (which would take them for an edit and exit 0) nor a
+/// render, forced or not, goes on; resolved, both do.
+#[test]
+fn unresolved_conflicts_stop_the_next_upgrade_and_render() {
+  let (_temp, repo) = init("openinnovation");
+  edit(&repo, CI, "context: frontend", "context: ./frontend");
+  change_blueprint(&repo);
+  cli(&repo, &["upgrade"]).run().code(1);
+  let conflicted = read(&repo, CI);
+  let before = tree(&repo);
+  for (args, command) in [
+    (&["upgrade"][..], "upgrade"),
+    (&["upgrade", "--dry-run"][..], "upgrade"),
+    (&["render"][..], "render"),
+    (&["render", "--force"][..], "render"),
+  ] {
+    cli(&repo, args)
+      .run()
+      .code(1)
+      .stdout("")
+      .stderr(format!(
+        "conflict: {CI}\n\
+         error: 1 file still hold conflict markers from an earlier upgrade; nothing was written\n  \
+         = help: resolve them (keep the lines you want, delete the `<<<<<<< local`, `=======` and `>>>>>>> oi-gen` lines), then run `oi-gen {command}` again\n"
+      ));
+    assert_eq!(tree(&repo), before, "{args:?} wrote nothing");
+  }
+  // Resolved by keeping oi-gen's side: the next upgrade goes through.
+  let start = conflicted.find("<<<<<<< local\n").unwrap();
+  let middle = conflicted.find("=======\n").unwrap();
+  let end = conflicted.find(">>>>>>> oi-gen\n").unwrap();
+  let resolved = format!(
+    "{}{}{}",
+    &conflicted[..start],
+    &conflicted[middle + "=======\n".len()..end],
+    &conflicted[end + ">>>>>>> oi-gen\n".len()..]
+  );
+  fs::write(repo.join(CI), resolved).unwrap();
+  cli(&repo, &["upgrade"])
+    .run()
+    .code(0)
+    .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n");
+  cli(&repo, &["render", "--check"]).run().code(0);
+}

@@ -181,3 +181,170 @@ fn mutated_blueprints_never_panic() {
   }
   assert!(rendered > 50, "too few mutations stayed valid ({rendered})");
 }
+
+/// What `oi-gen validate -f <name>` prints for a blueprint that gave more
+/// than the limit before its end.
+fn past_the_limit(name: &str) -> String {
+  format!(
+    "error: the blueprint is larger than the limit of 1048576 bytes; reading stopped there\n  --> {name}\n  = help: a blueprint is a YAML file; check that the right file was given\nerror: `{name}` has 1 problem; nothing was written\n"
+  )
+}
+
+/// Devices and pipes report no size: reading stops one byte past the limit,
+/// quickly, with the same located problem, and nothing is written.
+#[cfg(unix)]
+#[test]
+fn endless_devices_and_pipes_stop_at_the_size_limit() {
+  let temp = tempfile::tempdir().unwrap();
+  for device in ["/dev/zero", "/dev/urandom"] {
+    let started = std::time::Instant::now();
+    Cli::new()
+      .args(["validate", "-f", device])
+      .run()
+      .code(2)
+      .stdout("")
+      .stderr(past_the_limit(device));
+    Cli::new()
+      .args(["render", "-f", device, "--out", "out"])
+      .current_dir(temp.path())
+      .run()
+      .code(2)
+      .stdout("")
+      .stderr(past_the_limit(device));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+  }
+  assert!(!temp.path().join("out").exists(), "nothing was written");
+
+  // A named pipe fed without end.
+  let fifo = temp.path().join("platform.yaml");
+  let made = std::process::Command::new("mkfifo")
+    .arg(&fifo)
+    .status()
+    .unwrap();
+  assert!(made.success());
+  let writer = {
+    let fifo = fifo.clone();
+    std::thread::spawn(move || {
+      use std::io::Write as _;
+      let mut pipe = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+      // Stops when oi-gen closes its end.
+      while pipe.write_all(b"spec: {}\n").is_ok() {}
+    })
+  };
+  Cli::new()
+    .args(["validate", "-f", "platform.yaml"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(past_the_limit("platform.yaml"));
+  writer.join().unwrap();
+
+  // `init --from` reads a pipe or device too, within the same limit.
+  Cli::new()
+    .args(["init", "repo", "--from", "/dev/zero"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(past_the_limit("/dev/zero"));
+  assert!(!temp.path().join("repo").exists(), "nothing was written");
+}
+
+/// A regular file past the limit is told its size.
+#[test]
+fn a_file_past_the_limit_is_told_its_size() {
+  let temp = tempfile::tempdir().unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), vec![b'#'; 2_000_000]).unwrap();
+  Cli::new()
+    .args(["validate"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr("error: the blueprint is 2000000 bytes; the limit is 1048576\n  --> platform.yaml\nerror: `platform.yaml` has 1 problem; nothing was written\n");
+}
+
+/// One big value anchored once and referenced thousands of times is few
+/// YAML events but gigabytes once expanded: it is refused, located at the
+/// alias that takes the expansion past the limit, before it is expanded.
+#[test]
+fn aliases_of_a_big_value_are_refused_before_they_expand() {
+  let big = "x".repeat(400_000);
+  let mut env = String::new();
+  for i in 0..5_000 {
+    env.push_str(&format!("        V{i}: *big\n"));
+  }
+  let text = edit(
+    "      env:\n        LOG_LEVEL: info\n",
+    &format!("      env:\n        LOG_LEVEL: &big {big}\n{env}"),
+  );
+  let line = text.lines().position(|l| l == "        V2: *big").unwrap() + 1;
+  assert_eq!(line.to_string().len(), 3, "the margin below is three wide");
+  let temp = tempfile::tempdir().unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), &text).unwrap();
+  let started = std::time::Instant::now();
+  Cli::new()
+    .args(["render"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(format!(
+      "error: spec.services[0].env.V2: aliases expand the blueprint by more than 1048576 bytes (this one to 400000 bytes)
+  --> platform.yaml:{line}:13
+    |
+{line} |         V2: *big
+    |             ^
+  = help: write the repeated values out, or anchor smaller ones
+error: `platform.yaml` has 1 problem; nothing was written
+"
+    ));
+  assert!(started.elapsed() < std::time::Duration::from_secs(10));
+  assert_eq!(
+    std::fs::read_dir(temp.path()).unwrap().count(),
+    1,
+    "nothing was written"
+  );
+}
+
+/// A blueprint with thousands of problems is reported in time linear in
+/// their number, and only the first 50 are printed, then how many more.
+#[test]
+fn thousands_of_problems_print_the_first_fifty() {
+  let services = 20_000;
+  let mut list = String::from("  services:\n");
+  for i in 0..services {
+    list.push_str(&format!(
+      "    - name: s{i}\n      port: 0\n      replicas: 1\n"
+    ));
+  }
+  let start = BASE.find("  services:\n").unwrap();
+  let end = BASE.find("  environments:\n").unwrap();
+  let text = format!("{}{list}{}", &BASE[..start], &BASE[end..]);
+  let first_line = BASE[..start].lines().count() + 3;
+  let mut expected = String::new();
+  for i in 0..50 {
+    let line = (first_line + 3 * i).to_string();
+    let pad = " ".repeat(line.len());
+    expected.push_str(&format!(
+      "error: spec.services[{i}].port: port must be between 1 and 65535, got 0\n  --> platform.yaml:{line}:13\n{pad} |\n{line} |       port: 0\n{pad} |             ^\n"
+    ));
+  }
+  expected.push_str(&format!(
+    "… and {} more problems\nerror: `platform.yaml` has {services} problems; nothing was written\n",
+    services - 50
+  ));
+  let temp = tempfile::tempdir().unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), &text).unwrap();
+  let started = std::time::Instant::now();
+  Cli::new()
+    .args(["validate"])
+    .current_dir(temp.path())
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr(expected);
+  let took = started.elapsed();
+  assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}

@@ -156,6 +156,9 @@ struct TerraformData {
   /// `configuration_values` of the vpc-cni add-on, as an HCL expression.
   vpc_cni_configuration: &'static str,
   vpc_cni_comment: &'static str,
+  /// `networkPolicy: calico`: the node security group lets the control plane
+  /// reach the Calico API server.
+  calico: bool,
   database: Option<Database>,
   external_secrets: bool,
   /// `bootstrap/`, by environment: its state bucket, its Terraform role,
@@ -405,6 +408,7 @@ impl TerraformData {
         })
         .collect(),
       vpc_cni_configuration,
+      calico: resolved.network_policy == NetworkPolicy::Calico,
       vpc_cni_comment,
       database: resolved.database.as_ref().map(|db| Database {
         engine_version: db.major_version.clone(),
@@ -900,6 +904,40 @@ mod tests {
         files["infra/eks.tf"].contains(r#"authentication_mode                      = "API""#)
       );
     }
+  }
+
+  /// With Calico the node security group lets the cluster security group in
+  /// on 5443, the Calico API server; with the VPC CNI nothing is added.
+  #[test]
+  fn calico_opens_its_api_server_port_to_the_control_plane() {
+    let rules = |files: &BTreeMap<String, String>| {
+      let body = parse("infra/eks.tf", &files["infra/eks.tf"]);
+      block_labelled(&body, "module", "eks")
+        .body()
+        .attributes()
+        .find(|a| a.key() == "node_security_group_additional_rules")
+        .map(|a| a.expr().clone())
+    };
+    let calico = render_infra(&builtin("openinnovation"));
+    let Some(Expression::Object(calico_rules)) = rules(&calico) else {
+      panic!("no node_security_group_additional_rules with Calico");
+    };
+    let [(_, Expression::Object(rule))] = calico_rules.iter().collect::<Vec<_>>()[..] else {
+      panic!("one rule expected");
+    };
+    let get = |key: &str| {
+      rule
+        .iter()
+        .find(|(k, _)| k.to_string() == key)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| panic!("no {key}"))
+    };
+    assert_eq!(get("from_port"), "5443");
+    assert_eq!(get("to_port"), "5443");
+    assert_eq!(get("protocol"), r#""tcp""#);
+    assert_eq!(get("type"), r#""ingress""#);
+    assert_eq!(get("source_cluster_security_group"), "true");
+    assert!(rules(&render_infra(&builtin("acme-shop"))).is_none());
   }
 
   #[test]

@@ -159,6 +159,9 @@ struct TerraformData {
   /// `networkPolicy: calico`: the node security group lets the control plane
   /// reach the Calico API server.
   calico: bool,
+  /// With `natGateways: none`: the AWS services the nodes and pods reach
+  /// through interface endpoints (S3 has a gateway endpoint).
+  vpc_interface_endpoints: &'static [&'static str],
   database: Option<Database>,
   external_secrets: bool,
   /// `bootstrap/`, by environment: its state bucket, its Terraform role,
@@ -300,6 +303,21 @@ impl When {
   }
 }
 
+/// The interface endpoints a VPC without NAT gateways needs for the nodes to
+/// join the cluster and the platform to run: EC2 and STS (node bootstrap and
+/// the VPC CNI), ECR (images; their layers come from S3's gateway endpoint),
+/// EKS Auth (Pod Identity credentials), CloudWatch Logs and Secrets Manager
+/// (External Secrets). The `com.amazonaws.<region>.` suffixes.
+const VPC_INTERFACE_ENDPOINTS: &[&str] = &[
+  "ec2",
+  "ecr.api",
+  "ecr.dkr",
+  "eks-auth",
+  "logs",
+  "secretsmanager",
+  "sts",
+];
+
 impl TerraformData {
   fn new(resolved: &Resolved) -> Self {
     let platform = &resolved.platform;
@@ -409,6 +427,7 @@ impl TerraformData {
         .collect(),
       vpc_cni_configuration,
       calico: resolved.network_policy == NetworkPolicy::Calico,
+      vpc_interface_endpoints: VPC_INTERFACE_ENDPOINTS,
       vpc_cni_comment,
       database: resolved.database.as_ref().map(|db| Database {
         engine_version: db.major_version.clone(),
@@ -938,6 +957,68 @@ mod tests {
     assert_eq!(get("type"), r#""ingress""#);
     assert_eq!(get("source_cluster_security_group"), "true");
     assert!(rules(&render_infra(&builtin("acme-shop"))).is_none());
+  }
+
+  /// Without NAT gateways the private subnets reach the AWS APIs through VPC
+  /// endpoints: S3 as a gateway on the private route tables, the others as
+  /// interface endpoints whose security group lets in HTTPS from the VPC only.
+  /// With NAT gateways there are none.
+  #[test]
+  fn no_nat_gateways_means_vpc_endpoints() {
+    let mut platform = builtin("acme-shop");
+    platform.spec.network.nat_gateways = Some(NatGateways::None);
+    let files = render_infra(&platform);
+    let body = parse("infra/vpc.tf", &files["infra/vpc.tf"]);
+    let attr = |block: &hcl::Block, key: &str| {
+      block
+        .body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .map(|a| a.expr().to_string())
+        .unwrap_or_else(|| panic!("no {key}"))
+    };
+    let s3 = block(&body, "resource", ["aws_vpc_endpoint", "s3"]);
+    assert_eq!(attr(s3, "vpc_endpoint_type"), r#""Gateway""#);
+    assert_eq!(
+      attr(s3, "route_table_ids"),
+      "module.vpc.private_route_table_ids"
+    );
+    let interface = block(&body, "resource", ["aws_vpc_endpoint", "interface"]);
+    assert_eq!(attr(interface, "vpc_endpoint_type"), r#""Interface""#);
+    assert_eq!(attr(interface, "private_dns_enabled"), "true");
+    assert_eq!(attr(interface, "subnet_ids"), "module.vpc.private_subnets");
+    let listed = files["infra/vpc.tf"]
+      .lines()
+      .find_map(|line| line.trim().strip_prefix("interface_endpoints = "))
+      .expect("the interface endpoint list");
+    for service in [
+      "ec2",
+      "ecr.api",
+      "ecr.dkr",
+      "eks-auth",
+      "logs",
+      "secretsmanager",
+      "sts",
+    ] {
+      assert!(listed.contains(&format!("\"{service}\"")), "{service}");
+    }
+    let https = block(
+      &body,
+      "resource",
+      [
+        "aws_vpc_security_group_ingress_rule",
+        "vpc_endpoints_from_vpc",
+      ],
+    );
+    assert_eq!(attr(https, "cidr_ipv4"), "local.vpc_cidr");
+    assert_eq!(attr(https, "from_port"), "443");
+    assert_eq!(attr(https, "to_port"), "443");
+    assert!(files["infra/vpc.tf"].contains("enable_nat_gateway     = false"));
+
+    for (platform, files) in builtins() {
+      assert_ne!(platform.spec.network.nat_gateways, Some(NatGateways::None));
+      assert!(!files["infra/vpc.tf"].contains("aws_vpc_endpoint"));
+    }
   }
 
   #[test]

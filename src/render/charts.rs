@@ -699,4 +699,43 @@ mod tests {
       }
     }
   }
+
+  /// The pods get HTTPS out (the AWS APIs) and the Pod Identity agent (their
+  /// AWS credentials), but HTTPS to the VPC only where the AWS APIs are VPC
+  /// endpoints in it, with `natGateways: none`.
+  #[test]
+  fn services_reach_the_aws_apis_and_their_credentials() {
+    let policy = file(
+      &render_platform(&builtin("openinnovation")),
+      "charts/backend/templates/networkpolicy.yaml",
+    )
+    .to_string();
+    for rule in [
+      "cidr: 0.0.0.0/0",
+      "port: 443",
+      "port: 80",
+      "networkPolicy.httpsExcept",
+    ] {
+      assert!(policy.contains(rule), "{rule}");
+    }
+    let with_nat = parse(file(
+      &render_platform(&builtin("openinnovation")),
+      "charts/backend/values.yaml",
+    ));
+    let without_nat = parse(file(
+      &render_platform(&variant("natGateways: onePerAz", "natGateways: none")),
+      "charts/backend/values.yaml",
+    ));
+    assert_eq!(
+      with_nat["networkPolicy"]["httpsExcept"],
+      parse("[10.0.0.0/16]")
+    );
+    assert_eq!(without_nat["networkPolicy"]["httpsExcept"], parse("[]"));
+    for values in [with_nat, without_nat] {
+      assert_eq!(
+        values["networkPolicy"]["podIdentityAgent"],
+        "169.254.170.23/32"
+      );
+    }
+  }
 }

@@ -157,6 +157,12 @@ struct TerraformData {
   /// `configuration_values` of the vpc-cni add-on, as an HCL expression.
   vpc_cni_configuration: &'static str,
   vpc_cni_comment: &'static str,
+  /// `networkPolicy: calico`: the node security group lets the control plane
+  /// reach the Calico API server.
+  calico: bool,
+  /// With `natGateways: none`: the AWS services the nodes and pods reach
+  /// through interface endpoints (S3 has a gateway endpoint).
+  vpc_interface_endpoints: &'static [&'static str],
   database: Option<Database>,
   external_secrets: bool,
   /// `bootstrap/`, by environment: its state bucket, its Terraform role,
@@ -298,6 +304,21 @@ impl When {
   }
 }
 
+/// The interface endpoints a VPC without NAT gateways needs for the nodes to
+/// join the cluster and the platform to run: EC2 and STS (node bootstrap and
+/// the VPC CNI), ECR (images; their layers come from S3's gateway endpoint),
+/// EKS Auth (Pod Identity credentials), CloudWatch Logs and Secrets Manager
+/// (External Secrets). The `com.amazonaws.<region>.` suffixes.
+const VPC_INTERFACE_ENDPOINTS: &[&str] = &[
+  "ec2",
+  "ecr.api",
+  "ecr.dkr",
+  "eks-auth",
+  "logs",
+  "secretsmanager",
+  "sts",
+];
+
 impl TerraformData {
   fn new(resolved: &Resolved) -> Self {
     let platform = &resolved.platform;
@@ -406,6 +427,8 @@ impl TerraformData {
         })
         .collect(),
       vpc_cni_configuration,
+      calico: resolved.network_policy == NetworkPolicy::Calico,
+      vpc_interface_endpoints: VPC_INTERFACE_ENDPOINTS,
       vpc_cni_comment,
       database: resolved.database.as_ref().map(|db| Database {
         engine_version: db.major_version.clone(),
@@ -1061,6 +1084,102 @@ mod tests {
       assert!(
         files["infra/eks.tf"].contains(r#"authentication_mode                      = "API""#)
       );
+    }
+  }
+
+  /// With Calico the node security group lets the cluster security group in
+  /// on 5443, the Calico API server; with the VPC CNI nothing is added.
+  #[test]
+  fn calico_opens_its_api_server_port_to_the_control_plane() {
+    let rules = |files: &BTreeMap<String, String>| {
+      let body = parse("infra/eks.tf", &files["infra/eks.tf"]);
+      block_labelled(&body, "module", "eks")
+        .body()
+        .attributes()
+        .find(|a| a.key() == "node_security_group_additional_rules")
+        .map(|a| a.expr().clone())
+    };
+    let calico = render_infra(&builtin("openinnovation"));
+    let Some(Expression::Object(calico_rules)) = rules(&calico) else {
+      panic!("no node_security_group_additional_rules with Calico");
+    };
+    let [(_, Expression::Object(rule))] = calico_rules.iter().collect::<Vec<_>>()[..] else {
+      panic!("one rule expected");
+    };
+    let get = |key: &str| {
+      rule
+        .iter()
+        .find(|(k, _)| k.to_string() == key)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_else(|| panic!("no {key}"))
+    };
+    assert_eq!(get("from_port"), "5443");
+    assert_eq!(get("to_port"), "5443");
+    assert_eq!(get("protocol"), r#""tcp""#);
+    assert_eq!(get("type"), r#""ingress""#);
+    assert_eq!(get("source_cluster_security_group"), "true");
+    assert!(rules(&render_infra(&builtin("acme-shop"))).is_none());
+  }
+
+  /// Without NAT gateways the private subnets reach the AWS APIs through VPC
+  /// endpoints: S3 as a gateway on the private route tables, the others as
+  /// interface endpoints whose security group lets in HTTPS from the VPC only.
+  /// With NAT gateways there are none.
+  #[test]
+  fn no_nat_gateways_means_vpc_endpoints() {
+    let mut platform = builtin("acme-shop");
+    platform.spec.network.nat_gateways = Some(NatGateways::None);
+    let files = render_infra(&platform);
+    let body = parse("infra/vpc.tf", &files["infra/vpc.tf"]);
+    let attr = |block: &hcl::Block, key: &str| {
+      block
+        .body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .map(|a| a.expr().to_string())
+        .unwrap_or_else(|| panic!("no {key}"))
+    };
+    let s3 = block(&body, "resource", ["aws_vpc_endpoint", "s3"]);
+    assert_eq!(attr(s3, "vpc_endpoint_type"), r#""Gateway""#);
+    assert_eq!(
+      attr(s3, "route_table_ids"),
+      "module.vpc.private_route_table_ids"
+    );
+    let interface = block(&body, "resource", ["aws_vpc_endpoint", "interface"]);
+    assert_eq!(attr(interface, "vpc_endpoint_type"), r#""Interface""#);
+    assert_eq!(attr(interface, "private_dns_enabled"), "true");
+    assert_eq!(attr(interface, "subnet_ids"), "module.vpc.private_subnets");
+    let listed = files["infra/vpc.tf"]
+      .lines()
+      .find_map(|line| line.trim().strip_prefix("interface_endpoints = "))
+      .expect("the interface endpoint list");
+    for service in [
+      "ec2",
+      "ecr.api",
+      "ecr.dkr",
+      "eks-auth",
+      "logs",
+      "secretsmanager",
+      "sts",
+    ] {
+      assert!(listed.contains(&format!("\"{service}\"")), "{service}");
+    }
+    let https = block(
+      &body,
+      "resource",
+      [
+        "aws_vpc_security_group_ingress_rule",
+        "vpc_endpoints_from_vpc",
+      ],
+    );
+    assert_eq!(attr(https, "cidr_ipv4"), "local.vpc_cidr");
+    assert_eq!(attr(https, "from_port"), "443");
+    assert_eq!(attr(https, "to_port"), "443");
+    assert!(files["infra/vpc.tf"].contains("enable_nat_gateway     = false"));
+
+    for (platform, files) in builtins() {
+      assert_ne!(platform.spec.network.nat_gateways, Some(NatGateways::None));
+      assert!(!files["infra/vpc.tf"].contains("aws_vpc_endpoint"));
     }
   }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::addons::{GATEWAY_NAME, GATEWAY_NAMESPACE, INGRESS_CLASS, ISSUER_PRODUCTION};
 use super::versions::{INGRESS_NGINX, KUBE_PROMETHEUS_STACK};
 use crate::blueprint::Resolved;
-use crate::blueprint::model::{DatabaseKey, Nginx, ResourceAmounts};
+use crate::blueprint::model::{DatabaseKey, NatGateways, Nginx, ResourceAmounts};
 use crate::blueprint::resolved::{ResolvedService, ServiceInEnvironment};
 use crate::names;
 
@@ -153,7 +153,19 @@ pub(crate) struct NetworkPolicyValues {
   pub ingress_namespaces: Vec<String>,
   /// The platform's other services may call this one, and it them.
   pub allow_same_namespace: bool,
+  /// HTTPS (TCP 443) out to every address except these: the VPC range, so
+  /// the pods reach the AWS APIs and the internet but nothing in the cluster
+  /// on 443. Empty with `natGateways: none`, where the AWS APIs answer on VPC
+  /// endpoints inside the VPC.
+  pub https_except: Vec<String>,
+  /// The EKS Pod Identity agent (TCP 80), which hands the pods their AWS
+  /// credentials.
+  pub pod_identity_agent: String,
 }
+
+/// The link-local address the EKS Pod Identity agent serves credentials on
+/// (`AWS_CONTAINER_CREDENTIALS_FULL_URI`, plain HTTP).
+pub(crate) const POD_IDENTITY_AGENT: &str = "169.254.170.23/32";
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -380,6 +392,12 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
     network_policy: NetworkPolicyValues {
       ingress_namespaces,
       allow_same_namespace: true,
+      https_except: if resolved.nat_gateways == NatGateways::None {
+        Vec::new()
+      } else {
+        vec![resolved.platform.spec.network.cidr.clone()]
+      },
+      pod_identity_agent: POD_IDENTITY_AGENT.into(),
     },
     metrics: Metrics {
       service_monitor: ServiceMonitor {

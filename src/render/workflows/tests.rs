@@ -380,3 +380,30 @@ fn ci_checks_both_terraform_root_modules() {
     );
   }
 }
+
+/// On the scratch database every migration starts pending, and Flyway's
+/// `validate` fails on pending migrations (only `migrate` applies them), so
+/// the migrations job migrates before it validates.
+#[test]
+fn the_migrations_job_migrates_before_it_validates() {
+  let mut checked = 0;
+  for (name, resolved, out) in builtins() {
+    let ci = &out.files[".github/workflows/ci.yml"].contents;
+    let doc: Value = yaml_serde::from_str(ci).expect("ci.yml is YAML");
+    let Some(job) = doc["jobs"].get("migrations") else {
+      assert!(
+        resolved.database.is_none(),
+        "{name}: a database and no migrations job"
+      );
+      continue;
+    };
+    let commands: Vec<&str> = steps(job)
+      .iter()
+      .filter_map(|step| step["run"].as_str())
+      .filter_map(|run| run.split_whitespace().last())
+      .collect();
+    assert_eq!(commands, ["migrate", "validate", "info"], "{name}");
+    checked += 1;
+  }
+  assert!(checked > 0, "no built-in blueprint has a database");
+}

@@ -81,6 +81,14 @@ pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
     summary.created + 1,
     source.name
   );
-  info!("next: review platform.yaml, then run `oi-gen render` after each change");
+  // The next command, as it works from where the user stands.
+  let (blueprint, render) = if display_dir(dir) == "." {
+    ("platform.yaml".to_string(), "oi-gen render".to_string())
+  } else {
+    let blueprint = target.display().to_string();
+    let render = format!("oi-gen render -f {blueprint}");
+    (blueprint, render)
+  };
+  info!("next: review {blueprint}, then run `{render}` after each change");
   Ok(())
 }

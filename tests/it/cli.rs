@@ -471,7 +471,7 @@ fn quiet_prints_nothing_on_success_and_verbose_lists_files() {
   }
   expected.push_str(&format!(
     "created b with {} files from `openinnovation.yaml`\n\
-     next: review platform.yaml, then run `oi-gen render` after each change\n",
+     next: review b/platform.yaml, then run `oi-gen render -f b/platform.yaml` after each change\n",
     generated_files(&repo) + 1
   ));
   verbose.code(0).stderr("").stdout(expected);

@@ -39,6 +39,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.environments();
   checker.delivery();
   checker.compliance();
+  deployable(platform, &mut checker.found);
   checker.found
 }
 
@@ -114,14 +115,18 @@ impl Checker<'_> {
     let Some(zones) = &self.platform.spec.aws.availability_zones else {
       return;
     };
-    if zones.is_empty() {
-      self.error("spec.aws.availabilityZones", "at least one zone is needed");
-    }
     if zones.len() < 2 {
-      self.warn(
-        "spec.aws.availabilityZones",
-        "EKS and RDS need subnets in at least two zones",
-      );
+      self
+        .error(
+          "spec.aws.availabilityZones",
+          format!(
+            "{} listed; at least two zones are needed: EKS needs subnets in two zones and RDS a subnet group spanning two",
+            if zones.is_empty() { "no zone" } else { "one zone" }
+          ),
+        )
+        .hint = Some(format!(
+        "list two or more zones of `{region}`, or leave availabilityZones out for the first three"
+      ));
     }
     let mut seen = HashMap::new();
     for (i, zone) in zones.iter().enumerate() {
@@ -1029,4 +1034,243 @@ fn is_checkov_id(value: &str) -> bool {
       .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
     && !number.is_empty()
     && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Checks that what an accepted blueprint renders can deploy: names the
+/// Kubernetes API takes, counts that fit its int32 fields, requests within
+/// limits, host names DNS can hold, and strings free of control characters.
+fn deployable(platform: &Platform, found: &mut Vec<Diagnostic>) {
+  service_names_deployable(platform, found);
+  counts_fit_int32(platform, found);
+  requests_within_limits(platform, found);
+  hosts_fit_dns(platform, found);
+  no_control_characters(platform, found);
+}
+
+/// Largest value of a Kubernetes int32 field such as `replicas`.
+const INT32_MAX: i64 = 2_147_483_647;
+
+fn service_names_deployable(platform: &Platform, found: &mut Vec<Diagnostic>) {
+  let services = &platform.spec.services;
+  for (i, service) in services.iter().enumerate() {
+    if service.name.starts_with(|c: char| c.is_ascii_digit()) {
+      found.push(
+        Diagnostic::error(
+          format!("spec.services[{i}].name"),
+          format!(
+            "`{}` must start with a lowercase letter: a Kubernetes Service name is a DNS-1035 label",
+            service.name
+          ),
+        )
+        .with_hint("start the name with a letter, e.g. `web-{name}`".replace("{name}", &service.name)),
+      );
+    }
+  }
+  for (owner_at, owner) in services
+    .iter()
+    .enumerate()
+    .filter(|(_, s)| s.runs_migrations)
+  {
+    let base: String = owner.name.chars().take(52).collect();
+    let derived = format!("{}-migrations", base.trim_end_matches('-'));
+    for (i, service) in services.iter().enumerate() {
+      if i != owner_at && service.name == derived {
+        found.push(
+          Diagnostic::error(
+            format!("spec.services[{i}].name"),
+            format!(
+              "`{derived}` is the name of the migration Job, ServiceAccount, ConfigMap, NetworkPolicy and ExternalSecret of `{}` (spec.services[{owner_at}], which runs the migrations)",
+              owner.name
+            ),
+          )
+          .with_hint(format!("choose a name other than `{derived}`")),
+        );
+      }
+    }
+  }
+}
+
+fn counts_fit_int32(platform: &Platform, found: &mut Vec<Diagnostic>) {
+  let mut check = |path: String, field: &str, value: i64| {
+    if value > INT32_MAX {
+      found.push(Diagnostic::error(
+        path,
+        format!("{field} must be at most {INT32_MAX} (a Kubernetes int32), got {value}"),
+      ));
+    }
+  };
+  for (i, service) in platform.spec.services.iter().enumerate() {
+    let path = format!("spec.services[{i}]");
+    check(format!("{path}.replicas"), "replicas", service.replicas);
+    if let Some(scaling) = &service.autoscaling {
+      check(
+        format!("{path}.autoscaling.maxReplicas"),
+        "maxReplicas",
+        scaling.max_replicas,
+      );
+    }
+  }
+  for (i, env) in platform.spec.environments.iter().enumerate() {
+    if let Some(replicas) = env.overrides.as_ref().and_then(|o| o.replicas) {
+      check(
+        format!("spec.environments[{i}].overrides.replicas"),
+        "replicas",
+        replicas,
+      );
+    }
+  }
+}
+
+/// The amount a Kubernetes quantity stands for (`250m` is 0.25, `1Gi` is
+/// 2^30), or `None` when it is not one.
+fn quantity_value(value: &str) -> Option<f64> {
+  if !is_quantity(value) {
+    return None;
+  }
+  let number_end = value
+    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+    .unwrap_or(value.len());
+  let (number, suffix) = value.split_at(number_end);
+  let scale = match suffix {
+    "" => 1.0,
+    "m" => 1e-3,
+    "k" => 1e3,
+    "M" => 1e6,
+    "G" => 1e9,
+    "T" => 1e12,
+    "P" => 1e15,
+    "E" => 1e18,
+    "Ki" => 1024f64,
+    "Mi" => 1024f64.powi(2),
+    "Gi" => 1024f64.powi(3),
+    "Ti" => 1024f64.powi(4),
+    "Pi" => 1024f64.powi(5),
+    "Ei" => 1024f64.powi(6),
+    _ => return None,
+  };
+  number.parse::<f64>().ok().map(|n| n * scale)
+}
+
+fn requests_within_limits(platform: &Platform, found: &mut Vec<Diagnostic>) {
+  for (i, service) in platform.spec.services.iter().enumerate() {
+    let (requests, limits) = (service.requests(), service.limits());
+    let given = service.resources.as_ref();
+    let requests_given = given.is_some_and(|r| r.requests.is_some());
+    let limits_given = given.is_some_and(|r| r.limits.is_some());
+    for (kind, request, limit) in [
+      ("cpu", &requests.cpu, &limits.cpu),
+      ("memory", &requests.memory, &limits.memory),
+    ] {
+      let (Some(r), Some(l)) = (quantity_value(request), quantity_value(limit)) else {
+        continue;
+      };
+      if r > l {
+        let at = if requests_given { "requests" } else { "limits" };
+        let limit_text = if limits_given {
+          format!("`{limit}`")
+        } else {
+          format!("`{limit}` (the default limit)")
+        };
+        let request_text = if requests_given {
+          format!("`{request}`")
+        } else {
+          format!("`{request}` (the default request)")
+        };
+        found.push(
+          Diagnostic::error(
+            format!("spec.services[{i}].resources.{at}.{kind}"),
+            format!(
+              "the {kind} request {request_text} is above the {kind} limit {limit_text}; Kubernetes refuses a request above its limit"
+            ),
+          )
+          .with_hint(format!(
+            "request at most the limit, or raise resources.limits.{kind}"
+          )),
+        );
+      }
+    }
+  }
+}
+
+fn hosts_fit_dns(platform: &Platform, found: &mut Vec<Diagnostic>) {
+  // Each label is checked where it is written (host, subdomain, domain);
+  // only their sum, the whole name, can still be too long.
+  for (i, service) in platform.spec.services.iter().enumerate() {
+    let longest = platform
+      .spec
+      .environments
+      .iter()
+      .filter_map(|env| Some((platform.host(service, env)?, env)))
+      .max_by_key(|(host, _)| host.len());
+    let Some((host, env)) = longest.filter(|(host, _)| host.len() > 253) else {
+      continue;
+    };
+    found.push(
+      Diagnostic::error(
+        format!("spec.services[{i}].ingress.host"),
+        format!(
+          "the host `{host}` (environment `{}`) is {} characters; a DNS name holds at most 253",
+          env.name,
+          host.len()
+        ),
+      )
+      .with_hint("shorten the host, the environment's subdomain or spec.domain"),
+    );
+  }
+}
+
+/// Strings holding NUL or another control character (tab and newline
+/// aside) cannot reach Terraform, Helm or a shell intact.
+fn no_control_characters(platform: &Platform, found: &mut Vec<Diagnostic>) {
+  fn walk(value: &yaml_serde::Value, path: &str, found: &mut Vec<Diagnostic>) {
+    match value {
+      yaml_serde::Value::String(text) => {
+        if let Some(c) = text
+          .chars()
+          .find(|c| c.is_control() && *c != '\n' && *c != '\t')
+        {
+          found.push(
+            Diagnostic::error(
+              path,
+              format!(
+                "the value holds the control character U+{:04X}; only printable text, tabs and newlines are allowed",
+                c as u32
+              ),
+            )
+            .with_hint("remove the escape (such as `\\0` or `\\x01`) from the quoted string"),
+          );
+        }
+      }
+      yaml_serde::Value::Sequence(items) => {
+        for (i, item) in items.iter().enumerate() {
+          walk(item, &format!("{path}[{i}]"), found);
+        }
+      }
+      yaml_serde::Value::Mapping(map) => {
+        for (key, item) in map {
+          let key = match key {
+            yaml_serde::Value::String(k) => k.clone(),
+            other => scalar_text(other),
+          };
+          let at = if path.is_empty() {
+            key.clone()
+          } else {
+            format!("{path}.{key}")
+          };
+          if key.chars().any(char::is_control) {
+            found.push(Diagnostic::error(
+              path,
+              "a key holds a control character; only printable text is allowed",
+            ));
+          }
+          walk(item, &at, found);
+        }
+      }
+      yaml_serde::Value::Tagged(tagged) => walk(&tagged.value, path, found),
+      _ => {}
+    }
+  }
+  if let Ok(value) = yaml_serde::to_value(platform) {
+    walk(&value, "", found);
+  }
 }

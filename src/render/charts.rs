@@ -85,7 +85,7 @@ pub(crate) fn render(
     }
     out.add(
       format!("{dir}/values.yaml"),
-      yaml(&values::values(resolved, service)),
+      values::quote_env_for_helm(&yaml(&values::values(resolved, service))),
     );
     for environment in &service.environments {
       out.add(
@@ -296,6 +296,69 @@ mod tests {
     assert_eq!(
       frontend["database"]["cidrs"],
       yaml_serde::Value::Sequence(vec![])
+    );
+  }
+
+  /// Strings Helm's YAML 1.1 reads as booleans, nulls or numbers when
+  /// plain: each stays a string in values.yaml.
+  const YAML11_TRAPS: &[&str] = &[
+    "yes", "no", "on", "off", "y", "n", "Y", "No", "ON", "true", "~", "null", "1e3", "0x1F", "012",
+    "1_000", "1:20", ".5", "-1", "<<", "=",
+  ];
+
+  /// Whether a YAML 1.1 reader takes the emitted scalar as a string: quoted,
+  /// or plain and none of the 1.1 booleans, nulls and numbers.
+  fn yaml11_string(emitted: &str) -> bool {
+    let quoted = |q: char| emitted.len() >= 2 && emitted.starts_with(q) && emitted.ends_with(q);
+    if quoted('\'') || quoted('"') {
+      return true;
+    }
+    let lower = emitted.to_ascii_lowercase();
+    let words = [
+      "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "", "<<", "=",
+    ];
+    !words.contains(&lower.as_str())
+      && !emitted.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
+  }
+
+  #[test]
+  fn env_values_stay_strings_for_yaml_1_1() {
+    let env: Vec<String> = YAML11_TRAPS
+      .iter()
+      .enumerate()
+      .map(|(i, v)| {
+        format!(
+          "        V{i}: {}\n",
+          yaml_serde::to_string(v).unwrap().trim_end()
+        )
+      })
+      .collect();
+    let resolved = variant(
+      "        LOG_LEVEL: info\n",
+      &format!("        LOG_LEVEL: info\n{}", env.concat()),
+    );
+    let out = render_platform(&resolved);
+    let text = file(&out, "charts/backend/values.yaml");
+    let values = parse(text);
+    for (i, expected) in YAML11_TRAPS.iter().enumerate() {
+      let key = format!("V{i}");
+      assert_eq!(
+        values["env"][key.as_str()],
+        *expected,
+        "{key} reads back as the string"
+      );
+      let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("  {key}: ")))
+        .unwrap_or_else(|| panic!("{key} is written on one line:\n{text}"));
+      assert!(
+        yaml11_string(line),
+        "`{expected}` is written as `{line}`, which YAML 1.1 reads as no string"
+      );
+    }
+    assert!(
+      text.contains("  LOG_LEVEL: info\n"),
+      "safe values stay plain"
     );
   }
 

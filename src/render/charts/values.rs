@@ -445,3 +445,49 @@ pub(crate) fn env_values(
     }),
   }
 }
+
+/// Helm reads values files as YAML 1.1, where plain `yes`, `no`, `on`,
+/// `off`, `y`, `n`, `012`, `1_000` or `1:20` are booleans and numbers; the
+/// YAML 1.2 emitter leaves them plain. Environment values are strings, so
+/// every plain scalar under the top-level `env:` that YAML 1.1 could read
+/// as something else is single-quoted.
+pub(crate) fn quote_env_for_helm(text: &str) -> String {
+  let mut out = String::with_capacity(text.len() + 16);
+  let mut in_env = false;
+  for line in text.split_inclusive('\n') {
+    let body = line.strip_suffix('\n').unwrap_or(line);
+    if !body.starts_with(' ') {
+      in_env = body == "env:";
+      out.push_str(line);
+      continue;
+    }
+    let entry = body
+      .strip_prefix("  ")
+      .filter(|rest| !rest.starts_with(' '))
+      .and_then(|rest| rest.split_once(": "));
+    match entry {
+      Some((key, value)) if in_env && yaml11_reads_as_non_string(value) => {
+        out.push_str(&format!("  {key}: '{value}'"));
+        if line.ends_with('\n') {
+          out.push('\n');
+        }
+      }
+      _ => out.push_str(line),
+    }
+  }
+  out
+}
+
+/// Whether a plain scalar might resolve to a non-string in YAML 1.1
+/// (booleans, nulls, integers in any base, floats, sexagesimals, merge and
+/// value keys). Errs towards quoting: a quoted string is always a string.
+fn yaml11_reads_as_non_string(value: &str) -> bool {
+  const WORDS: &[&str] = &[
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~", "", "=", "<<",
+  ];
+  if value.starts_with(['\'', '"', '|', '>', '[', '{', '&', '*', '!']) {
+    return false;
+  }
+  WORDS.contains(&value.to_ascii_lowercase().as_str())
+    || value.starts_with(|c: char| c.is_ascii_digit() || "+-.".contains(c))
+}

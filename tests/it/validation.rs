@@ -348,3 +348,91 @@ fn thousands_of_problems_print_the_first_fifty() {
   let took = started.elapsed();
   assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
 }
+
+/// The errors `text` fails with, as `path: message`.
+fn errors_of(text: &str) -> Vec<String> {
+  match blueprint::load(text.as_bytes()) {
+    Ok(_) => Vec::new(),
+    Err(errors) => errors
+      .iter()
+      .filter(|d| d.is_error())
+      .map(|d| format!("{}: {}", d.path, d.message))
+      .collect(),
+  }
+}
+
+#[test]
+fn requests_and_limits_compare_as_quantities() {
+  // Equal amounts in other units are within the limit.
+  let equal = edit(
+    "requests: {cpu: 250m, memory: 256Mi}",
+    "requests: {cpu: \"1\", memory: 1024Mi}",
+  );
+  assert_eq!(errors_of(&equal), Vec::<String>::new());
+  let decimal = edit(
+    "limits: {cpu: \"1\", memory: 1Gi}",
+    "limits: {cpu: \"0.25\", memory: 268435456}",
+  );
+  assert_eq!(errors_of(&decimal), Vec::<String>::new());
+  // A request above the default limit (500m, 512Mi) when no limits are given.
+  let over_default = edit("        limits: {cpu: \"1\", memory: 1Gi}\n", "").replace(
+    "requests: {cpu: 250m, memory: 256Mi}",
+    "requests: {cpu: 600m, memory: 256Mi}",
+  );
+  assert_eq!(
+    errors_of(&over_default),
+    [
+      "spec.services[0].resources.requests.cpu: the cpu request `600m` is above the cpu limit `500m` (the default limit); Kubernetes refuses a request above its limit"
+    ]
+  );
+  // A limit below the default request (100m, 128Mi) when no requests are given.
+  let under_default = edit("        requests: {cpu: 250m, memory: 256Mi}\n", "").replace(
+    "limits: {cpu: \"1\", memory: 1Gi}",
+    "limits: {cpu: \"1\", memory: 64Mi}",
+  );
+  assert_eq!(
+    errors_of(&under_default),
+    [
+      "spec.services[0].resources.limits.memory: the memory request `128Mi` (the default request) is above the memory limit `64Mi`; Kubernetes refuses a request above its limit"
+    ]
+  );
+}
+
+#[test]
+fn control_characters_are_refused_wherever_they_are() {
+  let bell = edit(
+    "name: openinnovationaidb",
+    "name: \"openinnovation\\x07db\"",
+  );
+  let found = errors_of(&bell);
+  assert!(
+    found.contains(&"spec.database.name: the value holds the control character U+0007; only printable text, tabs and newlines are allowed".to_string()),
+    "{found:?}"
+  );
+  let nul = edit(
+    "ANALYTICS_KEY: {secret: openinnovation-ai/analytics, property: apiKey}",
+    "ANALYTICS_KEY: {secret: openinnovation-ai/analytics, property: \"api\\0Key\"}",
+  );
+  assert_eq!(
+    errors_of(&nul),
+    [
+      "spec.services[1].secretEnv.ANALYTICS_KEY.property: the value holds the control character U+0000; only printable text, tabs and newlines are allowed"
+    ]
+  );
+  let multiline = edit("LOG_LEVEL: info", "LOG_LEVEL: \"info\\n\\tdebug\"");
+  assert_eq!(
+    errors_of(&multiline),
+    Vec::<String>::new(),
+    "tabs and newlines are text"
+  );
+}
+
+#[test]
+fn the_migrations_name_is_reserved_only_for_the_owner() {
+  // `frontend-migrations` is free: frontend runs no migrations.
+  let text = edit(
+    "    - name: frontend\n",
+    "    - name: frontend-migrations\n",
+  );
+  assert_eq!(errors_of(&text), Vec::<String>::new());
+}

@@ -111,6 +111,9 @@ pub struct Cluster {
   /// optional. Each add-on is on when present. `true` means "on, with defaults".
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub addons: Option<Addons>,
+  /// optional: ARNs of the IAM roles or users (`arn:aws:iam::<account>:role/<name>`) that get cluster-admin access to the EKS API (an access entry with AmazonEKSClusterAdminPolicy) in every environment. Default none: only the deploy role reaches the cluster.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub admins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
@@ -377,6 +380,9 @@ pub struct Environment {
   /// optional per-environment overrides.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub overrides: Option<Overrides>,
+  /// optional: the cluster administrators of this environment (IAM role or user ARNs); replaces spec.cluster.admins here.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub cluster_admins: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]

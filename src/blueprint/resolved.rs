@@ -210,6 +210,9 @@ pub struct ResolvedEnvironment {
   pub node_groups: Vec<(String, Sizes)>,
   /// Instance class and multi-AZ, overrides applied.
   pub database: Option<DatabaseInEnvironment>,
+  /// IAM principals with cluster-admin access: the environment's
+  /// `clusterAdmins`, else `spec.cluster.admins`, else none.
+  pub cluster_admins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,6 +342,11 @@ impl Resolved {
             multi_az,
           }
         }),
+        cluster_admins: environment
+          .cluster_admins
+          .clone()
+          .or_else(|| platform.spec.cluster.admins.clone())
+          .unwrap_or_default(),
       })
       .collect();
     let services: Vec<ResolvedService> = platform

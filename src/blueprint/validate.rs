@@ -13,10 +13,21 @@ use crate::diagnostic::{Diagnostic, suggest};
 pub(crate) const EKS_STANDARD: &[&str] = &["1.34", "1.35"];
 /// EKS minor versions in extended support (they cost more and end soon).
 pub(crate) const EKS_EXTENDED: &[&str] = &["1.32", "1.33"];
-/// Longest `<platform>-<environment>`: it prefixes the EKS cluster, IAM
-/// roles (64), the RDS identifier (63) and the state bucket (63), with room
-/// for the suffixes the modules add.
-pub(crate) const MAX_STACK_NAME: usize = 30;
+/// Longest IAM role `name_prefix`: a 64-character name less the 26-character
+/// unique suffix Terraform appends.
+pub(crate) const IAM_NAME_PREFIX_MAX: usize = 38;
+/// What the EKS module (v21) appends to the cluster name for the cluster IAM
+/// role's `name_prefix` (`"${name}-cluster"` and the `-` separator).
+pub(crate) const EKS_CLUSTER_ROLE_SUFFIX: &str = "-cluster-";
+/// What its managed node group submodule appends to a node group's name for
+/// the node IAM role's `name_prefix` (`"${name}-eks-node-group"` and `-`).
+pub(crate) const EKS_NODE_ROLE_SUFFIX: &str = "-eks-node-group-";
+/// Longest `<platform>-<environment>`, the EKS cluster name: the tightest of
+/// the names built from it is the cluster IAM role's prefix (the RDS
+/// identifier, 63, the state bucket, 63, and the other roles, 64, leave room).
+pub(crate) const MAX_STACK_NAME: usize = IAM_NAME_PREFIX_MAX - EKS_CLUSTER_ROLE_SUFFIX.len();
+/// Longest node group name, from the node IAM role's prefix.
+pub(crate) const MAX_NODE_GROUP_NAME: usize = IAM_NAME_PREFIX_MAX - EKS_NODE_ROLE_SUFFIX.len();
 /// PostgreSQL majors RDS offers.
 pub(crate) const POSTGRES_MAJORS: &[&str] = &["14", "15", "16", "17", "18"];
 
@@ -39,8 +50,144 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.environments();
   checker.delivery();
   checker.compliance();
+  checker.cluster_admins();
+  checker.node_group_name_limits();
   deployable(platform, &mut checker.found);
   checker.found
+}
+
+impl Checker<'_> {
+  /// `spec.cluster.admins` and each environment's `clusterAdmins`: IAM role
+  /// or user ARNs, each once, and not the deploy role (it has its own access
+  /// entry; EKS allows one per principal).
+  fn cluster_admins(&mut self) {
+    let p = self.platform;
+    let mut lists = vec![(
+      "spec.cluster.admins".to_string(),
+      p.spec.cluster.admins.as_ref(),
+      None,
+    )];
+    for (i, env) in p.spec.environments.iter().enumerate() {
+      lists.push((
+        format!("spec.environments[{i}].clusterAdmins"),
+        env.cluster_admins.as_ref(),
+        Some(env),
+      ));
+    }
+    for (path, list, env) in lists {
+      let Some(list) = list else { continue };
+      let mut seen = HashMap::new();
+      for (j, arn) in list.iter().enumerate() {
+        let at = format!("{path}[{j}]");
+        match iam_principal(arn) {
+          Err(hint) => {
+            self
+              .error(
+                &at,
+                format!("`{arn}` is not the ARN of an IAM role or user"),
+              )
+              .hint = Some(hint);
+            continue;
+          }
+          Ok((kind, name)) => {
+            let environments: Vec<_> = match env {
+              Some(env) => vec![env],
+              None => p
+                .spec
+                .environments
+                .iter()
+                .filter(|e| e.cluster_admins.is_none())
+                .collect(),
+            };
+            if let Some(env) = environments.iter().find(|e| {
+              kind == "role" && name.rsplit('/').next() == Some(&crate::names::deploy_role(p, e))
+            }) {
+              self
+                .error(
+                  &at,
+                  format!(
+                    "`{arn}` is the deploy role of `{}`, which has cluster-admin access already",
+                    env.name
+                  ),
+                )
+                .hint = Some("list the roles of people here, not the deploy role".into());
+            }
+          }
+        }
+        if let Some(first) = seen.insert(arn.as_str(), j) {
+          self.error(
+            &at,
+            format!("`{arn}` is listed twice (also at index {first})"),
+          );
+        }
+      }
+    }
+  }
+
+  /// Node group names fit the IAM role name prefix the EKS module builds from them.
+  fn node_group_name_limits(&mut self) {
+    for (i, group) in self.platform.spec.cluster.node_groups.iter().enumerate() {
+      let name = &group.name;
+      if name.len() > MAX_NODE_GROUP_NAME {
+        self
+          .error(
+            format!("spec.cluster.nodeGroups[{i}].name"),
+            format!(
+              "node group name `{name}` is {} characters; at most {MAX_NODE_GROUP_NAME} fit: the EKS module names its IAM role with the prefix `{name}{EKS_NODE_ROLE_SUFFIX}`, and IAM allows {IAM_NAME_PREFIX_MAX} characters for a name prefix",
+              name.len()
+            ),
+          )
+          .hint = Some(format!(
+          "shorten it to {MAX_NODE_GROUP_NAME} characters or fewer"
+        ));
+      }
+    }
+  }
+}
+
+/// An IAM role or user ARN, `arn:<partition>:iam::<account>:role|user/[path/]name`:
+/// its kind and its path and name; otherwise a hint to fix it.
+fn iam_principal(arn: &str) -> Result<(&str, &str), String> {
+  const EXAMPLE: &str = "write `arn:aws:iam::<12-digit account>:role/<name>` (or `:user/<name>`)";
+  let parts: Vec<&str> = arn.splitn(6, ':').collect();
+  let [prefix, partition, service, region, account, resource] = parts[..] else {
+    return Err(EXAMPLE.into());
+  };
+  if prefix != "arn" || !matches!(partition, "aws" | "aws-cn" | "aws-us-gov") {
+    return Err(EXAMPLE.into());
+  }
+  let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+  if service == "sts"
+    && account_ok
+    && let Some(rest) = resource.strip_prefix("assumed-role/")
+    && let Some((role, _session)) = rest.split_once('/')
+  {
+    return Err(format!(
+      "that is a session of a role; write the role: `arn:{partition}:iam::{account}:role/{role}` (with its path, if it has one)"
+    ));
+  }
+  if service != "iam" || !region.is_empty() || !account_ok {
+    return Err(EXAMPLE.into());
+  }
+  let Some((kind, name)) = resource.split_once('/') else {
+    return Err(EXAMPLE.into());
+  };
+  let name_ok = |n: &str| {
+    !n.is_empty()
+      && n.len() <= 64
+      && n
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+  };
+  let segments: Vec<&str> = name.split('/').collect();
+  let last = segments.last().copied().unwrap_or_default();
+  if !matches!(kind, "role" | "user")
+    || !name_ok(last)
+    || segments[..segments.len() - 1].iter().any(|s| !name_ok(s))
+  {
+    return Err(EXAMPLE.into());
+  }
+  Ok((kind, name))
 }
 
 impl Checker<'_> {
@@ -324,7 +471,7 @@ impl Checker<'_> {
     let mut names = HashMap::new();
     for (i, group) in cluster.node_groups.iter().enumerate() {
       let path = format!("spec.cluster.nodeGroups[{i}]");
-      self.label(&format!("{path}.name"), &group.name, 38);
+      self.label(&format!("{path}.name"), &group.name, 63);
       if let Some(first) = names.insert(group.name.as_str(), i) {
         self.error(
           format!("{path}.name"),
@@ -728,7 +875,7 @@ impl Checker<'_> {
           .error(
             format!("{path}.name"),
             format!(
-              "`{stack}` (platform and environment) is {} characters; at most {MAX_STACK_NAME} fit the AWS names built from it",
+              "`{stack}` (platform and environment) is {} characters; at most {MAX_STACK_NAME} fit: the EKS module names the cluster IAM role with the prefix `{stack}{EKS_CLUSTER_ROLE_SUFFIX}`, and IAM allows {IAM_NAME_PREFIX_MAX} characters for a name prefix",
               stack.len()
             ),
           )

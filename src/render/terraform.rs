@@ -251,6 +251,8 @@ struct EnvData {
   node_groups: Vec<(String, [(&'static str, u32); 3])>,
   database: Option<EnvDatabase>,
   checkov_skips: Vec<SkipData>,
+  /// IAM principals with cluster-admin access.
+  cluster_admins: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -329,6 +331,7 @@ impl TerraformData {
       subdomain: None,
       approval: false,
       overrides: None,
+      cluster_admins: None,
     };
     let symbolic_names = EnvironmentNames::new(platform, &symbolic);
     let cidrs = |list: &[_]| list.iter().map(ToString::to_string).collect();
@@ -480,6 +483,7 @@ impl EnvData {
         multi_az: db.multi_az,
       }),
       checkov_skips: environment_checkov_skips(environment),
+      cluster_admins: environment.cluster_admins.clone(),
     }
   }
 }
@@ -887,6 +891,84 @@ mod tests {
     assert_eq!(attribute(production, "database_multi_az"), "true");
     assert!(staging.contains("general = { min_size = 1, desired_size = 2, max_size = 3 }"));
     assert!(production.contains("general = { min_size = 2, desired_size = 2, max_size = 5 }"));
+  }
+
+  /// The strings of a list attribute in an HCL file.
+  fn string_list(text: &str, key: &str) -> Vec<String> {
+    let body = parse(key, text);
+    let attr = body
+      .attributes()
+      .find(|a| a.key() == key)
+      .unwrap_or_else(|| panic!("no attribute {key}"));
+    let Expression::Array(items) = attr.expr() else {
+      panic!("{key} is a list");
+    };
+    items
+      .iter()
+      .map(|item| match item {
+        Expression::String(s) => s.clone(),
+        other => panic!("{key}: {other:?} is not a string"),
+      })
+      .collect()
+  }
+
+  /// `spec.cluster.admins` reaches every environment's `cluster_admin_arns`
+  /// unless the environment lists its own `clusterAdmins`; eks.tf makes each
+  /// an access entry with cluster-admin next to the deploy role's.
+  #[test]
+  fn cluster_admins_reach_the_tfvars_and_the_access_entries() {
+    let mut platform = builtin("openinnovation");
+    let none = render_infra(&platform);
+    assert!(
+      string_list(
+        &none["infra/environments/staging.tfvars"],
+        "cluster_admin_arns"
+      )
+      .is_empty()
+    );
+
+    let team = "arn:aws:iam::123456789012:role/platform-admins";
+    let oncall = "arn:aws:iam::123456789012:user/oncall";
+    platform.spec.cluster.admins = Some(vec![team.into()]);
+    platform.spec.environments[1].cluster_admins = Some(vec![oncall.into(), team.into()]);
+    let files = render_infra(&platform);
+    assert_eq!(
+      string_list(
+        &files["infra/environments/staging.tfvars"],
+        "cluster_admin_arns"
+      ),
+      [team]
+    );
+    assert_eq!(
+      string_list(
+        &files["infra/environments/production.tfvars"],
+        "cluster_admin_arns"
+      ),
+      [oncall, team]
+    );
+
+    let eks = parse("eks.tf", &files["infra/eks.tf"]);
+    let module = block_labelled(&eks, "module", "eks");
+    let entries = module
+      .body()
+      .attributes()
+      .find(|a| a.key() == "access_entries")
+      .expect("access_entries");
+    let Expression::FuncCall(merge) = entries.expr() else {
+      panic!("access_entries merges the deploy role and the administrators");
+    };
+    assert_eq!(merge.name.to_string(), "merge");
+    let [Expression::Object(deploy), Expression::ForExpr(admins)] = &merge.args[..] else {
+      panic!("merge(deploy, for arn in var.cluster_admin_arns ...)");
+    };
+    assert!(deploy.iter().any(|(k, _)| k.to_string() == "deploy"));
+    assert_eq!(admins.collection_expr.to_string(), "var.cluster_admin_arns");
+    let text = hcl::format::to_string(&admins.value_expr).expect("formats");
+    assert!(text.contains("principal_arn = arn"), "{text}");
+    assert!(text.contains("local.cluster_admin_policy_arn"), "{text}");
+    assert!(text.contains("type = \"cluster\""), "{text}");
+    // The administrators are the module's access entries, not resources beside it.
+    assert!(!files["infra/eks.tf"].contains("aws_eks_access_entry"));
   }
 
   /// The sizes of each node group in an environment's `.tfvars`, by group.

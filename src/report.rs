@@ -281,27 +281,32 @@ pub(crate) fn unresolved(plan: &Plan, command: &str) -> Result<(), Error> {
   if files.is_empty() {
     return Ok(());
   }
+  Err(conflict_findings(
+    &files,
+    Message::new(format!(
+      "{} file{} still hold conflict markers from an earlier upgrade; nothing was written",
+      files.len(),
+      plural(files.len())
+    ))
+    .with_help(format!(
+      "resolve them (keep the lines you want, delete the `<<<<<<< local`, `=======` and `>>>>>>> oi-gen` lines), then run `oi-gen {command}` again"
+    )),
+  ))
+}
+
+/// Findings listing files that hold conflict markers, a `conflict:` line
+/// each, then `summary`.
+pub(crate) fn conflict_findings(files: &[impl AsRef<str>], summary: Message) -> Error {
   let mut listing = String::new();
-  for path in &files {
-    let _ = writeln!(listing, "conflict: {path}");
+  for path in files {
+    let _ = writeln!(listing, "conflict: {}", path.as_ref());
   }
-  Err(
-    Findings {
-      listing,
-      problems: Vec::new(),
-      summary: Some(
-        Message::new(format!(
-          "{} file{} still hold conflict markers from an earlier upgrade; nothing was written",
-          files.len(),
-          plural(files.len())
-        ))
-        .with_help(format!(
-          "resolve them (keep the lines you want, delete the `<<<<<<< local`, `=======` and `>>>>>>> oi-gen` lines), then run `oi-gen {command}` again"
-        )),
-      ),
-    }
-    .into(),
-  )
+  Findings {
+    listing,
+    problems: Vec::new(),
+    summary: Some(summary),
+  }
+  .into()
 }
 
 /// What to do about refused files: `--force` for oi-gen's own edited files,

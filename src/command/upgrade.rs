@@ -1,7 +1,6 @@
 //! `oi-gen upgrade`: migrates the blueprint to the current schema and
 //! re-renders, three-way merging hand edits.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use super::{Source, display_dir, output_dir, render_with_overrides};
@@ -78,25 +77,15 @@ pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   if conflicts.is_empty() {
     return Ok(());
   }
-  let mut listing = String::new();
-  for path in &conflicts {
-    let _ = writeln!(listing, "conflict: {path}");
-  }
-  Err(
-    Findings {
-      listing,
-      problems: Vec::new(),
-      summary: Some(
-        Message::new(format!(
-          "{} file{} hold conflict markers (`<<<<<<< local` … `>>>>>>> oi-gen`)",
-          conflicts.len(),
-          plural(conflicts.len())
-        ))
-        .with_help("resolve them, then run `oi-gen render --check`"),
-      ),
-    }
-    .into(),
-  )
+  Err(report::conflict_findings(
+    &conflicts,
+    Message::new(format!(
+      "{} file{} hold conflict markers (`<<<<<<< local` … `>>>>>>> oi-gen`)",
+      conflicts.len(),
+      plural(conflicts.len())
+    ))
+    .with_help("resolve them, then run `oi-gen render --check`"),
+  ))
 }
 
 /// Moves template overrides from their old paths to the ones the templates

@@ -363,6 +363,35 @@ mod tests {
   }
 
   #[test]
+  fn variable_names_stay_strings_for_yaml_1_1() {
+    let resolved = variant(
+      "        LOG_LEVEL: info\n",
+      "        LOG_LEVEL: info\n        ON: \"1\"\n        Y: plain\n",
+    );
+    let resolved = Resolved::new(&{
+      let mut platform = resolved.platform.clone();
+      let backend = &mut platform.spec.services[0];
+      let reference = backend.secret_env.values().next().unwrap().clone();
+      backend.secret_env.insert("NO".into(), reference);
+      platform
+    });
+    let text = file(&render_platform(&resolved), "charts/backend/values.yaml").to_string();
+    for line in ["  'ON': '1'\n", "  'Y': plain\n", "- name: 'NO'\n"] {
+      assert!(text.contains(line), "`{line}` in:\n{text}");
+    }
+    let values = parse(&text);
+    assert_eq!(values["env"]["ON"], "1");
+    assert_eq!(values["env"]["Y"], "plain");
+    assert!(
+      values["secretEnv"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .any(|entry| entry["name"] == "NO")
+    );
+  }
+
+  #[test]
   fn environment_values_apply_overrides_and_hosts() {
     let out = render_platform(&builtin("openinnovation"));
     let staging = parse(file(&out, "charts/backend/values-staging.yaml"));

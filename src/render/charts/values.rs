@@ -448,30 +448,48 @@ pub(crate) fn env_values(
 
 /// Helm reads values files as YAML 1.1, where plain `yes`, `no`, `on`,
 /// `off`, `y`, `n`, `012`, `1_000` or `1:20` are booleans and numbers; the
-/// YAML 1.2 emitter leaves them plain. Environment values are strings, so
-/// every plain scalar under the top-level `env:` that YAML 1.1 could read
-/// as something else is single-quoted.
+/// YAML 1.2 emitter leaves them plain. Environment variable names and values
+/// are strings, so every plain key and value under the top-level `env:`, and
+/// every `name` under `secretEnv:`, that YAML 1.1 could read as something
+/// else is single-quoted.
 pub(crate) fn quote_env_for_helm(text: &str) -> String {
+  let quoted = |scalar: &str| {
+    if yaml11_reads_as_non_string(scalar) {
+      format!("'{scalar}'")
+    } else {
+      scalar.to_string()
+    }
+  };
   let mut out = String::with_capacity(text.len() + 16);
-  let mut in_env = false;
+  let mut block = "";
   for line in text.split_inclusive('\n') {
     let body = line.strip_suffix('\n').unwrap_or(line);
-    if !body.starts_with(' ') {
-      in_env = body == "env:";
+    let newline = if line.ends_with('\n') { "\n" } else { "" };
+    if !body.starts_with([' ', '-']) {
+      block = if body == "env:" || body == "secretEnv:" {
+        body
+      } else {
+        ""
+      };
       out.push_str(line);
       continue;
     }
-    let entry = body
-      .strip_prefix("  ")
-      .filter(|rest| !rest.starts_with(' '))
-      .and_then(|rest| rest.split_once(": "));
-    match entry {
-      Some((key, value)) if in_env && yaml11_reads_as_non_string(value) => {
-        out.push_str(&format!("  {key}: '{value}'"));
-        if line.ends_with('\n') {
-          out.push('\n');
+    match block {
+      // `env:`: every key and value is a string.
+      "env:" => match body
+        .strip_prefix("  ")
+        .and_then(|rest| rest.split_once(": "))
+      {
+        Some((key, value)) if !key.starts_with(' ') => {
+          out.push_str(&format!("  {}: {}{newline}", quoted(key), quoted(value)));
         }
-      }
+        _ => out.push_str(line),
+      },
+      // `secretEnv:`: each entry's `name` is a variable name.
+      "secretEnv:" => match body.strip_prefix("- name: ") {
+        Some(name) => out.push_str(&format!("- name: {}{newline}", quoted(name))),
+        None => out.push_str(line),
+      },
       _ => out.push_str(line),
     }
   }

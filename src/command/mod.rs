@@ -155,8 +155,9 @@ pub(crate) fn render_with_overrides(
   Ok((output, engine.moved_overrides))
 }
 
-/// For a command that writes, takes the run lock (held while the guard
-/// lives); then plans against what the last render left, like [`plan`].
+/// Takes the run lock (held while the guard lives): exclusive for a command
+/// that writes, shared for one that only reads, so it waits for a render in
+/// progress; then plans against what the last render left, like [`plan`].
 pub(crate) fn lock_and_plan(
   root: &Root,
   writes: bool,
@@ -164,11 +165,11 @@ pub(crate) fn lock_and_plan(
   output: &Output,
   blueprint: &[u8],
   mode: Mode,
-) -> Result<(Option<crate::runlock::Guard>, Plan), Error> {
+) -> Result<(crate::runlock::Guard, Plan), Error> {
   let guard = if writes {
-    Some(crate::runlock::acquire(root)?)
+    crate::runlock::acquire(root)?
   } else {
-    None
+    crate::runlock::acquire_shared(root)?
   };
   let previous = Previous::read(root)?;
   let plan = plan(root, previous, loaded, output, blueprint, mode)?;

@@ -129,3 +129,41 @@ fn two_writers_never_interleave() {
     String::from_utf8_lossy(&check.stderr)
   );
 }
+
+#[test]
+fn a_check_waits_for_a_render_in_progress() {
+  let temp = setup(3);
+  let repo = temp.path().join("repo");
+  // A render in progress: it holds the run lock and has written half its
+  // files, so the tree differs from the render for now.
+  let lock = fs::OpenOptions::new()
+    .write(true)
+    .open(repo.join(".oi-gen/run.lock"))
+    .unwrap();
+  lock.lock().unwrap();
+  let file = repo.join("infra/vpc.tf");
+  let original = fs::read_to_string(&file).unwrap();
+  fs::write(&file, format!("{original}# half written\n")).unwrap();
+  let check = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
+    .args(["render", "--check"])
+    .current_dir(&repo)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+  std::thread::sleep(Duration::from_millis(300));
+  // The render finishes: the tree is whole again, and the lock is released.
+  fs::write(&file, original).unwrap();
+  drop(lock);
+  let out = check.wait_with_output().unwrap();
+  assert!(
+    out.status.success(),
+    "the check compared a half-written tree: {}",
+    String::from_utf8_lossy(&out.stdout)
+  );
+  assert!(
+    String::from_utf8_lossy(&out.stderr).contains("waiting: another oi-gen is writing to ."),
+    "{}",
+    String::from_utf8_lossy(&out.stderr)
+  );
+}

@@ -60,6 +60,19 @@ pub enum Command {
     #[arg(long)]
     dry_run: bool,
   },
+  /// Record hand edits of generated files as intended, so the drift check accepts them
+  ///
+  /// The check stays clean while a kept file is as recorded and its render
+  /// unchanged; it reports the file again when either changes, and
+  /// `oi-gen upgrade` merges a kept file onto the new render. A released
+  /// migration named here has its new checksum accepted.
+  Keep {
+    /// Generated files (or released migrations) edited by hand
+    #[arg(required = true, num_args = 1..)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    blueprint: Blueprint,
+  },
   /// List the built-in blueprints
   Blueprints,
   /// Print the JSON Schema of the blueprint, for editors

@@ -36,6 +36,21 @@ pub struct Lock {
 pub struct Entry {
   pub sha256: String,
   pub ownership: Ownership,
+  /// A hand edit recorded as intended with `oi-gen keep`.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub kept: Option<Kept>,
+}
+
+/// A customization: the file as the user keeps it, and the render it was
+/// kept against. The drift check is clean while both still hold; when the
+/// file or the render changes, the file is reported again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Kept {
+  /// SHA-256 of the file as kept (without its user section).
+  pub sha256: String,
+  /// SHA-256 of the render it was kept against.
+  pub render: String,
 }
 
 impl Lock {

@@ -141,9 +141,9 @@ impl fmt::Display for Problem {
       Problem::Duplicate { name, first } => {
         write!(f, "`{name}` has the same version as `{first}`")
       }
-      Problem::Edited { .. } => write!(
+      Problem::Edited { name } => write!(
         f,
-        "changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration"
+        "changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration, or, if every database already runs it as edited, accept it with `oi-gen keep {DIR}/{name}`"
       ),
     }
   }

@@ -152,8 +152,14 @@ pub(crate) fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
     for entry in &found {
       let file = plan.root().join(entry.path);
       let what = entry.message.unwrap_or_else(|| entry.status.describe());
+      let fix = match entry.status {
+        Status::Edited => {
+          "run `oi-gen render` and commit the result, or `oi-gen keep` the file to record the edit as intended"
+        }
+        _ => "run `oi-gen render` and commit the result",
+      };
       println!(
-        "::error file={},title=oi-gen drift::{} {what}; run `oi-gen render` and commit the result",
+        "::error file={},title=oi-gen drift::{} {what}; {fix}",
         file.display(),
         entry.path,
       );
@@ -213,7 +219,7 @@ pub(crate) fn drift(plan: &Plan, format: Format) -> Result<(), Error> {
     plural(found.len())
   ))
   .with_help(
-    "run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)",
+    "run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge), or `oi-gen keep FILE…` to record an edit as intended",
   );
   Err(
     Findings {
@@ -318,7 +324,7 @@ fn refusal_help(refused: &[&Step], command: &str) -> String {
     .count();
   if untracked == 0 {
     format!(
-      "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite them"
+      "move the changes into platform.yaml, record them as intended with `oi-gen keep FILE…`, or run `oi-gen {command} --force` to overwrite them"
     )
   } else if untracked == refused.len() {
     format!(
@@ -327,7 +333,7 @@ fn refusal_help(refused: &[&Step], command: &str) -> String {
     )
   } else {
     format!(
-      "move the changes into platform.yaml, or run `oi-gen {command} --force` to overwrite the edited files; oi-gen never overwrites a file it did not write: move those aside"
+      "move the changes into platform.yaml, record them as intended with `oi-gen keep FILE…`, or run `oi-gen {command} --force` to overwrite the edited files; oi-gen never overwrites a file it did not write: move those aside"
     )
   }
 }

@@ -31,6 +31,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
       format,
     } => command::render::run(&blueprint.file, out.as_deref(), check, force, format),
     Command::Upgrade { blueprint, dry_run } => command::upgrade::run(&blueprint.file, dry_run),
+    Command::Keep { files, blueprint } => command::keep::run(&blueprint.file, &files),
     Command::Blueprints => command::blueprints::run(),
     Command::Schema => command::schema::run(),
     Command::Completions { shell } => command::completions::run(shell),

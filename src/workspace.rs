@@ -12,7 +12,7 @@ use crate::base;
 use crate::error::Error;
 use crate::fsutil;
 pub use crate::fsutil::Root;
-use crate::lock::{self, Entry, Lock};
+use crate::lock::{self, Entry, Kept, Lock};
 use crate::merge::{self, Merged};
 use crate::migrations::{self, Problem};
 use crate::render::{Output, Ownership};
@@ -43,6 +43,9 @@ pub enum Action {
   Delete,
   /// Edited by hand since the last render.
   Edited,
+  /// Edited by hand and recorded as intended (`oi-gen keep`), against the
+  /// same render: left alone, and not drift.
+  Customized,
   /// Exists, but oi-gen never wrote it.
   Untracked,
   /// No longer produced, but edited by hand: kept.
@@ -288,6 +291,12 @@ fn decide<'a>(
   if disk == rendered.as_bytes() {
     return (Action::Unchanged, None);
   }
+  if let Some(kept) = recorded.and_then(|entry| entry.kept.as_ref())
+    && kept.sha256 == digest(disk, user_section)
+    && kept.render == digest(rendered.as_bytes(), user_section)
+  {
+    return (Action::Customized, None);
+  }
   let edited = match recorded {
     Some(entry) if entry.sha256 == digest(disk, user_section) => return (Action::Update, write()),
     Some(_) if merge::has_markers(&String::from_utf8_lossy(disk)) => {
@@ -385,7 +394,10 @@ impl Plan {
         Action::Update if step.write.is_none() => step.rendered.clone(),
         _ => step.write.clone(),
       };
-      if !matches!(action, Action::Unchanged | Action::Keep) {
+      if !matches!(
+        action,
+        Action::Unchanged | Action::Keep | Action::Customized
+      ) {
         crate::ui::detail!("{:<12} {}", verb(&action), step.path);
       }
       match action {
@@ -404,7 +416,12 @@ impl Plan {
       // it; the previous record for files left as they are.
       let rendered_now = matches!(
         action,
-        Action::Create | Action::Update | Action::Unchanged | Action::Merge | Action::Conflict
+        Action::Create
+          | Action::Update
+          | Action::Unchanged
+          | Action::Merge
+          | Action::Conflict
+          | Action::Customized
       ) || (action == Action::Keep && !old_files.contains_key(&step.path));
       let entry = if rendered_now {
         let text = match (&action, step.ownership) {
@@ -413,9 +430,26 @@ impl Plan {
           }
           _ => step.rendered.clone().unwrap_or_default(),
         };
+        let was_kept = old_files
+          .get(&step.path)
+          .is_some_and(|entry| entry.kept.is_some());
+        // A customization stays recorded while the file is left as kept, and
+        // follows the file through a clean merge onto the new render.
+        let kept = match (&action, was_kept) {
+          (Action::Customized, _) => old_files.get(&step.path).and_then(|e| e.kept.clone()),
+          (Action::Merge, true) => Some(Kept {
+            sha256: digest(
+              write.as_deref().unwrap_or_default().as_bytes(),
+              step.user_section,
+            ),
+            render: digest(text.as_bytes(), step.user_section),
+          }),
+          _ => None,
+        };
         let entry = Entry {
           sha256: digest(text.as_bytes(), step.user_section),
           ownership: step.ownership,
+          kept,
         };
         if step.ownership == Ownership::Managed {
           self.base.insert(step.path.clone(), text);
@@ -458,6 +492,117 @@ impl Plan {
   }
 }
 
+/// What `oi-gen keep` did with one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keeping {
+  /// A hand edit of a generated file, now recorded as intended.
+  Customization,
+  /// Already recorded, against the same render.
+  Already,
+  /// A released migration's new checksum, accepted.
+  Migration,
+}
+
+/// Why `oi-gen keep` refuses a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotKept {
+  /// The file matches the render, or is only out of date: nothing to keep.
+  NotEdited,
+  /// Not a file this render produces, nor a released migration.
+  Unknown,
+  /// oi-gen never wrote it, or seeded it: it is the user's already.
+  Yours,
+  /// Not on disk.
+  Missing,
+  /// Holds conflict markers from an upgrade.
+  Unresolved,
+  /// No longer produced by the blueprint.
+  Orphan,
+}
+
+impl std::fmt::Display for NotKept {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    f.write_str(match self {
+      NotKept::NotEdited => {
+        "is not edited: it matches what oi-gen renders (or will, at the next `oi-gen render`)"
+      }
+      NotKept::Unknown => "is neither a file oi-gen renders here nor a released migration",
+      NotKept::Yours => {
+        "was not written by oi-gen, or was seeded: it is yours already and never checked"
+      }
+      NotKept::Missing => "is not on disk",
+      NotKept::Unresolved => "still holds conflict markers: resolve them first",
+      NotKept::Orphan => "is no longer produced by the blueprint: delete it or move it aside",
+    })
+  }
+}
+
+/// Each path given to `oi-gen keep`, with what was done or why not.
+pub type KeepOutcomes = Vec<(String, Result<Keeping, NotKept>)>;
+
+impl Plan {
+  /// Records the hand edits of `paths` as intended, and accepts the new
+  /// checksums of edited released migrations among them; writes only the
+  /// lock, and nothing at all when any path is refused.
+  pub fn keep(self, paths: &[String]) -> Result<KeepOutcomes, Error> {
+    let mut lock = self.previous.lock.clone().unwrap_or_default();
+    let edited_migrations: Vec<String> = self
+      .edited_migrations()
+      .into_iter()
+      .map(|problem| problem.path())
+      .collect();
+    let mut outcomes = Vec::with_capacity(paths.len());
+    for path in paths {
+      let outcome = if edited_migrations.contains(path) {
+        let name = path
+          .strip_prefix(migrations::DIR)
+          .and_then(|rest| rest.strip_prefix('/'))
+          .unwrap_or(path);
+        let now = self
+          .migrations
+          .as_ref()
+          .and_then(|found| found.get(name))
+          .cloned()
+          .unwrap_or_default();
+        lock.migrations.insert(name.to_string(), now);
+        Ok(Keeping::Migration)
+      } else if let Some(step) = self.steps.iter().find(|step| &step.path == path) {
+        match step.action {
+          Action::Edited => {
+            let disk = step.disk.as_deref().unwrap_or_default();
+            let rendered = step.rendered.as_deref().unwrap_or_default();
+            if let Some(entry) = lock.files.get_mut(path) {
+              entry.kept = Some(Kept {
+                sha256: digest(disk, step.user_section),
+                render: digest(rendered.as_bytes(), step.user_section),
+              });
+            }
+            Ok(Keeping::Customization)
+          }
+          Action::Customized => Ok(Keeping::Already),
+          Action::Unchanged | Action::Update => Err(NotKept::NotEdited),
+          Action::Untracked | Action::Keep => Err(NotKept::Yours),
+          Action::Create | Action::KeepDeleted => Err(NotKept::Missing),
+          Action::Unresolved => Err(NotKept::Unresolved),
+          Action::EditedOrphan | Action::Delete => Err(NotKept::Orphan),
+          Action::Merge | Action::Conflict => Err(NotKept::NotEdited),
+        }
+      } else {
+        Err(NotKept::Unknown)
+      };
+      outcomes.push((path.clone(), outcome));
+    }
+    if outcomes.iter().all(|(_, outcome)| outcome.is_ok()) {
+      let lock_path = self.root.fresh().resolve(lock::LOCK_PATH)?;
+      let text = lock.to_toml();
+      if fsutil::read_optional(&lock_path)?.as_deref() != Some(text.as_bytes()) {
+        fsutil::write_durable(&lock_path, text.as_bytes())?;
+      }
+    }
+    Ok(outcomes)
+  }
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Summary {
   pub created: usize,
@@ -477,7 +622,7 @@ impl Summary {
       Action::Merge => &mut self.merged,
       Action::Conflict => &mut self.conflicts,
       Action::Delete => &mut self.deleted,
-      Action::Unchanged | Action::Keep => &mut self.unchanged,
+      Action::Unchanged | Action::Keep | Action::Customized => &mut self.unchanged,
       Action::KeepDeleted
       | Action::Edited
       | Action::Untracked
@@ -497,6 +642,7 @@ fn verb(action: &Action) -> &'static str {
     Action::KeepDeleted => "kept deleted",
     Action::Delete => "deleted",
     Action::Edited | Action::Untracked => "kept edited",
+    Action::Customized => "customized",
     Action::EditedOrphan => "kept orphan",
     Action::Merge => "merged",
     Action::Conflict => "conflict",

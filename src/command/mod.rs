@@ -11,6 +11,7 @@ pub(crate) mod completions;
 pub(crate) mod doctor;
 pub(crate) mod explain;
 pub(crate) mod init;
+pub(crate) mod keep;
 pub(crate) mod man;
 pub(crate) mod migration;
 pub(crate) mod render;

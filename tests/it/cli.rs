@@ -29,7 +29,7 @@ fn rendered(created: usize, updated: usize, deleted: usize, unchanged: usize) ->
   )
 }
 
-const FINDING_HELP: &str = "  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)\n";
+const FINDING_HELP: &str = "  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge), or `oi-gen keep FILE…` to record an edit as intended\n";
 
 #[test]
 fn init_check_edit_refuse_force_cycle() {
@@ -60,7 +60,7 @@ fn init_check_edit_refuse_force_cycle() {
   cli(&repo, &["render"]).run().code(1).stdout("").stderr(format!(
     "error: `{target}` was edited by hand since the last render\n{diff}\
      error: 1 file would lose changes; nothing was written\n  \
-     = help: move the changes into platform.yaml, or run `oi-gen render --force` to overwrite them\n"
+     = help: move the changes into platform.yaml, record them as intended with `oi-gen keep FILE…`, or run `oi-gen render --force` to overwrite them\n"
   ));
   assert!(
     fs::read_to_string(&path)
@@ -249,7 +249,7 @@ fn user_files_are_never_touched_and_orphans_are_removed_only_when_unedited() {
   cli(&repo, &["render"]).run().code(1).stdout("").stderr(
     "error: `old/edited.txt` is no longer produced by the blueprint but was edited by hand\n\
      error: 1 file would lose changes; nothing was written\n  \
-     = help: move the changes into platform.yaml, or run `oi-gen render --force` to overwrite them\n",
+     = help: move the changes into platform.yaml, record them as intended with `oi-gen keep FILE…`, or run `oi-gen render --force` to overwrite them\n",
   );
   assert!(
     repo.join("old/unedited.txt").exists(),

@@ -20,6 +20,7 @@ fn help_of_every_command() {
     "validate",
     "render",
     "upgrade",
+    "keep",
     "blueprints",
     "schema",
     "completions",

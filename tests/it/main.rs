@@ -9,6 +9,7 @@ mod support;
 mod charts;
 mod cli;
 mod help;
+mod keep;
 mod migrations;
 mod overrides;
 mod render;

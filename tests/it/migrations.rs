@@ -28,7 +28,7 @@ fn init_seeds_the_flyway_project_and_a_baseline() {
 }
 
 const FINDING_HELP: &str = "error: 1 finding against the blueprint\n  \
-  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)\n";
+  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge), or `oi-gen keep FILE…` to record an edit as intended\n";
 
 #[test]
 fn no_database_no_flyway() {
@@ -129,7 +129,7 @@ fn editing_a_released_migration_is_reported() {
     .stdout("")
     .stderr(format!(
       "released migrations edited (1):\n  \
-       db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration\n{FINDING_HELP}"
+       db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration, or, if every database already runs it as edited, accept it with `oi-gen keep db/migrations/V1__baseline.sql`\n{FINDING_HELP}"
     ));
   // A render warns and does not take the edit for the release: the finding
   // stays, render after render, until the edit is reverted.
@@ -142,11 +142,11 @@ fn editing_a_released_migration_is_reported() {
         "rendered .: 0 created, 0 updated, 0 deleted, {files} unchanged\n"
       ))
       .stderr(
-        "warning: db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration\n",
+        "warning: db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration, or, if every database already runs it as edited, accept it with `oi-gen keep db/migrations/V1__baseline.sql`\n",
       );
     cli(&repo, &["render", "--check"]).run().code(1).stderr(format!(
       "released migrations edited (1):\n  \
-       db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration\n{FINDING_HELP}"
+       db/migrations/V1__baseline.sql: changed after it was released; Flyway will refuse its new checksum. Revert it and add a new migration, or, if every database already runs it as edited, accept it with `oi-gen keep db/migrations/V1__baseline.sql`\n{FINDING_HELP}"
     ));
   }
   fs::write(&path, text).unwrap();

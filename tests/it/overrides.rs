@@ -51,7 +51,7 @@ fn an_override_replaces_the_embedded_file_for_render_and_check() {
     .stdout("")
     .stderr(format!(
       "out of date (1):\n  .gitignore\n{diff}error: 1 finding against the blueprint\n  \
-       = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)\n"
+       = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge), or `oi-gen keep FILE…` to record an edit as intended\n"
     ));
 }
 

@@ -12,7 +12,7 @@ const CI: &str = ".github/workflows/ci.yml";
 const UPDATED: &str = "update   .github/workflows/deploy.yml\nupdate   README.md\n";
 
 const FINDING_HELP: &str = "error: 1 finding against the blueprint\n  \
-  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge)\n";
+  = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge), or `oi-gen keep FILE…` to record an edit as intended\n";
 
 /// Moves the frontend's build context, which changes the CI workflow.
 fn change_blueprint(repo: &Path) {

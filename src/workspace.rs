@@ -122,7 +122,6 @@ pub struct Plan {
   root: Root,
   pub steps: Vec<Step>,
   lock: Lock,
-  base: BTreeMap<String, String>,
   previous: Previous,
   /// The database migrations on disk, name → SHA-256, when they were read;
   /// `apply` then records them in the lock.
@@ -134,7 +133,7 @@ pub struct Plan {
 pub struct Previous {
   pub lock: Option<Lock>,
   root: Option<PathBuf>,
-  base: std::cell::OnceCell<BTreeMap<String, String>>,
+  base: std::cell::OnceCell<base::Base>,
 }
 
 impl Previous {
@@ -149,6 +148,52 @@ impl Previous {
     })
   }
 
+  /// A lock rebuilt from the base and the files, for a lock that is damaged
+  /// or lost: each file of `output` the base holds is recorded as the text
+  /// on disk when oi-gen wrote that text, and as the newest text otherwise,
+  /// so a file changed by hand stays an edit. Migration checksums start
+  /// afresh from the disk.
+  pub fn rebuild(root: &Root, output: &Output) -> Result<Previous, Error> {
+    root.resolve(base::BASE_PATH)?;
+    let mut previous = Previous {
+      lock: None,
+      root: Some(root.path().to_path_buf()),
+      base: std::cell::OnceCell::new(),
+    };
+    let mut files = BTreeMap::new();
+    for (path, file) in &output.files {
+      let Some(texts) = previous.base().get(path) else {
+        continue;
+      };
+      let disk = fsutil::read_optional(&root.resolve(path)?)?
+        .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
+      let on_disk = disk.as_deref().and_then(|disk| {
+        texts.iter().find(|text| {
+          digest(text.as_bytes(), file.user_section) == digest(disk, file.user_section)
+        })
+      });
+      let Some(text) = on_disk.or(texts.last()) else {
+        continue;
+      };
+      files.insert(
+        path.clone(),
+        Entry {
+          sha256: digest(text.as_bytes(), file.user_section),
+          ownership: file.ownership,
+          kept: None,
+        },
+      );
+    }
+    previous.lock = Some(Lock {
+      format: lock::FORMAT,
+      oi_gen: env!("CARGO_PKG_VERSION").to_string(),
+      blueprint_sha256: String::new(),
+      files,
+      migrations: BTreeMap::new(),
+    });
+    Ok(previous)
+  }
+
   /// Nothing rendered before (`init`).
   pub fn none() -> Previous {
     Previous {
@@ -158,21 +203,38 @@ impl Previous {
     }
   }
 
-  /// The text the last render wrote to `path`, if it is known and intact.
-  fn base_of(&self, path: &str) -> Option<&String> {
-    let entry = self.lock.as_ref()?.files.get(path)?;
-    let base = self.base.get_or_init(|| {
+  /// Every text the base holds, read on first use.
+  fn base(&self) -> &base::Base {
+    self.base.get_or_init(|| {
       let Some(root) = &self.root else {
-        return BTreeMap::new();
+        return base::Base::new();
       };
       match fsutil::read_optional(&root.join(base::BASE_PATH)) {
         // A damaged base only costs merges: edited files then conflict whole.
         Ok(Some(bytes)) => base::decode(&String::from_utf8_lossy(&bytes)).unwrap_or_default(),
-        _ => BTreeMap::new(),
+        _ => base::Base::new(),
       }
-    });
-    base.get(path).filter(|text| {
+    })
+  }
+
+  /// The text the last render wrote to `path`, if it is known and intact:
+  /// the base's text whose digest the lock records.
+  fn base_of(&self, path: &str) -> Option<&String> {
+    let entry = self.lock.as_ref()?.files.get(path)?;
+    self.base().get(path)?.iter().find(|text| {
       digest(text.as_bytes(), true) == entry.sha256 || lock::sha256(text.as_bytes()) == entry.sha256
+    })
+  }
+
+  /// Whether oi-gen wrote `disk` to `path` (the base holds that text): the
+  /// lock's digest alone does not make a file oi-gen's, so a lock edited to
+  /// match a hand edit does not hide it.
+  fn wrote(&self, path: &str, disk: &[u8], user_section: bool) -> bool {
+    let wanted = digest(disk, user_section);
+    self.base().get(path).is_some_and(|texts| {
+      texts
+        .iter()
+        .any(|text| digest(text.as_bytes(), user_section) == wanted)
     })
   }
 }
@@ -204,7 +266,10 @@ pub fn plan(
       file.ownership,
       disk.as_deref(),
       recorded,
-      || previous.base_of(path),
+      Bases {
+        merge: || previous.base_of(path),
+        wrote: |bytes: &[u8]| previous.wrote(path, bytes, file.user_section),
+      },
       mode,
       file.user_section,
     );
@@ -261,10 +326,16 @@ pub fn plan(
       files: BTreeMap::new(),
       migrations: BTreeMap::new(),
     },
-    base: BTreeMap::new(),
     previous,
     migrations: None,
   })
+}
+
+/// What `decide` asks of the base: the text to merge against, and whether
+/// oi-gen wrote given bytes.
+struct Bases<M, W> {
+  merge: M,
+  wrote: W,
 }
 
 fn decide<'a>(
@@ -272,7 +343,7 @@ fn decide<'a>(
   ownership: Ownership,
   disk: Option<&[u8]>,
   recorded: Option<&Entry>,
-  base: impl FnOnce() -> Option<&'a String>,
+  base: Bases<impl FnOnce() -> Option<&'a String>, impl FnOnce(&[u8]) -> bool>,
   mode: Mode,
   user_section: bool,
 ) -> (Action, Option<String>) {
@@ -298,7 +369,9 @@ fn decide<'a>(
     return (Action::Customized, None);
   }
   let edited = match recorded {
-    Some(entry) if entry.sha256 == digest(disk, user_section) => return (Action::Update, write()),
+    // Out of date, not edited: what is on disk is a text oi-gen wrote there
+    // (the base holds it), whether or not the lock got to record it.
+    Some(_) if (base.wrote)(disk) => return (Action::Update, write()),
     Some(_) if merge::has_markers(&String::from_utf8_lossy(disk)) => {
       return (Action::Unresolved, None);
     }
@@ -310,7 +383,7 @@ fn decide<'a>(
     return (edited, None);
   }
   let local = String::from_utf8_lossy(disk);
-  match merge::merge(base().map_or("", String::as_str), &local, rendered) {
+  match merge::merge((base.merge)().map_or("", String::as_str), &local, rendered) {
     Merged::Clean(text) if text.as_bytes() == disk => (Action::Unchanged, None),
     Merged::Clean(text) => (Action::Merge, Some(text)),
     Merged::Conflict(text) => (Action::Conflict, Some(text)),
@@ -360,8 +433,12 @@ impl Plan {
 
   /// Writes the plan. With `force`, edited files are overwritten and edited
   /// orphans removed; files oi-gen never wrote are left alone, forced or not
-  /// (the commands refuse before they get here). The lock and base are written last, so a run killed
-  /// half-way leaves the previous lock, which the next run recovers from.
+  /// (the commands refuse before they get here).
+  ///
+  /// Order, so that a run killed at any point leaves a state the next run
+  /// reads correctly: the base first, holding both the text each file has
+  /// now and the one it gets (so every file on disk, old or new, is a text
+  /// oi-gen is known to have written); then the files; the lock last.
   pub fn apply(mut self, force: bool) -> Result<Summary, Error> {
     let mut summary = Summary::default();
     // Check every path before the first write, so a bad one writes nothing;
@@ -381,7 +458,13 @@ impl Plan {
       .map(|l| l.files.clone())
       .unwrap_or_default();
 
-    for (step, path) in self.steps.iter().zip(paths) {
+    // What each step does, and what the lock and base record for it.
+    let mut work = Vec::with_capacity(self.steps.len());
+    // Texts the base needs after this run, and those it keeps until the
+    // lock is written (what the files hold before this run).
+    let mut needed: BTreeMap<String, String> = BTreeMap::new();
+    let mut before: BTreeMap<String, String> = BTreeMap::new();
+    for step in &self.steps {
       let mut action = step.action.clone();
       if force {
         action = match action {
@@ -394,24 +477,6 @@ impl Plan {
         Action::Update if step.write.is_none() => step.rendered.clone(),
         _ => step.write.clone(),
       };
-      if !matches!(
-        action,
-        Action::Unchanged | Action::Keep | Action::Customized
-      ) {
-        crate::ui::detail!("{:<12} {}", verb(&action), step.path);
-      }
-      match action {
-        Action::Delete => {
-          fsutil::remove(self.root.path(), &path)?;
-          summary.deleted += 1;
-          continue;
-        }
-        Action::Create | Action::Update | Action::Merge | Action::Conflict => {
-          fsutil::write_atomic(&path, write.as_deref().unwrap_or_default().as_bytes())?;
-          summary.count(&action);
-        }
-        _ => summary.count(&action),
-      }
       // What the lock and base record: the render for files now in step with
       // it; the previous record for files left as they are.
       let rendered_now = matches!(
@@ -423,7 +488,9 @@ impl Plan {
           | Action::Conflict
           | Action::Customized
       ) || (action == Action::Keep && !old_files.contains_key(&step.path));
-      let entry = if rendered_now {
+      let entry = if action == Action::Delete {
+        None
+      } else if rendered_now {
         let text = match (&action, step.ownership) {
           (Action::Keep, _) => {
             String::from_utf8_lossy(step.disk.as_deref().unwrap_or_default()).into_owned()
@@ -452,18 +519,60 @@ impl Plan {
           kept,
         };
         if step.ownership == Ownership::Managed {
-          self.base.insert(step.path.clone(), text);
+          if let Some(old) = previous.base_of(&step.path)
+            && *old != text
+          {
+            before.insert(step.path.clone(), old.clone());
+          }
+          needed.insert(step.path.clone(), text);
         }
         Some(entry)
       } else {
-        let old = old_files.get(&step.path).cloned();
         if let Some(text) = previous.base_of(&step.path) {
-          self.base.insert(step.path.clone(), text.clone());
+          needed.insert(step.path.clone(), text.clone());
         }
-        old
+        old_files.get(&step.path).cloned()
       };
       if let Some(entry) = entry {
         self.lock.files.insert(step.path.clone(), entry);
+      }
+      work.push((action, write));
+    }
+
+    // The base, unless it already holds every text needed.
+    let stored = previous.base();
+    let complete = needed
+      .iter()
+      .all(|(path, text)| stored.get(path).is_some_and(|texts| texts.contains(text)));
+    if !complete {
+      let mut base = base::Base::new();
+      for (path, text) in needed {
+        let texts = base.entry(path.clone()).or_default();
+        if let Some(old) = before.remove(&path) {
+          texts.push(old);
+        }
+        texts.push(text);
+      }
+      fsutil::write_durable(&base_path, base::encode(&base).as_bytes())?;
+    }
+
+    for ((step, path), (action, write)) in self.steps.iter().zip(paths).zip(work) {
+      if !matches!(
+        action,
+        Action::Unchanged | Action::Keep | Action::Customized
+      ) {
+        crate::ui::detail!("{:<12} {}", verb(&action), step.path);
+      }
+      match action {
+        Action::Delete => {
+          fsutil::remove(self.root.path(), &path)?;
+          summary.deleted += 1;
+        }
+        Action::Create | Action::Update | Action::Merge | Action::Conflict => {
+          fsutil::write_atomic(&path, write.as_deref().unwrap_or_default().as_bytes())?;
+          summary.count(&action);
+        }
+        _ => summary.count(&action),
       }
     }
 
@@ -479,10 +588,6 @@ impl Plan {
           (name, first.unwrap_or(now))
         })
         .collect();
-    }
-    let base_text = base::encode(&self.base);
-    if fsutil::read_optional(&base_path)?.as_deref() != Some(base_text.as_bytes()) {
-      fsutil::write_durable(&base_path, base_text.as_bytes())?;
     }
     let lock_text = self.lock.to_toml();
     if fsutil::read_optional(&lock_path)?.as_deref() != Some(lock_text.as_bytes()) {

@@ -167,12 +167,34 @@ pub(crate) fn lock_and_plan(
   blueprint: &[u8],
   mode: Mode,
 ) -> Result<(crate::runlock::Guard, Plan), Error> {
+  lock_and_plan_from(
+    root,
+    writes,
+    Previous::read,
+    loaded,
+    output,
+    blueprint,
+    mode,
+  )
+}
+
+/// [`lock_and_plan`] with what the last render left read by `previous`
+/// (once the run lock is held).
+pub(crate) fn lock_and_plan_from(
+  root: &Root,
+  writes: bool,
+  previous: impl FnOnce(&Root) -> Result<Previous, Error>,
+  loaded: &Loaded,
+  output: &Output,
+  blueprint: &[u8],
+  mode: Mode,
+) -> Result<(crate::runlock::Guard, Plan), Error> {
   let guard = if writes {
     crate::runlock::acquire(root)?
   } else {
     crate::runlock::acquire_shared(root)?
   };
-  let previous = Previous::read(root)?;
+  let previous = previous(root)?;
   let plan = plan(root, previous, loaded, output, blueprint, mode)?;
   Ok((guard, plan))
 }

@@ -9,21 +9,33 @@ use crate::error::Error;
 use crate::migrations;
 use crate::report;
 use crate::ui::{self, info};
-use crate::workspace::{Mode, Root};
+use crate::workspace::{Mode, Previous, Root};
 
 pub(crate) fn run(
   file: &Path,
   out: Option<&Path>,
   check: bool,
   force: bool,
+  rebuild_lock: bool,
   format: Format,
 ) -> Result<(), Error> {
   let source = Source::read(file)?;
   let loaded = source.load()?;
   let root = Root::new(&output_dir(file, out));
   let output = render_output(&loaded, root.path())?;
-  let (_guard, plan) =
-    super::lock_and_plan(&root, !check, &loaded, &output, &source.bytes, Mode::Render)?;
+  let (_guard, plan) = if rebuild_lock {
+    super::lock_and_plan_from(
+      &root,
+      true,
+      |root| Previous::rebuild(root, &output),
+      &loaded,
+      &output,
+      &source.bytes,
+      Mode::Render,
+    )?
+  } else {
+    super::lock_and_plan(&root, !check, &loaded, &output, &source.bytes, Mode::Render)?
+  };
   if check {
     return report::drift(&plan, format);
   }

@@ -141,3 +141,41 @@ fn keep_accepts_the_new_checksum_of_an_edited_migration() {
   fs::write(repo.join(migration), format!("{sql}-- twice\n")).unwrap();
   cli(&repo, &["render", "--check"]).run().code(1);
 }
+
+#[test]
+fn a_damaged_lock_is_rebuilt_from_the_base_keeping_hand_edits() {
+  let (_temp, repo) = init("openinnovation");
+  let original = read(&repo, VALUES);
+  fs::write(repo.join(VALUES), format!("{original}{EDIT}")).unwrap();
+  let good = lock(&repo);
+  fs::write(repo.join(".oi-gen/lock.toml"), "format = \"garbage").unwrap();
+  let render = cli(&repo, &["render"]).run();
+  render.code(2).stdout("");
+  assert!(
+    render.stderr.ends_with(
+      "restore it from version control, or run `oi-gen render --rebuild-lock` to rebuild it from `.oi-gen/base.txt` and the files (files changed by hand stay edits)\n"
+    ),
+    "{}",
+    render.stderr
+  );
+
+  // The rebuild refuses to overwrite the edit, like any render.
+  let rebuild = cli(&repo, &["render", "--rebuild-lock"]).run();
+  rebuild.code(1);
+  assert!(
+    rebuild.stderr.starts_with(&format!(
+      "error: `{VALUES}` was edited by hand since the last render\n"
+    )),
+    "{}",
+    rebuild.stderr
+  );
+  assert_eq!(read(&repo, VALUES), format!("{original}{EDIT}"));
+  // With the edit reverted, the rebuilt lock is the lock that was lost.
+  fs::write(repo.join(".oi-gen/lock.toml"), "format = \"garbage").unwrap();
+  fs::write(repo.join(VALUES), &original).unwrap();
+  cli(&repo, &["render", "--rebuild-lock"]).run().code(0);
+  let rebuilt: toml::Table = toml::from_str(&lock(&repo)).unwrap();
+  let before: toml::Table = toml::from_str(&good).unwrap();
+  assert_eq!(rebuilt["files"], before["files"]);
+  cli(&repo, &["render", "--check"]).run().code(0);
+}

@@ -167,3 +167,97 @@ fn a_check_waits_for_a_render_in_progress() {
     String::from_utf8_lossy(&out.stderr)
   );
 }
+
+fn set_replicas(blueprint: &Path, from: u32, to: u32) {
+  let text = fs::read_to_string(blueprint).unwrap();
+  let from = format!("      replicas: {from}\n");
+  assert!(text.contains(&from));
+  fs::write(
+    blueprint,
+    text.replace(&from, &format!("      replicas: {to}\n")),
+  )
+  .unwrap();
+}
+
+#[test]
+fn a_run_killed_before_its_lock_is_written_leaves_no_false_edits() {
+  let temp = setup(3);
+  let repo = temp.path().join("repo");
+  let blueprint = repo.join("platform.yaml");
+  let lock = repo.join(".oi-gen/lock.toml");
+
+  // A render that wrote its files and its base, then was killed before the
+  // lock: the lock still records the files as they were before.
+  let old_lock = fs::read(&lock).unwrap();
+  set_replicas(&blueprint, 2, 3);
+  assert!(oi_gen(&repo, &["render"]).status.success());
+  fs::write(&lock, &old_lock).unwrap();
+  // The next render with another change takes none of them for a hand edit.
+  set_replicas(&blueprint, 3, 4);
+  let out = oi_gen(&repo, &["render"]);
+  assert!(
+    out.status.success(),
+    "{}",
+    String::from_utf8_lossy(&out.stderr)
+  );
+  assert!(oi_gen(&repo, &["render", "--check"]).status.success());
+
+  // Nor does an upgrade: it merges nothing and writes no conflict.
+  let old_lock = fs::read(&lock).unwrap();
+  set_replicas(&blueprint, 4, 5);
+  assert!(oi_gen(&repo, &["render"]).status.success());
+  fs::write(&lock, &old_lock).unwrap();
+  set_replicas(&blueprint, 5, 2);
+  let out = oi_gen(&repo, &["upgrade"]);
+  assert!(
+    out.status.success(),
+    "{}",
+    String::from_utf8_lossy(&out.stderr)
+  );
+  let stdout = String::from_utf8_lossy(&out.stdout);
+  assert!(stdout.contains(" 0 merged, 0 conflicts,"), "{stdout}");
+  assert!(oi_gen(&repo, &["render", "--check"]).status.success());
+}
+
+#[test]
+fn a_lock_edited_to_match_a_hand_edit_does_not_hide_it() {
+  let temp = setup(3);
+  let repo = temp.path().join("repo");
+  let file = repo.join("charts/svc-0001/values.yaml");
+  let lock_path = repo.join(".oi-gen/lock.toml");
+  let original = fs::read_to_string(&file).unwrap();
+  let edited = format!("{original}# a hand edit\n");
+  fs::write(&file, &edited).unwrap();
+  // The lock is edited to record the edit as if oi-gen had written it.
+  let lock = fs::read_to_string(&lock_path).unwrap();
+  let old = sha256_hex(original.as_bytes());
+  assert!(lock.contains(&old));
+  fs::write(
+    &lock_path,
+    lock.replace(&old, &sha256_hex(edited.as_bytes())),
+  )
+  .unwrap();
+  set_replicas(&repo.join("platform.yaml"), 2, 3);
+  let out = oi_gen(&repo, &["render"]);
+  assert_eq!(
+    out.status.code(),
+    Some(1),
+    "{}",
+    String::from_utf8_lossy(&out.stderr)
+  );
+  assert!(
+    String::from_utf8_lossy(&out.stderr)
+      .contains("`charts/svc-0001/values.yaml` was edited by hand since the last render"),
+    "{}",
+    String::from_utf8_lossy(&out.stderr)
+  );
+  assert_eq!(fs::read_to_string(&file).unwrap(), edited);
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+  use sha2::Digest as _;
+  sha2::Sha256::digest(bytes)
+    .iter()
+    .map(|b| format!("{b:02x}"))
+    .collect()
+}

@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crate::ui::Style;
+use crate::ui::{Style, escape_controls};
 
 /// A 1-based line and column in the blueprint source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -83,34 +83,37 @@ impl Diagnostic {
       Severity::Error => style.error(),
       Severity::Warning => style.warning(),
     };
+    let message = escape_controls(&self.message);
     if self.path.is_empty() {
-      let _ = writeln!(out, "{label}: {}", self.message);
+      let _ = writeln!(out, "{label}: {message}");
     } else {
-      let _ = writeln!(out, "{label}: {}: {}", self.path, self.message);
+      let _ = writeln!(out, "{label}: {}: {message}", escape_controls(&self.path));
     }
     match self.pos {
       Some(pos) => {
-        let _ = writeln!(out, "  --> {file}:{}:{}", pos.line, pos.col);
+        let _ = writeln!(out, "  --> {}:{}:{}", escape_controls(file), pos.line, pos.col);
         if let Some(text) = pos.line.checked_sub(1).and_then(|at| lines.get(at)) {
           let text: String = text.chars().take(200).collect();
           let number = pos.line.to_string();
           let pad = " ".repeat(number.len());
-          let caret_pad: String = text
+          // The caret sits under the column's character as printed, after
+          // the escapes of the characters before it.
+          let before: String = text.chars().take(pos.col.saturating_sub(1)).collect();
+          let caret_pad: String = escape_controls(&before)
             .chars()
-            .take(pos.col.saturating_sub(1))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
           let _ = writeln!(out, "{pad} |");
-          let _ = writeln!(out, "{number} | {text}");
+          let _ = writeln!(out, "{number} | {}", escape_controls(&text));
           let _ = writeln!(out, "{pad} | {caret_pad}^");
         }
       }
       None => {
-        let _ = writeln!(out, "  --> {file}");
+        let _ = writeln!(out, "  --> {}", escape_controls(file));
       }
     }
     if let Some(hint) = &self.hint {
-      let _ = writeln!(out, "  = {}: {hint}", style.help());
+      let _ = writeln!(out, "  = {}: {}", style.help(), escape_controls(hint));
     }
   }
 }

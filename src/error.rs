@@ -13,7 +13,7 @@ use crate::blueprint::migrate::MigrateError;
 use crate::diagnostic::Diagnostic;
 use crate::lock::LockError;
 use crate::migrations::NewError;
-use crate::ui::Style;
+use crate::ui::{Style, escape_controls};
 
 /// The command did what it was asked.
 pub const SUCCESS: i32 = 0;
@@ -133,9 +133,9 @@ impl Message {
 
   /// Appends `error: <text>` and `  = help: <help>`.
   fn render(&self, style: Style, out: &mut String) {
-    let _ = writeln!(out, "{}: {}", style.error(), self.text);
+    let _ = writeln!(out, "{}: {}", style.error(), escape_controls(&self.text));
     if let Some(help) = &self.help {
-      let _ = writeln!(out, "  = {}: {help}", style.help());
+      let _ = writeln!(out, "  = {}: {}", style.help(), escape_controls(help));
     }
   }
 }
@@ -263,10 +263,10 @@ impl Error {
         Message::new(invalid.summary()).render(style, &mut out);
       }
       Error::Findings(findings) => {
-        out.push_str(&findings.listing);
+        out.push_str(&escape_controls(&findings.listing));
         for (text, detail) in &findings.problems {
           Message::new(text.as_str()).render(style, &mut out);
-          out.push_str(detail);
+          out.push_str(&escape_controls(detail));
         }
         if let Some(summary) = &findings.summary {
           summary.render(style, &mut out);

@@ -97,9 +97,30 @@ impl Style {
 pub(crate) fn warn(message: impl std::fmt::Display) {
   let _ = writeln!(
     std::io::stderr().lock(),
-    "{}: {message}",
-    Style::stderr().warning()
+    "{}: {}",
+    Style::stderr().warning(),
+    escape_controls(&message.to_string())
   );
+}
+
+/// `text` safe to print on a terminal: every control character but tab and
+/// newline (escape sequences, bell, NUL, carriage return) written as
+/// `\u{..}`, so input can never move the cursor, retitle the window or
+/// hide text.
+pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+  let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+  if !text.chars().any(unsafe_char) {
+    return std::borrow::Cow::Borrowed(text);
+  }
+  let mut out = String::with_capacity(text.len() + 8);
+  for c in text.chars() {
+    if unsafe_char(c) {
+      out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+    } else {
+      out.push(c);
+    }
+  }
+  std::borrow::Cow::Owned(out)
 }
 
 /// Writes text to stderr as it is (rendered diagnostics, error reports).

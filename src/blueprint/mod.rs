@@ -78,7 +78,7 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
   let deserializer = yaml_serde::Deserializer::from_str(text);
   let platform: Platform = match serde_path_to_error::deserialize(deserializer) {
     Ok(platform) => platform,
-    Err(error) => return Err(vec![type_error(&error, &index)]),
+    Err(error) => return Err(vec![type_error(&error, &index, text)]),
   };
 
   for mut diagnostic in validate::validate(&platform) {
@@ -103,6 +103,7 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, Vec<Diagnostic>> {
 fn type_error(
   error: &serde_path_to_error::Error<yaml_serde::Error>,
   index: &index::PositionIndex,
+  text: &str,
 ) -> Diagnostic {
   let mut path = error.path().to_string();
   if path == "." {
@@ -112,6 +113,15 @@ fn type_error(
   let mut message = inner.to_string();
   // yaml_serde appends its own location; we print ours.
   if let Some(cut) = message.find(" at line ") {
+    message.truncate(cut);
+  }
+  // A reader error (such as a control character) names a byte offset, and
+  // its mark points elsewhere: locate the offset itself.
+  let mut at_offset = None;
+  if let Some(cut) = message.find(" at position ")
+    && let Ok(offset) = message[cut + " at position ".len()..].trim().parse::<usize>()
+  {
+    at_offset = pos_of_offset(text, offset);
     message.truncate(cut);
   }
   // ... and its own path prefix; we print ours.
@@ -140,7 +150,7 @@ fn type_error(
     return diagnostic;
   }
 
-  let pos = index.value(&path).or_else(|| {
+  let pos = at_offset.or_else(|| index.value(&path)).or_else(|| {
     inner.location().map(|location| Pos {
       line: location.line(),
       col: location.column(),
@@ -154,6 +164,16 @@ fn type_error(
     diagnostic.hint = variant_hint(variants);
   }
   diagnostic
+}
+
+/// The line and column (in characters, from 1) of byte `offset` of `text`.
+fn pos_of_offset(text: &str, offset: usize) -> Option<Pos> {
+  let before = text.get(..offset)?;
+  let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+  Some(Pos {
+    line: before.matches('\n').count() + 1,
+    col: before[line_start..].chars().count() + 1,
+  })
 }
 
 /// Parses serde's "unknown field `x`, expected one of `a`, `b`" message.

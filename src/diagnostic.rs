@@ -91,7 +91,13 @@ impl Diagnostic {
     }
     match self.pos {
       Some(pos) => {
-        let _ = writeln!(out, "  --> {}:{}:{}", escape_controls(file), pos.line, pos.col);
+        let _ = writeln!(
+          out,
+          "  --> {}:{}:{}",
+          escape_controls(file),
+          pos.line,
+          pos.col
+        );
         if let Some(text) = pos.line.checked_sub(1).and_then(|at| lines.get(at)) {
           let text: String = text.chars().take(200).collect();
           let number = pos.line.to_string();

@@ -158,7 +158,13 @@ pub enum NewError {
   Folder(Vec<Problem>),
   /// The next name is taken.
   Exists(String),
+  /// The file name would be longer than file systems allow.
+  TooLong { bytes: usize, over: usize },
 }
+
+/// The longest file name common file systems take (ext4, APFS, NTFS), in
+/// bytes.
+const MAX_NAME_BYTES: usize = 255;
 
 impl fmt::Display for NewError {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -175,6 +181,10 @@ impl fmt::Display for NewError {
         )
       }
       NewError::Exists(name) => write!(f, "`{name}` already exists"),
+      NewError::TooLong { bytes, over } => write!(
+        f,
+        "the migration's file name would be {bytes} bytes, and file names are at most {MAX_NAME_BYTES}: shorten the description by {over} bytes or more"
+      ),
     }
   }
 }
@@ -292,6 +302,12 @@ pub(crate) fn next_name(names: &[String], description: &str) -> Result<String, N
     .unwrap_or(0);
   let next = highest + 1;
   let name = format!("V{next}__{description}.sql");
+  if name.len() > MAX_NAME_BYTES {
+    return Err(NewError::TooLong {
+      bytes: name.len(),
+      over: name.len() - MAX_NAME_BYTES,
+    });
+  }
   if names.iter().any(|n| n == &name) {
     return Err(NewError::Exists(name));
   }

@@ -119,7 +119,9 @@ fn type_error(
   // its mark points elsewhere: locate the offset itself.
   let mut at_offset = None;
   if let Some(cut) = message.find(" at position ")
-    && let Ok(offset) = message[cut + " at position ".len()..].trim().parse::<usize>()
+    && let Ok(offset) = message[cut + " at position ".len()..]
+      .trim()
+      .parse::<usize>()
   {
     at_offset = pos_of_offset(text, offset);
     message.truncate(cut);

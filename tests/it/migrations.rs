@@ -75,6 +75,16 @@ fn migration_new_numbers_names_and_is_not_drift() {
     .code(2)
     .stdout("")
     .stderr("error: the description needs at least one letter or digit\n");
+  let long = "word ".repeat(80);
+  cli(&repo, &["migration", "new", &long])
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr("error: the migration's file name would be 407 bytes, and file names are at most 255: shorten the description by 152 bytes or more\n");
+  // The longest that fits is written.
+  let fits = "a".repeat(255 - "V4__.sql".len());
+  cli(&repo, &["migration", "new", &fits]).run().code(0);
+  assert!(repo.join(format!("db/migrations/V4__{fits}.sql")).is_file());
 }
 
 #[test]

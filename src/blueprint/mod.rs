@@ -2,6 +2,7 @@
 //! every problem located by field path and line:column.
 
 pub(crate) mod index;
+pub(crate) mod instances;
 pub(crate) mod migrate;
 pub mod model;
 pub(crate) mod network;

@@ -65,6 +65,9 @@ pub struct Aws {
   /// optional: default is the region's first three zones (`<region>a/b/c`). Every zone must belong to the region.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub availability_zones: Option<Vec<String>>,
+  /// optional: EC2 instance types (`m9i.large`) or RDS instance classes (`db.m9g.large`) newer than oi-gen's table of existing ones, accepted as written. Any other unknown type is an error.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub new_instance_types: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::instances;
 use super::model::{API_VERSION, KIND, Platform, SecretRef};
 use super::network::{self, Cidr};
 use super::regions;
@@ -242,6 +243,34 @@ impl Checker<'_> {
   }
 
   fn aws(&mut self) {
+    let new_types = self
+      .platform
+      .spec
+      .aws
+      .new_instance_types
+      .clone()
+      .unwrap_or_default();
+    for (i, value) in new_types.iter().enumerate() {
+      let path = format!("spec.aws.newInstanceTypes[{i}]");
+      let (syntax, known) = match value.strip_prefix("db.") {
+        Some(class) => (is_instance_type(class), instances::rds(value).is_ok()),
+        None => (is_instance_type(value), instances::ec2(value).is_ok()),
+      };
+      if !syntax {
+        self
+          .error(path, format!("`{value}` is not an instance type"))
+          .hint = Some(
+          "write an EC2 type as `<family>.<size>` (`m9i.large`), an RDS class as `db.<family>.<size>`".into(),
+        );
+      } else if known {
+        self
+          .warn(
+            path,
+            format!("`{value}` is known to oi-gen; it need not be listed"),
+          )
+          .hint = Some("remove it from `spec.aws.newInstanceTypes`".into());
+      }
+    }
     let region = &self.platform.spec.aws.region;
     if regions::zone_letters(region).is_none() {
       let known = regions::REGIONS.iter().map(|(name, _)| *name);
@@ -495,6 +524,13 @@ impl Checker<'_> {
               format!("`{instance}` is not an EC2 instance type"),
             )
             .hint = Some("write it as `<family>.<size>`, e.g. `m7i.large`".into());
+        } else if !self.is_new_instance_type(instance) {
+          self.known_type(
+            &format!("{path}.instanceTypes[{j}]"),
+            instance,
+            "EC2 instance type",
+            instances::ec2(instance),
+          );
         }
       }
       self.sizes(
@@ -509,6 +545,14 @@ impl Checker<'_> {
           format!("{path}.diskSizeGb"),
           format!(
             "disk size must be at least 20 GB, got {}",
+            group.disk_size()
+          ),
+        );
+      } else if group.disk_size() > MAX_NODE_DISK_GB {
+        self.error(
+          format!("{path}.diskSizeGb"),
+          format!(
+            "disk size must be at most {MAX_NODE_DISK_GB} GB (the largest gp3 volume), got {}",
             group.disk_size()
           ),
         );
@@ -624,7 +668,57 @@ impl Checker<'_> {
       self
         .error(path, format!("`{class}` is not an RDS instance class"))
         .hint = Some("write it as `db.<family>.<size>`, e.g. `db.t4g.medium`".into());
+    } else if !self.is_new_instance_type(class) {
+      self.known_type(
+        path,
+        class,
+        "RDS instance class for PostgreSQL",
+        instances::rds(class),
+      );
     }
+  }
+
+  /// Listed in `spec.aws.newInstanceTypes`: newer than oi-gen's table.
+  fn is_new_instance_type(&self, value: &str) -> bool {
+    self
+      .platform
+      .spec
+      .aws
+      .new_instance_types
+      .as_ref()
+      .is_some_and(|types| types.iter().any(|t| t == value))
+  }
+
+  /// Reports a type the table does not know, with the nearest family.
+  fn known_type(
+    &mut self,
+    path: &str,
+    value: &str,
+    what: &str,
+    known: Result<(), instances::Unknown>,
+  ) {
+    let Err(unknown) = known else {
+      return;
+    };
+    let family = value.strip_prefix("db.").unwrap_or(value);
+    let (family, size) = family.split_once('.').unwrap_or((family, ""));
+    let (message, hint) = match unknown {
+      instances::Unknown::Family(nearest) => (
+        format!("`{value}` is not an {what}: there is no `{family}` family"),
+        match nearest {
+          Some(near) => format!(
+            "did you mean `{}{near}.{size}`? A family newer than oi-gen goes in `spec.aws.newInstanceTypes`",
+            if value.starts_with("db.") { "db." } else { "" }
+          ),
+          None => "a type newer than oi-gen goes in `spec.aws.newInstanceTypes`".to_string(),
+        },
+      ),
+      instances::Unknown::Size => (
+        format!("`{value}` is not an {what}: `{size}` is not a size"),
+        "sizes are nano, micro, small, medium, large, xlarge, <n>xlarge and metal; a type newer than oi-gen goes in `spec.aws.newInstanceTypes`".to_string(),
+      ),
+    };
+    self.error(path, message).hint = Some(hint);
   }
 
   fn services(&mut self) {
@@ -1193,6 +1287,9 @@ fn deployable(platform: &Platform, found: &mut Vec<Diagnostic>) {
   hosts_fit_dns(platform, found);
   no_control_characters(platform, found);
 }
+
+/// The largest gp3 EBS volume, in GB.
+const MAX_NODE_DISK_GB: u32 = 16_384;
 
 /// Largest value of a Kubernetes int32 field such as `replicas`.
 const INT32_MAX: i64 = 2_147_483_647;

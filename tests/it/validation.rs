@@ -436,3 +436,26 @@ fn the_migrations_name_is_reserved_only_for_the_owner() {
   );
   assert_eq!(errors_of(&text), Vec::<String>::new());
 }
+
+#[test]
+fn instance_types_newer_than_the_table_are_accepted_when_listed() {
+  let text = edit("instanceTypes: [m6i.large]", "instanceTypes: [m9i.large]");
+  assert_eq!(
+    errors_of(&text),
+    vec![
+      "spec.cluster.nodeGroups[0].instanceTypes[0]: `m9i.large` is not an EC2 instance type: there is no `m9i` family"
+    ]
+  );
+  let listed = text.replacen(
+    "  aws:\n",
+    "  aws:\n    newInstanceTypes: [m9i.large, db.m9g.large]\n",
+    1,
+  );
+  let listed = listed.replacen(
+    "instanceClass: db.t4g.medium",
+    "instanceClass: db.m9g.large",
+    1,
+  );
+  let loaded = blueprint::load(listed.as_bytes()).expect("listed types are accepted");
+  assert!(loaded.warnings.is_empty());
+}

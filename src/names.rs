@@ -45,6 +45,25 @@ pub(crate) fn app_namespace(platform: &Platform) -> String {
   platform.name().to_string()
 }
 
+/// Namespaces the platform's own namespace (its name) may not be: those of
+/// Kubernetes itself and of the cluster add-ons, whose releases, policies and
+/// secrets the services would share.
+pub(crate) const RESERVED_NAMESPACES: &[&str] = &[
+  "default",
+  "kube-system",
+  "kube-public",
+  "kube-node-lease",
+  "nginx-gateway",
+  "ingress-nginx",
+  "cert-manager",
+  ESO_NAMESPACE,
+  "monitoring",
+  "tigera-operator",
+  "calico-system",
+  "calico-apiserver",
+  "external-dns",
+];
+
 /// ClusterSecretStore that reads AWS Secrets Manager through Pod Identity.
 pub(crate) const SECRET_STORE: &str = "aws-secrets-manager";
 /// Namespace and service account of the External Secrets controller.

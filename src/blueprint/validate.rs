@@ -231,6 +231,15 @@ impl Checker<'_> {
         .hint = Some(format!("write `kind: {KIND}`"));
     }
     self.label("metadata.name", &p.metadata.name, 40);
+    let name = p.metadata.name.as_str();
+    if crate::names::RESERVED_NAMESPACES.contains(&name) || name.starts_with("kube-") {
+      self
+        .error(
+          "metadata.name",
+          format!("`{name}` is taken: the services are deployed to the namespace named after the platform, and `{name}` belongs to Kubernetes or a cluster add-on"),
+        )
+        .hint = Some("choose another name, e.g. your company or product name".into());
+    }
     let domain = &p.spec.domain;
     if !is_domain(domain) {
       self

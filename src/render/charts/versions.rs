@@ -122,6 +122,26 @@ mod tests {
   use crate::blueprint::validate::{EKS_EXTENDED, EKS_STANDARD};
 
   #[test]
+  fn no_platform_can_take_an_add_on_namespace() {
+    for chart in [
+      NGINX_GATEWAY_FABRIC,
+      INGRESS_NGINX,
+      CERT_MANAGER,
+      EXTERNAL_SECRETS,
+      KUBE_PROMETHEUS_STACK,
+      TIGERA_OPERATOR,
+      METRICS_SERVER,
+      CLUSTER_AUTOSCALER,
+    ] {
+      assert!(
+        crate::names::RESERVED_NAMESPACES.contains(&chart.namespace),
+        "{}",
+        chart.namespace
+      );
+    }
+  }
+
+  #[test]
   fn every_supported_kubernetes_version_has_an_autoscaler_image() {
     for minor in EKS_STANDARD.iter().chain(EKS_EXTENDED) {
       let tag = cluster_autoscaler_image(minor).unwrap_or_else(|| panic!("no image for {minor}"));

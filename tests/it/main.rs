@@ -15,3 +15,4 @@ mod render;
 mod safety;
 mod upgrade;
 mod validation;
+mod verify;

@@ -3,27 +3,41 @@
 //! cluster manifests) is created by an `aws_secretsmanager_secret` of the
 //! same name in that environment, or declared user-provided by a
 //! `data "aws_secretsmanager_secret"` of that name, which makes Terraform
-//! fail early when nobody created it. Keys that are template actions (the
-//! RDS-managed secret's ARN, passed at deploy time) are not checked, nor
-//! keys given as ARNs.
+//! fail early when nobody created it. A template key that prints a value
+//! (`{{ .Values.a.b | quote }}`) is checked with each environment's value;
+//! other template keys and empty values (the RDS-managed secret's ARN,
+//! passed at deploy time) are not checked, nor keys given as ARNs.
 
 use std::collections::BTreeSet;
 
+use super::values::merged;
 use super::yaml::Node;
 use super::{Finding, Repo, list};
 
 const RULE: &str = "secret-created";
 
-/// A key read, where.
+/// A key read, where, and in which environments (`None`: those of its file).
 struct Read<'a> {
   file: &'a str,
   line: usize,
   key: &'a str,
+  envs: Option<Vec<String>>,
 }
 
 pub(super) fn check(repo: &Repo) -> Vec<Finding> {
+  let merged_all: Vec<Vec<(String, Node)>> = repo
+    .charts
+    .iter()
+    .map(|chart| {
+      chart
+        .env_values
+        .keys()
+        .map(|env| (env.clone(), merged(chart, Some(env))))
+        .collect()
+    })
+    .collect();
   let mut reads = Vec::new();
-  for chart in &repo.charts {
+  for (chart, merged_values) in repo.charts.iter().zip(&merged_all) {
     for file in chart.values.iter().chain(chart.env_values.values()) {
       for doc in &file.docs {
         keys(doc, &file.path, &mut reads);
@@ -35,11 +49,32 @@ pub(super) fn check(repo: &Repo) -> Vec<Finding> {
         for doc in docs {
           keys(doc, &template.path, &mut found);
         }
-        reads.extend(
-          found
-            .into_iter()
-            .filter(|read| blanked.action(read.key).is_none() && !read.key.contains("__tpl")),
-        );
+        for read in found {
+          match blanked.action(read.key) {
+            // A key from the values (`{{ .Values.a.b | quote }}`): the value
+            // of each environment; an empty one is passed at deploy time.
+            Some(action) => {
+              let Some(path) = values_path(action) else {
+                continue;
+              };
+              for env in chart.env_values.keys() {
+                let values = merged_values.iter().find(|(name, _)| name == env);
+                if let Some((_, values)) = values
+                  && let Some(key) = values.at(&path).and_then(Node::str)
+                {
+                  reads.push(Read {
+                    file: read.file,
+                    line: read.line,
+                    key,
+                    envs: Some(vec![env.clone()]),
+                  });
+                }
+              }
+            }
+            None if !read.key.contains("__tpl") => reads.push(read),
+            None => {}
+          }
+        }
       }
     }
   }
@@ -79,7 +114,7 @@ pub(super) fn check(repo: &Repo) -> Vec<Finding> {
     if read.key.is_empty() || read.key.starts_with("arn:") {
       continue;
     }
-    let envs = repo.envs_of(read.file);
+    let envs = read.envs.clone().unwrap_or_else(|| repo.envs_of(read.file));
     let missing: BTreeSet<String> = if envs.is_empty() {
       if exists(None, read.key) {
         BTreeSet::new()
@@ -126,8 +161,24 @@ fn keys<'a>(node: &'a Node, file: &'a str, out: &mut Vec<Read<'a>>) {
           file,
           line: key.value.line,
           key: text,
+          envs: None,
         });
       }
     }
   }
+}
+
+/// `.Values.a.b` of an action that only prints it (`{{ .Values.a.b }}`,
+/// `{{ .Values.a.b | quote }}`): its path.
+fn values_path(action: &str) -> Option<Vec<&str>> {
+  let inner = action
+    .strip_prefix("{{")?
+    .strip_suffix("}}")?
+    .trim_matches(['-', ' ']);
+  let inner = inner.strip_suffix("| quote").unwrap_or(inner).trim();
+  let path: Vec<&str> = inner.strip_prefix(".Values.")?.split('.').collect();
+  path
+    .iter()
+    .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    .then_some(path)
 }

@@ -375,6 +375,12 @@ fn a_tree_that_fits_together_has_no_findings() {
   );
   edit(
     repo,
+    "charts/web/values-staging.yaml",
+    "appSecret: acme/staging/app",
+    "appSecret: acme/staging/apps",
+  );
+  edit(
+    repo,
     "charts/api/values.yaml",
     "clusterIssuer: letsencrypt",
     "clusterIssuer: letsencrypt-staging",
@@ -388,6 +394,7 @@ fn a_tree_that_fits_together_has_no_findings() {
   cli(repo, &["verify", "-q"]).run().code(1).stdout(
     ".github/workflows/deploy.yml:14: role-trusted: role `acme-staging-ci` does not trust this job: its token's sub is `repo:acme/platform:ref:refs/heads/main`, the role's trust allows `repo:acme/platform:ref:refs/heads/release`\n\
      charts/api/values-staging.yaml:2: host-issuer: host `api.staging.acme.example` gets no certificate in staging: ClusterIssuer `letsencrypt-staging` is not defined in cluster/manifests\n\
+     charts/web/templates/externalsecret.yaml:17: secret-created: secret `acme/staging/apps` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"\n\
      charts/web/templates/networkpolicy.yaml:10: netpol-database: the chart uses the database, but no egress rule of this NetworkPolicy allows TCP port 5432 (database.port)\n\
      cluster/manifests/issuers.yaml:17: secret-created: secret `acme/vendors` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"\n\
      infra/main.tf:48: pod-identity: aws_eks_pod_identity_association.web gives service account `web` in namespace `web` a role, but no add-on or chart runs as it (nothing that verify knows of runs in namespace `web`)\n",

@@ -109,7 +109,8 @@ and checks the references between its parts. Each finding is printed as \
   pod-identity     every Pod Identity association names the namespace and
                    service account of an add-on or chart
   host-dns         every host of a chart has external-dns or a Route53 record
-  host-issuer      every host of a chart has a certificate issuer that exists
+  host-issuer      every host of a chart has a Gateway listener with TLS and a
+                   certificate issuer that exists
   netpol-dns       every NetworkPolicy lets its pods reach DNS (port 53)
   netpol-database  a chart that uses the database lets its pods reach its port
   chart-values     every .Values path a template reads is set in values.yaml

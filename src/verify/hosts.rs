@@ -3,7 +3,8 @@
 //! external-dns add-on whose `domainFilters` cover it, or an
 //! `aws_route53_record` of that name) and a certificate issuer that exists in
 //! `cluster/manifests` (the `cert-manager.io/cluster-issuer` of the Gateway
-//! its route attaches to, or `expose.ingress.clusterIssuer`).
+//! its route attaches to, whose listener `expose.gateway.sectionName` serves
+//! the host with TLS, or `expose.ingress.clusterIssuer`).
 
 use super::repo::Chart;
 use super::values::merged;
@@ -61,6 +62,17 @@ pub(super) fn location(chart: &Chart, env: &str, path: &[&str]) -> Option<(Strin
         .map_or(node.line, |entry| entry.line);
       Some((file.path.clone(), line))
     })
+}
+
+/// A listener hostname (`*.example.com` covers one label) against a host.
+fn covers(hostname: &str, host: &str) -> bool {
+  match hostname.strip_prefix("*.") {
+    Some(parent) => host
+      .strip_suffix(parent)
+      .and_then(|label| label.strip_suffix('.'))
+      .is_some_and(|label| !label.is_empty() && !label.contains('.')),
+    None => hostname == host,
+  }
 }
 
 fn applies(repo: &Repo, path: &str, env: &str) -> bool {
@@ -140,6 +152,37 @@ fn issuer_problem(repo: &Repo, env: &str, values: &Node) -> Option<String> {
           namespace.unwrap_or("default")
         ));
       };
+      if let Some(section) = values
+        .str_at(&["expose", "gateway", "sectionName"])
+        .filter(|section| !section.is_empty())
+      {
+        let listeners = gateway
+          .at(&["spec", "listeners"])
+          .map_or(&[][..], Node::items);
+        let Some(listener) = listeners
+          .iter()
+          .find(|listener| listener.str_at(&["name"]) == Some(section))
+        else {
+          return Some(format!("Gateway `{name}` has no listener `{section}`"));
+        };
+        let host = values.str_at(&["expose", "host"]).unwrap_or_default();
+        match listener.str_at(&["hostname"]) {
+          Some(hostname) if !covers(hostname, host) => {
+            return Some(format!(
+              "listener `{section}` of Gateway `{name}` serves `{hostname}`, not this host"
+            ));
+          }
+          _ => {}
+        }
+        if listener
+          .at(&["tls", "certificateRefs"])
+          .is_none_or(|refs| refs.items().is_empty())
+        {
+          return Some(format!(
+            "listener `{section}` of Gateway `{name}` has no TLS certificateRefs for cert-manager to fill"
+          ));
+        }
+      }
       let annotations = gateway.at(&["metadata", "annotations"]);
       let (kind, issuer) = match (
         annotations.and_then(|a| a.str_at(&["cert-manager.io/cluster-issuer"])),

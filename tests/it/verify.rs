@@ -201,12 +201,19 @@ fn a_host_outside_the_domains_external_dns_serves() {
       );
     },
     |repo| {
+      // The host moves out of the domain, its Gateway listener with it.
       let file = "charts/frontend/values-staging.yaml";
       edit(
         repo,
         file,
         "host: staging.openinnovation.ai",
         "host: staging.openinnovation.example",
+      );
+      edit(
+        repo,
+        "cluster/manifests/staging/gateway.yaml",
+        "hostname: staging.openinnovation.ai",
+        "hostname: staging.openinnovation.example",
       );
       let line = line_of(repo, file, "host: staging.openinnovation.example");
       vec![format!(
@@ -229,6 +236,23 @@ fn a_host_whose_gateway_does_not_exist() {
     let line = line_of(repo, file, "host: api.staging.openinnovation.ai");
     vec![format!(
       "{file}:{line}: host-issuer: host `api.staging.openinnovation.ai` gets no certificate in staging: no Gateway `private` in namespace `nginx-gateway` in cluster/manifests"
+    )]
+  });
+}
+
+#[test]
+fn a_host_its_gateway_listener_does_not_serve() {
+  breaks("openinnovation", |repo| {
+    edit(
+      repo,
+      "cluster/manifests/staging/gateway.yaml",
+      "hostname: api.staging.openinnovation.ai",
+      "hostname: api2.staging.openinnovation.ai",
+    );
+    let file = "charts/backend/values-staging.yaml";
+    let line = line_of(repo, file, "host: api.staging.openinnovation.ai");
+    vec![format!(
+      "{file}:{line}: host-issuer: host `api.staging.openinnovation.ai` gets no certificate in staging: listener `https-api.staging.openinnovation.ai` of Gateway `public` serves `api2.staging.openinnovation.ai`, not this host"
     )]
   });
 }

@@ -101,7 +101,40 @@ pub enum Command {
     /// A generated file
     file: PathBuf,
   },
+  /// Check that the repository on disk still fits together; exit 1 on findings
+  #[command(long_about = VERIFY_ABOUT)]
+  Verify {
+    /// Folder of the rendered repository
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+  },
 }
+
+const VERIFY_ABOUT: &str = "\
+Check that the repository on disk still fits together; exit 1 on findings
+
+Reads the files as they are (hand edits included; nothing is rendered or run) \
+and checks the references between its parts. Each finding is printed as \
+`file:line: rule: message`, sorted. Rules:
+
+  secret-created   every secret an ExternalSecret reads is created by an
+                   aws_secretsmanager_secret, or declared user-provided by a
+                   data \"aws_secretsmanager_secret\" of that name
+  role-trusted     every role a workflow job assumes exists in Terraform and
+                   trusts the job's environment (or branch) in its sub condition
+  ecr-repository   every ECR repository a workflow pushes to exists
+  pod-identity     every Pod Identity association names the namespace and
+                   service account of an add-on or chart
+  host-dns         every host of a chart has external-dns or a Route53 record
+  host-issuer      every host of a chart has a Gateway listener with TLS and a
+                   certificate issuer that exists
+  netpol-dns       every NetworkPolicy lets its pods reach DNS (port 53)
+  netpol-database  a chart that uses the database lets its pods reach its port
+  chart-values     every .Values path a template reads is set in values.yaml
+                   and each values-<env>.yaml
+  parse            a file the rules read does not parse
+
+Exit codes: 0 no findings, 1 findings, 2 the folder cannot be read or holds no platform.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

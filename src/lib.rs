@@ -19,4 +19,5 @@ pub mod run;
 mod runlock;
 mod schema;
 mod ui;
+mod verify;
 pub mod workspace;

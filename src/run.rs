@@ -52,5 +52,6 @@ fn dispatch(command: Command) -> Result<(), Error> {
     } => command::migration::new(&blueprint.file, &description.join(" ")),
     Command::Explain { file } => command::explain::run(&file),
     Command::Man => command::man::run(),
+    Command::Verify { dir } => command::verify::run(&dir),
   }
 }

@@ -18,6 +18,7 @@ pub(crate) mod render;
 pub(crate) mod schema;
 pub(crate) mod upgrade;
 pub(crate) mod validate;
+pub(crate) mod verify;
 
 use std::borrow::Cow;
 use std::io::Read as _;

@@ -27,6 +27,7 @@ fn help_of_every_command() {
     "man",
     "doctor",
     "explain",
+    "verify",
     "migration",
     "migration new",
   ];

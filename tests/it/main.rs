@@ -16,3 +16,4 @@ mod render;
 mod safety;
 mod upgrade;
 mod validation;
+mod verify;

@@ -1,0 +1,439 @@
+//! `oi-gen verify`: each rule on a built-in render with exactly one
+//! reference broken by hand (the finding it adds, exactly), a hand-written
+//! tree that fits together, and the errors that are not findings.
+
+use std::fs;
+use std::path::Path;
+
+use crate::support::*;
+
+const HELP: &str = "  = help: each line names the file and line to fix and the rule it breaks (see `oi-gen verify --help`)\n";
+
+/// The findings `verify` prints for `repo`, and its exit code.
+fn findings(repo: &Path) -> (i32, Vec<String>) {
+  let outcome = cli(repo, &["verify"]).run();
+  let lines: Vec<String> = outcome.stdout.lines().map(str::to_string).collect();
+  if outcome.code == 0 {
+    outcome.stdout(". fits together: no findings\n").stderr("");
+  } else {
+    outcome.code(1).stderr(format!(
+      "error: {} finding{} in .\n{HELP}",
+      lines.len(),
+      if lines.len() == 1 { "" } else { "s" }
+    ));
+  }
+  (outcome.code, lines)
+}
+
+/// The line (1-based) of the first line of `path` that contains `text`.
+fn line_of(repo: &Path, path: &str, text: &str) -> usize {
+  read(repo, path)
+    .lines()
+    .position(|line| line.contains(text))
+    .unwrap_or_else(|| panic!("`{text}` not in {path}"))
+    + 1
+}
+
+/// Asserts that what `change` does to a fresh render of `blueprint` adds
+/// exactly the findings it returns (and removes at most findings at the
+/// same places, such as those of a secret key that was renamed).
+#[track_caller]
+fn breaks(blueprint: &str, change: impl FnOnce(&Path) -> Vec<String>) {
+  breaks_after(blueprint, |_| {}, change);
+}
+
+/// [`breaks`], on a render that `setup` changed first.
+#[track_caller]
+fn breaks_after(
+  blueprint: &str,
+  setup: impl FnOnce(&Path),
+  change: impl FnOnce(&Path) -> Vec<String>,
+) {
+  let (_temp, repo) = init(blueprint);
+  setup(&repo);
+  let (_, before) = findings(&repo);
+  let expected = change(&repo);
+  let (code, after) = findings(&repo);
+  assert_eq!(code, 1, "{after:#?}");
+  let added: Vec<&String> = after.iter().filter(|line| !before.contains(line)).collect();
+  assert_eq!(added, expected.iter().collect::<Vec<_>>());
+  let places: Vec<String> = expected
+    .iter()
+    .map(|line| line.splitn(3, ':').take(2).collect::<Vec<_>>().join(":") + ":")
+    .collect();
+  for gone in before.iter().filter(|line| !after.contains(line)) {
+    assert!(
+      places.iter().any(|place| gone.starts_with(place.as_str())),
+      "a finding went away: {gone}"
+    );
+  }
+}
+
+const NOT_CREATED: &str = "is read but no aws_secretsmanager_secret creates it in production and staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"";
+
+#[test]
+fn a_secret_read_that_nothing_creates() {
+  breaks("openinnovation", |repo| {
+    let file = "charts/frontend/values.yaml";
+    edit(
+      repo,
+      file,
+      "key: openinnovation-ai/analytics",
+      "key: openinnovation-ai/analytics-v2",
+    );
+    let line = line_of(repo, file, "key: openinnovation-ai/analytics-v2");
+    vec![format!(
+      "{file}:{line}: secret-created: secret `openinnovation-ai/analytics-v2` {NOT_CREATED}"
+    )]
+  });
+}
+
+#[test]
+fn a_secret_declared_user_provided_is_no_finding() {
+  let (_temp, repo) = init("openinnovation");
+  let file = "charts/frontend/values.yaml";
+  edit(
+    repo.as_path(),
+    file,
+    "key: openinnovation-ai/analytics",
+    "key: openinnovation-ai/by-hand",
+  );
+  let line = line_of(&repo, file, "key: openinnovation-ai/by-hand");
+  let finding =
+    format!("{file}:{line}: secret-created: secret `openinnovation-ai/by-hand` {NOT_CREATED}");
+  let (_, before) = findings(&repo);
+  assert!(before.contains(&finding), "{before:#?}");
+  fs::write(
+    repo.join("infra/user-secrets.tf"),
+    "data \"aws_secretsmanager_secret\" \"by_hand\" {\n  name = \"openinnovation-ai/by-hand\"\n}\n",
+  )
+  .unwrap();
+  let (_, after) = findings(&repo);
+  let expected: Vec<String> = before.into_iter().filter(|line| *line != finding).collect();
+  assert_eq!(after, expected);
+}
+
+#[test]
+fn a_role_that_does_not_trust_the_jobs_environment() {
+  breaks("openinnovation", |repo| {
+    let file = ".github/workflows/rollback.yml";
+    edit(
+      repo,
+      file,
+      "    environment: staging\n",
+      "    environment: staging-infra\n",
+    );
+    let line = line_of(repo, file, "role/openinnovation-ai-staging-deploy");
+    vec![format!(
+      "{file}:{line}: role-trusted: role `openinnovation-ai-staging-deploy` does not trust this job: its token's sub is `repo:openinnovation-ai/platform:environment:staging-infra`, the role's trust allows `repo:openinnovation-ai/platform:environment:staging`"
+    )]
+  });
+}
+
+#[test]
+fn a_role_that_terraform_does_not_create() {
+  breaks("openinnovation", |repo| {
+    let file = ".github/workflows/rollback.yml";
+    edit(
+      repo,
+      file,
+      "role/openinnovation-ai-production-deploy",
+      "role/openinnovation-ai-prod-deploy",
+    );
+    let line = line_of(repo, file, "role/openinnovation-ai-prod-deploy");
+    vec![format!(
+      "{file}:{line}: role-trusted: the job assumes role `openinnovation-ai-prod-deploy`, which no aws_iam_role in infra/ creates"
+    )]
+  });
+}
+
+#[test]
+fn an_ecr_repository_that_does_not_exist() {
+  breaks("openinnovation", |repo| {
+    let file = ".github/workflows/deploy.yml";
+    edit(
+      repo,
+      file,
+      "/openinnovation-ai/staging/backend:",
+      "/openinnovation-ai/staging/api:",
+    );
+    let line = line_of(repo, file, "/openinnovation-ai/staging/api:");
+    vec![format!(
+      "{file}:{line}: ecr-repository: the job pushes to ECR repository `openinnovation-ai/staging/api`, which no aws_ecr_repository in infra/ creates in staging"
+    )]
+  });
+}
+
+#[test]
+fn a_pod_identity_association_for_a_service_account_nothing_uses() {
+  breaks("openinnovation", |repo| {
+    let file = "infra/iam.tf";
+    edit(
+      repo,
+      file,
+      "service_account = \"cluster-autoscaler\"",
+      "service_account = \"autoscaler\"",
+    );
+    let line = line_of(repo, file, "service_account = \"autoscaler\"");
+    vec![format!(
+      "{file}:{line}: pod-identity: aws_eks_pod_identity_association.cluster_autoscaler gives service account `autoscaler` in namespace `kube-system` a role, but no add-on or chart runs as it (namespace `kube-system` runs `cluster-autoscaler` and `metrics-server`)"
+    )]
+  });
+}
+
+#[test]
+fn a_host_outside_the_domains_external_dns_serves() {
+  breaks_after(
+    "openinnovation",
+    |repo| {
+      // A DNS source for the platform's domain first: then only the host
+      // moved out of it has none.
+      fs::create_dir_all(repo.join("cluster/addons/external-dns")).unwrap();
+      fs::write(
+        repo.join("cluster/addons/external-dns/values.yaml"),
+        "domainFilters:\n  - openinnovation.ai\n",
+      )
+      .unwrap();
+      let (_, covered) = findings(repo);
+      assert!(
+        !covered.iter().any(|line| line.contains("host-dns")),
+        "{covered:#?}"
+      );
+    },
+    |repo| {
+      // The host moves out of the domain, its Gateway listener with it.
+      let file = "charts/frontend/values-staging.yaml";
+      edit(
+        repo,
+        file,
+        "host: staging.openinnovation.ai",
+        "host: staging.openinnovation.example",
+      );
+      edit(
+        repo,
+        "cluster/manifests/staging/gateway.yaml",
+        "hostname: staging.openinnovation.ai",
+        "hostname: staging.openinnovation.example",
+      );
+      let line = line_of(repo, file, "host: staging.openinnovation.example");
+      vec![format!(
+        "{file}:{line}: host-dns: host `staging.openinnovation.example` has no DNS source in staging: no external-dns add-on covers it and no aws_route53_record names it"
+      )]
+    },
+  );
+}
+
+#[test]
+fn a_host_whose_gateway_does_not_exist() {
+  breaks("openinnovation", |repo| {
+    let file = "charts/backend/values-staging.yaml";
+    edit(
+      repo,
+      file,
+      "  gateway:\n",
+      "  gateway:\n    name: private\n",
+    );
+    let line = line_of(repo, file, "host: api.staging.openinnovation.ai");
+    vec![format!(
+      "{file}:{line}: host-issuer: host `api.staging.openinnovation.ai` gets no certificate in staging: no Gateway `private` in namespace `nginx-gateway` in cluster/manifests"
+    )]
+  });
+}
+
+#[test]
+fn a_host_its_gateway_listener_does_not_serve() {
+  breaks("openinnovation", |repo| {
+    edit(
+      repo,
+      "cluster/manifests/staging/gateway.yaml",
+      "hostname: api.staging.openinnovation.ai",
+      "hostname: api2.staging.openinnovation.ai",
+    );
+    let file = "charts/backend/values-staging.yaml";
+    let line = line_of(repo, file, "host: api.staging.openinnovation.ai");
+    vec![format!(
+      "{file}:{line}: host-issuer: host `api.staging.openinnovation.ai` gets no certificate in staging: listener `https-api.staging.openinnovation.ai` of Gateway `public` serves `api2.staging.openinnovation.ai`, not this host"
+    )]
+  });
+}
+
+#[test]
+fn a_gateway_whose_issuer_does_not_exist() {
+  breaks("acme-shop", |repo| {
+    let gateway = "cluster/manifests/dev/gateway.yaml";
+    edit(
+      repo,
+      gateway,
+      "cert-manager.io/cluster-issuer: letsencrypt-",
+      "cert-manager.io/cluster-issuer: letsencrypt-dev-",
+    );
+    let issuer = read(repo, gateway)
+      .lines()
+      .find_map(|line| {
+        line
+          .trim()
+          .strip_prefix("cert-manager.io/cluster-issuer: ")
+          .map(str::to_string)
+      })
+      .unwrap();
+    [
+      ("catalog", "api.dev.shop.acme.example"),
+      ("storefront", "dev.shop.acme.example"),
+    ]
+    .into_iter()
+    .map(|(chart, host)| {
+      let file = format!("charts/{chart}/values-dev.yaml");
+      let line = line_of(repo, &file, &format!("host: {host}"));
+      format!(
+        "{file}:{line}: host-issuer: host `{host}` gets no certificate in dev: Gateway `public` names ClusterIssuer `{issuer}`, which cluster/manifests does not define"
+      )
+    })
+    .collect()
+  });
+}
+
+#[test]
+fn a_network_policy_without_dns() {
+  breaks("openinnovation", |repo| {
+    let file = "charts/frontend/templates/networkpolicy.yaml";
+    edit(
+      repo,
+      file,
+      "        - port: 53\n          protocol: UDP",
+      "        - port: 5353\n          protocol: UDP",
+    );
+    let line = line_of(repo, file, "  egress:");
+    vec![format!(
+      "{file}:{line}: netpol-dns: no egress rule of this NetworkPolicy allows DNS (UDP and TCP port 53)"
+    )]
+  });
+}
+
+#[test]
+fn a_network_policy_without_the_database_port() {
+  breaks("openinnovation", |repo| {
+    let file = "charts/backend/templates/networkpolicy.yaml";
+    edit(
+      repo,
+      file,
+      "        - port: {{ .Values.database.port }}",
+      "        - port: 5433",
+    );
+    let line = line_of(repo, file, "  egress:");
+    vec![format!(
+      "{file}:{line}: netpol-database: the chart uses the database, but no egress rule of this NetworkPolicy allows TCP port 5432 (database.port)"
+    )]
+  });
+}
+
+#[test]
+fn a_template_that_reads_a_value_no_values_file_sets() {
+  breaks("openinnovation", |repo| {
+    let file = "charts/backend/templates/deployment.yaml";
+    edit(
+      repo,
+      file,
+      "{{ .Values.healthPath }}",
+      "{{ .Values.health.path }}",
+    );
+    let line = line_of(repo, file, ".Values.health.path");
+    vec![format!(
+      "{file}:{line}: chart-values: `.Values.health.path` is read but set neither in values.yaml nor in values-production.yaml and values-staging.yaml"
+    )]
+  });
+}
+
+#[test]
+fn a_file_that_does_not_parse() {
+  breaks("openinnovation", |repo| {
+    let file = "cluster/addons/metrics-server/values.yaml";
+    let text = read(repo, file);
+    fs::write(
+      repo.join(file),
+      format!("{text}args: [--kubelet-insecure-tls\n"),
+    )
+    .unwrap();
+    // The parser notices at the end of the input, past the appended line.
+    let line = text.lines().count() + 2;
+    vec![format!(
+      "{file}:{line}: parse: does not parse: while parsing a flow sequence, expected ',' or ']'"
+    )]
+  });
+}
+
+#[test]
+fn a_tree_that_fits_together_has_no_findings() {
+  let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/verify/clean");
+  Cli::new()
+    .args(["verify", "tests/fixtures/verify/clean"])
+    .current_dir(env!("CARGO_MANIFEST_DIR"))
+    .run()
+    .code(0)
+    .stdout("tests/fixtures/verify/clean fits together: no findings\n")
+    .stderr("");
+  // The same tree with one reference broken per rule finds each.
+  let temp = tempfile::tempdir().unwrap();
+  for (relative, contents) in tree(&fixture) {
+    let path = temp.path().join(relative);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, contents).unwrap();
+  }
+  let repo = temp.path();
+  edit(
+    repo,
+    "infra/bootstrap/main.tf",
+    "refs/heads/*",
+    "refs/heads/release",
+  );
+  edit(
+    repo,
+    "cluster/manifests/issuers.yaml",
+    "key: acme/vendor",
+    "key: acme/vendors",
+  );
+  edit(
+    repo,
+    "infra/main.tf",
+    "namespace       = \"acme\"",
+    "namespace       = \"web\"",
+  );
+  edit(
+    repo,
+    "charts/web/values-staging.yaml",
+    "appSecret: acme/staging/app",
+    "appSecret: acme/staging/apps",
+  );
+  edit(
+    repo,
+    "charts/api/values.yaml",
+    "clusterIssuer: letsencrypt",
+    "clusterIssuer: letsencrypt-staging",
+  );
+  edit(
+    repo,
+    "charts/web/templates/networkpolicy.yaml",
+    "port: {{ .Values.database.port }}",
+    "port: 5433",
+  );
+  cli(repo, &["verify", "-q"]).run().code(1).stdout(
+    ".github/workflows/deploy.yml:14: role-trusted: role `acme-staging-ci` does not trust this job: its token's sub is `repo:acme/platform:ref:refs/heads/main`, the role's trust allows `repo:acme/platform:ref:refs/heads/release`\n\
+     charts/api/values-staging.yaml:2: host-issuer: host `api.staging.acme.example` gets no certificate in staging: ClusterIssuer `letsencrypt-staging` is not defined in cluster/manifests\n\
+     charts/web/templates/externalsecret.yaml:17: secret-created: secret `acme/staging/apps` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"\n\
+     charts/web/templates/networkpolicy.yaml:10: netpol-database: the chart uses the database, but no egress rule of this NetworkPolicy allows TCP port 5432 (database.port)\n\
+     cluster/manifests/issuers.yaml:17: secret-created: secret `acme/vendors` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"\n\
+     infra/main.tf:48: pod-identity: aws_eks_pod_identity_association.web gives service account `web` in namespace `web` a role, but no add-on or chart runs as it (nothing that verify knows of runs in namespace `web`)\n",
+  );
+}
+
+#[test]
+fn a_folder_that_is_no_repository_is_a_usage_error() {
+  let temp = tempfile::tempdir().unwrap();
+  cli(temp.path(), &["verify"]).run().code(2).stdout("").stderr(
+    "error: `.` holds no rendered platform: no infra/, charts/, cluster/ or .github/workflows/\n  = help: run `oi-gen verify` in the repository `oi-gen render` wrote, or pass its folder\n",
+  );
+  cli(temp.path(), &["verify", "missing"])
+    .run()
+    .code(2)
+    .stdout("")
+    .stderr("error: cannot read `missing`: No such file or directory (os error 2)\n");
+}

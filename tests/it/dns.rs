@@ -184,6 +184,22 @@ fn every_host_is_inside_the_zone_external_dns_manages() {
         "{label} {env}"
       );
 
+      // Another environment's domain below this one is excluded, with
+      // its zone (which this environment's role may not read).
+      let excluded: Vec<&str> = values["excludeDomains"]
+        .as_sequence()
+        .map(|list| list.iter().map(|d| str_of(d, "excludeDomains")).collect())
+        .unwrap_or_default();
+      for other in resolved.environments.iter().filter(|o| o.name != *env) {
+        let below = other.dns.domain.ends_with(&format!(".{filter}"));
+        assert_eq!(
+          excluded.contains(&other.dns.domain.as_str()),
+          below,
+          "{label} {env}: {}",
+          other.dns.domain
+        );
+      }
+
       // Every host of every service, as its chart's values name it.
       let mut hosts = 0;
       for service in &resolved.services {

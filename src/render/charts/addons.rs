@@ -309,7 +309,15 @@ pub(crate) fn render(
         "cluster/addons/{}/values-{}.yaml",
         EXTERNAL_DNS.release, environment.name
       ),
-      yaml(&ExternalDnsEnvValues::new(&environment.dns)),
+      yaml(&ExternalDnsEnvValues::new(
+        &environment.dns,
+        &resolved
+          .environments
+          .iter()
+          .filter(|other| other.name != environment.name)
+          .map(|other| &other.dns)
+          .collect::<Vec<_>>(),
+      )),
     );
   }
   push_chart(
@@ -886,15 +894,26 @@ impl ExternalDnsValues {
 #[serde(rename_all = "camelCase")]
 struct ExternalDnsEnvValues {
   domain_filters: Vec<String>,
+  /// The domains of the environments below this one's (the apex's
+  /// `staging.<domain>`): neither their zones nor their records are this
+  /// environment's, and its role could not read them.
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  exclude_domains: Vec<String>,
   #[serde(skip_serializing_if = "Option::is_none")]
   extra_args: Option<ExternalDnsArgs>,
   txt_owner_id: String,
 }
 
 impl ExternalDnsEnvValues {
-  fn new(dns: &EnvironmentDns) -> Self {
+  fn new(dns: &EnvironmentDns, others: &[&EnvironmentDns]) -> Self {
+    let below = format!(".{}", dns.domain);
     Self {
       domain_filters: vec![dns.domain.clone()],
+      exclude_domains: others
+        .iter()
+        .filter(|other| other.domain.ends_with(&below))
+        .map(|other| other.domain.clone())
+        .collect(),
       // A subdomain's records in an existing apex zone: the filter must
       // find the zone from the subdomain.
       extra_args: dns.zone_is_parent().then_some(ExternalDnsArgs {

@@ -498,3 +498,48 @@ fn crds_are_applied_before_each_chart_that_does_not_upgrade_them() {
     );
   }
 }
+
+#[test]
+fn the_readme_delegates_each_created_zone_from_where_its_parent_is() {
+  // The apex zone is the production environment's: staging's NS records go
+  // into it, the apex is delegated at the registrar.
+  let (_, output) = render_text(&builtin_text("openinnovation"));
+  let readme = file(&output, "README.md");
+  let apex = readme
+    .find("- `production`, zone `openinnovation.ai`: at the registrar")
+    .expect("apex step");
+  let staging = readme
+    .find("- `staging`, zone `staging.openinnovation.ai`: add its NS records to the zone of `production`")
+    .expect("staging step");
+  assert!(apex < staging, "the apex zone is delegated first");
+  assert!(readme.contains(
+    "terraform -chdir=infra output -raw dns_delegation_change_batch > delegation-staging.json\n     \
+     terraform -chdir=infra init -reconfigure -backend-config=environments/production.s3.tfbackend\n     \
+     aws route53 change-resource-record-sets --hosted-zone-id \"$(terraform -chdir=infra output -raw dns_zone_id)\""
+  ));
+  assert!(file(&output, "infra/outputs.tf").contains("output \"dns_delegation_change_batch\""));
+
+  // No environment owns the apex: the parent zone is looked up by name.
+  let text = builtin_text("openinnovation").replacen(
+    "      approval: true\n",
+    "      approval: true\n      subdomain: prod\n",
+    1,
+  );
+  let (_, output) = render_text(&text);
+  let readme = file(&output, "README.md");
+  assert_eq!(
+    readme
+      .matches("--query \"HostedZones[?Name=='openinnovation.ai.'].Id\"")
+      .count(),
+    2
+  );
+  assert!(!readme.contains("at the registrar of"));
+
+  // An existing zone: nothing to delegate.
+  let (_, output) = render_text(&builtin_text("acme-shop"));
+  let readme = file(&output, "README.md");
+  assert!(
+    readme.contains("The zone `shop.acme.example` already exists (`spec.dns.zone: existing`)")
+  );
+  assert!(!readme.contains("dns_delegation_change_batch"));
+}

@@ -91,6 +91,8 @@ ORDER = [
     ("External Secrets Operator", "ClusterSecretStore"),
     ("cert-manager", "ClusterIssuers"),
     ("NGINX Gateway Fabric", "shared Gateway"),
+    ("AWS Load Balancer Controller", "NGINX Gateway Fabric"),
+    ("AWS Load Balancer Controller", "ingress-nginx"),
     ("Grafana admin credentials", "kube-prometheus-stack"),
 ]
 
@@ -713,6 +715,8 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
         "kube-prometheus-stack": blueprint.monitoring,
         "metrics-server": True,
         "Cluster Autoscaler": True,
+        "AWS Load Balancer Controller": True,
+        "external-dns": True,
     }
     for name, wanted in expected.items():
         present = position(name) >= 0
@@ -735,6 +739,25 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
                 report.fail("add-ons", f"kube-prometheus-stack: {key}SelectorNilUsesHelmValues is not false")
         if blueprint.grafana and "adminPassword" in json.dumps(kps):
             report.fail("add-ons", "Grafana admin password is a literal")
+    # Every chart whose CRDs live in its crds/ folder gets them applied first.
+    lines = text.splitlines()
+    for at, line in enumerate(lines):
+        words = line.split()
+        if words[:1] == ["chart_crds"]:
+            chart = " ".join(words[1:3])
+            if not any(later.startswith("chart ") and f" {chart}" in later for later in lines[at + 1 :]):
+                report.fail("install.sh", f"the CRDs of {chart} are not followed by its chart")
+    for url, sha256 in re.findall(r'^crds "([^"]+)" (\S+)$', text, flags=re.M):
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            report.fail("install.sh", f"{url} is not pinned by a sha256")
+    if re.search(r'^apply "https?://', text, flags=re.M):
+        report.fail("install.sh", "a remote manifest is applied without a checksum")
+    dns = load_yaml(addons / "external-dns" / "values.yaml")
+    if dns.get("serviceAccount", {}).get("name") != "external-dns":
+        report.fail("add-ons", "external-dns service account is not external-dns")
+    lbc = load_yaml(addons / "aws-load-balancer-controller" / "values.yaml")
+    if lbc.get("serviceAccount", {}).get("name") != "aws-load-balancer-controller":
+        report.fail("add-ons", "the load balancer controller's service account is not aws-load-balancer-controller")
     if blueprint.calico:
         calico = load_yaml(addons / "calico" / "values.yaml")
         if calico["installation"]["cni"]["type"] != "AmazonVPC":

@@ -55,6 +55,26 @@ pub struct Spec {
   /// optional: policy exceptions, each with a reason; oi-gen writes them into the Checkov and TFLint configs it renders.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub compliance: Option<Compliance>,
+  /// optional: the Route53 hosted zone the hosts' records and the DNS-01 challenges go in (default: each environment creates its own zone).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub dns: Option<Dns>,
+}
+
+/// The Route53 hosted zone of the hosts.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dns {
+  /// create | existing (optional, default create). `create`: each environment's Terraform creates a public hosted zone for its domain (`spec.domain`, or `<subdomain>.<domain>`), to be delegated once from the registrar or the parent zone. `existing`: each environment looks up the public hosted zone named `spec.domain` in its AWS account and writes its records there.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub zone: Option<ZoneSource>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ZoneSource {
+  #[default]
+  Create,
+  Existing,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]

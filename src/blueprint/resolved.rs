@@ -3,7 +3,7 @@
 
 use super::model::{
   CapacityType, Database, Environment, NatGateways, NetworkPolicy, Nginx, NodeGroup, Platform,
-  ResourceAmounts, Service, Toggle,
+  ResourceAmounts, Service, Toggle, ZoneSource,
 };
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
@@ -43,6 +43,24 @@ impl Platform {
 
   pub fn nat_gateways(&self) -> NatGateways {
     self.spec.network.nat_gateways.unwrap_or_default()
+  }
+
+  pub fn zone_source(&self) -> ZoneSource {
+    self
+      .spec
+      .dns
+      .as_ref()
+      .and_then(|dns| dns.zone)
+      .unwrap_or_default()
+  }
+
+  /// The domain an environment's hosts are under: `<subdomain>.<domain>`,
+  /// or the apex domain.
+  pub fn environment_domain(&self, environment: &Environment) -> String {
+    match &environment.subdomain {
+      Some(sub) => format!("{sub}.{}", self.spec.domain),
+      None => self.spec.domain.clone(),
+    }
   }
 
   pub fn network_policy(&self) -> NetworkPolicy {
@@ -213,6 +231,30 @@ pub struct ResolvedEnvironment {
   /// IAM principals with cluster-admin access: the environment's
   /// `clusterAdmins`, else `spec.cluster.admins`, else none.
   pub cluster_admins: Vec<String>,
+  /// The Route53 zone of the environment's hosts.
+  pub dns: EnvironmentDns,
+}
+
+/// Where an environment's DNS records and DNS-01 challenges go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentDns {
+  /// The hosted zone's name: the environment's domain when the environment
+  /// creates its zone, `spec.domain` when it uses an existing one.
+  pub zone: String,
+  /// Every host of the environment is this name or under it; external-dns
+  /// and the ACME solver are limited to it.
+  pub domain: String,
+  pub source: ZoneSource,
+  /// TXT owner id of external-dns: the records this environment owns.
+  pub owner: String,
+}
+
+impl EnvironmentDns {
+  /// external-dns must look up the zone from a subdomain filter (an
+  /// existing apex zone holding a subdomain environment's records).
+  pub fn zone_is_parent(&self) -> bool {
+    self.zone != self.domain
+  }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,6 +389,19 @@ impl Resolved {
           .clone()
           .or_else(|| platform.spec.cluster.admins.clone())
           .unwrap_or_default(),
+        dns: {
+          let domain = platform.environment_domain(environment);
+          let source = platform.zone_source();
+          EnvironmentDns {
+            zone: match source {
+              ZoneSource::Create => domain.clone(),
+              ZoneSource::Existing => platform.spec.domain.clone(),
+            },
+            domain,
+            source,
+            owner: names::stack(platform, environment),
+          }
+        },
       })
       .collect();
     let services: Vec<ResolvedService> = platform

@@ -239,7 +239,7 @@ mod tests {
       Some("platform@openinnovation.ai")
     );
     let out = render_platform(&resolved);
-    let issuers = file(&out, "cluster/manifests/cluster-issuers.yaml");
+    let issuers = file(&out, "cluster/manifests/staging/cluster-issuers.yaml");
     assert_eq!(
       issuers
         .matches("email: platform@openinnovation.ai\n")
@@ -510,8 +510,10 @@ mod tests {
         .find(needle)
         .unwrap_or_else(|| panic!("{needle} missing"))
     };
-    assert!(at("gateway-api/releases/download/v1.6.1") < at("chart nginx-gateway-fabric"));
-    assert!(at("gateway-api/releases/download/v1.6.1") < at("chart cert-manager"));
+    assert!(at("gateway-api/v1.6.1/config/crd/standard/") < at("chart nginx-gateway-fabric"));
+    assert!(at("gateway-api/v1.6.1/config/crd/standard/") < at("chart cert-manager"));
+    assert!(at("chart_crds tigera-operator v3.32.1") < at("chart calico "));
+    assert!(at("chart aws-load-balancer-controller") < at("chart nginx-gateway-fabric"));
     assert!(at("chart external-secrets") < at("cluster-secret-store.yaml"));
     assert!(at("chart cert-manager") < at("cluster-issuers.yaml"));
     assert!(at("grafana-admin.yaml") < at("chart kube-prometheus-stack"));
@@ -560,8 +562,9 @@ mod tests {
       values["networkPolicy"]["ingressNamespaces"][0],
       "ingress-nginx"
     );
-    let issuers = file(&out, "cluster/manifests/cluster-issuers.yaml");
-    assert!(issuers.contains("ingressClassName: nginx"));
+    let issuers = file(&out, "cluster/manifests/production/cluster-issuers.yaml");
+    assert!(issuers.contains("dns01:\n        route53:\n          region: me-central-1\n"));
+    assert!(!issuers.contains("http01"));
     let cert_manager = parse(file(&out, "cluster/addons/cert-manager/values.yaml"));
     assert_eq!(cert_manager["config"]["enableGatewayAPI"], false);
   }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::engine::output_path;
 use super::{Engine, Output};
 use crate::blueprint::Resolved;
-use crate::blueprint::model::{NatGateways, NetworkPolicy, Nginx};
+use crate::blueprint::model::{NatGateways, NetworkPolicy, Nginx, ZoneSource};
 use crate::blueprint::network::Cidr;
 
 const README: &str = "README.md.tera";
@@ -27,6 +27,29 @@ struct ReadmeData {
   migrations_owner: Option<String>,
   first_environment: String,
   namespace: String,
+  dns: DnsData,
+  cert_manager: bool,
+}
+
+/// The README's DNS step: what to delegate, and from where.
+#[derive(Serialize)]
+struct DnsData {
+  /// Each environment creates its zone (`spec.dns.zone: create`).
+  create: bool,
+  zones: Vec<DnsZoneRow>,
+}
+
+#[derive(Serialize)]
+struct DnsZoneRow {
+  environment: String,
+  zone: String,
+  /// The environment's hosts are this name or under it.
+  domain: String,
+  /// The environment whose zone is this zone's parent (the apex zone),
+  /// when the platform creates that zone too.
+  parent_environment: Option<String>,
+  /// The parent domain, when the zone is a subdomain.
+  parent_domain: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +125,37 @@ struct Rds {
   multi_az: bool,
 }
 
+impl DnsData {
+  fn new(resolved: &Resolved) -> Self {
+    let apex = resolved
+      .environments
+      .iter()
+      .find(|e| e.dns.zone == resolved.domain)
+      .map(|e| e.name.clone());
+    let create = resolved
+      .environments
+      .iter()
+      .all(|e| e.dns.source == ZoneSource::Create);
+    // The apex zone first: a subdomain's delegation goes into it.
+    let mut environments: Vec<_> = resolved.environments.iter().collect();
+    environments.sort_by_key(|e| e.dns.zone != resolved.domain);
+    let zones = environments
+      .into_iter()
+      .map(|e| {
+        let subdomain = e.dns.zone != resolved.domain;
+        DnsZoneRow {
+          environment: e.name.clone(),
+          zone: e.dns.zone.clone(),
+          domain: e.dns.domain.clone(),
+          parent_environment: if subdomain { apex.clone() } else { None },
+          parent_domain: subdomain.then(|| resolved.domain.clone()),
+        }
+      })
+      .collect();
+    Self { create, zones }
+  }
+}
+
 pub(crate) fn render(
   resolved: &Resolved,
   engine: &Engine,
@@ -153,6 +207,8 @@ pub(crate) fn render(
     migrations_owner: resolved.migrations_owner().map(|s| s.name.clone()),
     first_environment: resolved.first_environment().name.clone(),
     namespace: resolved.namespace.clone(),
+    dns: DnsData::new(resolved),
+    cert_manager: resolved.addons.cert_manager.is_some(),
   };
   out.add(
     output_path(README, None, None),

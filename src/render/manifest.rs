@@ -94,6 +94,7 @@ const NODE_GROUPS: &str = "spec.cluster.nodeGroups";
 const NETWORK_POLICY: &str = "spec.cluster.networkPolicy";
 const SERVICE: &str = "spec.services[{service}]";
 const ENVIRONMENT: &str = "spec.environments[{environment}]";
+const DNS: &str = "spec.dns";
 
 use When::{
   Always, Calico, CertManager, Database, ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress,
@@ -144,13 +145,20 @@ pub(crate) static ROWS: &[Row] = &[
   ),
   row("infra/ecr.tf", Always, &[NAME, SERVICES]),
   row("infra/rds.tf", Database, &[NAME, DATABASE]),
-  row("infra/outputs.tf", Always, &[NAME, DATABASE]),
+  row("infra/dns.tf", Always, &[NAME, DOMAIN, DNS, ADDONS]),
+  row("infra/load-balancer.tf", Always, &[NAME]),
+  row(
+    "infra/policies/aws-load-balancer-controller.json",
+    Always,
+    &[],
+  ),
+  row("infra/outputs.tf", Always, &[NAME, DATABASE, DNS]),
   row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
   row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
   row(
     "infra/environments/{environment}.tfvars",
     Always,
-    &[ENVIRONMENT, REGION, NODE_GROUPS, DATABASE],
+    &[ENVIRONMENT, REGION, NODE_GROUPS, DATABASE, DOMAIN, DNS],
   ),
   row(
     "infra/environments/{environment}.s3.tfbackend",
@@ -246,9 +254,29 @@ pub(crate) static ROWS: &[Row] = &[
     &[ADDONS],
   ),
   row(
-    "cluster/manifests/cluster-issuers.yaml",
+    "cluster/manifests/{environment}/cluster-issuers.yaml",
     CertManager,
-    &[ADDONS],
+    &[ENVIRONMENT, DOMAIN, DNS, ADDONS, REGION],
+  ),
+  row(
+    "cluster/addons/external-dns/values.yaml",
+    Always,
+    &[ADDONS, REGION],
+  ),
+  row(
+    "cluster/addons/external-dns/values-{environment}.yaml",
+    Always,
+    &[ENVIRONMENT, NAME, DOMAIN, DNS],
+  ),
+  row(
+    "cluster/addons/aws-load-balancer-controller/values.yaml",
+    Always,
+    &[REGION],
+  ),
+  row(
+    "cluster/addons/aws-load-balancer-controller/values-{environment}.yaml",
+    Always,
+    &[ENVIRONMENT, NAME],
   ),
   row(
     "cluster/manifests/{environment}/gateway.yaml",

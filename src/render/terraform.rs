@@ -13,10 +13,16 @@
 
 use serde::Serialize;
 
+use super::charts::versions::{
+  AWS_LOAD_BALANCER_CONTROLLER, AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, AddonChart,
+  CERT_MANAGER, CERT_MANAGER_SERVICE_ACCOUNT, EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
+};
 use super::engine::output_path;
 use super::{Engine, Output};
 use crate::blueprint::Resolved;
-use crate::blueprint::model::{CapacityType, Environment, NatGateways, NetworkPolicy, PolicySkip};
+use crate::blueprint::model::{
+  CapacityType, Environment, NatGateways, NetworkPolicy, PolicySkip, ZoneSource,
+};
 use crate::blueprint::resolved::{EnvironmentNames, ResolvedEnvironment};
 use crate::names;
 
@@ -114,6 +120,14 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/iam.tf.tera", When::Always),
   ("infra/ecr.tf.tera", When::Always),
   ("infra/rds.tf.tera", When::Database),
+  ("infra/dns.tf.tera", When::Always),
+  ("infra/load-balancer.tf.tera", When::Always),
+  // The AWS Load Balancer Controller's IAM policy: upstream's
+  // `docs/install/iam_policy.json` at the pinned release, unchanged.
+  (
+    "infra/policies/aws-load-balancer-controller.json.tera",
+    When::Always,
+  ),
   ("infra/outputs.tf.tera", When::Always),
   ("infra/bootstrap/versions.tf.tera", When::Always),
   ("infra/bootstrap/variables.tf.tera", When::Always),
@@ -165,6 +179,16 @@ struct TerraformData {
   vpc_interface_endpoints: &'static [&'static str],
   database: Option<Database>,
   external_secrets: bool,
+  /// `spec.dns.zone: create`: each environment creates its hosted zone;
+  /// otherwise it looks up the existing one.
+  dns_create: bool,
+  /// cert-manager is on: its DNS-01 solver gets a role for the zone.
+  cert_manager: bool,
+  /// The service accounts of the add-ons that get an IAM role through EKS
+  /// Pod Identity, as their values files name them.
+  external_dns: PodIdentity,
+  cert_manager_identity: PodIdentity,
+  load_balancer_controller: PodIdentity,
   /// `bootstrap/`, by environment: its state bucket, its Terraform role,
   /// and the subject its `<env>-infra` GitHub environment presents.
   state_buckets: Vec<(String, String)>,
@@ -205,6 +229,21 @@ struct Names {
   github_subject: String,
   /// Secrets Manager names the External Secrets controller may read.
   secret_prefix: String,
+}
+
+#[derive(Serialize)]
+struct PodIdentity {
+  namespace: &'static str,
+  service_account: &'static str,
+}
+
+impl PodIdentity {
+  fn of(chart: &AddonChart, service_account: &'static str) -> Self {
+    Self {
+      namespace: chart.namespace,
+      service_account,
+    }
+  }
 }
 
 #[derive(Serialize)]
@@ -253,6 +292,8 @@ struct EnvData {
   checkov_skips: Vec<SkipData>,
   /// IAM principals with cluster-admin access.
   cluster_admins: Vec<String>,
+  /// The Route53 hosted zone of the environment's hosts.
+  dns_zone: String,
 }
 
 #[derive(Serialize)]
@@ -442,6 +483,14 @@ impl TerraformData {
         name: db.name.clone(),
       }),
       external_secrets: resolved.addons.external_secrets,
+      dns_create: resolved.platform.zone_source() == ZoneSource::Create,
+      cert_manager: resolved.addons.cert_manager.is_some(),
+      external_dns: PodIdentity::of(&EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT),
+      cert_manager_identity: PodIdentity::of(&CERT_MANAGER, CERT_MANAGER_SERVICE_ACCOUNT),
+      load_balancer_controller: PodIdentity::of(
+        &AWS_LOAD_BALANCER_CONTROLLER,
+        AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+      ),
       state_buckets: per_environment(&|e| e.names.state_bucket.clone()),
       terraform_roles: per_environment(&|e| e.names.terraform_role.clone()),
       infra_subjects: per_environment(&|e| {
@@ -484,6 +533,7 @@ impl EnvData {
       }),
       checkov_skips: environment_checkov_skips(environment),
       cluster_admins: environment.cluster_admins.clone(),
+      dns_zone: environment.dns.zone.clone(),
     }
   }
 }

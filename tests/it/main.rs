@@ -8,6 +8,7 @@ mod support;
 
 mod charts;
 mod cli;
+mod dns;
 mod help;
 mod keep;
 mod migrations;

@@ -6,12 +6,15 @@ use serde::Serialize;
 
 use super::manifests;
 use super::versions::{
-  self, AddonChart, CERT_MANAGER, CLUSTER_AUTOSCALER, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+  self, AWS_LOAD_BALANCER_CONTROLLER, AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, AddonChart,
+  CERT_MANAGER, CERT_MANAGER_SERVICE_ACCOUNT, CLUSTER_AUTOSCALER,
+  CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ChartCrds, EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
   EXTERNAL_SECRETS, INGRESS_NGINX, KUBE_PROMETHEUS_STACK, METRICS_SERVER, NGINX_GATEWAY_FABRIC,
-  TIGERA_OPERATOR,
+  PinnedManifest, TIGERA_OPERATOR,
 };
 use crate::blueprint::Resolved;
 use crate::blueprint::model::Nginx;
+use crate::blueprint::resolved::EnvironmentDns;
 use crate::names;
 use crate::render::{Engine, Output};
 
@@ -63,6 +66,9 @@ struct InstallStep {
   /// An ExternalSecret that must be synced before the next step.
   #[serde(skip_serializing_if = "Option::is_none")]
   wait_for: Option<WaitFor>,
+  /// `crds`: remote manifests, each checked against its sha256.
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  crds: Vec<PinnedManifest>,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,7 +97,21 @@ impl InstallStep {
       apply: Vec::new(),
       warning: None,
       wait_for: None,
+      crds: Vec::new(),
     }
+  }
+
+  /// `chart-crds`: the CRDs in the pinned chart's `crds/` folder, applied
+  /// server-side (Helm installs those once and never upgrades them).
+  fn chart_crds(chart: &AddonChart) -> Self {
+    let mut step = Self::chart(chart, "", false);
+    step.kind = "chart-crds";
+    step.title = format!(
+      "CRDs of the {} chart {} (helm upgrade never updates them)",
+      chart.release, chart.version
+    );
+    step.values = Vec::new();
+    step
   }
 
   fn other(kind: &'static str, title: &str, apply: Vec<String>) -> Self {
@@ -107,14 +127,30 @@ impl InstallStep {
       apply,
       warning: None,
       wait_for: None,
+      crds: Vec::new(),
     }
   }
+}
+
+/// Adds a chart's steps: its CRDs first when Helm would not upgrade them.
+fn push_chart(
+  steps: &mut Vec<InstallStep>,
+  chart: &AddonChart,
+  title: &str,
+  per_environment: bool,
+) {
+  if chart.crds == ChartCrds::Folder {
+    steps.push(InstallStep::chart_crds(chart));
+  }
+  steps.push(InstallStep::chart(chart, title, per_environment));
 }
 
 #[derive(Serialize)]
 struct InstallData {
   platform: String,
   environments: Vec<String>,
+  /// A step downloads pinned manifests (curl and sha256sum are needed).
+  remote_crds: bool,
   steps: Vec<InstallStep>,
 }
 
@@ -136,11 +172,13 @@ pub(crate) fn render(
   let mut steps = Vec::new();
 
   if selection.nginx == Nginx::Gateway {
-    steps.push(InstallStep::other(
+    let mut step = InstallStep::other(
       "crds",
       &format!("Gateway API {} standard CRDs", versions::GATEWAY_API),
-      vec![versions::gateway_api_crds_url()],
-    ));
+      Vec::new(),
+    );
+    step.crds = versions::gateway_api_crds();
+    steps.push(step);
   }
 
   if selection.calico {
@@ -148,11 +186,12 @@ pub(crate) fn render(
       format!("cluster/addons/{}/values.yaml", TIGERA_OPERATOR.release),
       yaml(&CalicoValues::new()),
     );
-    steps.push(InstallStep::chart(
+    push_chart(
+      &mut steps,
       &TIGERA_OPERATOR,
       "Calico (policy only, on the VPC CNI)",
       false,
-    ));
+    );
   }
 
   out.add(
@@ -195,7 +234,7 @@ pub(crate) fn render(
     );
     steps.push(InstallStep::chart(
       &EXTERNAL_SECRETS,
-      "External Secrets Operator",
+      "External Secrets Operator (its CRDs are templates, upgraded with the release)",
       false,
     ));
     steps.push(InstallStep::other(
@@ -204,6 +243,34 @@ pub(crate) fn render(
       vec!["manifests/cluster-secret-store.yaml".into()],
     ));
   }
+
+  out.add(
+    format!(
+      "cluster/addons/{}/values.yaml",
+      AWS_LOAD_BALANCER_CONTROLLER.release
+    ),
+    yaml(&LoadBalancerControllerValues::new(&resolved.region)),
+  );
+  for environment in &resolved.environments {
+    out.add(
+      format!(
+        "cluster/addons/{}/values-{}.yaml",
+        AWS_LOAD_BALANCER_CONTROLLER.release, environment.name
+      ),
+      yaml(&LoadBalancerControllerEnvValues {
+        cluster_name: environment.names.cluster.clone(),
+        vpc_tags: VpcTags {
+          name: environment.names.stack.clone(),
+        },
+      }),
+    );
+  }
+  push_chart(
+    &mut steps,
+    &AWS_LOAD_BALANCER_CONTROLLER,
+    "AWS Load Balancer Controller (the NLB in front of NGINX)",
+    true,
+  );
 
   match selection.nginx {
     Nginx::Gateway => {
@@ -214,22 +281,12 @@ pub(crate) fn render(
         ),
         yaml(&NginxGatewayFabricValues::new()),
       );
-      steps.push(InstallStep::other(
-        "crds",
-        &format!(
-          "NGINX Gateway Fabric {} CRDs (Helm never upgrades them)",
-          NGINX_GATEWAY_FABRIC.version
-        ),
-        vec![format!(
-          "https://raw.githubusercontent.com/nginx/nginx-gateway-fabric/v{}/deploy/crds.yaml",
-          NGINX_GATEWAY_FABRIC.version
-        )],
-      ));
-      steps.push(InstallStep::chart(
+      push_chart(
+        &mut steps,
         &NGINX_GATEWAY_FABRIC,
         "NGINX Gateway Fabric",
         false,
-      ));
+      );
     }
     Nginx::Ingress => {
       out.add(
@@ -242,33 +299,69 @@ pub(crate) fn render(
     }
   }
 
+  out.add(
+    format!("cluster/addons/{}/values.yaml", EXTERNAL_DNS.release),
+    yaml(&ExternalDnsValues::new(&resolved.region, selection.nginx)),
+  );
+  for environment in &resolved.environments {
+    out.add(
+      format!(
+        "cluster/addons/{}/values-{}.yaml",
+        EXTERNAL_DNS.release, environment.name
+      ),
+      yaml(&ExternalDnsEnvValues::new(
+        &environment.dns,
+        &resolved
+          .environments
+          .iter()
+          .filter(|other| other.name != environment.name)
+          .map(|other| &other.dns)
+          .collect::<Vec<_>>(),
+      )),
+    );
+  }
+  push_chart(
+    &mut steps,
+    &EXTERNAL_DNS,
+    "external-dns (Route53 records of the hosts)",
+    true,
+  );
+
   if let Some(email) = &selection.cert_manager {
     out.add(
       format!("cluster/addons/{}/values.yaml", CERT_MANAGER.release),
       yaml(&CertManagerValues::new(selection.nginx)),
     );
-    out.add(
-      "cluster/manifests/cluster-issuers.yaml",
-      documents(&[
+    for environment in &resolved.environments {
+      let issuer = |name: &str, server| {
         yaml(&manifests::cluster_issuer(
-          ISSUER_STAGING,
-          ACME_STAGING,
+          name,
+          server,
           email,
-          selection.nginx,
-        )),
-        yaml(&manifests::cluster_issuer(
-          ISSUER_PRODUCTION,
-          ACME_PRODUCTION,
-          email,
-          selection.nginx,
-        )),
-      ]),
-    );
-    steps.push(InstallStep::chart(&CERT_MANAGER, "cert-manager", false));
+          &resolved.region,
+          &environment.dns.domain,
+        ))
+      };
+      out.add(
+        format!(
+          "cluster/manifests/{}/cluster-issuers.yaml",
+          environment.name
+        ),
+        documents(&[
+          issuer(ISSUER_STAGING, ACME_STAGING),
+          issuer(ISSUER_PRODUCTION, ACME_PRODUCTION),
+        ]),
+      );
+    }
+    steps.push(InstallStep::chart(
+      &CERT_MANAGER,
+      "cert-manager (its CRDs are templates, upgraded with the release)",
+      false,
+    ));
     steps.push(InstallStep::other(
       "manifests",
-      "Let's Encrypt ClusterIssuers",
-      vec!["manifests/cluster-issuers.yaml".into()],
+      "Let's Encrypt ClusterIssuers (DNS-01 on Route53)",
+      vec!["manifests/{env}/cluster-issuers.yaml".into()],
     ));
   }
 
@@ -334,11 +427,12 @@ pub(crate) fn render(
         steps.push(fallback);
       }
     }
-    steps.push(InstallStep::chart(
+    push_chart(
+      &mut steps,
       &KUBE_PROMETHEUS_STACK,
       "kube-prometheus-stack",
       false,
-    ));
+    );
   }
 
   let data = InstallData {
@@ -348,6 +442,7 @@ pub(crate) fn render(
       .iter()
       .map(|e| e.name.clone())
       .collect(),
+    remote_crds: steps.iter().any(|step| !step.crds.is_empty()),
     steps,
   };
   out.add(
@@ -379,16 +474,23 @@ struct ServiceAccount {
   name: &'static str,
 }
 
-/// The annotation that makes the AWS load balancer controller (or the
-/// in-tree provider) create an NLB.
+/// The `loadBalancerClass` of Services the AWS Load Balancer Controller
+/// provisions a Network Load Balancer for.
+pub(crate) const NLB_CLASS: &str = "service.k8s.aws/nlb";
+
+/// The AWS Load Balancer Controller's NLB settings: internet-facing, with
+/// the NGINX pods themselves as targets.
 #[derive(Serialize)]
 struct NlbAnnotations {
-  #[serde(rename = "service.beta.kubernetes.io/aws-load-balancer-type")]
-  load_balancer_type: &'static str,
+  #[serde(rename = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type")]
+  target_type: &'static str,
+  #[serde(rename = "service.beta.kubernetes.io/aws-load-balancer-scheme")]
+  scheme: &'static str,
 }
 
 const NLB: NlbAnnotations = NlbAnnotations {
-  load_balancer_type: "nlb",
+  target_type: "ip",
+  scheme: "internet-facing",
 };
 
 /// Calico in policy-only mode on top of the VPC CNI.
@@ -551,6 +653,7 @@ struct NginxDataPlane {
 #[serde(rename_all = "camelCase")]
 struct NginxService {
   external_traffic_policy: &'static str,
+  load_balancer_class: &'static str,
   patches: Vec<ServicePatch>,
   #[serde(rename = "type")]
   kind: &'static str,
@@ -591,6 +694,7 @@ impl NginxGatewayFabricValues {
       nginx: NginxDataPlane {
         service: NginxService {
           external_traffic_policy: "Local",
+          load_balancer_class: NLB_CLASS,
           patches: vec![ServicePatch {
             kind: "StrategicMerge",
             value: PatchValue {
@@ -641,6 +745,7 @@ struct ControllerMetrics {
 struct ControllerService {
   annotations: NlbAnnotations,
   external_traffic_policy: &'static str,
+  load_balancer_class: &'static str,
 }
 
 impl IngressNginxValues {
@@ -662,6 +767,7 @@ impl IngressNginxValues {
         service: ControllerService {
           annotations: NLB,
           external_traffic_policy: "Local",
+          load_balancer_class: NLB_CLASS,
         },
       },
     }
@@ -669,9 +775,20 @@ impl IngressNginxValues {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct CertManagerValues {
   config: ControllerConfiguration,
-  crds: Enabled,
+  crds: CertManagerCrds,
+  /// The controller's, bound to the DNS-01 role through EKS Pod Identity.
+  service_account: ServiceAccount,
+}
+
+/// The CRDs are chart templates: installed and upgraded with the release,
+/// and kept if the release is ever uninstalled.
+#[derive(Serialize)]
+struct CertManagerCrds {
+  enabled: bool,
+  keep: bool,
 }
 
 #[derive(Serialize)]
@@ -691,9 +808,160 @@ impl CertManagerValues {
         enable_gateway_api: nginx == Nginx::Gateway,
         kind: "ControllerConfiguration",
       },
-      crds: Enabled { enabled: true },
+      crds: CertManagerCrds {
+        enabled: true,
+        keep: true,
+      },
+      service_account: ServiceAccount {
+        create: true,
+        name: CERT_MANAGER_SERVICE_ACCOUNT,
+      },
     }
   }
+}
+
+/// external-dns: the Route53 records of every host, from the HTTPRoutes (or
+/// Ingresses) and the load balancer's address in their Gateway's (or their
+/// own) status.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalDnsValues {
+  env: Vec<EnvVar>,
+  extra_args: ExternalDnsArgs,
+  /// `sync`: records of removed hosts are deleted too (only those whose TXT
+  /// owner record is this environment's).
+  policy: &'static str,
+  provider: ExternalDnsProvider,
+  registry: &'static str,
+  service_account: ServiceAccount,
+  sources: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct EnvVar {
+  name: &'static str,
+  value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ExternalDnsArgs {
+  #[serde(skip_serializing_if = "Option::is_none")]
+  aws_zone_match_parent: Option<bool>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  aws_zone_type: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ExternalDnsProvider {
+  name: &'static str,
+}
+
+/// The external-dns source of the hosts: Gateway API HTTPRoutes, or Ingresses.
+pub(crate) fn external_dns_source(nginx: Nginx) -> &'static str {
+  match nginx {
+    Nginx::Gateway => "gateway-httproute",
+    Nginx::Ingress => "ingress",
+  }
+}
+
+impl ExternalDnsValues {
+  fn new(region: &str, nginx: Nginx) -> Self {
+    Self {
+      env: vec![EnvVar {
+        name: "AWS_DEFAULT_REGION",
+        value: region.to_string(),
+      }],
+      extra_args: ExternalDnsArgs {
+        aws_zone_match_parent: None,
+        aws_zone_type: Some("public"),
+      },
+      policy: "sync",
+      provider: ExternalDnsProvider { name: "aws" },
+      registry: "txt",
+      service_account: ServiceAccount {
+        create: true,
+        name: EXTERNAL_DNS_SERVICE_ACCOUNT,
+      },
+      sources: vec![external_dns_source(nginx)],
+    }
+  }
+}
+
+/// `values-<env>.yaml` of external-dns: the environment's domain, and the
+/// owner id that marks the records it may change.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalDnsEnvValues {
+  domain_filters: Vec<String>,
+  /// The domains of the environments below this one's (the apex's
+  /// `staging.<domain>`): neither their zones nor their records are this
+  /// environment's, and its role could not read them.
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  exclude_domains: Vec<String>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  extra_args: Option<ExternalDnsArgs>,
+  txt_owner_id: String,
+}
+
+impl ExternalDnsEnvValues {
+  fn new(dns: &EnvironmentDns, others: &[&EnvironmentDns]) -> Self {
+    let below = format!(".{}", dns.domain);
+    Self {
+      domain_filters: vec![dns.domain.clone()],
+      exclude_domains: others
+        .iter()
+        .filter(|other| other.domain.ends_with(&below))
+        .map(|other| other.domain.clone())
+        .collect(),
+      // A subdomain's records in an existing apex zone: the filter must
+      // find the zone from the subdomain.
+      extra_args: dns.zone_is_parent().then_some(ExternalDnsArgs {
+        aws_zone_match_parent: Some(true),
+        aws_zone_type: None,
+      }),
+      txt_owner_id: dns.owner.clone(),
+    }
+  }
+}
+
+/// The AWS Load Balancer Controller. Its Service mutating webhook stays off:
+/// the NGINX Service names the NLB class itself, and no other Service
+/// creation waits on the controller.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadBalancerControllerValues {
+  enable_service_mutator_webhook: bool,
+  region: String,
+  service_account: ServiceAccount,
+}
+
+impl LoadBalancerControllerValues {
+  fn new(region: &str) -> Self {
+    Self {
+      enable_service_mutator_webhook: false,
+      region: region.to_string(),
+      service_account: ServiceAccount {
+        create: true,
+        name: AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
+      },
+    }
+  }
+}
+
+/// `values-<env>.yaml`: the cluster, and its VPC found by its Name tag (the
+/// pods cannot reach the instance metadata service).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadBalancerControllerEnvValues {
+  cluster_name: String,
+  vpc_tags: VpcTags,
+}
+
+#[derive(Serialize)]
+struct VpcTags {
+  #[serde(rename = "Name")]
+  name: String,
 }
 
 #[derive(Serialize)]

@@ -5,12 +5,10 @@
 use serde::Serialize;
 
 use super::addons::{
-  GATEWAY_CLASS, GATEWAY_NAME, GATEWAY_NAMESPACE, GRAFANA_ADMIN_SECRET, INGRESS_CLASS,
-  ISSUER_PRODUCTION,
+  GATEWAY_CLASS, GATEWAY_NAME, GATEWAY_NAMESPACE, GRAFANA_ADMIN_SECRET, ISSUER_PRODUCTION,
 };
 use super::values::https_listener;
 use super::versions::KUBE_PROMETHEUS_STACK;
-use crate::blueprint::model::Nginx;
 use crate::names;
 
 /// A Kubernetes object with its kind's `spec`.
@@ -135,58 +133,41 @@ pub(super) struct Acme {
   solvers: Vec<Solver>,
 }
 
+/// A DNS-01 solver for the names under one domain.
 #[derive(Serialize)]
 pub(super) struct Solver {
-  http01: Http01,
+  dns01: Dns01,
+  selector: SolverSelector,
 }
 
-/// The HTTP-01 challenge, answered through the Gateway or an Ingress.
+/// DNS-01 on Route53: cert-manager writes `_acme-challenge` TXT records in
+/// the environment's hosted zone with its Pod Identity role, so the apex
+/// gets a certificate too, and none waits for the load balancer.
 #[derive(Serialize)]
-pub(super) struct Http01 {
-  #[serde(rename = "gatewayHTTPRoute", skip_serializing_if = "Option::is_none")]
-  gateway_http_route: Option<ChallengeRoute>,
-  #[serde(skip_serializing_if = "Option::is_none")]
-  ingress: Option<ChallengeIngress>,
+pub(super) struct Dns01 {
+  route53: Route53,
+}
+
+#[derive(Serialize)]
+pub(super) struct Route53 {
+  region: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(super) struct ChallengeRoute {
-  parent_refs: Vec<ParentRef>,
+pub(super) struct SolverSelector {
+  dns_zones: Vec<String>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct ChallengeIngress {
-  ingress_class_name: &'static str,
-}
-
-/// A Let's Encrypt ClusterIssuer; `email` may be empty.
+/// A Let's Encrypt ClusterIssuer for the names under `domain`; `email` may
+/// be empty.
 pub(super) fn cluster_issuer(
   name: &str,
   server: &'static str,
   email: &str,
-  nginx: Nginx,
+  region: &str,
+  domain: &str,
 ) -> Manifest<IssuerSpec> {
-  let http01 = match nginx {
-    Nginx::Gateway => Http01 {
-      gateway_http_route: Some(ChallengeRoute {
-        parent_refs: vec![ParentRef {
-          kind: Some("Gateway"),
-          name: GATEWAY_NAME,
-          namespace: Some(GATEWAY_NAMESPACE),
-          section_name: "http",
-        }],
-      }),
-      ingress: None,
-    },
-    Nginx::Ingress => Http01 {
-      gateway_http_route: None,
-      ingress: Some(ChallengeIngress {
-        ingress_class_name: INGRESS_CLASS,
-      }),
-    },
-  };
   Manifest {
     api_version: "cert-manager.io/v1",
     kind: "ClusterIssuer",
@@ -198,7 +179,16 @@ pub(super) fn cluster_issuer(
           name: format!("{name}-account"),
         },
         server,
-        solvers: vec![Solver { http01 }],
+        solvers: vec![Solver {
+          dns01: Dns01 {
+            route53: Route53 {
+              region: region.to_string(),
+            },
+          },
+          selector: SolverSelector {
+            dns_zones: vec![domain.to_string()],
+          },
+        }],
       },
     },
   }
@@ -258,7 +248,7 @@ pub(super) struct ListenerTls {
   mode: &'static str,
 }
 
-/// The shared Gateway: an HTTP listener for redirects and ACME challenges,
+/// The shared Gateway: an HTTP listener for redirects,
 /// and one HTTPS listener per host, its certificate issued by cert-manager.
 /// Only routes in the application namespace attach to the HTTPS listeners.
 pub(super) fn gateway(
@@ -348,8 +338,7 @@ pub(super) struct RequestRedirect {
   status_code: u16,
 }
 
-/// Every plain-HTTP request is redirected to HTTPS; cert-manager's exact-path
-/// challenge routes outrank it.
+/// Every plain-HTTP request is redirected to HTTPS.
 pub(super) fn redirect_route() -> Manifest<HttpRouteSpec> {
   Manifest {
     api_version: "gateway.networking.k8s.io/v1",

@@ -176,7 +176,7 @@ fn a_pod_identity_association_for_a_service_account_nothing_uses() {
     );
     let line = line_of(repo, file, "service_account = \"autoscaler\"");
     vec![format!(
-      "{file}:{line}: pod-identity: aws_eks_pod_identity_association.cluster_autoscaler gives service account `autoscaler` in namespace `kube-system` a role, but no add-on or chart runs as it (namespace `kube-system` runs `cluster-autoscaler` and `metrics-server`)"
+      "{file}:{line}: pod-identity: aws_eks_pod_identity_association.cluster_autoscaler gives service account `autoscaler` in namespace `kube-system` a role, but no add-on or chart runs as it (namespace `kube-system` runs `aws-load-balancer-controller`, `cluster-autoscaler` and `metrics-server`)"
     )]
   });
 }

@@ -253,6 +253,8 @@ mod tests {
       KUBE_PROMETHEUS_STACK,
       TIGERA_OPERATOR,
       METRICS_SERVER,
+      EXTERNAL_DNS,
+      AWS_LOAD_BALANCER_CONTROLLER,
       CLUSTER_AUTOSCALER,
     ] {
       assert!(

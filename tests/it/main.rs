@@ -8,6 +8,7 @@ mod support;
 
 mod charts;
 mod cli;
+mod delivery;
 mod help;
 mod migrations;
 mod overrides;

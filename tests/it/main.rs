@@ -9,6 +9,7 @@ mod support;
 mod charts;
 mod cli;
 mod delivery;
+mod egress;
 mod help;
 mod migrations;
 mod overrides;

@@ -323,6 +323,44 @@ pub struct Service {
   /// optional: this service owns the Flyway migrations and runs them before each release (default false; at most one service).
   #[serde(default, skip_serializing_if = "std::ops::Not::not")]
   pub runs_migrations: bool,
+  /// optional: the service's outbound traffic beyond the defaults. Its NetworkPolicy always lets out DNS, the platform's other services, the database (when it uses it) and the EKS Pod Identity agent, and by default HTTPS (TCP 443) to addresses outside the VPC; `https: false` drops that rule, `allow` adds destinations.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub egress: Option<Egress>,
+}
+
+/// Outbound traffic a service's NetworkPolicy lets out, on top of DNS, the
+/// platform's other services, the database and the Pod Identity agent.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Egress {
+  /// optional: HTTPS (TCP 443) to every address outside the VPC, where the AWS APIs and the internet answer (inside it too with `natGateways: none`, for the VPC endpoints); default true. `false` lets out only what `allow` lists.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub https: Option<bool>,
+  /// optional: more destinations, each an IPv4 range with its ports.
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub allow: Vec<EgressRule>,
+}
+
+/// One more destination: `{cidr: 10.1.0.0/16, ports: [5432]}`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EgressRule {
+  /// IPv4 range in CIDR notation, e.g. `10.1.0.0/16` (one address is `/32`).
+  pub cidr: String,
+  /// optional: destination ports (1–65535); without ports, every port and protocol.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub ports: Option<Vec<i64>>,
+  /// optional: `TCP` or `UDP` for the ports, default `TCP`.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub protocol: Option<Protocol>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Protocol {
+  #[default]
+  Tcp,
+  Udp,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]

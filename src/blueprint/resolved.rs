@@ -2,8 +2,8 @@
 //! Call these only on a validated blueprint.
 
 use super::model::{
-  CapacityType, Database, Environment, NatGateways, NetworkPolicy, Nginx, NodeGroup, Platform,
-  ResourceAmounts, Service, Toggle, ZoneSource,
+  CapacityType, Database, Egress, Environment, NatGateways, NetworkPolicy, Nginx, NodeGroup,
+  Platform, Protocol, ResourceAmounts, Service, Toggle, ZoneSource,
 };
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
@@ -297,6 +297,55 @@ pub struct ResolvedService {
   pub runs_migrations: bool,
   /// Per environment, in promotion order.
   pub environments: Vec<ServiceInEnvironment>,
+  /// Its outbound traffic beyond DNS, the other services, the database and
+  /// the Pod Identity agent.
+  pub egress: ResolvedEgress,
+}
+
+/// A service's `egress`, with its defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedEgress {
+  /// HTTPS (TCP 443) to addresses outside the VPC; on unless `https: false`.
+  pub https: bool,
+  /// `egress.allow`, in order.
+  pub allow: Vec<EgressAllow>,
+}
+
+/// One destination of `egress.allow`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EgressAllow {
+  /// The IPv4 range, in its canonical form.
+  pub cidr: String,
+  /// Destination ports; empty for every port and protocol.
+  pub ports: Vec<u16>,
+  /// The ports' protocol (TCP unless given).
+  pub protocol: Protocol,
+}
+
+impl ResolvedEgress {
+  fn new(egress: Option<&Egress>) -> Self {
+    let egress = egress.cloned().unwrap_or_default();
+    Self {
+      https: egress.https.unwrap_or(true),
+      allow: egress
+        .allow
+        .iter()
+        .map(|rule| EgressAllow {
+          cidr: rule
+            .cidr
+            .parse::<Cidr>()
+            .map_or_else(|_| rule.cidr.clone(), |cidr| cidr.to_string()),
+          ports: rule
+            .ports
+            .iter()
+            .flatten()
+            .filter_map(|port| u16::try_from(*port).ok())
+            .collect(),
+          protocol: rule.protocol.unwrap_or_default(),
+        })
+        .collect(),
+    }
+  }
 }
 
 #[derive(Debug, Clone)]
@@ -433,6 +482,7 @@ impl Resolved {
             host: platform.host(service, environment),
           })
           .collect(),
+        egress: ResolvedEgress::new(service.egress.as_ref()),
       })
       .collect();
     Self {

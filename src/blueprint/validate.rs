@@ -53,6 +53,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.compliance();
   checker.cluster_admins();
   checker.node_group_name_limits();
+  checker.egress();
   deployable(platform, &mut checker.found);
   checker.found
 }
@@ -141,6 +142,52 @@ impl Checker<'_> {
           .hint = Some(format!(
           "shorten it to {MAX_NODE_GROUP_NAME} characters or fewer"
         ));
+      }
+    }
+  }
+}
+
+impl Checker<'_> {
+  /// Each service's `egress.allow`: IPv4 ranges without host bits, ports
+  /// 1–65535 (a list, when given, is not empty), a protocol only with ports.
+  fn egress(&mut self) {
+    for (i, service) in self.platform.spec.services.iter().enumerate() {
+      let Some(egress) = &service.egress else {
+        continue;
+      };
+      for (j, rule) in egress.allow.iter().enumerate() {
+        let path = format!("spec.services[{i}].egress.allow[{j}]");
+        if let Err(problem) = rule.cidr.parse::<Cidr>() {
+          self.error(format!("{path}.cidr"), problem.to_string());
+        }
+        match &rule.ports {
+          Some(ports) if ports.is_empty() => {
+            self.error(format!("{path}.ports"), "ports is empty").hint =
+              Some("list at least one port, or leave ports out for every port".into());
+          }
+          Some(ports) => {
+            for (k, port) in ports.iter().enumerate() {
+              if !(1..=65535).contains(port) {
+                self.error(
+                  format!("{path}.ports[{k}]"),
+                  format!("port must be between 1 and 65535, got {port}"),
+                );
+              }
+            }
+          }
+          None => {
+            if rule.protocol.is_some() {
+              self
+                .error(
+                  format!("{path}.protocol"),
+                  "a protocol applies to ports, and this rule lists none",
+                )
+                .hint = Some(
+                "list the ports, or leave protocol out to allow every port and protocol".into(),
+              );
+            }
+          }
+        }
       }
     }
   }

@@ -74,7 +74,6 @@ struct WorkflowData {
   branch: String,
   repository: String,
   namespace: String,
-  oi_gen_version: &'static str,
   /// Pinned `uses:` values by key (`uses.checkout` …).
   uses: BTreeMap<&'static str, String>,
   versions: Versions,
@@ -157,7 +156,6 @@ impl WorkflowData {
       branch: resolved.branch.clone(),
       repository: resolved.repository.clone(),
       namespace: resolved.namespace.clone(),
-      oi_gen_version: env!("CARGO_PKG_VERSION"),
       uses: actions::PINS.iter().map(|p| (p.key, p.uses())).collect(),
       versions: Versions {
         terraform: actions::TERRAFORM,

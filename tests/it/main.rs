@@ -8,7 +8,9 @@ mod support;
 
 mod charts;
 mod cli;
+mod delivery;
 mod dns;
+mod egress;
 mod help;
 mod keep;
 mod migrations;

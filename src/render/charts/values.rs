@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::addons::{GATEWAY_NAME, GATEWAY_NAMESPACE, INGRESS_CLASS, ISSUER_PRODUCTION};
 use super::versions::{INGRESS_NGINX, KUBE_PROMETHEUS_STACK};
 use crate::blueprint::Resolved;
-use crate::blueprint::model::{DatabaseKey, NatGateways, Nginx, ResourceAmounts};
+use crate::blueprint::model::{DatabaseKey, NatGateways, Nginx, Protocol, ResourceAmounts};
 use crate::blueprint::resolved::{ResolvedService, ServiceInEnvironment};
 use crate::names;
 
@@ -161,6 +161,23 @@ pub(crate) struct NetworkPolicyValues {
   /// The EKS Pod Identity agent (TCP 80), which hands the pods their AWS
   /// credentials.
   pub pod_identity_agent: String,
+  /// The HTTPS rule above is in the policy (the service's `egress.https`).
+  pub https: bool,
+  /// The service's `egress.allow`: more destinations.
+  pub egress: Vec<EgressValues>,
+}
+
+/// One more destination: an IPv4 range and its ports (none: every port).
+#[derive(Debug, Serialize)]
+pub(crate) struct EgressValues {
+  pub cidr: String,
+  pub ports: Vec<EgressPort>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EgressPort {
+  pub port: u16,
+  pub protocol: Protocol,
 }
 
 /// The link-local address the EKS Pod Identity agent serves credentials on
@@ -398,6 +415,23 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
         vec![resolved.platform.spec.network.cidr.clone()]
       },
       pod_identity_agent: POD_IDENTITY_AGENT.into(),
+      https: service.egress.https,
+      egress: service
+        .egress
+        .allow
+        .iter()
+        .map(|rule| EgressValues {
+          cidr: rule.cidr.clone(),
+          ports: rule
+            .ports
+            .iter()
+            .map(|&port| EgressPort {
+              port,
+              protocol: rule.protocol,
+            })
+            .collect(),
+        })
+        .collect(),
     },
     metrics: Metrics {
       service_monitor: ServiceMonitor {

@@ -27,6 +27,17 @@ struct ReadmeData {
   migrations_owner: Option<String>,
   first_environment: String,
   namespace: String,
+  /// The distinct AWS accounts, in promotion order, each with its
+  /// environments (empty when the blueprint names none).
+  accounts: Vec<AccountRow>,
+}
+
+#[derive(Serialize)]
+struct AccountRow {
+  id: String,
+  environments: Vec<String>,
+  /// Its ECR registry host.
+  registry: String,
 }
 
 #[derive(Serialize)]
@@ -37,6 +48,8 @@ struct EnvironmentRow {
   state_bucket: String,
   deploy_role: String,
   infra_environment: String,
+  account: Option<String>,
+  registry: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -117,8 +130,24 @@ pub(crate) fn render(
       state_bucket: env.names.state_bucket.clone(),
       deploy_role: env.names.deploy_role.clone(),
       infra_environment: env.names.infra_environment.clone(),
+      account: env.account.clone(),
+      registry: env.registry.clone(),
     })
     .collect();
+  let mut accounts: Vec<AccountRow> = Vec::new();
+  for env in &resolved.environments {
+    let (Some(account), Some(registry)) = (&env.account, &env.registry) else {
+      continue;
+    };
+    match accounts.iter_mut().find(|a| &a.id == account) {
+      Some(row) => row.environments.push(env.name.clone()),
+      None => accounts.push(AccountRow {
+        id: account.clone(),
+        environments: vec![env.name.clone()],
+        registry: registry.clone(),
+      }),
+    }
+  }
   let services = resolved
     .services
     .iter()
@@ -153,6 +182,7 @@ pub(crate) fn render(
     migrations_owner: resolved.migrations_owner().map(|s| s.name.clone()),
     first_environment: resolved.first_environment().name.clone(),
     namespace: resolved.namespace.clone(),
+    accounts,
   };
   out.add(
     output_path(README, None, None),

@@ -83,3 +83,51 @@ pub(crate) fn infra_environment(_platform: &Platform, environment: &Environment)
 pub(crate) fn terraform_role(platform: &Platform, environment: &Environment) -> String {
   format!("{}-terraform", stack(platform, environment))
 }
+
+/// The ECR registry host of an AWS account in a region:
+/// `<account>.dkr.ecr.<region>.amazonaws.com` (`.amazonaws.com.cn` in the
+/// China regions).
+pub(crate) fn ecr_registry(account: &str, region: &str) -> String {
+  let suffix = if region.starts_with("cn-") {
+    "amazonaws.com.cn"
+  } else {
+    "amazonaws.com"
+  };
+  format!("{account}.dkr.ecr.{region}.{suffix}")
+}
+
+/// ECR repository of the migrations image in an environment:
+/// `<platform>/<env>/<owner>-migrations`, next to the owner's own image
+/// (validation keeps `<owner>-migrations` free as a service name). Built once
+/// into the first environment's and promoted like the service images.
+pub(crate) fn migrations_repository(
+  platform: &Platform,
+  environment: &Environment,
+  owner: &Service,
+) -> String {
+  format!(
+    "{}-migrations",
+    ecr_repository(platform, environment, owner)
+  )
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn registries_follow_the_partition_of_the_region() {
+    assert_eq!(
+      ecr_registry("111122223333", "eu-west-1"),
+      "111122223333.dkr.ecr.eu-west-1.amazonaws.com"
+    );
+    assert_eq!(
+      ecr_registry("111122223333", "us-gov-west-1"),
+      "111122223333.dkr.ecr.us-gov-west-1.amazonaws.com"
+    );
+    assert_eq!(
+      ecr_registry("111122223333", "cn-north-1"),
+      "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn"
+    );
+  }
+}

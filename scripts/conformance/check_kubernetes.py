@@ -9,6 +9,12 @@ Over RENDERED_REPO/charts/<service> and RENDERED_REPO/cluster:
                           no warning and no error
   helm template           every chart with every environment's values file; the deploy-time
                           values are required (a render without them fails with a clear message)
+  values files only       every chart lints (strict) and renders with nothing but its values
+                          files and the image: a digest (the migrations owner: its migrations
+                          image's too), and a tag alone; plus image.registry only for an
+                          environment without `account` (its values file then has no registry,
+                          and with an account it has <account>.dkr.ecr.<region>.amazonaws.com),
+                          plus the database endpoint while the deploy still passes it
   kubernetes-validate     every rendered built-in object against the blueprint's
                           kubernetesVersion, --strict
   check-jsonschema        every custom resource (rendered, and under cluster/manifests) against
@@ -20,13 +26,17 @@ Over RENDERED_REPO/charts/<service> and RENDERED_REPO/cluster:
                           the managed username and URL-escaped password, routes attach to an
                           existing listener of the environment's Gateway, NetworkPolicies cover
                           every pod, install.sh installs what the blueprint turns on, in order
-  migrations              the owner's chart, with db/flyway.toml and db/migrations/*.sql copied
-                          into it as the deploy workflow does, renders the Flyway Job and its
-                          ServiceAccount, ConfigMap, ExternalSecret and NetworkPolicy as
-                          pre-install/pre-upgrade hooks, those before the Job (lower weight);
-                          the Job is bounded, hardened, reads the credentials from the hook's
-                          Secret and mounts every migration; without the copy the render fails
-                          clearly; no other chart has any of it
+  migrations              the owner's chart renders the Flyway Job and its ServiceAccount,
+                          ExternalSecret and NetworkPolicy as pre-install/pre-upgrade hooks,
+                          those before the Job (lower weight); the Job is bounded, hardened,
+                          reads the credentials from the hook's Secret and runs the migrations
+                          image of its environment's ECR repository (<platform>/<env>/<owner>-
+                          migrations) with the release's tag, nothing mounted but /tmp; no
+                          other chart has any of it
+  Dockerfile              db/Dockerfile (the migrations image) passes hadolint with no finding;
+                          it is FROM the Flyway image CI runs, pinned by digest, copies
+                          flyway.toml and migrations/ (whole folders) to /flyway/project and
+                          ends as a non-root USER
 
 Exit status 0 when everything passed, 1 otherwise, with a report of each failure.
 """
@@ -55,19 +65,20 @@ CUSTOM_GROUPS = {
 
 SAMPLE_REGISTRY = "123456789012.dkr.ecr.{region}.amazonaws.com"
 SAMPLE_TAG = "v1.2.3"
+SAMPLE_DIGEST = "sha256:" + "0123456789abcdef" * 4
+SAMPLE_MIGRATIONS_DIGEST = "sha256:" + "fedcba9876543210" * 4
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 SAMPLE_DB_HOST = "{platform}-{env}-postgres.abcdefghijkl.{region}.rds.amazonaws.com"
 SAMPLE_DB_SECRET = "arn:aws:secretsmanager:{region}:123456789012:secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-AbCdEf"
 
 # Checks that may be skipped, and only with a reason.
 ALLOWED_SKIPS = {"CKV_K8S_43", "CKV_K8S_35"}
 
-# The migration hook: what the deploy copies into the owner's chart, and the bounds.
-CHART_FLYWAY_DIR = "db"
-CONFIGMAP_LIMIT = 900 * 1024
+# The migration hook's bounds.
 HELM_TIMEOUT_SECONDS = 600
 HOOK_EVENTS = "pre-install,pre-upgrade"
 HOOK_DELETE_POLICY = "before-hook-creation,hook-succeeded"
-HOOK_KINDS = {"Job", "ServiceAccount", "ConfigMap", "ExternalSecret", "NetworkPolicy"}
+HOOK_KINDS = {"Job", "ServiceAccount", "ExternalSecret", "NetworkPolicy"}
 
 YAMLLINT_CONFIG = """
 extends: default
@@ -165,6 +176,8 @@ class Blueprint:
         self.region: str = spec["aws"]["region"].strip()
         self.kubernetes = str(spec["cluster"]["kubernetesVersion"])
         self.environments = [e["name"] for e in spec["environments"]]
+        # The AWS account of each environment, when the blueprint names them.
+        self.accounts = {e["name"]: e.get("account") for e in spec["environments"]}
         self.services = {s["name"]: s for s in spec["services"]}
         addons = spec["cluster"].get("addons") or {}
 
@@ -197,15 +210,38 @@ class Blueprint:
         return self.overrides[env].get("replicas", self.services[service]["replicas"])
 
 
-def sample_values(blueprint: Blueprint, env: str, values: dict) -> dict:
-    extra: dict = {
-        "image": {"registry": SAMPLE_REGISTRY.format(region=blueprint.region), "tag": SAMPLE_TAG}
-    }
-    if values.get("database", {}).get("enabled"):
-        extra["database"] = {
+def registry_of(blueprint: Blueprint, env: str) -> str:
+    """The registry the chart's images come from in env."""
+    account = blueprint.accounts.get(env)
+    if account:
+        return f"{account}.dkr.ecr.{blueprint.region}.amazonaws.com"
+    return SAMPLE_REGISTRY.format(region=blueprint.region)
+
+
+def endpoint_values(blueprint: Blueprint, env: str, values: dict) -> dict:
+    """What the deploy still passes besides the image: the database endpoint and its
+    secret's ARN (read from RDS at deploy time; they move to a secret of their own)."""
+    if not values.get("database", {}).get("enabled"):
+        return {}
+    return {
+        "database": {
             "host": SAMPLE_DB_HOST.format(platform=blueprint.name, env=env, region=blueprint.region),
             "secretArn": SAMPLE_DB_SECRET.format(region=blueprint.region),
         }
+    }
+
+
+def image_values(blueprint: Blueprint, env: str, env_values: dict, **image) -> dict:
+    """The image as the deploy passes it; the registry only where the values file has none
+    (an environment without `account`)."""
+    if not (env_values.get("image") or {}).get("registry"):
+        image = {"registry": registry_of(blueprint, env), **image}
+    return {"image": image}
+
+
+def sample_values(blueprint: Blueprint, env: str, values: dict, env_values: dict | None = None) -> dict:
+    extra = image_values(blueprint, env, env_values or {}, tag=SAMPLE_TAG)
+    extra |= endpoint_values(blueprint, env, values)
     return extra
 
 
@@ -222,9 +258,6 @@ def check_charts(repo: Path, blueprint: Blueprint, work: Path, report: Report) -
     for chart_dir in charts:
         service = chart_dir.name
         defaults = load_yaml(chart_dir / "values.yaml")
-        if service == blueprint.migrations_owner:
-            check_without_migrations(helm, chart_dir, blueprint, defaults, report)
-            copy_migrations(repo, chart_dir, report)
         chart = helm.Chart.load(chart_dir)
         for env in blueprint.environments:
             label = f"{service}/{env}"
@@ -233,7 +266,7 @@ def check_charts(repo: Path, blueprint: Blueprint, work: Path, report: Report) -
                 report.fail("charts", f"{label}: values-{env}.yaml is missing")
                 continue
             env_values = load_yaml(env_file) or {}
-            values = deep_merge(env_values, sample_values(blueprint, env, defaults))
+            values = deep_merge(env_values, sample_values(blueprint, env, defaults, env_values))
 
             lint = helm.lint(chart_dir, values, strict=True, namespace=namespace, kube_version=kube)
             problems = [m for m in lint.get("messages", []) if m.get("severity", 0) >= 2]
@@ -264,52 +297,82 @@ def check_charts(repo: Path, blueprint: Blueprint, work: Path, report: Report) -
                     )
 
             check_required(chart, blueprint, service, env, env_values, defaults, report)
+            check_values_only(helm, chart, chart_dir, blueprint, service, env, env_values, defaults, report)
     return objects
 
 
-def copy_migrations(repo: Path, chart_dir: Path, report: Report) -> None:
-    """What the deploy and CI workflows do before helm: db/ into <chart>/db/."""
-    migrations = sorted((repo / "db" / "migrations").glob("*.sql"))
-    config = repo / "db" / "flyway.toml"
-    if not migrations or not config.exists():
-        report.fail("migrations", f"{chart_dir.name}: owns the migrations, but db/ has no flyway.toml or migration")
-        return
-    size = sum(p.stat().st_size for p in [config, *migrations])
-    if size > CONFIGMAP_LIMIT:
-        report.fail("migrations", f"the migrations take {size} bytes, over the ConfigMap budget")
-    target = chart_dir / CHART_FLYWAY_DIR
-    shutil.rmtree(target, ignore_errors=True)
-    (target / "migrations").mkdir(parents=True)
-    shutil.copy(config, target / "flyway.toml")
-    for path in migrations:
-        shutil.copy(path, target / "migrations" / path.name)
-    ignored = (repo / ".gitignore").read_text() if (repo / ".gitignore").exists() else ""
-    if f"charts/*/{CHART_FLYWAY_DIR}/" not in ignored.splitlines():
-        report.fail("migrations", f".gitignore does not ignore the copies in charts/*/{CHART_FLYWAY_DIR}/")
-
-
-def check_without_migrations(helm, chart_dir: Path, blueprint: Blueprint, defaults: dict, report: Report) -> None:
-    """Before the copy, the owner's chart refuses to render, and says why."""
-    shutil.rmtree(chart_dir / CHART_FLYWAY_DIR, ignore_errors=True)
-    env = blueprint.environments[0]
-    values = deep_merge(load_yaml(chart_dir / f"values-{env}.yaml") or {}, sample_values(blueprint, env, defaults))
-    try:
-        helm.Chart.load(chart_dir).render(values, name=chart_dir.name, namespace=blueprint.name, is_install=True)
-    except Exception as error:  # noqa: BLE001
-        if "db/migrations/*.sql is not in the chart" not in str(error):
-            report.fail("migrations", f"{chart_dir.name}: without the migrations: unclear error: {error}")
-        return
-    report.fail("migrations", f"{chart_dir.name}: renders without the migrations copied into the chart")
+def check_values_only(helm, chart, chart_dir, blueprint, service, env, env_values, defaults, report) -> None:
+    """Only the values files and the image: what a reviewer or a GitOps controller has."""
+    label = f"{service}/{env}"
+    before = len(report.failures)
+    namespace = blueprint.name
+    kube = f"v{blueprint.kubernetes}.0"
+    registry = (env_values.get("image") or {}).get("registry")
+    account = blueprint.accounts.get(env)
+    if account and registry != registry_of(blueprint, env):
+        report.fail("values files only", f"{label}: account {account}, but the values file names registry {registry!r}")
+    if not account and registry:
+        report.fail("values files only", f"{label}: no account, but the values file names registry {registry!r}")
+    if account and not ACCOUNT_ID.match(str(account)):
+        report.fail("values files only", f"{label}: account {account!r} is not 12 digits")
+    owner = service == blueprint.migrations_owner
+    by_digest = image_values(blueprint, env, env_values, digest=SAMPLE_DIGEST)
+    if owner:
+        by_digest["migrations"] = {"image": {"digest": SAMPLE_MIGRATIONS_DIGEST}}
+    cases = {
+        "digest": by_digest,
+        "tag": image_values(blueprint, env, env_values, tag=SAMPLE_TAG),
+    }
+    for mode, image in cases.items():
+        values = deep_merge(deep_merge(env_values, image), endpoint_values(blueprint, env, defaults))
+        lint = helm.lint(chart_dir, values, strict=True, namespace=namespace, kube_version=kube)
+        problems = [m for m in lint.get("messages", []) if m.get("severity", 0) >= 2]
+        problems += [{"path": "", "error": e} for e in lint.get("errors", []) or []]
+        if problems:
+            report.fail(
+                "values files only",
+                f"{label} (image {mode}): helm lint --strict:\n"
+                + "\n".join(f"  {m.get('path')}: {m.get('error')}" for m in problems),
+            )
+        try:
+            rendered = chart.render(values, name=service, namespace=namespace, is_install=True)
+        except Exception as error:  # noqa: BLE001 - the report names it
+            report.fail("values files only", f"{label} (image {mode}): helm template: {error}")
+            continue
+        images = []
+        for text in rendered.values():
+            for doc in documents(text):
+                pod = (doc.get("spec") or {}).get("template", {}).get("spec") or {}
+                images += [c["image"] for c in pod.get("containers", [])]
+        expected = f"{registry_of(blueprint, env)}/{blueprint.name}/{env}/{service}"
+        expected += f"@{SAMPLE_DIGEST}" if mode == "digest" else f":{SAMPLE_TAG}"
+        wanted = [expected]
+        if owner:
+            migrations = f"{registry_of(blueprint, env)}/{blueprint.name}/{env}/{service}-migrations"
+            migrations += f"@{SAMPLE_MIGRATIONS_DIGEST}" if mode == "digest" else f":{SAMPLE_TAG}"
+            wanted.append(migrations)
+        if sorted(images) != sorted(wanted):
+            report.fail("values files only", f"{label} (image {mode}): images {sorted(images)}, expected {sorted(wanted)}")
+    if len(report.failures) == before:
+        report.ok(f"values files only: {label} lints and renders by digest and by tag")
 
 
 def check_required(chart, blueprint, service, env, env_values, defaults, report) -> None:
     """A render without the deploy-time values fails, and says which one."""
-    base = deep_merge(env_values, sample_values(blueprint, env, defaults))
+    base = deep_merge(env_values, sample_values(blueprint, env, defaults, env_values))
     cases = [
         ("image.tag", deep_merge(base, {"image": {"tag": ""}}), "image.tag is required"),
         ("image.registry", deep_merge(base, {"image": {"registry": ""}}), "image.registry is required"),
         ("image.tag=latest", deep_merge(base, {"image": {"tag": "latest"}}), "not latest"),
     ]
+    if service == blueprint.migrations_owner:
+        cases.append(
+            (
+                "migrations.image.repository",
+                deep_merge(base, {"migrations": {"image": {"repository": ""}}}),
+                "migrations.image.repository is required",
+            )
+        )
     if defaults.get("database", {}).get("enabled"):
         cases.append(("database.host", deep_merge(base, {"database": {"host": ""}}), "database.host is required"))
         cases.append(
@@ -448,10 +511,9 @@ def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict]
         problems.append("the hook ServiceAccount mounts its token")
 
     [container] = pod["containers"]
-    ci = repo / ".github" / "workflows" / "ci.yml"
-    pinned = re.search(r"FLYWAY_IMAGE: (\S+)", ci.read_text()) if ci.exists() else None
-    if pinned is None or container["image"] != pinned.group(1):
-        problems.append(f"image {container['image']} is not the Flyway image CI validates with")
+    image = f"{registry_of(blueprint, env)}/{blueprint.name}/{env}/{blueprint.migrations_owner}-migrations:{SAMPLE_TAG}"
+    if container["image"] != image:
+        problems.append(f"image {container['image']} is not the migrations image {image}")
     if container.get("imagePullPolicy") != "Always":
         problems.append("imagePullPolicy must be Always")
     if not re.search(r"-environment=" + re.escape(env) + r"\b", " ".join(container.get("args", []))) or "migrate" not in container.get("args", []):
@@ -487,21 +549,10 @@ def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict]
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     if mounts.get("tmp") != "/tmp" or "emptyDir" not in volumes.get("tmp", {}):
         problems.append("no emptyDir at /tmp")
-    project = next((v for n, v in volumes.items() if mounts.get(n) == "/flyway/project"), None)
-    configmap = by_kind.get("ConfigMap")
-    migrations = sorted(p.name for p in (repo / "db" / "migrations").glob("*.sql"))
-    if configmap is None or project is None or project.get("configMap", {}).get("name") != configmap["metadata"]["name"]:
-        problems.append("the hook ConfigMap is not mounted at /flyway/project")
-    else:
-        data = configmap.get("data") or {}
-        expected = {"flyway.toml": (repo / "db" / "flyway.toml").read_text()}
-        expected |= {name: (repo / "db" / "migrations" / name).read_text() for name in migrations}
-        if data != expected:
-            problems.append(f"the ConfigMap holds {sorted(data)}, not flyway.toml and {migrations} as they are in db/")
-        items = {i["key"]: i["path"] for i in project["configMap"].get("items", [])}
-        wanted = {"flyway.toml": "flyway.toml"} | {name: f"migrations/{name}" for name in migrations}
-        if items != wanted:
-            problems.append(f"the project volume lays out {items}, expected {wanted}")
+    if sorted(volumes) != ["tmp"] or sorted(mounts) != ["tmp"]:
+        problems.append(f"the Job mounts {sorted(mounts)} from {sorted(volumes)}: the migrations are in its image, only /tmp is mounted")
+    if container.get("workingDir") != "/flyway" or "-workingDirectory=project" not in container.get("args", []):
+        problems.append("Flyway does not run the project at /flyway/project (workingDir /flyway, -workingDirectory=project)")
 
     labels = spec["template"]["metadata"]["labels"]
     policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
@@ -517,7 +568,7 @@ def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict]
     if problems:
         report.fail("migrations", f"{label}:\n  " + "\n  ".join(problems))
     else:
-        report.ok(f"migrations: {label} runs {len(migrations)} migration(s) in a hook Job after {sorted(HOOK_KINDS - {'Job'})}")
+        report.ok(f"migrations: {label} runs the migrations image in a hook Job after {sorted(HOOK_KINDS - {'Job'})}")
 
 
 def check_external_secret(label, doc, spec, blueprint, env, report) -> None:
@@ -683,6 +734,40 @@ def check_yamllint(repo: Path, work: Path, report: Report) -> None:
         report.ok(f"yamllint: {len(rendered)} rendered manifests")
 
 
+def check_dockerfile(repo: Path, blueprint: Blueprint, report: Report) -> None:
+    """db/Dockerfile: the migrations image, where a chart runs the migrations."""
+    dockerfile = repo / "db" / "Dockerfile"
+    if blueprint.migrations_owner is None:
+        if dockerfile.exists():
+            report.fail("Dockerfile", "db/Dockerfile, but no chart runs the migrations")
+        return
+    if not dockerfile.exists():
+        report.fail("Dockerfile", f"{blueprint.migrations_owner} runs the migrations, but there is no db/Dockerfile")
+        return
+    code, _ = report.run("hadolint", ["hadolint", "--failure-threshold", "info", str(dockerfile)], cwd=repo)
+    lines = [l.strip() for l in dockerfile.read_text().splitlines() if l.strip() and not l.startswith("#")]
+    ci = repo / ".github" / "workflows" / "ci.yml"
+    pinned = re.search(r"FLYWAY_IMAGE: (\S+)", ci.read_text()) if ci.exists() else None
+    problems = []
+    froms = [l.split(None, 1)[1] for l in lines if l.upper().startswith("FROM ")]
+    if len(froms) != 1 or pinned is None or froms[0] != pinned.group(1):
+        problems.append(f"FROM {froms} is not the Flyway image CI runs ({pinned.group(1) if pinned else None})")
+    elif not re.search(r"@sha256:[0-9a-f]{64}$", froms[0]):
+        problems.append(f"FROM {froms[0]} is not pinned by digest")
+    copies = [l.split()[1:] for l in lines if l.upper().startswith("COPY ")]
+    if copies != [["flyway.toml", "/flyway/project/flyway.toml"], ["migrations/", "/flyway/project/migrations/"]]:
+        problems.append(f"COPY {copies}: expected flyway.toml and the whole migrations/ folder under /flyway/project")
+    users = [l.split()[1] for l in lines if l.upper().startswith("USER ")]
+    if not users or users[-1].split(":")[0] in ("root", "0") or lines[-1] != f"USER {users[-1]}":
+        problems.append(f"the image must end as a non-root USER, not {users}")
+    if any(l.upper().startswith(("RUN ", "ADD ")) for l in lines):
+        problems.append("RUN or ADD: the image only copies db/ (both architectures build without emulation)")
+    if problems:
+        report.fail("Dockerfile", "db/Dockerfile:\n  " + "\n  ".join(problems))
+    elif code == 0:
+        report.ok("Dockerfile: hadolint clean, FROM the pinned Flyway image, db/ copied, non-root")
+
+
 def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> None:
     script = repo / "cluster" / "install.sh"
     if not script.exists():
@@ -784,6 +869,7 @@ def main() -> int:
         check_checkov(builtin, custom, work, report)
         check_yamllint(repo, work, report)
         check_install_script(repo, blueprint, report)
+        check_dockerfile(repo, blueprint, report)
     for line in report.passed:
         print(f"ok   {line}")
     if report.failures:

@@ -444,6 +444,12 @@ pub struct Environment {
   /// optional: the cluster administrators of this environment (IAM role or user ARNs); replaces spec.cluster.admins here.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub cluster_admins: Option<Vec<String>>,
+  /// optional: the 12-digit AWS account this environment lives in, quoted (`"123456789012"`). Set on every environment or on none: with accounts, each values file names its ECR registry, Terraform refuses to run in another account, and promotion across accounts gets ECR repository policies. Default none: every environment in one account, the one the workflows' `AWS_ACCOUNT_ID` names.
+  // Kept as a YAML value so an unquoted id (read as a number, leading zeros
+  // lost) can be reported with a precise hint by validation.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  #[schemars(with = "Option<String>")]
+  pub account: Option<yaml_serde::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]

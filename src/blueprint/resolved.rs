@@ -233,6 +233,11 @@ pub struct ResolvedEnvironment {
   pub cluster_admins: Vec<String>,
   /// The Route53 zone of the environment's hosts.
   pub dns: EnvironmentDns,
+  /// The AWS account it lives in, when the blueprint says (every
+  /// environment or none, after validation).
+  pub account: Option<String>,
+  /// Its ECR registry host, known when its account is.
+  pub registry: Option<String>,
 }
 
 /// Where an environment's DNS records and DNS-01 challenges go.
@@ -356,6 +361,9 @@ pub struct ServiceInEnvironment {
   pub replicas: i64,
   /// Its public host there, when it has ingress.
   pub host: Option<String>,
+  /// The ECR repository of the migrations image there, when its chart runs
+  /// the migrations.
+  pub migrations_repository: Option<String>,
 }
 
 impl Platform {
@@ -451,38 +459,46 @@ impl Resolved {
             owner: names::stack(platform, environment),
           }
         },
+        account: environment.account_id(),
+        registry: environment
+          .account_id()
+          .map(|account| names::ecr_registry(&account, platform.region().trim())),
       })
       .collect();
     let services: Vec<ResolvedService> = platform
       .spec
       .services
       .iter()
-      .map(|service| ResolvedService {
-        service: service.clone(),
-        name: service.name.clone(),
-        port: service.port,
-        replicas: service.replicas,
-        build_context: service.build_context(),
-        health_path: service.health_path().to_string(),
-        ingress_path: service.ingress_path().map(str::to_string),
-        requests: service.requests(),
-        limits: service.limits(),
-        uses_database: platform.spec.database.is_some() && service.uses_database(),
-        runs_migrations: service.runs_migrations
-          && platform.spec.database.is_some()
-          && addons.external_secrets,
-        environments: platform
-          .spec
-          .environments
-          .iter()
-          .map(|environment| ServiceInEnvironment {
-            environment: environment.name.clone(),
-            image_repository: names::ecr_repository(platform, environment, service),
-            replicas: service.replicas_in(environment),
-            host: platform.host(service, environment),
-          })
-          .collect(),
-        egress: ResolvedEgress::new(service.egress.as_ref()),
+      .map(|service| {
+        let runs_migrations =
+          service.runs_migrations && platform.spec.database.is_some() && addons.external_secrets;
+        ResolvedService {
+          service: service.clone(),
+          name: service.name.clone(),
+          port: service.port,
+          replicas: service.replicas,
+          build_context: service.build_context(),
+          health_path: service.health_path().to_string(),
+          ingress_path: service.ingress_path().map(str::to_string),
+          requests: service.requests(),
+          limits: service.limits(),
+          uses_database: platform.spec.database.is_some() && service.uses_database(),
+          runs_migrations,
+          environments: platform
+            .spec
+            .environments
+            .iter()
+            .map(|environment| ServiceInEnvironment {
+              environment: environment.name.clone(),
+              image_repository: names::ecr_repository(platform, environment, service),
+              replicas: service.replicas_in(environment),
+              host: platform.host(service, environment),
+              migrations_repository: runs_migrations
+                .then(|| names::migrations_repository(platform, environment, service)),
+            })
+            .collect(),
+          egress: ResolvedEgress::new(service.egress.as_ref()),
+        }
       })
       .collect();
     Self {
@@ -562,6 +578,28 @@ impl Resolved {
         .collect()
     } else {
       Vec::new()
+    }
+  }
+}
+
+impl Environment {
+  /// `account` as written, when it is a string (validation makes it 12 digits).
+  pub fn account_id(&self) -> Option<String> {
+    match &self.account {
+      Some(yaml_serde::Value::String(id)) => Some(id.clone()),
+      _ => None,
+    }
+  }
+}
+
+impl ResolvedEnvironment {
+  /// The previous environment's account, when images are promoted into this
+  /// one from another AWS account.
+  pub fn promoted_from_account<'a>(&self, resolved: &'a Resolved) -> Option<&'a str> {
+    let previous = resolved.environment(self.previous.as_deref()?)?;
+    match (&previous.account, &self.account) {
+      (Some(from), Some(to)) if from != to => Some(from.as_str()),
+      _ => None,
     }
   }
 }

@@ -54,6 +54,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.cluster_admins();
   checker.node_group_name_limits();
   checker.egress();
+  checker.accounts();
   deployable(platform, &mut checker.found);
   checker.found
 }
@@ -122,6 +123,60 @@ impl Checker<'_> {
             format!("`{arn}` is listed twice (also at index {first})"),
           );
         }
+      }
+    }
+  }
+
+  /// Each environment's `account`: a quoted 12-digit AWS account id, given
+  /// on every environment or on none (promotion across accounts needs to
+  /// know both ends).
+  fn accounts(&mut self) {
+    let environments = &self.platform.spec.environments;
+    let mut first_with: Option<usize> = None;
+    for (i, env) in environments.iter().enumerate() {
+      let at = format!("spec.environments[{i}].account");
+      match &env.account {
+        None => continue,
+        Some(yaml_serde::Value::String(id)) if is_account_id(id) => {}
+        Some(yaml_serde::Value::Number(n)) => {
+          self
+            .error(
+              &at,
+              format!(
+                "the account id `{n}` is a number here; AWS account ids are 12-digit strings"
+              ),
+            )
+            .hint = Some(match n.to_string() {
+            digits if is_account_id(&digits) => format!("quote it: account: \"{digits}\""),
+            _ => "quote the account's 12 digits, leading zeros included: account: \"012345678901\""
+              .into(),
+          });
+        }
+        Some(other) => {
+          let text = scalar_text(other);
+          self
+            .error(&at, format!("`{text}` is not an AWS account id"))
+            .hint =
+            Some("write the 12 digits of the account, quoted: account: \"123456789012\"".into());
+        }
+      }
+      first_with.get_or_insert(i);
+    }
+    let Some(with) = first_with else { return };
+    for (i, env) in environments.iter().enumerate() {
+      if env.account.is_none() {
+        self
+          .error(
+            format!("spec.environments[{i}].name"),
+            format!(
+              "environment `{}` has no account, but `{}` (spec.environments[{with}]) has one",
+              env.name, environments[with].name
+            ),
+          )
+          .hint = Some(
+          "give every environment its `account`, or leave it out everywhere (one AWS account)"
+            .into(),
+        );
       }
     }
   }
@@ -1292,6 +1347,11 @@ fn is_instance_type(value: &str) -> bool {
   family_ok && size_ok && family.bytes().any(|b| b.is_ascii_digit())
 }
 
+/// A 12-digit AWS account id.
+pub(crate) fn is_account_id(value: &str) -> bool {
+  value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn is_env_name(value: &str) -> bool {
   value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
     && value
@@ -1379,7 +1439,7 @@ fn service_names_deployable(platform: &Platform, found: &mut Vec<Diagnostic>) {
           Diagnostic::error(
             format!("spec.services[{i}].name"),
             format!(
-              "`{derived}` is the name of the migration Job, ServiceAccount, ConfigMap, NetworkPolicy and ExternalSecret of `{}` (spec.services[{owner_at}], which runs the migrations)",
+              "`{derived}` is the name of the migration Job, ServiceAccount, NetworkPolicy, ExternalSecret and image (its ECR repository) of `{}` (spec.services[{owner_at}], which runs the migrations)",
               owner.name
             ),
           )

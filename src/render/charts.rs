@@ -25,20 +25,16 @@ const CHART_TEMPLATES: &str = "charts/{service}";
 /// Version of the generated charts; the image tag is the release version.
 pub(crate) const CHART_VERSION: &str = "0.1.0";
 
-/// Chart templates of the migration hook (Job, ConfigMap, ServiceAccount,
+/// Chart templates of the migration hook (Job, ServiceAccount,
 /// ExternalSecret, NetworkPolicy) and their helpers: only the migrations
-/// owner's chart has them.
+/// owner's chart has them. The Job runs the migrations image (`db/` on the
+/// pinned Flyway image, `db/Dockerfile`).
 const MIGRATION_TEMPLATES: &str = "templates/migrations-";
 const MIGRATION_HELPERS: &str = "templates/_migrations.tpl";
 
 fn is_migration_template(relative: &str) -> bool {
   relative.starts_with(MIGRATION_TEMPLATES) || relative == MIGRATION_HELPERS
 }
-
-/// Where the deploy copies the Flyway project (`db/flyway.toml`,
-/// `db/migrations/*.sql`) inside the owner's chart, for its ConfigMap.
-#[cfg(test)]
-const CHART_FLYWAY_DIR: &str = "db";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -621,7 +617,6 @@ mod tests {
     assert_eq!(
       names,
       [
-        "migrations-configmap.yaml",
         "migrations-externalsecret.yaml",
         "migrations-job.yaml",
         "migrations-networkpolicy.yaml",
@@ -637,10 +632,18 @@ mod tests {
     );
     let backend = parse(file(&out, "charts/backend/values.yaml"));
     assert_eq!(backend["migrations"]["owner"], true);
-    assert_eq!(
-      backend["migrations"]["image"],
-      crate::render::workflows::FLYWAY_IMAGE
-    );
+    // The migrations image's repository is per environment, next to the
+    // owner's image; its tag is the release's.
+    assert_eq!(backend["migrations"]["image"]["repository"], "");
+    for env in ["staging", "production"] {
+      let values = parse(file(&out, &format!("charts/backend/values-{env}.yaml")));
+      assert_eq!(
+        values["migrations"]["image"]["repository"],
+        format!("openinnovation-ai/{env}/backend-migrations").as_str()
+      );
+      let frontend = parse(file(&out, &format!("charts/frontend/values-{env}.yaml")));
+      assert!(frontend.get("migrations").is_none(), "{env}");
+    }
     assert_eq!(backend["migrations"]["backoffLimit"], 1);
     let frontend = parse(file(&out, "charts/frontend/values.yaml"));
     assert_eq!(
@@ -749,33 +752,80 @@ mod tests {
     }
   }
 
+  /// The migrations ship as an image: built once per commit from `db/` on
+  /// the pinned Flyway image, promoted with the service images, run by the
+  /// Job from the environment's registry; nothing is copied into the chart.
   #[test]
-  fn the_deploy_copies_the_migrations_where_the_chart_reads_them() {
+  fn the_migrations_ship_as_an_image_built_once_and_promoted() {
     let out = render_all(&builtin("openinnovation"));
-    let target = format!("CHART_DB: charts/backend/{CHART_FLYWAY_DIR}\n");
-    for workflow in ["ci", "deploy", "release"] {
-      let text = file(&out, &format!(".github/workflows/{workflow}.yml"));
-      assert!(text.contains(&target), "{workflow}");
-      assert!(!text.contains("charts/frontend/db"), "{workflow}");
-    }
+    let dockerfile = file(&out, "db/Dockerfile");
+    assert!(dockerfile.contains(&format!(
+      "\nFROM {}\n",
+      crate::render::workflows::FLYWAY_IMAGE
+    )));
+    assert!(crate::render::workflows::FLYWAY_IMAGE.contains("@sha256:"));
+    assert!(dockerfile.contains("COPY migrations/ /flyway/project/migrations/\n"));
+    assert!(dockerfile.ends_with("USER 10001:10001\n"));
     let deploy = file(&out, ".github/workflows/deploy.yml");
-    let copy = deploy.find(&target).unwrap();
-    let upgrade = deploy.find("helm upgrade --install backend").unwrap();
-    assert!(copy < upgrade);
+    assert_eq!(deploy.matches("  build-backend-migrations:\n").count(), 1);
+    assert!(deploy.contains("context: db\n"));
+    assert!(deploy.contains("tags: ${{ steps.ecr.outputs.registry }}/openinnovation-ai/staging/backend-migrations:${{ github.sha }}\n"));
+    assert!(deploy.contains("      - build-backend-migrations\n"));
+    assert!(deploy.contains("SOURCE_REPOSITORY: openinnovation-ai/staging/backend-migrations\n"));
     assert!(deploy.contains(&format!("--timeout {}m", values::HELM_TIMEOUT_SECONDS / 60)));
     assert!(deploy.contains("JOB: backend-migrations\n"));
-    let helpers = Engine::file("charts/{service}/templates/_migrations.tpl").unwrap();
-    assert!(helpers.contains(&format!(
-      ".Files.Glob \"{CHART_FLYWAY_DIR}/migrations/*.sql\""
-    )));
-    assert!(helpers.contains(&format!(".Files.Get \"{CHART_FLYWAY_DIR}/flyway.toml\"")));
-    let gitignore = Engine::file(".gitignore.tera").unwrap();
-    assert!(gitignore.contains(&format!("charts/*/{CHART_FLYWAY_DIR}/\n")));
-
-    let out = render_all(&builtin("acme-shop"));
-    for (path, file) in &out.files {
-      assert!(!file.contents.contains("CHART_DB"), "{path}");
+    let release = file(&out, ".github/workflows/release.yml");
+    assert!(release.contains("REPOSITORY: openinnovation-ai/staging/backend-migrations\n"));
+    for workflow in ["ci", "deploy", "release"] {
+      let text = file(&out, &format!(".github/workflows/{workflow}.yml"));
+      assert!(!text.contains("CHART_DB"), "{workflow}");
+      assert!(!text.contains("charts/backend/db"), "{workflow}");
     }
+    let job = file(&out, "charts/backend/templates/migrations-job.yaml");
+    assert!(job.contains("image: {{ include \"service.migrationsImage\" . | quote }}"));
+    assert!(!job.contains("configMap"));
+    assert!(
+      !out
+        .files
+        .contains_key("charts/backend/templates/migrations-configmap.yaml")
+    );
+    assert!(!file(&out, ".gitignore").contains("charts/*/db/"));
+
+    // No database: no migrations image anywhere.
+    let out = render_all(&builtin("acme-shop"));
+    assert!(!out.files.contains_key("db/Dockerfile"));
+    for (path, file) in &out.files {
+      assert!(!file.contents.contains("-migrations"), "{path}");
+    }
+  }
+
+  /// With an account per environment, each values file names its registry
+  /// and the deploy passes only the image digest; without, the deploy passes
+  /// the registry too.
+  #[test]
+  fn the_registry_is_in_the_values_when_the_account_is_known() {
+    let out = render_all(&builtin("acme-shop"));
+    for (env, account) in [
+      ("dev", "111122223333"),
+      ("staging", "111122223333"),
+      ("production", "444455556666"),
+    ] {
+      let values = parse(file(&out, &format!("charts/catalog/values-{env}.yaml")));
+      assert_eq!(
+        values["image"]["registry"],
+        format!("{account}.dkr.ecr.eu-west-1.amazonaws.com").as_str()
+      );
+    }
+    let deploy = file(&out, ".github/workflows/deploy.yml");
+    assert!(!deploy.contains("image.registry"));
+    assert!(deploy.contains("--set-string image.digest=\"$DIGEST\""));
+    assert!(!deploy.contains("image.tag"));
+
+    let out = render_all(&builtin("openinnovation"));
+    let values = parse(file(&out, "charts/backend/values-staging.yaml"));
+    assert!(values["image"].get("registry").is_none());
+    let deploy = file(&out, ".github/workflows/deploy.yml");
+    assert!(deploy.contains("--set-string image.registry=\"$REGISTRY\""));
   }
 
   #[test]

@@ -29,6 +29,9 @@ struct ReadmeData {
   namespace: String,
   dns: DnsData,
   cert_manager: bool,
+  /// The distinct AWS accounts, in promotion order, each with its
+  /// environments (empty when the blueprint names none).
+  accounts: Vec<AccountRow>,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -53,6 +56,14 @@ struct DnsZoneRow {
 }
 
 #[derive(Serialize)]
+struct AccountRow {
+  id: String,
+  environments: Vec<String>,
+  /// Its ECR registry host.
+  registry: String,
+}
+
+#[derive(Serialize)]
 struct EnvironmentRow {
   name: String,
   approval: bool,
@@ -60,6 +71,8 @@ struct EnvironmentRow {
   state_bucket: String,
   deploy_role: String,
   infra_environment: String,
+  account: Option<String>,
+  registry: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -171,8 +184,24 @@ pub(crate) fn render(
       state_bucket: env.names.state_bucket.clone(),
       deploy_role: env.names.deploy_role.clone(),
       infra_environment: env.names.infra_environment.clone(),
+      account: env.account.clone(),
+      registry: env.registry.clone(),
     })
     .collect();
+  let mut accounts: Vec<AccountRow> = Vec::new();
+  for env in &resolved.environments {
+    let (Some(account), Some(registry)) = (&env.account, &env.registry) else {
+      continue;
+    };
+    match accounts.iter_mut().find(|a| &a.id == account) {
+      Some(row) => row.environments.push(env.name.clone()),
+      None => accounts.push(AccountRow {
+        id: account.clone(),
+        environments: vec![env.name.clone()],
+        registry: registry.clone(),
+      }),
+    }
+  }
   let services = resolved
     .services
     .iter()
@@ -209,6 +238,7 @@ pub(crate) fn render(
     namespace: resolved.namespace.clone(),
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
+    accounts,
   };
   out.add(
     output_path(README, None, None),

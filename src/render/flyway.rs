@@ -10,6 +10,8 @@ use crate::blueprint::Resolved;
 const CONFIG: &str = "db/flyway.toml.tera";
 /// The first migration, seeded while the migrations folder has none.
 const BASELINE: &str = "db/migrations/V1__baseline.sql.tera";
+/// The migrations image, when a service's chart runs the migrations.
+const DOCKERFILE: &str = "db/Dockerfile.tera";
 
 #[derive(Serialize)]
 struct FlywayData<'a> {
@@ -18,6 +20,8 @@ struct FlywayData<'a> {
   platform: &'a str,
   owner: &'a str,
   environments: Vec<&'a str>,
+  flyway_image: &'static str,
+  first_environment: &'a str,
 }
 
 pub(crate) fn render(
@@ -40,6 +44,8 @@ pub(crate) fn render(
       .iter()
       .map(|e| e.name.as_str())
       .collect(),
+    flyway_image: super::workflows::FLYWAY_IMAGE,
+    first_environment: &resolved.first_environment().name,
   };
   out.add(
     output_path(CONFIG, None, None),
@@ -51,5 +57,11 @@ pub(crate) fn render(
     output_path(BASELINE, None, None),
     engine.render(BASELINE, &data)?,
   );
+  if resolved.migrations_owner().is_some() {
+    out.add(
+      output_path(DOCKERFILE, None, None),
+      engine.render(DOCKERFILE, &data)?,
+    );
+  }
   Ok(())
 }

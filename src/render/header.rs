@@ -22,6 +22,7 @@ pub(crate) fn with_header(path: &str, contents: &str, ownership: Ownership) -> S
     "tpl" => format!("{{{{/* {note} */}}}}\n"),
     "md" => format!("<!-- {note} -->\n"),
     _ if name.starts_with('.') && extension != "json" => format!("# {note}\n"),
+    _ if name == "Dockerfile" => format!("# {note}\n"),
     _ => return contents.to_string(),
   };
   if contents.starts_with("#!") {
@@ -54,6 +55,7 @@ mod tests {
     );
     assert_eq!(with_header("schema.json", "{}", M), "{}");
     assert!(with_header("infra/.tflint.hcl", "x", M).starts_with("# Generated"));
+    assert!(with_header("db/Dockerfile", "FROM x\n", M).starts_with("# Generated"));
     assert_eq!(
       with_header("run.sh", "#!/bin/sh\necho\n", M),
       format!("#!/bin/sh\n# {NOTE}\necho\n")

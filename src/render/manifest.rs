@@ -22,6 +22,8 @@ pub(crate) enum When {
   Database,
   /// The service's chart runs the migrations.
   MigrationsOwner,
+  /// A service's chart runs the migrations: the migrations image is built.
+  MigrationsImage,
   /// The database runs in one zone in the environment.
   SingleAzDatabase,
   Calico,
@@ -98,7 +100,7 @@ const DNS: &str = "spec.dns";
 
 use When::{
   Always, Calico, CertManager, Database, ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress,
-  MigrationsOwner, Monitoring, SingleAzDatabase,
+  MigrationsImage, MigrationsOwner, Monitoring, SingleAzDatabase,
 };
 
 /// Every file oi-gen generates. Order matters only where paths overlap: the
@@ -332,6 +334,7 @@ pub(crate) static ROWS: &[Row] = &[
   ),
   // Flyway.
   row("db/flyway.toml", Database, &[DATABASE, ENVIRONMENTS]),
+  row("db/Dockerfile", MigrationsImage, &[DATABASE, SERVICES]),
   Row {
     path: "db/migrations/V1__baseline.sql",
     when: Database,
@@ -355,6 +358,7 @@ impl When {
       Always => true,
       Database => resolved.database.is_some(),
       MigrationsOwner => item.service.is_some_and(|s| s.runs_migrations),
+      MigrationsImage => resolved.migrations_owner().is_some(),
       SingleAzDatabase => item
         .environment
         .and_then(|e| e.database.as_ref())

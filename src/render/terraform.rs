@@ -199,6 +199,11 @@ struct TerraformData {
   /// `.checkov.yaml` and `.tflint.hcl`.
   checkov_skips: Vec<SkipData>,
   tflint_skips: Vec<SkipData>,
+  /// The blueprint names each environment's AWS account: environment →
+  /// account, in promotion order (empty when it names none).
+  environment_accounts: Vec<(String, String)>,
+  /// The service whose migrations image has a repository of its own.
+  migrations_owner: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -294,6 +299,20 @@ struct EnvData {
   cluster_admins: Vec<String>,
   /// The Route53 hosted zone of the environment's hosts.
   dns_zone: String,
+  /// Its AWS account, when the blueprint names it.
+  account: Option<String>,
+  /// The previous environment's account, when it is another one: the deploy
+  /// role copies the images from there on promotion.
+  image_source_account: Option<String>,
+  /// The next environment's deploy role, when it lives in another account:
+  /// it copies this environment's images (account, role name).
+  image_pull_roles: Vec<PullRole>,
+}
+
+#[derive(Serialize)]
+struct PullRole {
+  account: String,
+  role: String,
 }
 
 #[derive(Serialize)]
@@ -314,7 +333,11 @@ pub(crate) fn render(
   out: &mut Output,
 ) -> Result<(), tera::Error> {
   let data = TerraformData::new(resolved);
-  let environments: Vec<EnvData> = resolved.environments.iter().map(EnvData::new).collect();
+  let environments: Vec<EnvData> = resolved
+    .environments
+    .iter()
+    .map(|e| EnvData::new(resolved, e))
+    .collect();
   for &(template, when) in TEMPLATES {
     if template.contains("{environment}") {
       for environment in &environments {
@@ -373,6 +396,7 @@ impl TerraformData {
       approval: false,
       overrides: None,
       cluster_admins: None,
+      account: None,
     };
     let symbolic_names = EnvironmentNames::new(platform, &symbolic);
     let cidrs = |list: &[_]| list.iter().map(ToString::to_string).collect();
@@ -440,6 +464,12 @@ impl TerraformData {
             names::ecr_repository(platform, &symbolic, &s.service),
           )
         })
+        .chain(resolved.migrations_owner().map(|owner| {
+          (
+            format!("{}-migrations", owner.name),
+            names::migrations_repository(platform, &symbolic, &owner.service),
+          )
+        }))
         .collect(),
       azs: resolved.zones.clone(),
       vpc_cidr: platform.spec.network.cidr.clone(),
@@ -503,12 +533,22 @@ impl TerraformData {
       terraform_admin_reason: TERRAFORM_ADMIN_REASON,
       checkov_skips: checkov_skips(resolved),
       tflint_skips: blueprint_skips(platform.spec.compliance.as_ref().map(|c| &c.tflint_skips)),
+      environment_accounts: resolved
+        .environments
+        .iter()
+        .filter_map(|e| Some((e.name.clone(), e.account.clone()?)))
+        .collect(),
+      migrations_owner: resolved.migrations_owner().map(|s| s.name.clone()),
     }
   }
 }
 
 impl EnvData {
-  fn new(environment: &ResolvedEnvironment) -> Self {
+  fn new(resolved: &Resolved, environment: &ResolvedEnvironment) -> Self {
+    let next = resolved
+      .environments
+      .iter()
+      .find(|e| e.previous.as_deref() == Some(environment.name.as_str()));
     EnvData {
       name: environment.name.clone(),
       state_bucket: environment.names.state_bucket.clone(),
@@ -534,6 +574,20 @@ impl EnvData {
       checkov_skips: environment_checkov_skips(environment),
       cluster_admins: environment.cluster_admins.clone(),
       dns_zone: environment.dns.zone.clone(),
+      account: environment.account.clone(),
+      image_source_account: environment
+        .promoted_from_account(resolved)
+        .map(str::to_string),
+      image_pull_roles: next
+        .filter(|next| next.promoted_from_account(resolved).is_some())
+        .and_then(|next| {
+          Some(PullRole {
+            account: next.account.clone()?,
+            role: next.names.deploy_role.clone(),
+          })
+        })
+        .into_iter()
+        .collect(),
     }
   }
 }

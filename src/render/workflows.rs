@@ -91,6 +91,19 @@ struct WorkflowData {
   /// `role-duration-seconds` of the jobs that apply: the Terraform role's
   /// longest session.
   terraform_session_seconds: u32,
+  /// The migrations image, when a service's chart runs the migrations.
+  migrations: Option<MigrationsImage>,
+}
+
+/// The migrations image: built from `db/` once per commit into the first
+/// environment's registry, promoted like the service images.
+#[derive(Serialize)]
+struct MigrationsImage {
+  /// `<owner>-migrations`: the build job is `build-<name>`.
+  name: String,
+  owner: String,
+  /// ECR repository in the first environment, where the image is built.
+  first_repository: String,
 }
 
 #[derive(Serialize)]
@@ -132,6 +145,9 @@ struct EnvData {
   /// The environment images are promoted from.
   previous: Option<String>,
   images: Vec<Image>,
+  /// Its ECR registry host, when the blueprint names its account (the
+  /// values files then hold it, and the deploy does not pass it).
+  registry: Option<String>,
 }
 
 #[derive(Clone, Serialize)]
@@ -191,6 +207,13 @@ impl WorkflowData {
       kubernetes_version: resolved.kubernetes_version.clone(),
       terratest_dir: TERRATEST_DIR,
       terraform_session_seconds: terraform::TERRAFORM_ROLE_SESSION_SECONDS,
+      migrations: resolved.migrations_owner().and_then(|owner| {
+        Some(MigrationsImage {
+          name: format!("{}-migrations", owner.name),
+          owner: owner.name.clone(),
+          first_repository: owner.environments[0].migrations_repository.clone()?,
+        })
+      }),
     }
   }
 }
@@ -222,7 +245,17 @@ impl EnvData {
             .checked_sub(1)
             .map(|p| s.environments[p].image_repository.clone()),
         })
+        .chain(resolved.migrations_owner().and_then(|owner| {
+          Some(Image {
+            service: format!("{}-migrations", owner.name),
+            repository: owner.environments[index].migrations_repository.clone()?,
+            source_repository: index
+              .checked_sub(1)
+              .and_then(|p| owner.environments[p].migrations_repository.clone()),
+          })
+        }))
         .collect(),
+      registry: env.registry.clone(),
     }
   }
 }

@@ -307,17 +307,24 @@ fn deploys_check_the_infrastructure_before_they_promote_or_deploy() {
           }
         }
         let check = step(job, &check);
-        let repositories: Vec<&str> = resolved
+        let in_env = |s: &oi_gen::blueprint::resolved::ResolvedService| {
+          s.environments
+            .iter()
+            .find(|e| e.environment == env.name)
+            .unwrap()
+            .clone()
+        };
+        // The services' repositories, then the migrations image's.
+        let repositories: Vec<String> = resolved
           .services
           .iter()
-          .map(|s| {
-            s.environments
+          .map(|s| in_env(s).image_repository)
+          .chain(
+            resolved
+              .services
               .iter()
-              .find(|e| e.environment == env.name)
-              .unwrap()
-              .image_repository
-              .as_str()
-          })
+              .filter_map(|s| in_env(s).migrations_repository),
+          )
           .collect();
         assert_eq!(
           check["env"]["REPOSITORIES"].as_str(),
@@ -482,15 +489,58 @@ fn deploys_pin_the_same_digest_in_every_environment() {
             format!("::error::no image digest for {}\n", service.name)
           );
           assert_eq!(ran.calls, "");
+          // The migrations image is pinned by its own digest.
+          let migrations =
+            "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+          if service.runs_migrations {
+            assert_eq!(
+              deploy["env"]["MIGRATIONS_DIGEST"].as_str(),
+              Some(
+                expected
+                  .replace(&service.name, &format!("{}-migrations", service.name))
+                  .as_str()
+              ),
+              "{name}: {file}: {}",
+              env.name
+            );
+            let ran = run(
+              deploy,
+              &[
+                ("DIGEST", DIGEST),
+                ("MIGRATIONS_DIGEST", ""),
+                ("REGISTRY", "r"),
+              ],
+              &[("helm", "exit 0")],
+            );
+            assert_eq!(ran.code, 1);
+            assert_eq!(
+              ran.stdout,
+              format!(
+                "::error::no image digest for the {} migrations\n",
+                service.name
+              )
+            );
+          } else {
+            assert!(deploy["env"].get("MIGRATIONS_DIGEST").is_none());
+          }
           let ran = run(
             deploy,
             &[
               ("DIGEST", DIGEST),
+              ("MIGRATIONS_DIGEST", migrations),
               ("REGISTRY", "r"),
               ("DB_HOST", "h"),
               ("DB_SECRET_ARN", "a"),
             ],
             &[("helm", "exit 0")],
+          );
+          assert_eq!(
+            ran.calls.contains(&format!(
+              "--set-string migrations.image.digest={migrations} "
+            )),
+            service.runs_migrations,
+            "{}",
+            ran.calls
           );
           assert_eq!(ran.code, 0, "{}", ran.stderr);
           assert!(

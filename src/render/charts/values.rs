@@ -40,7 +40,8 @@ pub(crate) struct Values {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Image {
-  /// The ECR registry host, set at deploy time.
+  /// The ECR registry host: set per environment when the blueprint names
+  /// its account, else at deploy time.
   pub registry: String,
   /// Set per environment: `<platform>/<env>/<service>`.
   pub repository: String,
@@ -211,8 +212,9 @@ pub(crate) struct MigrationsValues {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct MigrationJob {
-  /// The pinned Flyway image, the one CI validates the migrations with.
-  pub image: String,
+  /// The migrations image (`db/` on the pinned Flyway image), in the
+  /// service image's registry; its repository is set per environment.
+  pub image: MigrationsImage,
   /// Retries of a failed run (Flyway migrations are transactional on
   /// PostgreSQL: a failed one leaves nothing behind).
   pub backoff_limit: u32,
@@ -224,13 +226,23 @@ pub(crate) struct MigrationJob {
   pub resources: ResourcesValues,
 }
 
+#[derive(Debug, Serialize)]
+pub(crate) struct MigrationsImage {
+  pub repository: String,
+  /// Wins over the service image's tag when set.
+  pub digest: String,
+}
+
 /// `helm upgrade --timeout` of the deploy workflows, in seconds.
 pub(crate) const HELM_TIMEOUT_SECONDS: u32 = 600;
 
 impl MigrationJob {
   fn new() -> Self {
     Self {
-      image: crate::render::workflows::FLYWAY_IMAGE.into(),
+      image: MigrationsImage {
+        repository: String::new(),
+        digest: String::new(),
+      },
       backoff_limit: 1,
       active_deadline_seconds: HELM_TIMEOUT_SECONDS - 120,
       ttl_seconds_after_finished: 86_400,
@@ -262,10 +274,27 @@ pub(crate) struct EnvValues {
   pub pod_disruption_budget: EnvPdb,
   #[serde(skip_serializing_if = "Option::is_none")]
   pub expose: Option<EnvExpose>,
+  /// Only in the migrations owner's values.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub migrations: Option<EnvMigrations>,
 }
 
 #[derive(Debug, Serialize)]
 pub(crate) struct EnvImage {
+  /// The environment's ECR registry, when the blueprint names its account.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub registry: Option<String>,
+  pub repository: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EnvMigrations {
+  pub image: EnvMigrationsImage,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct EnvMigrationsImage {
+  /// `<platform>/<env>/<owner>-migrations`.
   pub repository: String,
 }
 
@@ -457,6 +486,9 @@ pub(crate) fn env_values(
   EnvValues {
     environment: environment.environment.clone(),
     image: EnvImage {
+      registry: resolved
+        .environment(&environment.environment)
+        .and_then(|e| e.registry.clone()),
       repository: environment.image_repository.clone(),
     },
     replica_count: replicas,
@@ -477,6 +509,12 @@ pub(crate) fn env_values(
       }),
       host,
     }),
+    migrations: environment
+      .migrations_repository
+      .clone()
+      .map(|repository| EnvMigrations {
+        image: EnvMigrationsImage { repository },
+      }),
   }
 }
 

@@ -84,7 +84,11 @@ pub(super) const TERRAFORM: &str = "1.15.5";
 pub(super) const TFLINT: &str = "v0.64.0";
 pub(super) const HELM: &str = "v4.2.4";
 pub(super) const CHECKOV: &str = "3.3.30";
-pub(crate) const FLYWAY_IMAGE: &str = "flyway/flyway:13.0.0-alpine";
+/// Flyway 13.0.0, by the digest of its multi-platform index (linux/amd64,
+/// linux/arm64, linux/arm/v7; the `-alpine` variant is amd64 only): CI runs
+/// the migrations with it, and the migrations image is built on it.
+pub(crate) const FLYWAY_IMAGE: &str =
+  "flyway/flyway:13.0.0@sha256:db6195c21e90872063ff257ec38edcb8d3c77259b25a7a8fee67189511079511";
 
 #[cfg(test)]
 mod tests {

@@ -56,10 +56,19 @@ The Secret the ExternalSecret writes: one key per `secretEnv` variable.
 {{- end }}
 
 {{/*
-The image: registry and tag (or digest) come from the deploy, never `latest`.
+The ECR registry of the environment: in its values file when the blueprint
+names the environment's AWS account, else passed by the deploy.
+*/}}
+{{- define "service.registry" -}}
+{{- required "image.registry is required: give the environment its account in platform.yaml (its values file then names the registry), or pass --set-string image.registry=<ECR registry host>" .Values.image.registry }}
+{{- end }}
+
+{{/*
+The image: the registry and repository come from the values files, the tag
+(or digest) from the deploy, never `latest`.
 */}}
 {{- define "service.image" -}}
-{{- $registry := required "image.registry is required: pass --set-string image.registry=<ECR registry host>" .Values.image.registry }}
+{{- $registry := include "service.registry" . }}
 {{- $repository := required "image.repository is required: use the values file of an environment (-f values-<env>.yaml)" .Values.image.repository }}
 {{- if .Values.image.digest }}
 {{- printf "%s/%s@%s" $registry $repository .Values.image.digest }}

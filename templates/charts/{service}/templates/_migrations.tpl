@@ -4,7 +4,7 @@ owns the migrations has this file and the migrations-*.yaml templates.
 */}}
 
 {{/*
-Name shared by the migration hook's objects (Job, ServiceAccount, ConfigMap,
+Name shared by the migration hook's objects (Job, ServiceAccount,
 ExternalSecret and its Secret, NetworkPolicy).
 */}}
 {{- define "service.migrationsName" -}}
@@ -35,28 +35,22 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end }}
 
 {{/*
-The Flyway project the deploy copies into the chart: `db/flyway.toml` and
-`db/migrations/*.sql`, as they are in the repository.
+The migrations image: db/ (flyway.toml and migrations/, nested folders
+included) on top of the pinned Flyway image, built once per commit from
+db/Dockerfile and promoted with the service images, so it sits next to them
+in the environment's registry. Its digest when given, else the tag of the
+service image: the deploy tags both alike.
 */}}
-{{- define "service.migrationFiles" -}}
-{{- $files := .Files.Glob "db/migrations/*.sql" }}
-{{- if not $files }}
-{{- fail "db/migrations/*.sql is not in the chart: copy db/flyway.toml and db/migrations/*.sql into the chart's db/ folder before helm runs (the deploy workflow does)" }}
+{{- define "service.migrationsImage" -}}
+{{- $registry := include "service.registry" . }}
+{{- $repository := required "migrations.image.repository is required: use the values file of an environment (-f values-<env>.yaml)" .Values.migrations.image.repository }}
+{{- if .Values.migrations.image.digest }}
+{{- printf "%s/%s@%s" $registry $repository .Values.migrations.image.digest }}
+{{- else }}
+{{- $tag := required "image.tag is required: pass --set-string image.tag=<release tag> (the migrations image has the same tag)" .Values.image.tag }}
+{{- if eq $tag "latest" }}
+{{- fail "image.tag must name a release, not latest" }}
 {{- end }}
-{{- if not (.Files.Get "db/flyway.toml") }}
-{{- fail "db/flyway.toml is not in the chart: copy it into the chart's db/ folder with the migrations before helm runs" }}
-{{- end }}
-{{- $size := len (.Files.Get "db/flyway.toml") }}
-{{- range $path, $bytes := $files }}
-{{- if not (regexMatch "^[-._a-zA-Z0-9]+$" (base $path)) }}
-{{- fail (printf "%s: a migration file name may hold only letters, digits, '-', '_' and '.' (it becomes a ConfigMap key)" (base $path)) }}
-{{- end }}
-{{- $size = add $size (len $bytes) }}
-{{- end }}
-{{- if gt (int $size) 921600 }}
-{{- fail (printf "the migrations take %d bytes; their ConfigMap holds at most 900 KiB: squash released migrations or ship them in an image" (int $size)) }}
-{{- end }}
-{{- range $path, $_ := $files }}
-{{ base $path }}
+{{- printf "%s/%s:%s" $registry $repository $tag }}
 {{- end }}
 {{- end }}

@@ -350,7 +350,7 @@ pub struct SecretRef {
   /// `url`, `password` or `username` of the platform database's managed credentials.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub database: Option<DatabaseKey>,
-  /// Secrets Manager secret name.
+  /// Secrets Manager secret name inside each environment: Terraform creates `<platform>/<environment>/<secret>` empty (a leading `<platform>/` is not repeated) and you fill it.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub secret: Option<String>,
   /// JSON key inside the secret.

@@ -834,6 +834,18 @@ impl Checker<'_> {
       (None, Some(secret), property) => {
         if secret.is_empty() {
           self.error(format!("{path}.secret"), "the secret name is empty");
+        } else {
+          let key = crate::names::scoped_secret_key(self.platform, secret);
+          if crate::names::reserved_secret_key(key) {
+            self
+              .error(
+                format!("{path}.secret"),
+                format!(
+                  "`{secret}` is a secret oi-gen creates itself (`<platform>/<environment>/{key}`)"
+                ),
+              )
+              .hint = Some("give the secret another name".into());
+          }
         }
         match property {
           None => {

@@ -268,11 +268,7 @@ mod tests {
         .files
         .contains_key("cluster/manifests/cluster-secret-store.yaml")
     );
-    assert!(
-      !out
-        .files
-        .contains_key("cluster/manifests/grafana-admin.yaml")
-    );
+    assert!(!out.files.keys().any(|p| p.ends_with("grafana-admin.yaml")));
     assert!(file(&out, "cluster/install.sh").contains("create secret generic grafana-admin"));
     let values = parse(file(&out, "charts/backend/values.yaml"));
     assert_eq!(values["secretEnv"], yaml_serde::Value::Sequence(vec![]));
@@ -426,8 +422,14 @@ mod tests {
     let frontend = parse(file(&out, "charts/frontend/values.yaml"));
     let key = &frontend["secretEnv"][0];
     assert_eq!(key["name"], "ANALYTICS_KEY");
-    assert_eq!(key["remoteRef"]["key"], "openinnovation-ai/analytics");
+    // The name inside the environment's scope, which each values file sets.
+    assert_eq!(key["remoteRef"]["key"], "analytics");
     assert_eq!(key["remoteRef"]["property"], "apiKey");
+    let staging = parse(file(&out, "charts/frontend/values-staging.yaml"));
+    assert_eq!(
+      staging["externalSecret"]["keyPrefix"],
+      "openinnovation-ai/staging/"
+    );
   }
 
   #[test]
@@ -579,11 +581,7 @@ mod tests {
         .keys()
         .any(|p| p.contains("kube-prometheus-stack"))
     );
-    assert!(
-      !out
-        .files
-        .contains_key("cluster/manifests/grafana-admin.yaml")
-    );
+    assert!(!out.files.keys().any(|p| p.ends_with("grafana-admin.yaml")));
     assert!(!file(&out, "cluster/install.sh").contains("monitoring"));
     let values = parse(file(&out, "charts/backend/values.yaml"));
     assert_eq!(values["metrics"]["serviceMonitor"]["enabled"], false);

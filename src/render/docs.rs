@@ -27,6 +27,26 @@ struct ReadmeData {
   migrations_owner: Option<String>,
   first_environment: String,
   namespace: String,
+  /// With External Secrets: the secrets Terraform creates.
+  secrets: Option<ReadmeSecrets>,
+}
+
+#[derive(Serialize)]
+struct ReadmeSecrets {
+  /// `<platform>/<env>/`, with `<env>` for the environment.
+  scope: String,
+  /// Grafana's generated admin secret, per environment.
+  grafana: Vec<String>,
+  /// The secrets the user fills, each per environment.
+  user: Vec<ReadmeUserSecret>,
+}
+
+#[derive(Serialize)]
+struct ReadmeUserSecret {
+  services: Vec<String>,
+  properties: Vec<String>,
+  /// (environment, full name, `put-secret-value` command).
+  environments: Vec<(String, String, String)>,
 }
 
 #[derive(Serialize)]
@@ -153,12 +173,68 @@ pub(crate) fn render(
     migrations_owner: resolved.migrations_owner().map(|s| s.name.clone()),
     first_environment: resolved.first_environment().name.clone(),
     namespace: resolved.namespace.clone(),
+    secrets: resolved
+      .addons
+      .external_secrets
+      .then(|| ReadmeSecrets::new(resolved)),
   };
   out.add(
     output_path(README, None, None),
     engine.render(README, &data)?,
   );
   Ok(())
+}
+
+impl ReadmeSecrets {
+  fn new(resolved: &Resolved) -> Self {
+    let region = &resolved.region;
+    Self {
+      scope: format!("{}/<env>/", resolved.name),
+      grafana: if resolved.addons.grafana {
+        resolved
+          .environments
+          .iter()
+          .map(|e| {
+            format!(
+              "{}{}",
+              e.names.secret_scope,
+              crate::names::GRAFANA_ADMIN_KEY
+            )
+          })
+          .collect()
+      } else {
+        Vec::new()
+      },
+      user: resolved
+        .user_secrets
+        .iter()
+        .map(|secret| {
+          let json = secret
+            .properties
+            .iter()
+            .map(|p| format!("\"{p}\":\"<{p}>\""))
+            .collect::<Vec<_>>()
+            .join(",");
+          ReadmeUserSecret {
+            services: secret.services.clone(),
+            properties: secret.properties.clone(),
+            environments: resolved
+              .environments
+              .iter()
+              .map(|e| {
+                let name = format!("{}{}", e.names.secret_scope, secret.key);
+                let command = format!(
+                  "aws secretsmanager put-secret-value --region {region} --secret-id {name} \
+                   --secret-string '{{{json}}}'"
+                );
+                (e.name.clone(), name, command)
+              })
+              .collect(),
+          }
+        })
+        .collect(),
+    }
+  }
 }
 
 /// A Mermaid node id: letters, digits and `_` only.

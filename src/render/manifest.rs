@@ -145,6 +145,11 @@ pub(crate) static ROWS: &[Row] = &[
   row("infra/ecr.tf", Always, &[NAME, SERVICES]),
   row("infra/rds.tf", Database, &[NAME, DATABASE]),
   row("infra/outputs.tf", Always, &[NAME, DATABASE]),
+  row(
+    "infra/secrets.tf",
+    ExternalSecrets,
+    &[NAME, SERVICES, ADDONS, DATABASE],
+  ),
   row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
   row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
   row(
@@ -226,6 +231,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[ADDONS],
   ),
   row(
+    "cluster/check-secrets.sh",
+    ExternalSecrets,
+    &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
+  ),
+  row(
     "cluster/manifests/cluster-secret-store.yaml",
     ExternalSecrets,
     &[ADDONS, REGION],
@@ -261,9 +271,9 @@ pub(crate) static ROWS: &[Row] = &[
     &[ADDONS],
   ),
   row(
-    "cluster/manifests/grafana-admin.yaml",
+    "cluster/manifests/{environment}/grafana-admin.yaml",
     GrafanaFromSecrets,
-    &[ADDONS, NAME],
+    &[ADDONS, NAME, ENVIRONMENT],
   ),
   // GitHub Actions.
   row(

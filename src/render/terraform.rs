@@ -24,6 +24,9 @@ use crate::names;
 pub(crate) const TERRAFORM_REQUIRED: &str = "~> 1.15";
 /// The hashicorp/aws provider: the floor both modules below need.
 pub(crate) const AWS_PROVIDER: &str = ">= 6.28, < 7.0";
+/// The hashicorp/random provider: its ephemeral `random_password` (no value
+/// in the state) arrived in 3.7.1.
+pub(crate) const RANDOM_PROVIDER: &str = ">= 3.7.1, < 4.0";
 pub(crate) const VPC_MODULE: &str = "terraform-aws-modules/vpc/aws";
 pub(crate) const VPC_MODULE_VERSION: &str = "~> 6.6";
 pub(crate) const EKS_MODULE: &str = "terraform-aws-modules/eks/aws";
@@ -98,6 +101,8 @@ enum When {
   Database,
   /// The environment has Checkov skips of its own.
   EnvironmentSkips,
+  /// External Secrets reads Secrets Manager.
+  ExternalSecrets,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -115,6 +120,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/ecr.tf.tera", When::Always),
   ("infra/rds.tf.tera", When::Database),
   ("infra/outputs.tf.tera", When::Always),
+  ("infra/secrets.tf.tera", When::ExternalSecrets),
   ("infra/bootstrap/versions.tf.tera", When::Always),
   ("infra/bootstrap/variables.tf.tera", When::Always),
   ("infra/bootstrap/main.tf.tera", When::Always),
@@ -165,6 +171,9 @@ struct TerraformData {
   vpc_interface_endpoints: &'static [&'static str],
   database: Option<Database>,
   external_secrets: bool,
+  /// The Secrets Manager secrets of the environment applied to (names as
+  /// Terraform expressions).
+  secrets: Secrets,
   /// `bootstrap/`, by environment: its state bucket, its Terraform role,
   /// and the subject its `<env>-infra` GitHub environment presents.
   state_buckets: Vec<(String, String)>,
@@ -181,6 +190,7 @@ struct TerraformData {
 struct Versions {
   terraform: &'static str,
   aws: &'static str,
+  random: &'static str,
   vpc: &'static str,
   vpc_source: &'static str,
   eks: &'static str,
@@ -203,8 +213,20 @@ struct Names {
   eso_service_account: &'static str,
   /// `repo:<owner>/<name>:environment:<env>`, the subject a deploy job presents.
   github_subject: String,
-  /// Secrets Manager names the External Secrets controller may read.
-  secret_prefix: String,
+  /// `<platform>/<env>/`: the names of the environment's secrets.
+  secret_scope: String,
+}
+
+/// What `secrets.tf` creates.
+#[derive(Serialize)]
+struct Secrets {
+  /// Grafana's admin credentials, generated (Grafana reads them through
+  /// External Secrets).
+  grafana_admin: Option<String>,
+  /// The secrets the user fills: in-scope key → full name.
+  user: Vec<(String, String)>,
+  /// Some secret has a generated password (the random provider is needed).
+  random: bool,
 }
 
 #[derive(Serialize)]
@@ -302,6 +324,7 @@ impl When {
       Self::Always => true,
       Self::Database => data.database.is_some(),
       Self::EnvironmentSkips => environment.is_some_and(|e| !e.checkov_skips.is_empty()),
+      Self::ExternalSecrets => data.external_secrets,
     }
   }
 }
@@ -368,6 +391,7 @@ impl TerraformData {
       versions: Versions {
         terraform: TERRAFORM_REQUIRED,
         aws: AWS_PROVIDER,
+        random: RANDOM_PROVIDER,
         vpc: VPC_MODULE_VERSION,
         vpc_source: VPC_MODULE,
         eks: EKS_MODULE_VERSION,
@@ -376,7 +400,7 @@ impl TerraformData {
         tflint_aws: TFLINT_AWS_RULESET,
       },
       names: Names {
-        stack: symbolic_names.stack,
+        stack: symbolic_names.stack.clone(),
         cluster: symbolic_names.cluster,
         deploy_role: symbolic_names.deploy_role,
         database_instance: symbolic_names.database_instance,
@@ -384,7 +408,7 @@ impl TerraformData {
         eso_namespace: names::ESO_NAMESPACE,
         eso_service_account: names::ESO_SERVICE_ACCOUNT,
         github_subject: format!("repo:{repository}:environment:{ENVIRONMENT_EXPR}"),
-        secret_prefix: format!("{name}/*"),
+        secret_scope: symbolic_names.secret_scope.clone(),
       },
       repository: repository.clone(),
       github_oidc_url: GITHUB_OIDC_URL,
@@ -442,6 +466,21 @@ impl TerraformData {
         name: db.name.clone(),
       }),
       external_secrets: resolved.addons.external_secrets,
+      secrets: Secrets {
+        random: resolved.addons.grafana && resolved.addons.external_secrets,
+        grafana_admin: (resolved.addons.grafana && resolved.addons.external_secrets)
+          .then(|| names::grafana_admin_secret(platform, &symbolic)),
+        user: resolved
+          .user_secrets
+          .iter()
+          .map(|s| {
+            (
+              s.key.clone(),
+              format!("{}{}", names::secret_scope(platform, &symbolic), s.key),
+            )
+          })
+          .collect(),
+      },
       state_buckets: per_environment(&|e| e.names.state_bucket.clone()),
       terraform_roles: per_environment(&|e| e.names.terraform_role.clone()),
       infra_subjects: per_environment(&|e| {

@@ -133,6 +133,8 @@ struct EnvData {
   /// The environment images are promoted from.
   previous: Option<String>,
   images: Vec<Image>,
+  /// `cluster/check-secrets.sh` exists (External Secrets is on).
+  check_secrets: bool,
 }
 
 #[derive(Clone, Serialize)]
@@ -225,6 +227,7 @@ impl EnvData {
             .map(|p| s.environments[p].image_repository.clone()),
         })
         .collect(),
+      check_secrets: resolved.addons.external_secrets,
     }
   }
 }

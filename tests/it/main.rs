@@ -13,5 +13,6 @@ mod migrations;
 mod overrides;
 mod render;
 mod safety;
+mod secrets;
 mod upgrade;
 mod validation;

@@ -436,3 +436,30 @@ fn the_migrations_name_is_reserved_only_for_the_owner() {
   );
   assert_eq!(errors_of(&text), Vec::<String>::new());
 }
+
+#[test]
+fn secrets_oi_gen_creates_itself_are_not_secret_references() {
+  for (name, key) in [
+    ("openinnovation-ai/grafana-admin", "grafana-admin"),
+    ("grafana-admin", "grafana-admin"),
+    ("openinnovation-ai/database", "database"),
+    ("database/backend", "database/backend"),
+  ] {
+    let text = edit(
+      "{secret: openinnovation-ai/analytics, property: apiKey}",
+      &format!("{{secret: {name}, property: apiKey}}"),
+    );
+    assert_eq!(
+      errors_of(&text),
+      [format!(
+        "spec.services[1].secretEnv.ANALYTICS_KEY.secret: `{name}` is a secret oi-gen creates itself (`<platform>/<environment>/{key}`)"
+      )]
+    );
+  }
+  // A name that only starts like one is the user's.
+  let text = edit(
+    "{secret: openinnovation-ai/analytics, property: apiKey}",
+    "{secret: databases/analytics, property: apiKey}",
+  );
+  assert_eq!(errors_of(&text), Vec::<String>::new());
+}

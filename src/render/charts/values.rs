@@ -101,6 +101,9 @@ pub(crate) struct RemoteRef {
 pub(crate) struct ExternalSecret {
   pub refresh_interval: String,
   pub secret_store: String,
+  /// `<platform>/<env>/`, the environment's secret names start with it; set
+  /// per environment. A `remoteRef.key` is the name after it.
+  pub key_prefix: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -245,6 +248,15 @@ pub(crate) struct EnvValues {
   pub pod_disruption_budget: EnvPdb,
   #[serde(skip_serializing_if = "Option::is_none")]
   pub expose: Option<EnvExpose>,
+  /// With External Secrets: where the environment's secrets are.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub external_secret: Option<EnvExternalSecret>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EnvExternalSecret {
+  pub key_prefix: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -304,7 +316,7 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
         database: reference.database,
         remote_ref: match (&reference.secret, &reference.property) {
           (Some(key), Some(property)) => Some(RemoteRef {
-            key: key.clone(),
+            key: names::scoped_secret_key(&resolved.platform, key).to_string(),
             property: property.clone(),
           }),
           _ => None,
@@ -353,6 +365,7 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
     external_secret: ExternalSecret {
       refresh_interval: "1h".into(),
       secret_store: names::SECRET_STORE.into(),
+      key_prefix: String::new(),
     },
     database: DatabaseValues {
       enabled: service.uses_database,
@@ -442,6 +455,12 @@ pub(crate) fn env_values(
         section_name: https_listener(&host),
       }),
       host,
+    }),
+    external_secret: resolved.addons.external_secrets.then(|| EnvExternalSecret {
+      key_prefix: resolved
+        .environment(&environment.environment)
+        .map(|e| e.names.secret_scope.clone())
+        .unwrap_or_default(),
     }),
   }
 }

@@ -56,6 +56,13 @@ The Secret the ExternalSecret writes: one key per `secretEnv` variable.
 {{- end }}
 
 {{/*
+The prefix of the environment's Secrets Manager secrets (`<platform>/<env>/`).
+*/}}
+{{- define "service.secretPrefix" -}}
+{{- required "externalSecret.keyPrefix is required: use the values file of an environment (-f values-<env>.yaml)" .Values.externalSecret.keyPrefix }}
+{{- end }}
+
+{{/*
 The image: registry and tag (or digest) come from the deploy, never `latest`.
 */}}
 {{- define "service.image" -}}

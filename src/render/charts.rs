@@ -456,8 +456,8 @@ mod tests {
     for value in [
       "image.registry",
       "image.tag",
-      "database.host",
-      "database.secretArn",
+      "externalSecret.keyPrefix",
+      "database.credentialsKey",
     ] {
       assert!(
         helpers.contains(&format!("required \"{value} is required")),
@@ -465,6 +465,10 @@ mod tests {
       );
     }
     assert!(helpers.contains("fail \"image.tag must name a release, not latest\""));
+    // Only the migrations read the master secret, whose ARN RDS assigns.
+    let hook = Engine::file("charts/{service}/templates/migrations-externalsecret.yaml").unwrap();
+    assert!(hook.contains("required \"database.secretArn is required"));
+    assert!(!helpers.contains("secretArn"));
   }
 
   #[test]
@@ -620,6 +624,7 @@ mod tests {
         "migrations-externalsecret.yaml",
         "migrations-job.yaml",
         "migrations-networkpolicy.yaml",
+        "migrations-roles-configmap.yaml",
         "migrations-serviceaccount.yaml",
       ]
     );
@@ -717,8 +722,10 @@ mod tests {
     let out = render_platform(&builtin("openinnovation"));
     let job = file(&out, "charts/backend/templates/migrations-job.yaml");
     for (name, key) in [
+      ("FLYWAY_URL", "flyway_url"),
       ("FLYWAY_USER", "db_username"),
       ("FLYWAY_PASSWORD", "db_password"),
+      ("DATABASE_ROLES", "database_roles"),
     ] {
       let (_, after) = job.split_once(&format!("- name: {name}\n")).unwrap();
       let entry: String = after.lines().take(4).collect::<Vec<_>>().join("\n");
@@ -729,7 +736,11 @@ mod tests {
       &out,
       "charts/backend/templates/migrations-externalsecret.yaml",
     );
-    assert!(secret.contains("{{- include \"service.databaseCredentials\" . | nindent 4 }}"));
+    // The master credentials (the migrations alone use them), the host, and
+    // the passwords of the services' roles.
+    assert!(secret.contains("key: {{ $arn | quote }}"));
+    assert!(secret.contains("{{- include \"service.databaseHost\" . | nindent 4 }}"));
+    assert!(secret.contains("{{- range $i, $role := .Values.migrations.roles }}"));
     assert!(secret.contains("kind: ClusterSecretStore"));
     for path in [
       "charts/backend/values.yaml",

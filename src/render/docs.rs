@@ -29,6 +29,8 @@ struct ReadmeData {
   namespace: String,
   /// With External Secrets: the secrets Terraform creates.
   secrets: Option<ReadmeSecrets>,
+  /// With a database: each service that uses it and its PostgreSQL role.
+  database_roles: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -177,6 +179,12 @@ pub(crate) fn render(
       .addons
       .external_secrets
       .then(|| ReadmeSecrets::new(resolved)),
+    database_roles: resolved
+      .services
+      .iter()
+      .filter(|s| s.uses_database && resolved.addons.external_secrets)
+      .map(|s| (s.name.clone(), crate::names::database_role(&s.name)))
+      .collect(),
   };
   out.add(
     output_path(README, None, None),

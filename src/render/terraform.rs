@@ -227,6 +227,17 @@ struct Secrets {
   user: Vec<(String, String)>,
   /// Some secret has a generated password (the random provider is needed).
   random: bool,
+  /// With a database: its connection secret and the services' roles.
+  database: Option<DatabaseSecrets>,
+}
+
+#[derive(Serialize)]
+struct DatabaseSecrets {
+  /// Host, port and database name.
+  connection: String,
+  /// Service → `{ role, secret }`, its PostgreSQL role and the secret of
+  /// its password.
+  roles: Vec<(String, Vec<(&'static str, String)>)>,
 }
 
 #[derive(Serialize)]
@@ -467,7 +478,32 @@ impl TerraformData {
       }),
       external_secrets: resolved.addons.external_secrets,
       secrets: Secrets {
-        random: resolved.addons.grafana && resolved.addons.external_secrets,
+        random: resolved.addons.external_secrets
+          && (resolved.addons.grafana
+            || (resolved.database.is_some() && resolved.services.iter().any(|s| s.uses_database))),
+        database: (resolved.database.is_some() && resolved.addons.external_secrets).then(|| {
+          let scope = names::secret_scope(platform, &symbolic);
+          DatabaseSecrets {
+            connection: format!("{scope}{}", names::DATABASE_KEY),
+            roles: resolved
+              .services
+              .iter()
+              .filter(|s| s.uses_database)
+              .map(|s| {
+                (
+                  s.name.clone(),
+                  vec![
+                    ("role", names::database_role(&s.name)),
+                    (
+                      "secret",
+                      format!("{scope}{}", names::database_role_key(&s.name)),
+                    ),
+                  ],
+                )
+              })
+              .collect(),
+          }
+        }),
         grafana_admin: (resolved.addons.grafana && resolved.addons.external_secrets)
           .then(|| names::grafana_admin_secret(platform, &symbolic)),
         user: resolved

@@ -135,6 +135,8 @@ struct EnvData {
   images: Vec<Image>,
   /// `cluster/check-secrets.sh` exists (External Secrets is on).
   check_secrets: bool,
+  /// The migration hook needs the RDS master secret's ARN.
+  reads_master_secret: bool,
 }
 
 #[derive(Clone, Serialize)]
@@ -228,6 +230,7 @@ impl EnvData {
         })
         .collect(),
       check_secrets: resolved.addons.external_secrets,
+      reads_master_secret: resolved.database.is_some() && resolved.migrations_owner().is_some(),
     }
   }
 }

@@ -79,6 +79,8 @@ fn created_secrets(output: &Output, environment: &str) -> BTreeSet<String> {
     let each = hcl::format::to_string(name).unwrap();
     if each.trim() == "each.value" {
       names.extend(user_secrets.iter().cloned());
+    } else if each.trim() == "each.value.secret" {
+      names.extend(database_roles(output).into_iter().map(|r| r.2));
     } else {
       names.insert(text(name));
     }
@@ -154,6 +156,12 @@ fn secrets_are_encrypted_with_the_platform_key_and_generated_without_state() {
       "aws_secretsmanager_secret" => {
         let key = hcl::format::to_string(attr(resource, "kms_key_id").unwrap()).unwrap();
         assert_eq!(key.trim(), "aws_kms_key.main.arn");
+      }
+      "aws_secretsmanager_secret_version" if resource.labels()[1].as_str() == "database" => {
+        // Host, port and name: no credential, so kept in the state.
+        let value = hcl::format::to_string(attr(resource, "secret_string").unwrap()).unwrap();
+        assert!(value.contains("aws_db_instance.main.address"), "{value}");
+        assert!(!value.contains("password"), "{value}");
       }
       "aws_secretsmanager_secret_version" => {
         // Write-only: the value never reaches the state.
@@ -278,23 +286,25 @@ fn check_secrets_names_each_secret_without_a_value() {
   let (_, output) = render_builtin("openinnovation");
   let grafana = "openinnovation-ai/staging/grafana-admin";
   let analytics = "openinnovation-ai/staging/analytics";
+  // Terraform writes the database's secrets; here they hold values.
+  let database = [
+    ("openinnovation-ai/staging/database", Some("True")),
+    ("openinnovation-ai/staging/database/backend", Some("True")),
+  ];
+  let answers = |grafana_answer, analytics_answer| {
+    let mut all = vec![(grafana, grafana_answer), (analytics, analytics_answer)];
+    all.extend(database);
+    all
+  };
 
-  let (code, out) = check_secrets(
-    &output,
-    "staging",
-    &[(grafana, Some("True")), (analytics, Some("True"))],
-  );
+  let (code, out) = check_secrets(&output, "staging", &answers(Some("True"), Some("True")));
   assert_eq!(code, 0, "{out}");
   assert!(
-    out.contains("the 2 secrets of staging hold values"),
+    out.contains("the 4 secrets of staging hold values"),
     "{out}"
   );
 
-  let (code, out) = check_secrets(
-    &output,
-    "staging",
-    &[(grafana, Some("True")), (analytics, Some("False"))],
-  );
+  let (code, out) = check_secrets(&output, "staging", &answers(Some("True"), Some("False")));
   assert_eq!(code, 1, "{out}");
   assert!(
     out.contains(&format!(
@@ -307,16 +317,12 @@ fn check_secrets_names_each_secret_without_a_value() {
   )), "{out}");
   assert!(!out.contains(&format!("{grafana} holds no value")), "{out}");
   assert!(
-    out.contains("1 of the 2 secrets of staging hold no value yet"),
+    out.contains("1 of the 4 secrets of staging hold no value yet"),
     "{out}"
   );
 
   // Both missing, one not even created: each is named.
-  let (code, out) = check_secrets(
-    &output,
-    "staging",
-    &[(grafana, None), (analytics, Some("False"))],
-  );
+  let (code, out) = check_secrets(&output, "staging", &answers(None, Some("False")));
   assert_eq!(code, 1, "{out}");
   assert!(out.contains(&format!("{grafana} cannot be read")), "{out}");
   assert!(out.contains("apply infra/ for staging first"), "{out}");
@@ -324,7 +330,7 @@ fn check_secrets_names_each_secret_without_a_value() {
     out.contains(&format!("{analytics} holds no value")),
     "{out}"
   );
-  assert!(out.contains("2 of the 2 secrets"), "{out}");
+  assert!(out.contains("2 of the 4 secrets"), "{out}");
 
   let (code, out) = check_secrets(&output, "nowhere", &[]);
   assert_eq!(code, 2, "{out}");
@@ -369,4 +375,153 @@ fn check_secrets_lists_exactly_what_terraform_creates() {
       file(&output, "cluster/install.sh").contains("bash \"$here/check-secrets.sh\" \"$env\"")
     );
   }
+}
+
+/// The services' database roles in `infra/secrets.tf`: service → (role, secret).
+fn database_roles(output: &Output) -> Vec<(String, String, String)> {
+  let body = hcl_body(output, "infra/secrets.tf");
+  let mut roles = Vec::new();
+  for locals in blocks(&body, "locals") {
+    if let Some(Expression::Object(map)) = attr(locals, "database_roles") {
+      for (service, value) in map {
+        let Expression::Object(fields) = value else {
+          panic!("{service}: an object");
+        };
+        let field = |name: &str| {
+          fields
+            .iter()
+            .find(|(k, _)| k.to_string() == name)
+            .map(|(_, v)| text(v))
+            .unwrap()
+        };
+        roles.push((service.to_string(), field("role"), field("secret")));
+      }
+    }
+  }
+  roles
+}
+
+#[test]
+fn every_service_that_uses_the_database_has_its_own_role() {
+  let (resolved, output) = render_builtin("openinnovation");
+  let roles = database_roles(&output);
+  let users: Vec<_> = resolved
+    .services
+    .iter()
+    .filter(|s| s.uses_database)
+    .map(|s| s.name.clone())
+    .collect();
+  assert!(!users.is_empty());
+  assert_eq!(roles.iter().map(|r| r.0.clone()).collect::<Vec<_>>(), users);
+  let owner = resolved.migrations_owner().unwrap();
+  let owner_values = yaml(file(&output, &format!("charts/{}/values.yaml", owner.name)));
+  let job_roles = owner_values["migrations"]["roles"].as_sequence().unwrap();
+  assert_eq!(job_roles.len(), roles.len());
+  for (service, role, secret) in &roles {
+    // Never the master user, nor one of PostgreSQL's or RDS's own roles.
+    assert!(role.starts_with("app_"), "{role}");
+    assert_ne!(role, "postgres");
+    assert_eq!(
+      secret,
+      &format!("{}/${{var.environment}}/database/{service}", resolved.name)
+    );
+    // The service reads its own role's secret, the Job sets its password.
+    let values = yaml(file(&output, &format!("charts/{service}/values.yaml")));
+    assert_eq!(
+      values["database"]["credentialsKey"],
+      format!("database/{service}")
+    );
+    assert!(
+      values["database"].get("host").is_none(),
+      "the host comes from Secrets Manager"
+    );
+    assert!(
+      job_roles
+        .iter()
+        .any(|r| r["role"] == role.as_str() && r["key"] == format!("database/{service}").as_str()),
+      "{role}"
+    );
+  }
+  // The service's ExternalSecret no longer reads the master secret.
+  let helpers = file(
+    &output,
+    &format!("charts/{}/templates/_helpers.tpl", owner.name),
+  );
+  let credentials = helpers
+    .split("define \"service.databaseCredentials\"")
+    .nth(1)
+    .unwrap()
+    .split("{{- end }}")
+    .next()
+    .unwrap();
+  assert!(!credentials.contains("secretArn"), "{credentials}");
+  assert!(
+    credentials.contains(".Values.database.credentialsKey"),
+    "{credentials}"
+  );
+}
+
+#[test]
+fn the_roles_callback_grants_rows_only_and_logs_no_password() {
+  let (resolved, output) = render_builtin("openinnovation");
+  let owner = resolved.migrations_owner().unwrap();
+  let callback = file(
+    &output,
+    &format!(
+      "charts/{}/templates/migrations-roles-configmap.yaml",
+      owner.name
+    ),
+  );
+  let sql = callback
+    .split("afterMigrate__database_roles.sql: |\n")
+    .nth(1)
+    .expect("the callback is in the ConfigMap");
+  for grant in [
+    "GRANT CONNECT ON DATABASE",
+    "GRANT USAGE ON SCHEMA public",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public",
+    "REVOKE ALL ON TABLE public.flyway_schema_history",
+  ] {
+    assert!(sql.contains(grant), "{grant}");
+  }
+  for never in [
+    "GRANT ALL",
+    "CREATE ON SCHEMA",
+    "SUPERUSER",
+    "CREATEROLE",
+    "CREATEDB",
+    "TRUNCATE",
+  ] {
+    assert!(!sql.contains(never), "{never}");
+  }
+  // The passwords reach the session in a SELECT (never logged under
+  // log_statement = ddl) and the DDL reads them from there.
+  let placeholder = sql.find("${database_roles}").unwrap();
+  assert!(
+    sql[..placeholder]
+      .trim_end()
+      .ends_with("SELECT set_config('oi_gen.database_roles', '")
+  );
+  assert_eq!(sql.matches("${database_roles}").count(), 1);
+  assert!(sql.contains("current_setting('oi_gen.database_roles')"));
+  // The Job runs it after every migrate.
+  let job = file(
+    &output,
+    &format!("charts/{}/templates/migrations-job.yaml", owner.name),
+  );
+  assert!(
+    job.contains(
+      "-callbackLocations=filesystem:/flyway/project/migrations,filesystem:/flyway/roles"
+    )
+  );
+  assert!(job.contains("-placeholders.database_roles=$(DATABASE_ROLES)"));
+  // No deploy passes the database host any more; only the migrations get
+  // the master secret's ARN.
+  let deploy = file(&output, ".github/workflows/deploy.yml");
+  assert!(!deploy.contains("database.host"));
+  assert_eq!(
+    deploy.matches("--set-string database.secretArn").count(),
+    resolved.environments.len()
+  );
 }

@@ -463,3 +463,15 @@ fn secrets_oi_gen_creates_itself_are_not_secret_references() {
   );
   assert_eq!(errors_of(&text), Vec::<String>::new());
 }
+
+#[test]
+fn database_references_need_a_service_that_runs_the_migrations() {
+  let text = edit("      runsMigrations: true\n", "");
+  assert_eq!(
+    errors_of(&text),
+    [
+      "spec.services[0].secretEnv.DATABASE_URL.database: `database:` needs a service with `runsMigrations: true`: its migration Job creates each service's own database role",
+      "spec.services[0].secretEnv.DATABASE_PASSWORD.database: `database:` needs a service with `runsMigrations: true`: its migration Job creates each service's own database role",
+    ]
+  );
+}

@@ -410,6 +410,20 @@ impl CheckSecretsData {
         properties: vec!["password".into(), "username".into()],
       });
     }
+    if resolved.database.is_some() {
+      secrets.push(CheckedSecret {
+        name: format!("{scope}{}", names::DATABASE_KEY),
+        filled_by: "terraform",
+        properties: vec!["dbname".into(), "host".into(), "port".into()],
+      });
+      for service in resolved.services.iter().filter(|s| s.uses_database) {
+        secrets.push(CheckedSecret {
+          name: format!("{scope}{}", names::database_role_key(&service.name)),
+          filled_by: "terraform",
+          properties: vec!["password".into(), "username".into()],
+        });
+      }
+    }
     for secret in &resolved.user_secrets {
       secrets.push(CheckedSecret {
         name: format!("{scope}{}", secret.key),

@@ -110,12 +110,17 @@ pub(crate) struct ExternalSecret {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DatabaseValues {
   pub enabled: bool,
-  /// The RDS endpoint address, set at deploy time.
-  pub host: String,
   pub port: u16,
   pub name: String,
-  /// ARN of the RDS-managed master user secret, set at deploy time.
+  /// ARN of the RDS-managed master user secret, set at deploy time; only
+  /// the migration hook reads it.
   pub secret_arn: String,
+  /// The service's own role and password, `database/<service>` after the
+  /// environment's `externalSecret.keyPrefix` (empty when it uses no
+  /// database).
+  pub credentials_key: String,
+  /// Host, port and name, `database` after the prefix (Terraform writes it).
+  pub connection_key: String,
   /// The database subnets: the only egress to port 5432 the pods get.
   pub cidrs: Vec<String>,
 }
@@ -208,14 +213,33 @@ pub(crate) struct MigrationJob {
   /// A failed Job stays this long for its logs.
   pub ttl_seconds_after_finished: u32,
   pub resources: ResourcesValues,
+  /// The PostgreSQL role of every service that uses the database, which the
+  /// Job creates and keeps in step with its Secrets Manager password.
+  pub roles: Vec<MigrationRole>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct MigrationRole {
+  pub role: String,
+  /// Its secret, after the environment's `externalSecret.keyPrefix`.
+  pub key: String,
 }
 
 /// `helm upgrade --timeout` of the deploy workflows, in seconds.
 pub(crate) const HELM_TIMEOUT_SECONDS: u32 = 600;
 
 impl MigrationJob {
-  fn new() -> Self {
+  fn new(resolved: &Resolved) -> Self {
     Self {
+      roles: resolved
+        .services
+        .iter()
+        .filter(|s| s.uses_database)
+        .map(|s| MigrationRole {
+          role: names::database_role(&s.name),
+          key: names::database_role_key(&s.name),
+        })
+        .collect(),
       image: crate::render::workflows::FLYWAY_IMAGE.into(),
       backoff_limit: 1,
       active_deadline_seconds: HELM_TIMEOUT_SECONDS - 120,
@@ -369,7 +393,6 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
     },
     database: DatabaseValues {
       enabled: service.uses_database,
-      host: String::new(),
       port: DATABASE_PORT,
       name: resolved
         .database
@@ -377,6 +400,12 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
         .map(|d| d.name.clone())
         .unwrap_or_default(),
       secret_arn: String::new(),
+      credentials_key: if service.uses_database {
+        names::database_role_key(&service.name)
+      } else {
+        String::new()
+      },
+      connection_key: names::DATABASE_KEY.into(),
       cidrs: if service.uses_database {
         resolved.database_cidrs()
       } else {
@@ -421,7 +450,7 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
     },
     migrations: MigrationsValues {
       owner: service.runs_migrations,
-      job: service.runs_migrations.then(MigrationJob::new),
+      job: service.runs_migrations.then(|| MigrationJob::new(resolved)),
     },
   }
 }

@@ -35,6 +35,20 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end }}
 
 {{/*
+The services' roles and passwords as the JSON list of the roles callback
+(`[{"role": …, "password": …}]`), an External Secrets template: the passwords
+are ESO's `role_<i>` keys, kept literal for it.
+*/}}
+{{- define "service.migrationsRolesJson" -}}
+[
+{{- range $i, $role := .Values.migrations.roles -}}
+{{- if $i }},{{ end -}}
+{"role":{{ $role.role | toJson }},"password":{{ printf "{{ .role_%d | toJson }}" $i }}}
+{{- end -}}
+]
+{{- end }}
+
+{{/*
 The Flyway project the deploy copies into the chart: `db/flyway.toml` and
 `db/migrations/*.sql`, as they are in the repository.
 */}}

@@ -716,6 +716,11 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
         report.fail("install.sh", "no `set -euo pipefail`")
     if tool("shellcheck"):
         report.run("shellcheck", ["shellcheck", str(script)], cwd=repo)
+    check_secrets = repo / "cluster" / "check-secrets.sh"
+    if check_secrets.exists():
+        report.run("check-secrets.sh", ["bash", "-n", str(check_secrets)], cwd=repo)
+        if tool("shellcheck"):
+            report.run("shellcheck", ["shellcheck", str(check_secrets)], cwd=repo)
     steps = re.findall(r'^step "([^"]*)"', text, flags=re.M)
 
     def position(name: str) -> int:

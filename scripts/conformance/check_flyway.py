@@ -26,6 +26,11 @@ For a blueprint without spec.database: no db/ folder was rendered, and
                 `psql -v ON_ERROR_STOP=1` in one transaction (a file whose statements
                 PostgreSQL refuses inside one, such as CREATE INDEX CONCURRENTLY, runs
                 outside it, as Flyway does), as a database owner without superuser rights
+                but with CREATEROLE (as RDS's master user); then the services' roles callback
+                of the migrations owner's chart (migrations-roles-configmap.yaml), twice, as
+                Flyway's afterMigrate runs it on every deploy: each role may read and write
+                the tables, may not create any nor read the schema history, has a password,
+                and no password reaches the server log under log_statement = ddl
 
 Environment: OI_GEN (the oi-gen binary; default target/release/oi-gen of OI_GEN_SOURCE
 or of this repository), PG_BINDIR (PostgreSQL's bin/ folder; default the newest
@@ -829,6 +834,9 @@ class Server:
                     "-c fsync=off",
                     "-c synchronous_commit=off",
                     "-c full_page_writes=off",
+                    # As the RDS parameter group has it: the roles callback
+                    # must not put a password into a logged statement.
+                    "-c log_statement=ddl",
                 ]
             )
             proc = self.as_owner(
@@ -912,12 +920,102 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+ROLES_TEMPLATE = "templates/migrations-roles-configmap.yaml"
+ROLES_KEY = "afterMigrate__database_roles.sql: |"
+# Stand-ins for the roles and passwords the migration Job gets from Secrets Manager.
+TEST_ROLES = [
+    {"role": "app_conformance", "password": "Conformance0Password1"},
+    {"role": "app_second_service", "password": "Second2Password3"},
+]
+
+
+def roles_callback(repo: Path) -> tuple[str, str] | None:
+    """The migrations owner's roles callback: (its chart template, the SQL)."""
+    for path in sorted(repo.glob("charts/*/" + ROLES_TEMPLATE)):
+        lines = path.read_text().splitlines()
+        starts = [i for i, line in enumerate(lines) if line.strip() == ROLES_KEY]
+        if not starts:
+            return str(path.relative_to(repo)), ""
+        body = []
+        for line in lines[starts[0] + 1 :]:
+            if line and not line.startswith("    "):
+                break
+            body.append(line[4:])
+        return str(path.relative_to(repo)), "\n".join(body).strip() + "\n"
+    return None
+
+
+def check_roles(report: Report, server: "Server", database: str, callback: tuple[str, str]) -> None:
+    label, sql = callback
+    if "${database_roles}" not in sql:
+        report.fail(f"roles: {label}", f"no {ROLES_KEY} block reading ${{database_roles}}")
+        return
+    text = sql.replace("${database_roles}", json.dumps(TEST_ROLES))
+    script = server.base / "roles.sql"
+    script.write_text(text)
+    script.chmod(0o644)
+    # The schema history table, as Flyway leaves it before afterMigrate.
+    proc = server.psql(
+        MIGRATOR, database, "-c", "CREATE TABLE IF NOT EXISTS flyway_schema_history (installed_rank int)"
+    )
+    if proc.returncode != 0:
+        report.fail("roles: schema history stand-in", (proc.stdout + proc.stderr).strip())
+        return
+    for round_ in ("", " (rerun)"):
+        proc = server.psql(MIGRATOR, database, "-f", str(script), transaction=True)
+        if proc.returncode != 0:
+            report.fail(f"roles: {label}{round_}", (proc.stdout + proc.stderr).strip())
+            return
+        print(f"ok    roles: {label}{round_}")
+    problems = []
+    table = EXPECTED_RELATIONS[0]
+    for entry in TEST_ROLES:
+        role = entry["role"]
+        allowed = [
+            f"SELECT count(*) FROM {table}",
+            f"SELECT 1 FROM {table} FOR UPDATE",
+            f"DELETE FROM {table} WHERE false",
+        ]
+        for statement in allowed:
+            proc = server.psql(role, database, "-c", statement, transaction=True)
+            if proc.returncode != 0:
+                problems.append(f"{role}: `{statement}` refused: {proc.stderr.strip()}")
+        for statement in (
+            "CREATE TABLE not_allowed (id int)",
+            "SELECT * FROM flyway_schema_history",
+            f"DROP TABLE {table}",
+        ):
+            proc = server.psql(role, database, "-c", statement, transaction=True)
+            if proc.returncode == 0:
+                problems.append(f"{role}: `{statement}` is allowed")
+    proc = server.psql(
+        "postgres",
+        database,
+        "-At",
+        "-c",
+        "SELECT count(*) FROM pg_authid WHERE rolname LIKE 'app\\_%' AND rolpassword IS NOT NULL"
+        " AND rolcanlogin AND NOT rolsuper AND NOT rolcreaterole AND NOT rolcreatedb",
+    )
+    if proc.stdout.strip() != str(len(TEST_ROLES)):
+        problems.append(f"roles with a password and no privilege: {proc.stdout.strip()} {proc.stderr.strip()}")
+    log = server.log.read_text(errors="replace") if server.log.exists() else ""
+    for entry in TEST_ROLES:
+        if entry["password"] in log:
+            problems.append(f"the password of {entry['role']} is in the server log")
+    report.check(
+        f"roles: {len(TEST_ROLES)} roles read and write {table}, create nothing, "
+        "see no schema history, no password logged",
+        problems,
+    )
+
+
 def apply_migrations(
     report: Report,
     migrations: list[Migration],
     parsed: dict,
     config: FlywayConfig,
     database: str,
+    callback: tuple[str, str] | None = None,
 ) -> None:
     bindir = find_bindir()
     if bindir is None or not (bindir / "initdb").exists():
@@ -943,7 +1041,7 @@ def apply_migrations(
             "postgres",
             "postgres",
             "-c",
-            f"CREATE ROLE {MIGRATOR} LOGIN",
+            f"CREATE ROLE {MIGRATOR} LOGIN CREATEROLE",
             "-c",
             f"CREATE DATABASE {quote_ident(database)} OWNER {MIGRATOR}",
         )
@@ -994,6 +1092,8 @@ def apply_migrations(
             if missing or proc.returncode != 0
             else [],
         )
+        if callback:
+            check_roles(report, server, database, callback)
     finally:
         server.cleanup()
         print("      server stopped, temporary folder removed")
@@ -1073,7 +1173,12 @@ def main(argv: list[str]) -> int:
             parsed = parse_migrations(report, migrations, config, Path(tmp) / "replaced")
 
             section("postgresql")
-            apply_migrations(report, migrations, parsed, config, name)
+            callback = roles_callback(repo)
+            if callback is None and (repo / "charts").is_dir():
+                owners = [p for p in (repo / "charts").glob("*/templates/migrations-job.yaml")]
+                if owners:
+                    report.fail("roles", f"{owners[0]} has no {ROLES_TEMPLATE} next to it")
+            apply_migrations(report, migrations, parsed, config, name, callback)
 
     return finish(report)
 

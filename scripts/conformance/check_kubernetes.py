@@ -68,7 +68,6 @@ SAMPLE_TAG = "v1.2.3"
 SAMPLE_DIGEST = "sha256:" + "0123456789abcdef" * 4
 SAMPLE_MIGRATIONS_DIGEST = "sha256:" + "fedcba9876543210" * 4
 ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
-SAMPLE_DB_HOST = "{platform}-{env}-postgres.abcdefghijkl.{region}.rds.amazonaws.com"
 SAMPLE_DB_SECRET = "arn:aws:secretsmanager:{region}:123456789012:secret:rds!db-0123abcd-4567-89ef-0123-456789abcdef-AbCdEf"
 
 # Checks that may be skipped, and only with a reason.
@@ -219,16 +218,12 @@ def registry_of(blueprint: Blueprint, env: str) -> str:
 
 
 def endpoint_values(blueprint: Blueprint, env: str, values: dict) -> dict:
-    """What the deploy still passes besides the image: the database endpoint and its
-    secret's ARN (read from RDS at deploy time; they move to a secret of their own)."""
-    if not values.get("database", {}).get("enabled"):
+    """What the deploy still passes besides the image: the ARN of the RDS master secret,
+    to the migrations owner only (RDS names it; the database host comes from Secrets
+    Manager)."""
+    if not (values.get("database", {}).get("enabled") and values.get("migrations", {}).get("owner")):
         return {}
-    return {
-        "database": {
-            "host": SAMPLE_DB_HOST.format(platform=blueprint.name, env=env, region=blueprint.region),
-            "secretArn": SAMPLE_DB_SECRET.format(region=blueprint.region),
-        }
-    }
+    return {"database": {"secretArn": SAMPLE_DB_SECRET.format(region=blueprint.region)}}
 
 
 def image_values(blueprint: Blueprint, env: str, env_values: dict, **image) -> dict:
@@ -373,8 +368,7 @@ def check_required(chart, blueprint, service, env, env_values, defaults, report)
                 "migrations.image.repository is required",
             )
         )
-    if defaults.get("database", {}).get("enabled"):
-        cases.append(("database.host", deep_merge(base, {"database": {"host": ""}}), "database.host is required"))
+    if defaults.get("database", {}).get("enabled") and defaults.get("migrations", {}).get("owner"):
         cases.append(
             ("database.secretArn", deep_merge(base, {"database": {"secretArn": ""}}), "database.secretArn is required")
         )
@@ -455,7 +449,7 @@ def check_structure(repo: Path, blueprint: Blueprint, objects: list[dict], repor
             if doc in hooks:
                 continue
             if doc["kind"] == "ExternalSecret":
-                check_external_secret(label, doc, spec, blueprint, env, report)
+                check_external_secret(label, doc, spec, blueprint, env, report, service)
             if doc["kind"] == "HTTPRoute":
                 check_route(label, doc, gateways.get(env), blueprint, report)
 
@@ -468,9 +462,14 @@ def selects(policy: dict, labels: dict) -> bool:
 def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict], blueprint: Blueprint, env: str, report: Report) -> None:
     """The Flyway Job and the objects it needs, as hooks that work on the first install."""
     problems: list[str] = []
-    by_kind = {d["kind"]: d for d in hooks}
-    if set(by_kind) != HOOK_KINDS or len(hooks) != len(HOOK_KINDS):
-        problems.append(f"hooks are {sorted(d['kind'] for d in hooks)}, expected one each of {sorted(HOOK_KINDS)}")
+    # The services' roles callback is a ConfigMap of its own, `<name>-roles`.
+    roles = [d for d in hooks if d["kind"] == "ConfigMap" and d["metadata"]["name"].endswith("-roles")]
+    by_kind = {d["kind"]: d for d in hooks if d not in roles}
+    if set(by_kind) != HOOK_KINDS or len(hooks) != len(HOOK_KINDS) + 1 or len(roles) != 1:
+        problems.append(
+            f"hooks are {sorted(d['kind'] for d in hooks)}, expected one each of {sorted(HOOK_KINDS)} "
+            "and the roles ConfigMap"
+        )
     weights = {}
     for doc in hooks:
         annotations = doc["metadata"]["annotations"]
@@ -526,13 +525,31 @@ def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict]
     if not (pod.get("securityContext") or {}).get("runAsNonRoot"):
         problems.append("the pod must run as non-root")
     env_vars = {e["name"]: e for e in container.get("env", [])}
-    host = SAMPLE_DB_HOST.format(platform=blueprint.name, env=env, region=blueprint.region)
-    url = f"jdbc:postgresql://{host}:5432/{blueprint.database['name']}?sslmode=require"
-    if (env_vars.get("FLYWAY_URL") or {}).get("value") != url:
-        problems.append(f"FLYWAY_URL is {(env_vars.get('FLYWAY_URL') or {}).get('value')!r}, expected {url!r}")
+    # The host comes from Secrets Manager (the connection secret Terraform writes).
+    url = f"jdbc:postgresql://{{{{ .db_host }}}}:5432/{blueprint.database['name']}?sslmode=require"
     secret = by_kind.get("ExternalSecret")
     target = secret["spec"]["target"]["name"] if secret else None
-    for name, key in (("FLYWAY_USER", "db_username"), ("FLYWAY_PASSWORD", "db_password")):
+    if secret:
+        template_data = (secret["spec"]["target"].get("template") or {}).get("data") or {}
+        if template_data.get("flyway_url") != url:
+            problems.append(f"the hook Secret's flyway_url is {template_data.get('flyway_url')!r}, expected {url!r}")
+        if "{{ .role_0 | toJson }}" not in (template_data.get("database_roles") or ""):
+            problems.append(f"database_roles is {template_data.get('database_roles')!r}")
+        hook_remote = {e["secretKey"]: e["remoteRef"] for e in secret["spec"].get("data", [])}
+        connection = {"key": f"{blueprint.name}/{env}/database", "property": "host"}
+        if hook_remote.get("db_host") != connection:
+            problems.append(f"the hook reads the host from {hook_remote.get('db_host')}, not {connection}")
+    args = container.get("args") or []
+    if "-placeholders.database_roles=$(DATABASE_ROLES)" not in args or not any(
+        a.startswith("-callbackLocations=") and "filesystem:/flyway/roles" in a for a in args
+    ):
+        problems.append(f"the Job does not run the roles callback: {args}")
+    for name, key in (
+        ("FLYWAY_URL", "flyway_url"),
+        ("FLYWAY_USER", "db_username"),
+        ("FLYWAY_PASSWORD", "db_password"),
+        ("DATABASE_ROLES", "database_roles"),
+    ):
         ref = ((env_vars.get(name) or {}).get("valueFrom") or {}).get("secretKeyRef") or {}
         if "value" in (env_vars.get(name) or {}) or ref.get("name") != target or ref.get("key") != key:
             problems.append(f"{name} must come from key {key} of the hook's Secret {target}, not {env_vars.get(name)}")
@@ -549,10 +566,15 @@ def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict]
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     if mounts.get("tmp") != "/tmp" or "emptyDir" not in volumes.get("tmp", {}):
         problems.append("no emptyDir at /tmp")
-    if sorted(volumes) != ["tmp"] or sorted(mounts) != ["tmp"]:
-        problems.append(f"the Job mounts {sorted(mounts)} from {sorted(volumes)}: the migrations are in its image, only /tmp is mounted")
+    if sorted(volumes) != ["roles", "tmp"] or sorted(mounts) != ["roles", "tmp"]:
+        problems.append(f"the Job mounts {sorted(mounts)} from {sorted(volumes)}: the migrations are in its image, only /tmp and the roles callback are mounted")
     if container.get("workingDir") != "/flyway" or "-workingDirectory=project" not in container.get("args", []):
         problems.append("Flyway does not run the project at /flyway/project (workingDir /flyway, -workingDirectory=project)")
+    roles_volume = next((v for n, v in volumes.items() if mounts.get(n) == "/flyway/roles"), None)
+    if not roles or roles_volume is None or roles_volume.get("configMap", {}).get("name") != roles[0]["metadata"]["name"]:
+        problems.append("the roles ConfigMap is not mounted at /flyway/roles")
+    elif "afterMigrate__database_roles.sql" not in (roles[0].get("data") or {}):
+        problems.append(f"the roles ConfigMap holds {sorted(roles[0].get('data') or {})}")
 
     labels = spec["template"]["metadata"]["labels"]
     policies = [d for d in docs if d["kind"] == "NetworkPolicy"]
@@ -571,7 +593,7 @@ def check_migrations(repo: Path, label: str, docs: list[dict], hooks: list[dict]
         report.ok(f"migrations: {label} runs the migrations image in a hook Job after {sorted(HOOK_KINDS - {'Job'})}")
 
 
-def check_external_secret(label, doc, spec, blueprint, env, report) -> None:
+def check_external_secret(label, doc, spec, blueprint, env, report, service) -> None:
     target = doc["spec"]["target"]
     if doc["spec"]["secretStoreRef"] != {"kind": "ClusterSecretStore", "name": "aws-secrets-manager"}:
         report.fail("external secrets", f"{label}: unexpected store {doc['spec']['secretStoreRef']}")
@@ -588,10 +610,9 @@ def check_external_secret(label, doc, spec, blueprint, env, report) -> None:
             report.fail("external secrets", f"{label}: {name}: ESO's braces did not survive Helm: {value!r}")
         if ref.get("database") == "url":
             db = blueprint.database["name"]
-            host = SAMPLE_DB_HOST.format(platform=blueprint.name, env=env, region=blueprint.region)
             expected = (
                 "postgresql://{{ .db_username }}:{{ .db_password | urlquery }}"
-                f"@{host}:5432/{db}?sslmode=require"
+                f"@{{{{ .db_host }}}}:5432/{db}?sslmode=require"
             )
             if value != expected:
                 report.fail("external secrets", f"{label}: DATABASE_URL is {value!r}, expected {expected!r}")
@@ -601,10 +622,10 @@ def check_external_secret(label, doc, spec, blueprint, env, report) -> None:
             (r.get("property") == "username") for r in (spec.get("secretEnv") or {}).values()
         ):
             report.fail("external secrets", f"{label}: the username is mapped into {entry['secretKey']}")
-        if remote.get("property") in ("username", "password") and remote["key"] != SAMPLE_DB_SECRET.format(
-            region=blueprint.region
-        ) and entry["secretKey"].startswith("db_"):
-            report.fail("external secrets", f"{label}: credentials not read from the RDS-managed secret")
+        # The service's own role, never the master user's secret.
+        own = f"{blueprint.name}/{env}/database/{service}"
+        if remote.get("property") in ("username", "password") and remote["key"] != own and entry["secretKey"].startswith("db_"):
+            report.fail("external secrets", f"{label}: credentials read from {remote['key']}, not the service's role {own}")
 
 
 def check_route(label, doc, gateway, blueprint, report) -> None:
@@ -779,6 +800,11 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
         report.fail("install.sh", "no `set -euo pipefail`")
     if tool("shellcheck"):
         report.run("shellcheck", ["shellcheck", str(script)], cwd=repo)
+    check_secrets = repo / "cluster" / "check-secrets.sh"
+    if check_secrets.exists():
+        report.run("check-secrets.sh", ["bash", "-n", str(check_secrets)], cwd=repo)
+        if tool("shellcheck"):
+            report.run("shellcheck", ["shellcheck", str(check_secrets)], cwd=repo)
     steps = re.findall(r'^step "([^"]*)"', text, flags=re.M)
 
     def position(name: str) -> int:

@@ -317,7 +317,7 @@ pub struct Service {
   /// optional: plain environment variables.
   #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
   pub env: BTreeMap<String, String>,
-  /// optional: environment variables read from AWS Secrets Manager through External Secrets. `{database: url}` is the connection URL assembled from the platform database's managed credentials; `{secret, property}` names any other Secrets Manager secret and JSON key.
+  /// optional: environment variables read from AWS Secrets Manager through External Secrets. `{database: url}` is the connection URL of the service's own database role (`app_<service>`, created by the migrations of the service with runsMigrations); `{secret, property}` names a JSON key of a secret Terraform creates empty per environment.
   #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
   pub secret_env: BTreeMap<String, SecretRef>,
   /// optional: this service owns the Flyway migrations and runs them before each release (default false; at most one service).
@@ -408,10 +408,10 @@ pub struct Autoscaling {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SecretRef {
-  /// `url`, `password` or `username` of the platform database's managed credentials.
+  /// `url`, `password` or `username` of the service's own database role.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub database: Option<DatabaseKey>,
-  /// Secrets Manager secret name.
+  /// Secrets Manager secret name inside each environment: Terraform creates `<platform>/<environment>/<secret>` empty (a leading `<platform>/` is not repeated) and you fill it.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub secret: Option<String>,
   /// JSON key inside the secret.

@@ -170,6 +170,22 @@ pub struct Resolved {
   pub services: Vec<ResolvedService>,
   /// Position of each service in `services`, by name.
   service_index: std::collections::BTreeMap<String, usize>,
+  /// The Secrets Manager secrets whose values only the user has (the
+  /// `secret:` references of the services), each once, in service order;
+  /// Terraform creates them empty in every environment.
+  pub user_secrets: Vec<UserSecret>,
+}
+
+/// A secret the services read and the user fills, in every environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSecret {
+  /// Its name inside an environment's scope (`names::scoped_secret_key`):
+  /// `<platform>/<env>/<key>` in each environment.
+  pub key: String,
+  /// The JSON keys the services read from it, sorted.
+  pub properties: Vec<String>,
+  /// The services that read it, in blueprint order.
+  pub services: Vec<String>,
 }
 
 /// The cluster add-ons a blueprint turns on.
@@ -278,6 +294,8 @@ pub struct EnvironmentNames {
   pub state_bucket: String,
   pub infra_environment: String,
   pub terraform_role: String,
+  /// `<platform>/<env>/`, the prefix of the environment's secrets.
+  pub secret_scope: String,
 }
 
 #[derive(Debug, Clone)]
@@ -399,6 +417,7 @@ impl Resolved {
   /// out.
   pub fn new(platform: &Platform) -> Self {
     let addons = platform.addon_selection();
+    let user_secrets = user_secrets(platform, addons.external_secrets);
     let database = platform.spec.database.as_ref().map(|db| {
       let major_version = db.major_version();
       let family_major = major_version.split('.').next().unwrap_or(&major_version);
@@ -537,6 +556,7 @@ impl Resolved {
         .map(|(i, s)| (s.name.clone(), i))
         .collect(),
       services,
+      user_secrets,
       platform: platform.clone(),
     }
   }
@@ -625,8 +645,45 @@ impl EnvironmentNames {
       state_bucket: names::state_bucket(platform, environment),
       infra_environment: names::infra_environment(platform, environment),
       terraform_role: names::terraform_role(platform, environment),
+      secret_scope: names::secret_scope(platform, environment),
     }
   }
+}
+
+/// The `secret:` references of the services, merged by secret.
+fn user_secrets(platform: &Platform, external_secrets: bool) -> Vec<UserSecret> {
+  let mut secrets: Vec<UserSecret> = Vec::new();
+  if !external_secrets {
+    return secrets;
+  }
+  for service in &platform.spec.services {
+    for reference in service.secret_env.values() {
+      let (Some(secret), Some(property)) = (&reference.secret, &reference.property) else {
+        continue;
+      };
+      let key = names::scoped_secret_key(platform, secret).to_string();
+      let at = match secrets.iter().position(|s| s.key == key) {
+        Some(at) => at,
+        None => {
+          secrets.push(UserSecret {
+            key,
+            properties: Vec::new(),
+            services: Vec::new(),
+          });
+          secrets.len() - 1
+        }
+      };
+      let entry = &mut secrets[at];
+      if !entry.properties.contains(property) {
+        entry.properties.push(property.clone());
+        entry.properties.sort();
+      }
+      if !entry.services.contains(&service.name) {
+        entry.services.push(service.name.clone());
+      }
+    }
+  }
+  secrets
 }
 
 /// Graviton families (a `g` right after the generation digit: `m7g`,

@@ -999,6 +999,22 @@ impl Checker<'_> {
         }
       }
     }
+    // The migration Job creates the services' own database roles: a
+    // service that reads `{database: …}` needs a service that runs it.
+    if owners.is_empty() && p.spec.database.is_some() {
+      for (i, service) in p.spec.services.iter().enumerate() {
+        for (name, reference) in &service.secret_env {
+          if reference.database.is_some() {
+            self
+              .error(
+                format!("spec.services[{i}].secretEnv.{name}.database"),
+                "`database:` needs a service with `runsMigrations: true`: its migration Job creates each service's own database role",
+              )
+              .hint = Some("set `runsMigrations: true` on the service that owns db/".into());
+          }
+        }
+      }
+    }
     if let [_, rest @ ..] = owners.as_slice() {
       for i in rest {
         self.error(
@@ -1039,6 +1055,18 @@ impl Checker<'_> {
       (None, Some(secret), property) => {
         if secret.is_empty() {
           self.error(format!("{path}.secret"), "the secret name is empty");
+        } else {
+          let key = crate::names::scoped_secret_key(self.platform, secret);
+          if crate::names::reserved_secret_key(key) {
+            self
+              .error(
+                format!("{path}.secret"),
+                format!(
+                  "`{secret}` is a secret oi-gen creates itself (`<platform>/<environment>/{key}`)"
+                ),
+              )
+              .hint = Some("give the secret another name".into());
+          }
         }
         match property {
           None => {

@@ -264,11 +264,7 @@ mod tests {
         .files
         .contains_key("cluster/manifests/cluster-secret-store.yaml")
     );
-    assert!(
-      !out
-        .files
-        .contains_key("cluster/manifests/grafana-admin.yaml")
-    );
+    assert!(!out.files.keys().any(|p| p.ends_with("grafana-admin.yaml")));
     assert!(file(&out, "cluster/install.sh").contains("create secret generic grafana-admin"));
     let values = parse(file(&out, "charts/backend/values.yaml"));
     assert_eq!(values["secretEnv"], yaml_serde::Value::Sequence(vec![]));
@@ -422,8 +418,14 @@ mod tests {
     let frontend = parse(file(&out, "charts/frontend/values.yaml"));
     let key = &frontend["secretEnv"][0];
     assert_eq!(key["name"], "ANALYTICS_KEY");
-    assert_eq!(key["remoteRef"]["key"], "openinnovation-ai/analytics");
+    // The name inside the environment's scope, which each values file sets.
+    assert_eq!(key["remoteRef"]["key"], "analytics");
     assert_eq!(key["remoteRef"]["property"], "apiKey");
+    let staging = parse(file(&out, "charts/frontend/values-staging.yaml"));
+    assert_eq!(
+      staging["externalSecret"]["keyPrefix"],
+      "openinnovation-ai/staging/"
+    );
   }
 
   #[test]
@@ -450,8 +452,8 @@ mod tests {
     for value in [
       "image.registry",
       "image.tag",
-      "database.host",
-      "database.secretArn",
+      "externalSecret.keyPrefix",
+      "database.credentialsKey",
     ] {
       assert!(
         helpers.contains(&format!("required \"{value} is required")),
@@ -459,6 +461,10 @@ mod tests {
       );
     }
     assert!(helpers.contains("fail \"image.tag must name a release, not latest\""));
+    // Only the migrations read the master secret, whose ARN RDS assigns.
+    let hook = Engine::file("charts/{service}/templates/migrations-externalsecret.yaml").unwrap();
+    assert!(hook.contains("required \"database.secretArn is required"));
+    assert!(!helpers.contains("secretArn"));
   }
 
   #[test]
@@ -578,11 +584,7 @@ mod tests {
         .keys()
         .any(|p| p.contains("kube-prometheus-stack"))
     );
-    assert!(
-      !out
-        .files
-        .contains_key("cluster/manifests/grafana-admin.yaml")
-    );
+    assert!(!out.files.keys().any(|p| p.ends_with("grafana-admin.yaml")));
     assert!(!file(&out, "cluster/install.sh").contains("monitoring"));
     let values = parse(file(&out, "charts/backend/values.yaml"));
     assert_eq!(values["metrics"]["serviceMonitor"]["enabled"], false);
@@ -620,6 +622,7 @@ mod tests {
         "migrations-externalsecret.yaml",
         "migrations-job.yaml",
         "migrations-networkpolicy.yaml",
+        "migrations-roles-configmap.yaml",
         "migrations-serviceaccount.yaml",
       ]
     );
@@ -725,8 +728,10 @@ mod tests {
     let out = render_platform(&builtin("openinnovation"));
     let job = file(&out, "charts/backend/templates/migrations-job.yaml");
     for (name, key) in [
+      ("FLYWAY_URL", "flyway_url"),
       ("FLYWAY_USER", "db_username"),
       ("FLYWAY_PASSWORD", "db_password"),
+      ("DATABASE_ROLES", "database_roles"),
     ] {
       let (_, after) = job.split_once(&format!("- name: {name}\n")).unwrap();
       let entry: String = after.lines().take(4).collect::<Vec<_>>().join("\n");
@@ -737,7 +742,11 @@ mod tests {
       &out,
       "charts/backend/templates/migrations-externalsecret.yaml",
     );
-    assert!(secret.contains("{{- include \"service.databaseCredentials\" . | nindent 4 }}"));
+    // The master credentials (the migrations alone use them), the host, and
+    // the passwords of the services' roles.
+    assert!(secret.contains("key: {{ $arn | quote }}"));
+    assert!(secret.contains("{{- include \"service.databaseHost\" . | nindent 4 }}"));
+    assert!(secret.contains("{{- range $i, $role := .Values.migrations.roles }}"));
     assert!(secret.contains("kind: ClusterSecretStore"));
     for path in [
       "charts/backend/values.yaml",
@@ -783,7 +792,11 @@ mod tests {
     }
     let job = file(&out, "charts/backend/templates/migrations-job.yaml");
     assert!(job.contains("image: {{ include \"service.migrationsImage\" . | quote }}"));
-    assert!(!job.contains("configMap"));
+    // The only ConfigMap the Job mounts is the roles callback's: the
+    // migrations themselves are in the image.
+    assert_eq!(job.matches("configMap:").count(), 1);
+    assert!(job.contains("name: {{ include \"service.migrationsName\" . }}-roles\n"));
+    assert!(!job.contains("/flyway/project\n"));
     assert!(
       !out
         .files

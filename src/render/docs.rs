@@ -32,6 +32,10 @@ struct ReadmeData {
   /// The distinct AWS accounts, in promotion order, each with its
   /// environments (empty when the blueprint names none).
   accounts: Vec<AccountRow>,
+  /// With External Secrets: the secrets Terraform creates.
+  secrets: Option<ReadmeSecrets>,
+  /// With a database: each service that uses it and its PostgreSQL role.
+  database_roles: Vec<(String, String)>,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -61,6 +65,24 @@ struct AccountRow {
   environments: Vec<String>,
   /// Its ECR registry host.
   registry: String,
+}
+
+#[derive(Serialize)]
+struct ReadmeSecrets {
+  /// `<platform>/<env>/`, with `<env>` for the environment.
+  scope: String,
+  /// Grafana's generated admin secret, per environment.
+  grafana: Vec<String>,
+  /// The secrets the user fills, each per environment.
+  user: Vec<ReadmeUserSecret>,
+}
+
+#[derive(Serialize)]
+struct ReadmeUserSecret {
+  services: Vec<String>,
+  properties: Vec<String>,
+  /// (environment, full name, `put-secret-value` command).
+  environments: Vec<(String, String, String)>,
 }
 
 #[derive(Serialize)]
@@ -239,12 +261,74 @@ pub(crate) fn render(
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
     accounts,
+    secrets: resolved
+      .addons
+      .external_secrets
+      .then(|| ReadmeSecrets::new(resolved)),
+    database_roles: resolved
+      .services
+      .iter()
+      .filter(|s| s.uses_database && resolved.addons.external_secrets)
+      .map(|s| (s.name.clone(), crate::names::database_role(&s.name)))
+      .collect(),
   };
   out.add(
     output_path(README, None, None),
     engine.render(README, &data)?,
   );
   Ok(())
+}
+
+impl ReadmeSecrets {
+  fn new(resolved: &Resolved) -> Self {
+    let region = &resolved.region;
+    Self {
+      scope: format!("{}/<env>/", resolved.name),
+      grafana: if resolved.addons.grafana {
+        resolved
+          .environments
+          .iter()
+          .map(|e| {
+            format!(
+              "{}{}",
+              e.names.secret_scope,
+              crate::names::GRAFANA_ADMIN_KEY
+            )
+          })
+          .collect()
+      } else {
+        Vec::new()
+      },
+      user: resolved
+        .user_secrets
+        .iter()
+        .map(|secret| {
+          let json = secret
+            .properties
+            .iter()
+            .map(|p| format!("\"{p}\":\"<{p}>\""))
+            .collect::<Vec<_>>()
+            .join(",");
+          ReadmeUserSecret {
+            services: secret.services.clone(),
+            properties: secret.properties.clone(),
+            environments: resolved
+              .environments
+              .iter()
+              .map(|e| {
+                let name = format!("{}{}", e.names.secret_scope, secret.key);
+                let command = format!(
+                  "aws secretsmanager put-secret-value --region {region} --secret-id {name} \
+                   --secret-string '{{{json}}}'"
+                );
+                (e.name.clone(), name, command)
+              })
+              .collect(),
+          }
+        })
+        .collect(),
+    }
+  }
 }
 
 /// A Mermaid node id: letters, digits and `_` only.

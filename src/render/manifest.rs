@@ -155,6 +155,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[],
   ),
   row("infra/outputs.tf", Always, &[NAME, DATABASE, DNS]),
+  row(
+    "infra/secrets.tf",
+    ExternalSecrets,
+    &[NAME, SERVICES, ADDONS, DATABASE],
+  ),
   row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
   row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
   row(
@@ -236,6 +241,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[ADDONS],
   ),
   row(
+    "cluster/check-secrets.sh",
+    ExternalSecrets,
+    &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
+  ),
+  row(
     "cluster/manifests/cluster-secret-store.yaml",
     ExternalSecrets,
     &[ADDONS, REGION],
@@ -291,9 +301,9 @@ pub(crate) static ROWS: &[Row] = &[
     &[ADDONS],
   ),
   row(
-    "cluster/manifests/grafana-admin.yaml",
+    "cluster/manifests/{environment}/grafana-admin.yaml",
     GrafanaFromSecrets,
-    &[ADDONS, NAME],
+    &[ADDONS, NAME, ENVIRONMENT],
   ),
   // GitHub Actions.
   row(

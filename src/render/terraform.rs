@@ -30,6 +30,9 @@ use crate::names;
 pub(crate) const TERRAFORM_REQUIRED: &str = "~> 1.15";
 /// The hashicorp/aws provider: the floor both modules below need.
 pub(crate) const AWS_PROVIDER: &str = ">= 6.28, < 7.0";
+/// The hashicorp/random provider: its ephemeral `random_password` (no value
+/// in the state) arrived in 3.7.1.
+pub(crate) const RANDOM_PROVIDER: &str = ">= 3.7.1, < 4.0";
 pub(crate) const VPC_MODULE: &str = "terraform-aws-modules/vpc/aws";
 pub(crate) const VPC_MODULE_VERSION: &str = "~> 6.6";
 pub(crate) const EKS_MODULE: &str = "terraform-aws-modules/eks/aws";
@@ -104,6 +107,8 @@ enum When {
   Database,
   /// The environment has Checkov skips of its own.
   EnvironmentSkips,
+  /// External Secrets reads Secrets Manager.
+  ExternalSecrets,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -129,6 +134,7 @@ const TEMPLATES: &[(&str, When)] = &[
     When::Always,
   ),
   ("infra/outputs.tf.tera", When::Always),
+  ("infra/secrets.tf.tera", When::ExternalSecrets),
   ("infra/bootstrap/versions.tf.tera", When::Always),
   ("infra/bootstrap/variables.tf.tera", When::Always),
   ("infra/bootstrap/main.tf.tera", When::Always),
@@ -189,6 +195,9 @@ struct TerraformData {
   external_dns: PodIdentity,
   cert_manager_identity: PodIdentity,
   load_balancer_controller: PodIdentity,
+  /// The Secrets Manager secrets of the environment applied to (names as
+  /// Terraform expressions).
+  secrets: Secrets,
   /// `bootstrap/`, by environment: its state bucket, its Terraform role,
   /// and the subject its `<env>-infra` GitHub environment presents.
   state_buckets: Vec<(String, String)>,
@@ -210,6 +219,7 @@ struct TerraformData {
 struct Versions {
   terraform: &'static str,
   aws: &'static str,
+  random: &'static str,
   vpc: &'static str,
   vpc_source: &'static str,
   eks: &'static str,
@@ -232,8 +242,31 @@ struct Names {
   eso_service_account: &'static str,
   /// `repo:<owner>/<name>:environment:<env>`, the subject a deploy job presents.
   github_subject: String,
-  /// Secrets Manager names the External Secrets controller may read.
-  secret_prefix: String,
+  /// `<platform>/<env>/`: the names of the environment's secrets.
+  secret_scope: String,
+}
+
+/// What `secrets.tf` creates.
+#[derive(Serialize)]
+struct Secrets {
+  /// Grafana's admin credentials, generated (Grafana reads them through
+  /// External Secrets).
+  grafana_admin: Option<String>,
+  /// The secrets the user fills: in-scope key → full name.
+  user: Vec<(String, String)>,
+  /// Some secret has a generated password (the random provider is needed).
+  random: bool,
+  /// With a database: its connection secret and the services' roles.
+  database: Option<DatabaseSecrets>,
+}
+
+#[derive(Serialize)]
+struct DatabaseSecrets {
+  /// Host, port and database name.
+  connection: String,
+  /// Service → `{ role, secret }`, its PostgreSQL role and the secret of
+  /// its password.
+  roles: Vec<(String, Vec<(&'static str, String)>)>,
 }
 
 #[derive(Serialize)]
@@ -366,6 +399,7 @@ impl When {
       Self::Always => true,
       Self::Database => data.database.is_some(),
       Self::EnvironmentSkips => environment.is_some_and(|e| !e.checkov_skips.is_empty()),
+      Self::ExternalSecrets => data.external_secrets,
     }
   }
 }
@@ -433,6 +467,7 @@ impl TerraformData {
       versions: Versions {
         terraform: TERRAFORM_REQUIRED,
         aws: AWS_PROVIDER,
+        random: RANDOM_PROVIDER,
         vpc: VPC_MODULE_VERSION,
         vpc_source: VPC_MODULE,
         eks: EKS_MODULE_VERSION,
@@ -441,7 +476,7 @@ impl TerraformData {
         tflint_aws: TFLINT_AWS_RULESET,
       },
       names: Names {
-        stack: symbolic_names.stack,
+        stack: symbolic_names.stack.clone(),
         cluster: symbolic_names.cluster,
         deploy_role: symbolic_names.deploy_role,
         database_instance: symbolic_names.database_instance,
@@ -449,7 +484,7 @@ impl TerraformData {
         eso_namespace: names::ESO_NAMESPACE,
         eso_service_account: names::ESO_SERVICE_ACCOUNT,
         github_subject: format!("repo:{repository}:environment:{ENVIRONMENT_EXPR}"),
-        secret_prefix: format!("{name}/*"),
+        secret_scope: symbolic_names.secret_scope.clone(),
       },
       repository: repository.clone(),
       github_oidc_url: GITHUB_OIDC_URL,
@@ -521,6 +556,46 @@ impl TerraformData {
         &AWS_LOAD_BALANCER_CONTROLLER,
         AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
       ),
+      secrets: Secrets {
+        random: resolved.addons.external_secrets
+          && (resolved.addons.grafana
+            || (resolved.database.is_some() && resolved.services.iter().any(|s| s.uses_database))),
+        database: (resolved.database.is_some() && resolved.addons.external_secrets).then(|| {
+          let scope = names::secret_scope(platform, &symbolic);
+          DatabaseSecrets {
+            connection: format!("{scope}{}", names::DATABASE_KEY),
+            roles: resolved
+              .services
+              .iter()
+              .filter(|s| s.uses_database)
+              .map(|s| {
+                (
+                  s.name.clone(),
+                  vec![
+                    ("role", names::database_role(&s.name)),
+                    (
+                      "secret",
+                      format!("{scope}{}", names::database_role_key(&s.name)),
+                    ),
+                  ],
+                )
+              })
+              .collect(),
+          }
+        }),
+        grafana_admin: (resolved.addons.grafana && resolved.addons.external_secrets)
+          .then(|| names::grafana_admin_secret(platform, &symbolic)),
+        user: resolved
+          .user_secrets
+          .iter()
+          .map(|s| {
+            (
+              s.key.clone(),
+              format!("{}{}", names::secret_scope(platform, &symbolic), s.key),
+            )
+          })
+          .collect(),
+      },
       state_buckets: per_environment(&|e| e.names.state_bucket.clone()),
       terraform_roles: per_environment(&|e| e.names.terraform_role.clone()),
       infra_subjects: per_environment(&|e| {
@@ -1364,8 +1439,12 @@ mod tests {
     assert!(files["infra/vpc.tf"].contains("enable_nat_gateway     = false"));
 
     for (platform, files) in builtins() {
-      assert_ne!(platform.spec.network.nat_gateways, Some(NatGateways::None));
-      assert!(!files["infra/vpc.tf"].contains("aws_vpc_endpoint"));
+      assert_eq!(
+        files["infra/vpc.tf"].contains("aws_vpc_endpoint"),
+        platform.spec.network.nat_gateways == Some(NatGateways::None),
+        "{}",
+        platform.metadata.name
+      );
     }
   }
 

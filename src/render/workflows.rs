@@ -148,6 +148,10 @@ struct EnvData {
   /// Its ECR registry host, when the blueprint names its account (the
   /// values files then hold it, and the deploy does not pass it).
   registry: Option<String>,
+  /// `cluster/check-secrets.sh` exists (External Secrets is on).
+  check_secrets: bool,
+  /// The migration hook needs the RDS master secret's ARN.
+  reads_master_secret: bool,
 }
 
 #[derive(Clone, Serialize)]
@@ -256,6 +260,8 @@ impl EnvData {
         }))
         .collect(),
       registry: env.registry.clone(),
+      check_secrets: resolved.addons.external_secrets,
+      reads_master_secret: resolved.database.is_some() && resolved.migrations_owner().is_some(),
     }
   }
 }

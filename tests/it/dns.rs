@@ -34,6 +34,8 @@ fn renders() -> Vec<(String, Resolved, Output)> {
     let text = builtin.text.to_string();
     let flipped = if text.contains("    zone: existing\n") {
       text.replace("    zone: existing\n", "    zone: create\n")
+    } else if text.contains("    zone: create\n") {
+      text.replace("    zone: create\n", "    zone: existing\n")
     } else {
       text.replacen("spec:\n", "spec:\n  dns:\n    zone: existing\n", 1)
     };

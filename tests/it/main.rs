@@ -18,6 +18,7 @@ mod migrations;
 mod overrides;
 mod render;
 mod safety;
+mod secrets;
 mod upgrade;
 mod validation;
 mod verify;

@@ -459,3 +459,42 @@ fn instance_types_newer_than_the_table_are_accepted_when_listed() {
   let loaded = blueprint::load(listed.as_bytes()).expect("listed types are accepted");
   assert!(loaded.warnings.is_empty());
 }
+
+#[test]
+fn secrets_oi_gen_creates_itself_are_not_secret_references() {
+  for (name, key) in [
+    ("openinnovation-ai/grafana-admin", "grafana-admin"),
+    ("grafana-admin", "grafana-admin"),
+    ("openinnovation-ai/database", "database"),
+    ("database/backend", "database/backend"),
+  ] {
+    let text = edit(
+      "{secret: openinnovation-ai/analytics, property: apiKey}",
+      &format!("{{secret: {name}, property: apiKey}}"),
+    );
+    assert_eq!(
+      errors_of(&text),
+      [format!(
+        "spec.services[1].secretEnv.ANALYTICS_KEY.secret: `{name}` is a secret oi-gen creates itself (`<platform>/<environment>/{key}`)"
+      )]
+    );
+  }
+  // A name that only starts like one is the user's.
+  let text = edit(
+    "{secret: openinnovation-ai/analytics, property: apiKey}",
+    "{secret: databases/analytics, property: apiKey}",
+  );
+  assert_eq!(errors_of(&text), Vec::<String>::new());
+}
+
+#[test]
+fn database_references_need_a_service_that_runs_the_migrations() {
+  let text = edit("      runsMigrations: true\n", "");
+  assert_eq!(
+    errors_of(&text),
+    [
+      "spec.services[0].secretEnv.DATABASE_URL.database: `database:` needs a service with `runsMigrations: true`: its migration Job creates each service's own database role",
+      "spec.services[0].secretEnv.DATABASE_PASSWORD.database: `database:` needs a service with `runsMigrations: true`: its migration Job creates each service's own database role",
+    ]
+  );
+}

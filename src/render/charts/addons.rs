@@ -20,6 +20,8 @@ use crate::render::{Engine, Output};
 
 /// The template of `cluster/install.sh`.
 const INSTALL_TEMPLATE: &str = "cluster/install.sh.tera";
+/// The template of `cluster/check-secrets.sh`.
+const CHECK_SECRETS_TEMPLATE: &str = "cluster/check-secrets.sh.tera";
 
 /// The shared Gateway every HTTPRoute attaches to, in NGINX Gateway Fabric's
 /// namespace (NGF provisions its NGINX data plane next to it).
@@ -33,7 +35,7 @@ pub(crate) const ISSUER_STAGING: &str = "letsencrypt-staging";
 const ACME_PRODUCTION: &str = "https://acme-v02.api.letsencrypt.org/directory";
 const ACME_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
 /// Secret with Grafana's `admin-user`/`admin-password`, synced from Secrets
-/// Manager `<platform>/grafana-admin`.
+/// Manager `<platform>/<env>/grafana-admin`.
 pub(crate) const GRAFANA_ADMIN_SECRET: &str = "grafana-admin";
 
 /// Printed by `install.sh`; validation warns about the same choice when the
@@ -147,6 +149,8 @@ fn push_chart(
 
 #[derive(Serialize)]
 struct InstallData {
+  /// `check-secrets.sh` runs first.
+  check_secrets: bool,
   platform: String,
   environments: Vec<String>,
   /// A step downloads pinned manifests (curl and sha256sum are needed).
@@ -400,21 +404,25 @@ pub(crate) fn render(
     steps.push(namespace);
     if selection.grafana {
       if selection.external_secrets {
-        out.add(
-          "cluster/manifests/grafana-admin.yaml",
-          yaml(&manifests::grafana_admin(&grafana_secret_name(
-            &resolved.name,
-          ))),
-        );
+        for environment in &resolved.environments {
+          out.add(
+            format!("cluster/manifests/{}/grafana-admin.yaml", environment.name),
+            yaml(&manifests::grafana_admin(&format!(
+              "{}{}",
+              environment.names.secret_scope,
+              names::GRAFANA_ADMIN_KEY
+            ))),
+          );
+        }
         let mut step = InstallStep::other(
           "manifests",
           "Grafana admin credentials from Secrets Manager",
-          vec!["manifests/grafana-admin.yaml".into()],
+          vec!["manifests/{env}/grafana-admin.yaml".into()],
         );
         step.wait_for = Some(WaitFor {
           namespace: KUBE_PROMETHEUS_STACK.namespace,
           name: GRAFANA_ADMIN_SECRET,
-          remote: grafana_secret_name(&resolved.name),
+          remote: format!("{}{}", shell_scope(resolved), names::GRAFANA_ADMIN_KEY),
         });
         steps.push(step);
       } else {
@@ -435,7 +443,15 @@ pub(crate) fn render(
     );
   }
 
+  if selection.external_secrets {
+    out.add(
+      crate::render::engine::output_path(CHECK_SECRETS_TEMPLATE, None, None),
+      engine.render(CHECK_SECRETS_TEMPLATE, &CheckSecretsData::new(resolved))?,
+    );
+  }
+
   let data = InstallData {
+    check_secrets: selection.external_secrets,
     platform: resolved.name.clone(),
     environments: resolved
       .environments
@@ -452,11 +468,75 @@ pub(crate) fn render(
   Ok(())
 }
 
-/// The Secrets Manager secret holding Grafana's admin credentials (JSON with
-/// `username` and `password`), under the platform's prefix that External
-/// Secrets may read.
-pub(crate) fn grafana_secret_name(platform: &str) -> String {
-  format!("{platform}/grafana-admin")
+/// An environment's secret scope in the scripts, which hold the environment
+/// in `$env`: `<platform>/$env/`.
+fn shell_scope(resolved: &Resolved) -> String {
+  format!("{}/$env/", resolved.name)
+}
+
+/// `cluster/check-secrets.sh`: every secret of an environment, each with the
+/// JSON keys it must hold and whether Terraform generates its value.
+#[derive(Serialize)]
+struct CheckSecretsData {
+  platform: String,
+  region: String,
+  environments: Vec<String>,
+  secrets: Vec<CheckedSecret>,
+}
+
+#[derive(Serialize)]
+struct CheckedSecret {
+  /// Its name, with `$env` for the environment.
+  name: String,
+  /// Who writes the value: `terraform` or `you`.
+  filled_by: &'static str,
+  /// The JSON keys of its value.
+  properties: Vec<String>,
+}
+
+impl CheckSecretsData {
+  fn new(resolved: &Resolved) -> Self {
+    let scope = shell_scope(resolved);
+    let mut secrets = Vec::new();
+    if resolved.addons.grafana {
+      secrets.push(CheckedSecret {
+        name: format!("{scope}{}", names::GRAFANA_ADMIN_KEY),
+        filled_by: "terraform",
+        properties: vec!["password".into(), "username".into()],
+      });
+    }
+    if resolved.database.is_some() {
+      secrets.push(CheckedSecret {
+        name: format!("{scope}{}", names::DATABASE_KEY),
+        filled_by: "terraform",
+        properties: vec!["dbname".into(), "host".into(), "port".into()],
+      });
+      for service in resolved.services.iter().filter(|s| s.uses_database) {
+        secrets.push(CheckedSecret {
+          name: format!("{scope}{}", names::database_role_key(&service.name)),
+          filled_by: "terraform",
+          properties: vec!["password".into(), "username".into()],
+        });
+      }
+    }
+    for secret in &resolved.user_secrets {
+      secrets.push(CheckedSecret {
+        name: format!("{scope}{}", secret.key),
+        filled_by: "you",
+        properties: secret.properties.clone(),
+      });
+    }
+    Self {
+      platform: resolved.name.clone(),
+      region: resolved.region.clone(),
+      environments: resolved
+        .environments
+        .iter()
+        .map(|e| e.name.clone())
+        .collect(),
+      secrets,
+    }
+  }
 }
 
 // The add-on values, one struct family per add-on. Fields are in alphabetical

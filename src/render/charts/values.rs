@@ -102,18 +102,26 @@ pub(crate) struct RemoteRef {
 pub(crate) struct ExternalSecret {
   pub refresh_interval: String,
   pub secret_store: String,
+  /// `<platform>/<env>/`, the environment's secret names start with it; set
+  /// per environment. A `remoteRef.key` is the name after it.
+  pub key_prefix: String,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct DatabaseValues {
   pub enabled: bool,
-  /// The RDS endpoint address, set at deploy time.
-  pub host: String,
   pub port: u16,
   pub name: String,
-  /// ARN of the RDS-managed master user secret, set at deploy time.
+  /// ARN of the RDS-managed master user secret, set at deploy time; only
+  /// the migration hook reads it.
   pub secret_arn: String,
+  /// The service's own role and password, `database/<service>` after the
+  /// environment's `externalSecret.keyPrefix` (empty when it uses no
+  /// database).
+  pub credentials_key: String,
+  /// Host, port and name, `database` after the prefix (Terraform writes it).
+  pub connection_key: String,
   /// The database subnets: the only egress to port 5432 the pods get.
   pub cidrs: Vec<String>,
 }
@@ -224,6 +232,16 @@ pub(crate) struct MigrationJob {
   /// A failed Job stays this long for its logs.
   pub ttl_seconds_after_finished: u32,
   pub resources: ResourcesValues,
+  /// The PostgreSQL role of every service that uses the database, which the
+  /// Job creates and keeps in step with its Secrets Manager password.
+  pub roles: Vec<MigrationRole>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct MigrationRole {
+  pub role: String,
+  /// Its secret, after the environment's `externalSecret.keyPrefix`.
+  pub key: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -237,8 +255,17 @@ pub(crate) struct MigrationsImage {
 pub(crate) const HELM_TIMEOUT_SECONDS: u32 = 600;
 
 impl MigrationJob {
-  fn new() -> Self {
+  fn new(resolved: &Resolved) -> Self {
     Self {
+      roles: resolved
+        .services
+        .iter()
+        .filter(|s| s.uses_database)
+        .map(|s| MigrationRole {
+          role: names::database_role(&s.name),
+          key: names::database_role_key(&s.name),
+        })
+        .collect(),
       image: MigrationsImage {
         repository: String::new(),
         digest: String::new(),
@@ -277,6 +304,15 @@ pub(crate) struct EnvValues {
   /// Only in the migrations owner's values.
   #[serde(skip_serializing_if = "Option::is_none")]
   pub migrations: Option<EnvMigrations>,
+  /// With External Secrets: where the environment's secrets are.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  pub external_secret: Option<EnvExternalSecret>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct EnvExternalSecret {
+  pub key_prefix: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -350,7 +386,7 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
         database: reference.database,
         remote_ref: match (&reference.secret, &reference.property) {
           (Some(key), Some(property)) => Some(RemoteRef {
-            key: key.clone(),
+            key: names::scoped_secret_key(&resolved.platform, key).to_string(),
             property: property.clone(),
           }),
           _ => None,
@@ -399,10 +435,10 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
     external_secret: ExternalSecret {
       refresh_interval: "1h".into(),
       secret_store: names::SECRET_STORE.into(),
+      key_prefix: String::new(),
     },
     database: DatabaseValues {
       enabled: service.uses_database,
-      host: String::new(),
       port: DATABASE_PORT,
       name: resolved
         .database
@@ -410,6 +446,12 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
         .map(|d| d.name.clone())
         .unwrap_or_default(),
       secret_arn: String::new(),
+      credentials_key: if service.uses_database {
+        names::database_role_key(&service.name)
+      } else {
+        String::new()
+      },
+      connection_key: names::DATABASE_KEY.into(),
       cidrs: if service.uses_database {
         resolved.database_cidrs()
       } else {
@@ -471,7 +513,7 @@ pub(crate) fn values(resolved: &Resolved, service: &ResolvedService) -> Values {
     },
     migrations: MigrationsValues {
       owner: service.runs_migrations,
-      job: service.runs_migrations.then(MigrationJob::new),
+      job: service.runs_migrations.then(|| MigrationJob::new(resolved)),
     },
   }
 }
@@ -515,6 +557,12 @@ pub(crate) fn env_values(
       .map(|repository| EnvMigrations {
         image: EnvMigrationsImage { repository },
       }),
+    external_secret: resolved.addons.external_secrets.then(|| EnvExternalSecret {
+      key_prefix: resolved
+        .environment(&environment.environment)
+        .map(|e| e.names.secret_scope.clone())
+        .unwrap_or_default(),
+    }),
   }
 }
 

@@ -64,6 +64,13 @@ names the environment's AWS account, else passed by the deploy.
 {{- end }}
 
 {{/*
+The prefix of the environment's Secrets Manager secrets (`<platform>/<env>/`).
+*/}}
+{{- define "service.secretPrefix" -}}
+{{- required "externalSecret.keyPrefix is required: use the values file of an environment (-f values-<env>.yaml)" .Values.externalSecret.keyPrefix }}
+{{- end }}
+
+{{/*
 The image: the registry and repository come from the values files, the tag
 (or digest) from the deploy, never `latest`.
 */}}
@@ -82,27 +89,40 @@ The image: the registry and repository come from the values files, the tag
 {{- end }}
 
 {{/*
-The database's managed credentials (username and password of the RDS-owned
-secret) as ExternalSecret `data` entries. Reused by the migration hook.
+The database's host, from the connection secret Terraform writes
+(`<prefix>database`), as an ExternalSecret `data` entry.
 */}}
-{{- define "service.databaseCredentials" -}}
-{{- $arn := required "database.secretArn is required: pass --set-string database.secretArn=<RDS master user secret ARN>" .Values.database.secretArn -}}
-- secretKey: db_username
+{{- define "service.databaseHost" -}}
+- secretKey: db_host
   remoteRef:
-    key: {{ $arn | quote }}
-    property: username
-- secretKey: db_password
-  remoteRef:
-    key: {{ $arn | quote }}
-    property: password
+    key: {{ printf "%s%s" (include "service.secretPrefix" .) .Values.database.connectionKey | quote }}
+    property: host
 {{- end }}
 
 {{/*
-DATABASE_URL as an External Secrets template (engine v2): the user and the
-URL-escaped password come from the managed secret, host, port and name from
-the values. The inner braces are ESO's, kept literal for it.
+The service's own database role (username and password of the secret
+Terraform generates, `<prefix>database/<service>`) and the host, as
+ExternalSecret `data` entries. Never the master user: only the migration hook
+reads the master credentials.
+*/}}
+{{- define "service.databaseCredentials" -}}
+{{- $key := printf "%s%s" (include "service.secretPrefix" .) (required "database.credentialsKey is required" .Values.database.credentialsKey) -}}
+- secretKey: db_username
+  remoteRef:
+    key: {{ $key | quote }}
+    property: username
+- secretKey: db_password
+  remoteRef:
+    key: {{ $key | quote }}
+    property: password
+{{ include "service.databaseHost" . }}
+{{- end }}
+
+{{/*
+DATABASE_URL as an External Secrets template (engine v2): the role, the
+URL-escaped password and the host come from Secrets Manager, port and name
+from the values. The inner braces are ESO's, kept literal for it.
 */}}
 {{- define "service.databaseUrl" -}}
-{{- $host := required "database.host is required: pass --set-string database.host=<RDS endpoint address>" .Values.database.host }}
-{{- printf "postgresql://%s:%s@%s:%v/%s?sslmode=require" `{{ .db_username }}` `{{ .db_password | urlquery }}` $host .Values.database.port .Values.database.name }}
+{{- printf "postgresql://%s:%s@%s:%v/%s?sslmode=require" `{{ .db_username }}` `{{ .db_password | urlquery }}` `{{ .db_host }}` .Values.database.port .Values.database.name }}
 {{- end }}

@@ -35,6 +35,20 @@ helm.sh/hook-delete-policy: before-hook-creation,hook-succeeded
 {{- end }}
 
 {{/*
+The services' roles and passwords as the JSON list of the roles callback
+(`[{"role": …, "password": …}]`), an External Secrets template: the passwords
+are ESO's `role_<i>` keys, kept literal for it.
+*/}}
+{{- define "service.migrationsRolesJson" -}}
+[
+{{- range $i, $role := .Values.migrations.roles -}}
+{{- if $i }},{{ end -}}
+{"role":{{ $role.role | toJson }},"password":{{ printf "{{ .role_%d | toJson }}" $i }}}
+{{- end -}}
+]
+{{- end }}
+
+{{/*
 The migrations image: db/ (flyway.toml and migrations/, nested folders
 included) on top of the pinned Flyway image, built once per commit from
 db/Dockerfile and promoted with the service images, so it sits next to them

@@ -1057,7 +1057,36 @@ impl Checker<'_> {
           self.error(format!("{path}.secret"), "the secret name is empty");
         } else {
           let key = crate::names::scoped_secret_key(self.platform, secret);
-          if crate::names::reserved_secret_key(key) {
+          let longest_env = self
+            .platform
+            .spec
+            .environments
+            .iter()
+            .map(|e| e.name.len())
+            .max()
+            .unwrap_or_default();
+          // `<platform>/<env>/<key>`, as Terraform creates it in each environment.
+          let full = self.platform.metadata.name.len() + longest_env + 2 + key.len();
+          if let Some(bad) = key
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-".contains(*c)))
+          {
+            self
+              .error(
+                format!("{path}.secret"),
+                format!("`{secret}` is not a Secrets Manager name: `{bad}` is not allowed"),
+              )
+              .hint = Some("use letters, digits and / _ + = . @ -".into());
+          } else if full > MAX_SECRET_NAME {
+            self
+              .error(
+                format!("{path}.secret"),
+                format!(
+                  "the secret's name in its environment, `<platform>/<environment>/{key}`, would be {full} characters; Secrets Manager allows {MAX_SECRET_NAME}"
+                ),
+              )
+              .hint = Some("shorten the secret name".into());
+          } else if crate::names::reserved_secret_key(key) {
             self
               .error(
                 format!("{path}.secret"),
@@ -1431,6 +1460,9 @@ fn deployable(platform: &Platform, found: &mut Vec<Diagnostic>) {
   hosts_fit_dns(platform, found);
   no_control_characters(platform, found);
 }
+
+/// The longest Secrets Manager secret name.
+const MAX_SECRET_NAME: usize = 512;
 
 /// The largest gp3 EBS volume, in GB.
 const MAX_NODE_DISK_GB: u32 = 16_384;

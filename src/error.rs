@@ -198,6 +198,8 @@ pub enum TemplateError {
   Read { shown: String, source: io::Error },
   /// An override does not parse; `shown` names it.
   Parse { shown: String, source: tera::Error },
+  /// An override would recurse without end; `shown` names it.
+  Recursive { shown: String, why: String },
 }
 
 impl fmt::Display for TemplateError {
@@ -210,6 +212,10 @@ impl fmt::Display for TemplateError {
       TemplateError::Parse { shown, source } => {
         write!(f, "{shown}: {}", crate::render::engine_error_chain(source))
       }
+      TemplateError::Recursive { shown, why } => write!(
+        f,
+        "{shown} {why}; rendering it would never end. Break the cycle"
+      ),
     }
   }
 }

@@ -145,7 +145,13 @@ pub(crate) fn render_with_overrides(
   root: &Path,
 ) -> Result<(Output, Vec<(String, String)>), Error> {
   let engine = Engine::for_render(&loaded.resolved, root)?;
-  let output = crate::render::render(&loaded.resolved, &engine).map_err(Error::Render)?;
+  let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+  if engine.has_overrides() {
+    watch_overrides(done.clone());
+  }
+  let output = crate::render::render(&loaded.resolved, &engine).map_err(Error::Render);
+  done.store(true, std::sync::atomic::Ordering::Relaxed);
+  let output = output?;
   for stale in &engine.stale_overrides {
     ui::warn(format_args!(
       "`{stale}` overrides a template oi-gen no longer has; it is ignored"
@@ -155,6 +161,34 @@ pub(crate) fn render_with_overrides(
     ui::warn(warning);
   }
   Ok((output, engine.moved_overrides))
+}
+
+/// Stops the process, exit 2, when one template with the repository's
+/// overrides renders for longer than the budget: a loop that does not end
+/// (`range(end=…)` of billions) must not hang CI. Nothing has been written
+/// then: rendering happens before any write.
+fn watch_overrides(done: std::sync::Arc<std::sync::atomic::AtomicBool>) {
+  std::thread::spawn(move || {
+    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+      std::thread::sleep(std::time::Duration::from_millis(100));
+      if let Some(name) = crate::render::engine::overrun() {
+        ui::eprint_raw(
+          &Error::Usage(
+            Message::new(format!(
+              "template override: `{name}` rendered for more than {} s without finishing; nothing was written",
+              crate::render::engine::RENDER_BUDGET.as_secs()
+            ))
+            .with_help(format!(
+              "look in `{}/{name}` (or a partial it uses) for a loop that does not end",
+              crate::render::engine::OVERRIDES_DIR
+            )),
+          )
+          .render(Style::stderr()),
+        );
+        std::process::exit(crate::error::INVALID);
+      }
+    }
+  });
 }
 
 /// Takes the run lock (held while the guard lives): exclusive for a command

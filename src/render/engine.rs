@@ -159,7 +159,29 @@ impl Engine {
       }
       engine.overrides.insert(relative, text);
     }
+    // Refuse overrides that would recurse until the stack overflows.
+    let mut texts: BTreeMap<String, String> = BTreeMap::new();
+    walk_templates(&TEMPLATES, &mut texts);
+    for (name, text) in &engine.overrides {
+      texts.insert(name.clone(), text.clone());
+    }
+    let names = engine.overrides.keys().cloned().collect();
+    if let Some((name, why)) = super::recursion::check(&texts, &names) {
+      return Err(TemplateError::Recursive {
+        shown: format!("{OVERRIDES_DIR}/{name}"),
+        why,
+      });
+    }
     Ok(engine)
+  }
+
+  /// The repository's overrides in use, as shown in messages.
+  pub fn override_paths(&self) -> Vec<String> {
+    self
+      .overrides
+      .keys()
+      .map(|name| format!("{OVERRIDES_DIR}/{name}"))
+      .collect()
   }
 
   /// A file shipped as it is, honouring the repository's overrides.
@@ -189,9 +211,45 @@ impl Engine {
       .groups
       .get(group_of(name))
       .ok_or_else(|| tera::Error::template_not_found(name))?;
-    tera.render(name, &Context::from_serialize(data)?)
+    let context = Context::from_serialize(data)?;
+    if self.overrides.is_empty() {
+      return tera.render(name, &context);
+    }
+    // With overrides, the watchdog knows what is rendering since when.
+    set_rendering(Some((std::time::Instant::now(), name.to_string())));
+    let rendered = tera.render(name, &context);
+    set_rendering(None);
+    rendered
   }
 
+  /// Whether the repository overrides any template.
+  pub fn has_overrides(&self) -> bool {
+    !self.overrides.is_empty()
+  }
+}
+
+/// The template being rendered, and since when, while overrides are in use.
+static RENDERING: std::sync::Mutex<Option<(std::time::Instant, String)>> =
+  std::sync::Mutex::new(None);
+
+fn set_rendering(now: Option<(std::time::Instant, String)>) {
+  if let Ok(mut current) = RENDERING.lock() {
+    *current = now;
+  }
+}
+
+/// The longest one template may take to render: far more than any render
+/// of the embedded templates takes, for the largest blueprint.
+pub(crate) const RENDER_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The template that has been rendering for longer than [`RENDER_BUDGET`].
+pub(crate) fn overrun() -> Option<String> {
+  let current = RENDERING.lock().ok()?;
+  let (since, name) = current.as_ref()?;
+  (since.elapsed() > RENDER_BUDGET).then(|| name.clone())
+}
+
+impl Engine {
   /// An embedded file shipped as it is.
   pub fn file(name: &str) -> Option<&'static str> {
     TEMPLATES
@@ -213,6 +271,21 @@ impl Engine {
         Some((rel, contents))
       })
       .collect()
+  }
+}
+
+/// Every embedded `.tera` template, by name, with its text.
+fn walk_templates(dir: &'static Dir<'static>, found: &mut BTreeMap<String, String>) {
+  for entry in dir.entries() {
+    match entry {
+      DirEntry::Dir(sub) => walk_templates(sub, found),
+      DirEntry::File(file) => {
+        let name = file.path().to_string_lossy().into_owned();
+        if let (true, Some(text)) = (name.ends_with(".tera"), file.contents_utf8()) {
+          found.insert(name, text.to_string());
+        }
+      }
+    }
   }
 }
 

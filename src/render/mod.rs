@@ -10,6 +10,7 @@ pub(crate) mod hcl;
 pub(crate) mod header;
 pub(crate) mod layout;
 pub(crate) mod manifest;
+pub(crate) mod recursion;
 pub(crate) mod repo;
 pub(crate) mod terraform;
 pub(crate) mod workflows;

@@ -158,3 +158,51 @@ fn an_override_at_an_old_template_path_applies_and_upgrade_moves_it() {
   cli(&repo, &["render", "--check"]).run().code(0).stderr("");
   assert!(read(&repo, ".gitignore").ends_with("/local-only\n"));
 }
+
+#[test]
+fn overrides_that_would_never_finish_are_refused_and_write_nothing() {
+  let (_temp, repo) = init("openinnovation");
+  let before = tree(&repo);
+  put(
+    &repo,
+    "infra/vpc.tf.tera",
+    "{% include \"infra/vpc.tf.tera\" %}\n",
+  );
+  cli(&repo, &["render"]).run().code(2).stdout("").stderr(
+    "error: template override: .oi-gen/templates/infra/vpc.tf.tera includes itself: infra/vpc.tf.tera → infra/vpc.tf.tera; rendering it would never end. Break the cycle\n",
+  );
+  put(
+    &repo,
+    "infra/vpc.tf.tera",
+    "{% import \"infra/kms.tf.tera\" as k %}\n",
+  );
+  put(
+    &repo,
+    "infra/kms.tf.tera",
+    "{%- include \"infra/vpc.tf.tera\" -%}\n",
+  );
+  cli(&repo, &["render", "--check"]).run().code(2).stderr(
+    "error: template override: .oi-gen/templates/infra/kms.tf.tera includes itself: infra/kms.tf.tera → infra/vpc.tf.tera → infra/kms.tf.tera; rendering it would never end. Break the cycle\n",
+  );
+  fs::remove_file(repo.join(".oi-gen/templates/infra/kms.tf.tera")).unwrap();
+  put(
+    &repo,
+    "infra/vpc.tf.tera",
+    "{% macro a(n) %}{{ self::b(n=n) }}{% endmacro a %}{% macro b(n) %}{{ self::a(n=n) }}{% endmacro b %}{{ self::a(n=1) }}\n",
+  );
+  cli(&repo, &["render"]).run().code(2).stderr(
+    "error: template override: .oi-gen/templates/infra/vpc.tf.tera has a macro that calls itself: a → b → a; rendering it would never end. Break the cycle\n",
+  );
+  // A loop that does not end in time is stopped, naming the override.
+  put(
+    &repo,
+    "infra/vpc.tf.tera",
+    "{% for i in range(end=4000000000) %}x{% endfor %}\n",
+  );
+  cli(&repo, &["render"]).run().code(2).stdout("").stderr(
+    "error: template override: `infra/vpc.tf.tera` rendered for more than 10 s without finishing; nothing was written\n  \
+     = help: look in `.oi-gen/templates/infra/vpc.tf.tera` (or a partial it uses) for a loop that does not end\n",
+  );
+  fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
+  assert_eq!(tree(&repo), before);
+}

@@ -156,7 +156,7 @@ mod tests {
   use super::*;
 
   fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|n| n.to_string()).collect()
+    names.iter().map(ToString::to_string).collect()
   }
 
   #[test]

@@ -828,6 +828,13 @@ mod tests {
         );
         assert_eq!(attribute(backend, "use_lockfile"), "true");
         assert_eq!(attribute(backend, "encrypt"), "true");
+        // The state's own key, the one infra/bootstrap creates.
+        let alias = format!("alias/{}-tfstate", platform.name());
+        assert_eq!(attribute(backend, "kms_key_id"), alias);
+        assert!(
+          files["infra/bootstrap/main.tf"].contains(&format!("name          = \"{alias}\"\n")),
+          "the bootstrap creates {alias}"
+        );
         for service in &platform.spec.services {
           let repository = names::ecr_repository(&platform, env, service);
           let templated = repository.replace(&format!("/{e}/"), &format!("/{ENVIRONMENT_EXPR}/"));

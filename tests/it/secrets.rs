@@ -525,3 +525,40 @@ fn the_roles_callback_grants_rows_only_and_logs_no_password() {
     resolved.environments.len()
   );
 }
+
+/// The ClusterSecretStore serves only the namespaces whose ExternalSecrets
+/// oi-gen renders: the services' (their charts and the migration hook) and,
+/// with Grafana, the monitoring namespace. An ExternalSecret anywhere else
+/// cannot read the platform's secrets, the database master secret included.
+#[test]
+fn the_secret_store_serves_only_the_namespaces_that_read_secrets() {
+  for name in ["openinnovation", "acme-shop", "ledger"] {
+    let (resolved, output) = render_builtin(name);
+    let store = yaml(file(&output, "cluster/manifests/cluster-secret-store.yaml"));
+    let served: BTreeSet<String> = store["spec"]["conditions"][0]["namespaces"]
+      .as_sequence()
+      .expect("the store names its namespaces")
+      .iter()
+      .map(|n| n.as_str().unwrap().to_string())
+      .collect();
+    assert_eq!(
+      store["spec"]["conditions"].as_sequence().unwrap().len(),
+      1,
+      "{name}"
+    );
+    // The namespaces the rendered ExternalSecrets live in.
+    let mut readers = BTreeSet::from([resolved.namespace.clone()]);
+    for (path, file) in &output.files {
+      if path.starts_with("cluster/manifests/") && file.contents.contains("kind: ExternalSecret\n")
+      {
+        for doc in file.contents.split("\n---\n") {
+          let doc = yaml(doc);
+          if doc["kind"].as_str() == Some("ExternalSecret") {
+            readers.insert(doc["metadata"]["namespace"].as_str().unwrap().to_string());
+          }
+        }
+      }
+    }
+    assert_eq!(served, readers, "{name}");
+  }
+}

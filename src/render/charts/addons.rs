@@ -234,7 +234,16 @@ pub(crate) fn render(
     );
     out.add(
       "cluster/manifests/cluster-secret-store.yaml",
-      yaml(&manifests::cluster_secret_store(&resolved.region)),
+      yaml(&manifests::cluster_secret_store(
+        &resolved.region,
+        std::iter::once(resolved.namespace.clone())
+          .chain(
+            selection
+              .grafana
+              .then(|| KUBE_PROMETHEUS_STACK.namespace.to_string()),
+          )
+          .collect(),
+      )),
     );
     steps.push(InstallStep::chart(
       &EXTERNAL_SECRETS,

@@ -85,6 +85,13 @@ pub(super) struct ParentRef {
 #[derive(Serialize)]
 pub(super) struct SecretStoreSpec {
   provider: SecretStoreProvider,
+  conditions: Vec<StoreCondition>,
+}
+
+/// The namespaces whose ExternalSecrets the store serves.
+#[derive(Serialize)]
+pub(super) struct StoreCondition {
+  namespaces: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -99,8 +106,13 @@ pub(super) struct AwsSecretsManager {
 }
 
 /// AWS Secrets Manager of the platform's region, through Pod Identity (no
-/// `auth`: the operator's service account has the role).
-pub(super) fn cluster_secret_store(region: &str) -> Manifest<SecretStoreSpec> {
+/// `auth`: the operator's service account has the role), for the
+/// ExternalSecrets of `namespaces` only: an ExternalSecret in any other
+/// namespace cannot read the platform's secrets through it.
+pub(super) fn cluster_secret_store(
+  region: &str,
+  namespaces: Vec<String>,
+) -> Manifest<SecretStoreSpec> {
   Manifest {
     api_version: "external-secrets.io/v1",
     kind: "ClusterSecretStore",
@@ -112,6 +124,7 @@ pub(super) fn cluster_secret_store(region: &str) -> Manifest<SecretStoreSpec> {
           service: "SecretsManager",
         },
       },
+      conditions: vec![StoreCondition { namespaces }],
     },
   }
 }

@@ -7,6 +7,7 @@
 mod support;
 
 mod accounts;
+mod aws_names;
 mod charts;
 mod cli;
 mod delivery;

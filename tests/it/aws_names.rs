@@ -1,0 +1,176 @@
+//! Every AWS name the Terraform creates stays within its documented limit
+//! when the blueprint's names are as long as validation allows: the
+//! `<platform>-<environment>` stack of 29 characters, 40-character services,
+//! 22-character node groups and `secret:` names up to Secrets Manager's
+//! 512-character total. Names are read from the rendered HCL, with the
+//! environment and the locals filled in, so a template that adds a longer
+//! suffix fails here.
+
+use std::collections::BTreeMap;
+
+use hcl::{Body, Expression};
+use oi_gen::blueprint;
+use oi_gen::render::{self, Engine};
+
+const PLATFORM: &str = "longname";
+const LONG_ENV: &str = "preproduction-eu-one"; // 20: the stack is 29
+
+fn blueprint_at_the_limits() -> String {
+  let service = format!("s{}", "x".repeat(39));
+  let group = format!("g{}", "y".repeat(21));
+  let secret = format!("{PLATFORM}/{}", "k".repeat(480));
+  format!(
+    "apiVersion: oi-gen.dev/v1alpha1
+kind: Platform
+metadata:
+  name: {PLATFORM}
+spec:
+  domain: long.example.net
+  aws:
+    region: ap-southeast-1
+  network:
+    cidr: 10.70.0.0/16
+  cluster:
+    kubernetesVersion: \"1.35\"
+    nodeGroups:
+      - name: {group}
+        instanceTypes: [m7i.large]
+        minSize: 2
+        maxSize: 4
+    addons:
+      nginx: gateway
+      certManager:
+        acmeEmail: ops@long.example.net
+      externalSecrets: true
+      monitoring: true
+  database:
+    engine: postgres
+    version: \"17\"
+    instanceClass: db.t4g.medium
+    storageGb: 20
+    multiAz: false
+    backupRetentionDays: 7
+    name: app
+  services:
+    - name: {service}
+      port: 8080
+      replicas: 1
+      ingress:
+        host: api
+      secretEnv:
+        DATABASE_URL: {{database: url}}
+        TOKEN: {{secret: {secret}, property: token}}
+      runsMigrations: true
+  environments:
+    - name: {LONG_ENV}
+      subdomain: pre
+    - name: production
+  delivery:
+    github:
+      repository: long/platform
+      branch: main
+"
+  )
+}
+
+/// The limit of each named attribute, by resource type.
+const LIMITS: &[(&str, &str, usize)] = &[
+  ("aws_iam_role", "name", 64),
+  ("aws_iam_role", "name_prefix", 38),
+  ("aws_iam_policy", "name", 128),
+  ("aws_iam_role_policy", "name", 128),
+  ("aws_db_instance", "identifier", 63),
+  ("aws_db_parameter_group", "name_prefix", 229),
+  ("aws_db_subnet_group", "name", 255),
+  ("aws_security_group", "name", 255),
+  ("aws_s3_bucket", "bucket", 63),
+  ("aws_kms_alias", "name", 256),
+  ("aws_cloudwatch_log_group", "name", 512),
+  ("aws_secretsmanager_secret", "name", 512),
+  ("aws_ecr_repository", "name", 256),
+];
+
+/// A string attribute as its template text (`${...}` kept).
+fn template(expr: &Expression) -> Option<String> {
+  match expr {
+    Expression::String(s) => Some(s.clone()),
+    Expression::TemplateExpr(t) => Some(t.to_string()),
+    _ => None,
+  }
+}
+
+/// Fills in `${var.environment}` and the `${local.x}` of `locals`, until
+/// nothing more changes.
+fn fill(text: &str, environment: &str, locals: &BTreeMap<String, String>) -> String {
+  let mut out = text.replace("${var.environment}", environment);
+  for _ in 0..5 {
+    let before = out.clone();
+    for (name, value) in locals {
+      out = out.replace(
+        &format!("${{local.{name}}}"),
+        &value.replace("${var.environment}", environment),
+      );
+    }
+    if out == before {
+      break;
+    }
+  }
+  out
+}
+
+#[test]
+fn every_aws_name_fits_its_limit_at_the_longest_blueprint_names() {
+  let loaded = blueprint::load(blueprint_at_the_limits().as_bytes()).expect("valid at the limits");
+  let output = render::render(&loaded.resolved, &Engine::new().unwrap()).unwrap();
+  let bodies: Vec<(String, Body)> = output
+    .files
+    .iter()
+    .filter(|(path, _)| path.starts_with("infra/") && path.ends_with(".tf"))
+    .map(|(path, file)| (path.clone(), hcl::parse(&file.contents).unwrap()))
+    .collect();
+  let mut locals = BTreeMap::new();
+  for (_, body) in &bodies {
+    for block in body.blocks().filter(|b| b.identifier() == "locals") {
+      for attribute in block.body().attributes() {
+        if let Some(text) = template(attribute.expr()) {
+          locals.insert(attribute.key().to_string(), text);
+        }
+      }
+    }
+  }
+  let mut checked = 0;
+  let mut unresolved = Vec::new();
+  for (path, body) in &bodies {
+    for block in body.blocks().filter(|b| b.identifier() == "resource") {
+      let kind = block.labels()[0].as_str();
+      for &(_, key, limit) in LIMITS.iter().filter(|(k, _, _)| *k == kind) {
+        let Some(text) = block
+          .body()
+          .attributes()
+          .find(|a| a.key() == key)
+          .and_then(|a| template(a.expr()))
+        else {
+          continue;
+        };
+        for environment in [LONG_ENV, "production"] {
+          let name = fill(&text, environment, &locals);
+          if name.contains("${") {
+            unresolved.push(format!("{path}: {kind}.{key} = {name}"));
+            continue;
+          }
+          checked += 1;
+          assert!(
+            name.len() <= limit,
+            "{path}: {kind} {key} `{name}` is {} characters; AWS allows {limit}",
+            name.len()
+          );
+        }
+      }
+    }
+  }
+  // The test reads real names, not nothing.
+  assert!(
+    checked >= 20,
+    "only {checked} names checked; unresolved: {unresolved:#?}"
+  );
+}

@@ -295,7 +295,7 @@ mod tests {
   /// plain: each stays a string in values.yaml.
   const YAML11_TRAPS: &[&str] = &[
     "yes", "no", "on", "off", "y", "n", "Y", "No", "ON", "true", "~", "null", "1e3", "0x1F", "012",
-    "1_000", "1:20", ".5", "-1", "<<", "=",
+    "1_000", "1:20", ".5", "-1", "<<", "=", ".1u%.U'", "1'", "+a'b'c",
   ];
 
   /// Whether a YAML 1.1 reader takes the emitted scalar as a string: quoted,

@@ -575,7 +575,8 @@ pub(crate) fn env_values(
 pub(crate) fn quote_env_for_helm(text: &str) -> String {
   let quoted = |scalar: &str| {
     if yaml11_reads_as_non_string(scalar) {
-      format!("'{scalar}'")
+      // Single-quoted: a quote inside is written twice.
+      format!("'{}'", scalar.replace('\'', "''"))
     } else {
       scalar.to_string()
     }

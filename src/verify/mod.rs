@@ -7,8 +7,10 @@
 //! Rules, by id:
 //! - `secret-created`: every Secrets Manager secret an ExternalSecret reads is
 //!   created by an `aws_secretsmanager_secret` or declared user-provided by a
-//!   `data "aws_secretsmanager_secret"` (keys taken from deploy-time values,
-//!   such as the RDS-managed secret's ARN, are not checked);
+//!   `data "aws_secretsmanager_secret"`, template keys evaluated with each
+//!   environment's values (`<externalSecret.keyPrefix><key>`; keys taken
+//!   from deploy-time values, such as the RDS-managed secret's ARN, are not
+//!   checked);
 //! - `role-trusted`: every role a workflow job assumes exists in Terraform and
 //!   trusts that job's GitHub environment (or branch) in its `sub` condition;
 //! - `ecr-repository`: every ECR repository a workflow pushes to exists;
@@ -22,6 +24,7 @@
 //!   `values.yaml` and each `values-<env>.yaml`;
 //! - `parse`: a file the rules read does not parse.
 
+mod helm;
 mod hosts;
 mod network;
 mod pod_identity;

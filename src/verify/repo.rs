@@ -262,8 +262,9 @@ impl Repo {
   }
 
   /// Each module with its scopes: `infra/` (the root the environments'
-  /// `.tfvars` files belong to) once per environment, any other module once
-  /// with its defaults. Evaluated once, when the repository is read.
+  /// `.tfvars` files belong to) once per environment, a module applied per
+  /// AWS account (`infra/bootstrap/` with per-environment accounts) once per
+  /// account it names, any other module once with its defaults. Evaluated once, when the repository is read.
   pub(crate) fn scopes(&self) -> impl Iterator<Item = (&Module, &Scope)> {
     self
       .scopes
@@ -278,6 +279,8 @@ impl Repo {
         for (env, tfvars) in &self.tfvars {
           out.push((index, module.scope(Some(env), Some(tfvars))));
         }
+      } else if let Some(scopes) = module.account_scopes() {
+        out.extend(scopes.into_iter().map(|scope| (index, scope)));
       } else {
         out.push((index, module.scope(None, None)));
       }

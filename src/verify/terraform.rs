@@ -170,6 +170,36 @@ impl Module {
   /// defaults and `tfvars` (the environment's variable file), then every
   /// local that evaluates.
   pub(crate) fn scope(&self, env: Option<&str>, tfvars: Option<&File>) -> Scope {
+    self.scope_in(env, tfvars, None)
+  }
+
+  /// The scopes of a module applied once per AWS account (such as
+  /// `infra/bootstrap/`, which reads the account from
+  /// `data.aws_caller_identity.current` and keeps one workspace per
+  /// account): one per account its locals name (the 12-digit account IDs of
+  /// their values), with that account as the caller's and the workspace;
+  /// `None` for a module that does not read the caller's account or names no
+  /// account.
+  pub(crate) fn account_scopes(&self) -> Option<Vec<Scope>> {
+    self.find("data", "aws_caller_identity", "current")?;
+    let defaults = self.scope(None, None);
+    let mut accounts = std::collections::BTreeSet::new();
+    if let Ok(Value::Object(locals)) =
+      Expression::Variable(hcl::Identifier::unchecked("local").into()).evaluate(&defaults.ctx)
+    {
+      for value in locals.values() {
+        account_ids(value, &mut accounts);
+      }
+    }
+    (!accounts.is_empty()).then(|| {
+      accounts
+        .into_iter()
+        .map(|account| self.scope_in(None, None, Some(&account)))
+        .collect()
+    })
+  }
+
+  fn scope_in(&self, env: Option<&str>, tfvars: Option<&File>, account: Option<&str>) -> Scope {
     let mut vars = hcl::Map::new();
     let empty = Context::new();
     for (_, block) in self.blocks().filter(|(_, block)| block.ident == "variable") {
@@ -189,11 +219,30 @@ impl Module {
       .filter(|(_, block)| block.ident == "locals")
       .flat_map(|(_, block)| block.attrs.iter())
       .collect();
+    // The caller's account and the workspace named after it.
+    let account_vars: Vec<(&str, Value)> = account.map_or_else(Vec::new, |account| {
+      let object =
+        |key: &str, value: Value| Value::Object(hcl::Map::from_iter([(key.to_string(), value)]));
+      let account = Value::String(account.to_string());
+      vec![
+        (
+          "data",
+          object(
+            "aws_caller_identity",
+            object("current", object("account_id", account.clone())),
+          ),
+        ),
+        ("terraform", object("workspace", account)),
+      ]
+    });
     let mut known = hcl::Map::new();
     loop {
       let mut ctx = functions();
       ctx.declare_var("var", Value::Object(vars.clone()));
       ctx.declare_var("local", Value::Object(known.clone()));
+      for (name, value) in &account_vars {
+        ctx.declare_var(*name, value.clone());
+      }
       let before = known.len();
       for attr in &locals {
         if !known.contains_key(&attr.key)
@@ -209,6 +258,9 @@ impl Module {
     let mut ctx = functions();
     ctx.declare_var("var", Value::Object(vars));
     ctx.declare_var("local", Value::Object(known));
+    for (name, value) in account_vars {
+      ctx.declare_var(name, value);
+    }
     Scope {
       env: env.map(str::to_string),
       ctx,
@@ -276,9 +328,21 @@ impl Module {
   }
 }
 
+/// The 12-digit AWS account IDs among the strings of `value`.
+fn account_ids(value: &Value, out: &mut std::collections::BTreeSet<String>) {
+  match value {
+    Value::String(text) if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) => {
+      out.insert(text.clone());
+    }
+    Value::Array(items) => items.iter().for_each(|item| account_ids(item, out)),
+    Value::Object(map) => map.values().for_each(|item| account_ids(item, out)),
+    _ => {}
+  }
+}
+
 /// A context with the Terraform functions names are usually built with:
 /// `format` (`%s`, `%d`), `join`, `lower`, `upper`, `replace` (of a literal),
-/// `merge`, `concat`, `keys`, `values`, `one`, `coalesce`, and the
+/// `merge`, `concat`, `keys`, `length`, `values`, `one`, `coalesce`, and the
 /// conversions `toset`, `tolist`, `tomap`, `tostring`.
 fn functions() -> Context<'static> {
   fn text(value: &Value) -> Result<String, String> {
@@ -302,7 +366,7 @@ fn functions() -> Context<'static> {
       .ok_or_else(|| "not an object".to_string())
   }
   let identity: fn(FuncArgs) -> Result<Value, String> = |args| Ok(args[0].clone());
-  let defs: [(&str, FuncDef); 14] = [
+  let defs: [(&str, FuncDef); 15] = [
     (
       "toset",
       FuncDef::builder().param(ParamType::Any).build(|args| {
@@ -425,6 +489,18 @@ fn functions() -> Context<'static> {
         Ok(Value::Array(
           object(&args[0])?.into_keys().map(Value::String).collect(),
         ))
+      }),
+    ),
+    (
+      "length",
+      FuncDef::builder().param(ParamType::Any).build(|args| {
+        let length = match &args[0] {
+          Value::Array(items) => items.len(),
+          Value::Object(map) => map.len(),
+          Value::String(text) => text.chars().count(),
+          _ => return Err("length of a value that is no collection".to_string()),
+        };
+        Ok(Value::from(length as u64))
       }),
     ),
     (
@@ -617,5 +693,72 @@ resource "aws_x" "y" {
     assert_eq!(local("c"), Some(Value::from(vec!["k", "l"])));
     assert_eq!(local("d"), Some(Value::from("a-b")));
     assert_eq!(local("e"), Some(Value::from(vec!["p"])));
+  }
+
+  #[test]
+  fn evaluates_a_module_per_account_once_per_account() {
+    let text = r#"data "aws_caller_identity" "current" {}
+
+variable "environments" {
+  type    = list(string)
+  default = []
+}
+
+locals {
+  accounts   = { dev = "111122223333", staging = "111122223333", production = "444455556666" }
+  account_id = data.aws_caller_identity.current.account_id
+  envs = length(var.environments) > 0 ? var.environments : [
+    for env, account in local.accounts : env if account == local.account_id
+  ]
+  roles = { for env in local.envs : env => "acme-${env}-terraform" }
+}
+
+resource "aws_iam_role" "terraform" {
+  for_each = local.roles
+
+  name = "${each.value}@${terraform.workspace}"
+}
+"#;
+    let module = Module {
+      dir: "infra/bootstrap".to_string(),
+      files: vec![parse("infra/bootstrap/main.tf", text).unwrap()],
+    };
+    let (_, role) = module
+      .find("resource", "aws_iam_role", "terraform")
+      .unwrap();
+    let names: Vec<Vec<String>> = module
+      .account_scopes()
+      .unwrap()
+      .iter()
+      .map(|scope| {
+        module
+          .instances(scope, role)
+          .iter()
+          .filter_map(|instance| instance.string(role, "name"))
+          .collect()
+      })
+      .collect();
+    assert_eq!(
+      names,
+      [
+        vec![
+          "acme-dev-terraform@111122223333".to_string(),
+          "acme-staging-terraform@111122223333".to_string()
+        ],
+        vec!["acme-production-terraform@444455556666".to_string()],
+      ]
+    );
+    // Without the caller's account, once with the defaults.
+    let single = Module {
+      dir: "infra/bootstrap".to_string(),
+      files: vec![
+        parse(
+          "infra/bootstrap/main.tf",
+          &text.replace("data \"aws_caller_identity\" \"current\" {}", ""),
+        )
+        .unwrap(),
+      ],
+    };
+    assert!(single.account_scopes().is_none());
   }
 }

@@ -221,6 +221,16 @@ pub(crate) struct Blanked {
 }
 
 impl Blanked {
+  /// The number of the action a placeholder scalar stands for.
+  pub(crate) fn number(&self, scalar: &str) -> Option<usize> {
+    let n: usize = scalar
+      .strip_prefix("__tpl")?
+      .strip_suffix("__")?
+      .parse()
+      .ok()?;
+    (n < self.actions.len()).then_some(n)
+  }
+
   /// The action a placeholder scalar stands for.
   pub(crate) fn action(&self, scalar: &str) -> Option<&str> {
     let n = scalar.strip_prefix("__tpl")?.strip_suffix("__")?;

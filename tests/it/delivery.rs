@@ -650,7 +650,14 @@ fn the_drift_job_installs_the_locks_version_from_a_cache_keyed_on_it() {
       "Restore oi-gen",
       "Install oi-gen",
       "oi-gen render --check",
+      "oi-gen verify",
     ]
+  );
+  // Once the files match the blueprint, that their parts still fit together,
+  // with the binary of the lock.
+  assert_eq!(
+    step(job, "oi-gen verify")["run"].as_str(),
+    Some("\"$HOME/.oi-gen/bin/oi-gen\" verify")
   );
   // Values from outside reach the scripts only through the environment.
   assert_eq!(

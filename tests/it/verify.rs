@@ -15,6 +15,7 @@ fn findings(repo: &Path) -> (i32, Vec<String>) {
   let lines: Vec<String> = outcome.stdout.lines().map(str::to_string).collect();
   if outcome.code == 0 {
     outcome.stdout(". fits together: no findings\n").stderr("");
+    return (0, Vec::new());
   } else {
     outcome.code(1).stderr(format!(
       "error: {} finding{} in .\n{HELP}",
@@ -69,21 +70,94 @@ fn breaks_after(
   }
 }
 
-const NOT_CREATED: &str = "is read but no aws_secretsmanager_secret creates it in production and staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"";
+/// The finding of a key the charts read as `<prefix><key>`, with the
+/// prefix of each environment (`openinnovation-ai/<env>/`).
+fn not_created_per_env(file: &str, line: usize, key: &str) -> String {
+  format!(
+    "{file}:{line}: secret-created: secrets `openinnovation-ai/production/{key}` (in production) and `openinnovation-ai/staging/{key}` (in staging) are read but no aws_secretsmanager_secret creates them; create them in infra/, or declare them user-provided with a data \"aws_secretsmanager_secret\""
+  )
+}
 
 #[test]
 fn a_secret_read_that_nothing_creates() {
+  // The chart reads `<keyPrefix><remoteRef.key>`: the prefix of each
+  // environment's values file, the key of values.yaml.
   breaks("openinnovation", |repo| {
     let file = "charts/frontend/values.yaml";
+    edit(repo, file, "key: analytics", "key: analytics-v2");
+    let line = line_of(repo, file, "key: analytics-v2");
+    vec![not_created_per_env(file, line, "analytics-v2")]
+  });
+}
+
+#[test]
+fn a_secret_prefix_that_names_no_created_secret() {
+  breaks("openinnovation", |repo| {
+    let file = "charts/frontend/values-staging.yaml";
     edit(
       repo,
       file,
-      "key: openinnovation-ai/analytics",
-      "key: openinnovation-ai/analytics-v2",
+      "keyPrefix: openinnovation-ai/staging/",
+      "keyPrefix: openinnovation-ai/stage/",
     );
-    let line = line_of(repo, file, "key: openinnovation-ai/analytics-v2");
+    let values = "charts/frontend/values.yaml";
+    let line = line_of(repo, values, "key: analytics");
     vec![format!(
-      "{file}:{line}: secret-created: secret `openinnovation-ai/analytics-v2` {NOT_CREATED}"
+      "{values}:{line}: secret-created: secret `openinnovation-ai/stage/analytics` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\""
+    )]
+  });
+}
+
+#[test]
+fn a_database_role_secret_the_migrations_read_that_nothing_creates() {
+  // The migrations hook reads `<keyPrefix><migrations.roles[].key>`.
+  breaks("openinnovation", |repo| {
+    let file = "charts/backend/values.yaml";
+    edit(
+      repo,
+      file,
+      "    key: database/backend\n",
+      "    key: database/api\n",
+    );
+    let line = line_of(repo, file, "    key: database/api");
+    vec![not_created_per_env(file, line, "database/api")]
+  });
+}
+
+#[test]
+fn a_connection_secret_a_helper_reads_that_nothing_creates() {
+  // `service.databaseHost` (included by the ExternalSecret and the
+  // migrations hook) reads `<keyPrefix><database.connectionKey>`.
+  breaks("openinnovation", |repo| {
+    edit(
+      repo,
+      "charts/backend/values.yaml",
+      "connectionKey: database\n",
+      "connectionKey: db\n",
+    );
+    let file = "charts/backend/templates/_helpers.tpl";
+    let line = line_of(repo, file, ".Values.database.connectionKey");
+    vec![not_created_per_env(file, line, "db")]
+  });
+}
+
+#[test]
+fn a_cluster_manifest_secret_that_nothing_creates() {
+  breaks("openinnovation", |repo| {
+    let file = "cluster/manifests/production/grafana-admin.yaml";
+    edit(
+      repo,
+      file,
+      "key: openinnovation-ai/production/grafana-admin\n      property: password",
+      "key: openinnovation-ai/production/grafana\n      property: password",
+    );
+    let line = read(repo, file)
+      .lines()
+      .position(|text| text.trim() == "key: openinnovation-ai/production/grafana")
+      .unwrap()
+      + 1;
+    vec![format!(
+      "{file}:{line}: secret-created: secret `openinnovation-ai/production/grafana` is read but no aws_secretsmanager_secret creates it in production; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\""
     )]
   });
 }
@@ -92,20 +166,14 @@ fn a_secret_read_that_nothing_creates() {
 fn a_secret_declared_user_provided_is_no_finding() {
   let (_temp, repo) = init("openinnovation");
   let file = "charts/frontend/values.yaml";
-  edit(
-    repo.as_path(),
-    file,
-    "key: openinnovation-ai/analytics",
-    "key: openinnovation-ai/by-hand",
-  );
-  let line = line_of(&repo, file, "key: openinnovation-ai/by-hand");
-  let finding =
-    format!("{file}:{line}: secret-created: secret `openinnovation-ai/by-hand` {NOT_CREATED}");
+  edit(repo.as_path(), file, "key: analytics", "key: by-hand");
+  let line = line_of(&repo, file, "key: by-hand");
+  let finding = not_created_per_env(file, line, "by-hand");
   let (_, before) = findings(&repo);
   assert!(before.contains(&finding), "{before:#?}");
   fs::write(
     repo.join("infra/user-secrets.tf"),
-    "data \"aws_secretsmanager_secret\" \"by_hand\" {\n  name = \"openinnovation-ai/by-hand\"\n}\n",
+    "data \"aws_secretsmanager_secret\" \"by_hand\" {\n  name = \"openinnovation-ai/${var.environment}/by-hand\"\n}\n",
   )
   .unwrap();
   let (_, after) = findings(&repo);
@@ -145,6 +213,41 @@ fn a_role_that_terraform_does_not_create() {
       "{file}:{line}: role-trusted: the job assumes role `openinnovation-ai-prod-deploy`, which no aws_iam_role in infra/ creates"
     )]
   });
+}
+
+#[test]
+fn a_terraform_role_the_bootstrap_of_an_account_does_not_create() {
+  // acme-shop keeps production in an account of its own: the bootstrap,
+  // applied once per account, creates each environment's Terraform role in
+  // the account of that environment.
+  breaks("acme-shop", |repo| {
+    edit(
+      repo,
+      "infra/bootstrap/main.tf",
+      "production = \"acme-shop-production-terraform\"",
+      "production = \"acme-shop-prod-terraform\"",
+    );
+    let file = ".github/workflows/terraform.yml";
+    read(repo, file)
+      .lines()
+      .enumerate()
+      .filter(|(_, text)| text.contains("role/acme-shop-production-terraform"))
+      .map(|(index, _)| {
+        format!(
+          "{file}:{}: role-trusted: the job assumes role `acme-shop-production-terraform`, which no aws_iam_role in infra/ creates",
+          index + 1
+        )
+      })
+      .collect()
+  });
+}
+
+#[test]
+fn the_built_in_blueprints_fit_together() {
+  for blueprint in ["openinnovation", "acme-shop", "ledger"] {
+    let (_temp, repo) = init(blueprint);
+    assert_eq!(findings(&repo), (0, Vec::new()), "{blueprint}");
+  }
 }
 
 #[test]
@@ -405,6 +508,12 @@ fn a_tree_that_fits_together_has_no_findings() {
   );
   edit(
     repo,
+    "charts/web/values.yaml",
+    "appKey: app\n",
+    "appKey: app2\n",
+  );
+  edit(
+    repo,
     "charts/api/values.yaml",
     "clusterIssuer: letsencrypt",
     "clusterIssuer: letsencrypt-staging",
@@ -419,6 +528,7 @@ fn a_tree_that_fits_together_has_no_findings() {
     ".github/workflows/deploy.yml:14: role-trusted: role `acme-staging-ci` does not trust this job: its token's sub is `repo:acme/platform:ref:refs/heads/main`, the role's trust allows `repo:acme/platform:ref:refs/heads/release`\n\
      charts/api/values-staging.yaml:2: host-issuer: host `api.staging.acme.example` gets no certificate in staging: ClusterIssuer `letsencrypt-staging` is not defined in cluster/manifests\n\
      charts/web/templates/externalsecret.yaml:17: secret-created: secret `acme/staging/apps` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"\n\
+     charts/web/templates/externalsecret.yaml:20: secret-created: secret `acme/staging/app2` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"\n\
      charts/web/templates/networkpolicy.yaml:10: netpol-database: the chart uses the database, but no egress rule of this NetworkPolicy allows TCP port 5432 (database.port)\n\
      cluster/manifests/issuers.yaml:17: secret-created: secret `acme/vendors` is read but no aws_secretsmanager_secret creates it in staging; create it in infra/, or declare it user-provided with a data \"aws_secretsmanager_secret\"\n\
      infra/main.tf:48: pod-identity: aws_eks_pod_identity_association.web gives service account `web` in namespace `web` a role, but no add-on or chart runs as it (nothing that verify knows of runs in namespace `web`)\n",

@@ -2,6 +2,7 @@
 //! the Terraform (repository policies, pull permission, the provider's
 //! account guard) and the bootstrap's per-account state.
 
+use crate::support::output::*;
 use std::collections::BTreeMap;
 
 use hcl::{Body, Expression};
@@ -47,18 +48,6 @@ fn openinnovation_in(staging: &str, production: &str) -> Resolved {
 
 fn render(resolved: &Resolved) -> Output {
   render::render(resolved, &Engine::new().unwrap()).expect("renders")
-}
-
-fn file<'a>(out: &'a Output, path: &str) -> &'a str {
-  &out
-    .files
-    .get(path)
-    .unwrap_or_else(|| panic!("{path} not rendered"))
-    .contents
-}
-
-fn yaml(text: &str) -> yaml_serde::Value {
-  yaml_serde::from_str(text).unwrap()
 }
 
 fn hcl(text: &str) -> Body {

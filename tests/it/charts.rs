@@ -2,22 +2,10 @@
 //! across services and environments (the full renders in `snapshots/` pin
 //! the bytes).
 
+use crate::support::output::*;
 use std::collections::BTreeMap;
 
-use oi_gen::blueprint::{self, Resolved};
-use oi_gen::render::{self, Engine, Output};
-
-fn render_builtin(name: &str) -> (Resolved, Output) {
-  let builtin = oi_gen::builtin::all()
-    .into_iter()
-    .find(|b| b.name == name)
-    .expect("built-in blueprint");
-  let resolved = blueprint::load(builtin.text.as_bytes())
-    .expect("built-in blueprints are valid")
-    .resolved;
-  let output = render::render(&resolved, &Engine::new().unwrap()).expect("renders");
-  (resolved, output)
-}
+use oi_gen::render::Output;
 
 fn parse(text: &str) -> yaml_serde::Value {
   yaml_serde::from_str(text).unwrap()

@@ -3,29 +3,13 @@
 //! add-ons agree with each other in every built-in blueprint (and both zone
 //! options).
 
+use crate::support::output::*;
 use std::collections::BTreeMap;
 
 use hcl::{Body, Expression};
-use oi_gen::blueprint::{self, Resolved};
-use oi_gen::render::{self, Engine, Output};
+use oi_gen::blueprint::Resolved;
+use oi_gen::render::Output;
 use sha2::{Digest, Sha256};
-
-fn render_text(text: &str) -> (Resolved, Output) {
-  let resolved = blueprint::load(text.as_bytes())
-    .expect("the blueprint is valid")
-    .resolved;
-  let output = render::render(&resolved, &Engine::new().unwrap()).expect("renders");
-  (resolved, output)
-}
-
-fn builtin_text(name: &str) -> String {
-  oi_gen::builtin::all()
-    .into_iter()
-    .find(|b| b.name == name)
-    .expect("built-in blueprint")
-    .text
-    .to_string()
-}
 
 /// Every built-in blueprint, and each with the other zone option.
 fn renders() -> Vec<(String, Resolved, Output)> {
@@ -48,18 +32,6 @@ fn renders() -> Vec<(String, Resolved, Output)> {
     }
   }
   all
-}
-
-fn file<'a>(output: &'a Output, path: &str) -> &'a str {
-  &output
-    .files
-    .get(path)
-    .unwrap_or_else(|| panic!("{path} is not rendered"))
-    .contents
-}
-
-fn yaml(text: &str) -> yaml_serde::Value {
-  yaml_serde::from_str(text).unwrap()
 }
 
 fn documents(text: &str) -> Vec<yaml_serde::Value> {
@@ -505,7 +477,7 @@ fn crds_are_applied_before_each_chart_that_does_not_upgrade_them() {
 fn the_readme_delegates_each_created_zone_from_where_its_parent_is() {
   // The apex zone is the production environment's: staging's NS records go
   // into it, the apex is delegated at the registrar.
-  let (_, output) = render_text(&builtin_text("openinnovation"));
+  let (_, output) = render_text(builtin_text("openinnovation"));
   let readme = file(&output, "README.md");
   let apex = readme
     .find("- `production`, zone `openinnovation.ai`: at the registrar")
@@ -538,7 +510,7 @@ fn the_readme_delegates_each_created_zone_from_where_its_parent_is() {
   assert!(!readme.contains("at the registrar of"));
 
   // An existing zone: nothing to delegate.
-  let (_, output) = render_text(&builtin_text("acme-shop"));
+  let (_, output) = render_text(builtin_text("acme-shop"));
   let readme = file(&output, "README.md");
   assert!(
     readme.contains("The zone `shop.acme.example` already exists (`spec.dns.zone: existing`)")

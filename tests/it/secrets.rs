@@ -3,40 +3,17 @@
 //! reads, is readable by External Secrets and describable by the deploy
 //! role, and `cluster/check-secrets.sh` names each one that holds no value.
 
+use crate::support::output::*;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
 use hcl::{Body, Expression};
-use oi_gen::blueprint::{self, Resolved};
-use oi_gen::render::{self, Engine, Output};
-
-fn render_builtin(name: &str) -> (Resolved, Output) {
-  let builtin = oi_gen::builtin::all()
-    .into_iter()
-    .find(|b| b.name == name)
-    .expect("built-in blueprint");
-  let resolved = blueprint::load(builtin.text.as_bytes())
-    .expect("built-in blueprints are valid")
-    .resolved;
-  let output = render::render(&resolved, &Engine::new().unwrap()).expect("renders");
-  (resolved, output)
-}
-
-fn file<'a>(output: &'a Output, path: &str) -> &'a str {
-  &output
-    .files
-    .get(path)
-    .unwrap_or_else(|| panic!("{path} is rendered"))
-    .contents
-}
+use oi_gen::blueprint::Resolved;
+use oi_gen::render::Output;
 
 fn hcl_body(output: &Output, path: &str) -> Body {
   hcl::parse(file(output, path)).unwrap_or_else(|e| panic!("{path} parses: {e}"))
-}
-
-fn yaml(text: &str) -> yaml_serde::Value {
-  yaml_serde::from_str(text).unwrap()
 }
 
 /// A string literal or template as its source text (`${var.environment}`

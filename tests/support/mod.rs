@@ -1,6 +1,7 @@
 //! What the integration tests share: running the binary and checking its
 //! exact output, starting a repository, reading a tree.
 
+pub(crate) mod output;
 pub(crate) mod synth;
 
 use std::ffi::OsStr;

@@ -261,3 +261,65 @@ fn sha256_hex(bytes: &[u8]) -> String {
     .map(|b| format!("{b:02x}"))
     .collect()
 }
+
+#[cfg(unix)]
+#[test]
+fn a_killed_upgrade_is_recovered_by_the_next_one() {
+  let temp = setup(60);
+  let repo = temp.path().join("repo");
+  let blueprint = repo.join("platform.yaml");
+  let original = fs::read_to_string(&blueprint).unwrap();
+  // A hand edit the upgrades carry along, recorded as intended.
+  let edited = repo.join("infra/vpc.tf");
+  let vpc = fs::read_to_string(&edited).unwrap();
+  fs::write(&edited, format!("{vpc}# the team's own note\n")).unwrap();
+  assert!(oi_gen(&repo, &["keep", "infra/vpc.tf"]).status.success());
+
+  let variant =
+    |round: usize| original.replace("replicas: 2", &format!("replicas: {}", 2 + round % 3));
+  fs::write(&blueprint, variant(1)).unwrap();
+  let start = Instant::now();
+  assert!(oi_gen(&repo, &["upgrade"]).status.success());
+  let full = start.elapsed().max(Duration::from_millis(5));
+
+  let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+  for round in 0..15 {
+    fs::write(&blueprint, variant(round)).unwrap();
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    let delay = full.mul_f64((seed % 1000) as f64 / 1000.0);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
+      .arg("upgrade")
+      .current_dir(&repo)
+      .stdout(Stdio::null())
+      .stderr(Stdio::null())
+      .spawn()
+      .unwrap();
+    std::thread::sleep(delay);
+    let _ = child.kill(); // SIGKILL
+    let _ = child.wait();
+
+    // The next upgrade finishes without a conflict, and the tree is clean
+    // with the edit still there.
+    let rerun = oi_gen(&repo, &["upgrade"]);
+    assert!(
+      rerun.status.success(),
+      "round {round}: {}",
+      String::from_utf8_lossy(&rerun.stderr)
+    );
+    let check = oi_gen(&repo, &["render", "--check"]);
+    assert!(
+      check.status.success(),
+      "round {round}: {}",
+      String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+      fs::read_to_string(&edited)
+        .unwrap()
+        .ends_with("# the team's own note\n"),
+      "round {round}"
+    );
+    assert_eq!(temp_files(&repo), Vec::<String>::new(), "round {round}");
+  }
+}

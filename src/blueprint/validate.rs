@@ -444,6 +444,16 @@ impl Checker<'_> {
 
   fn network(&mut self) {
     let net = &self.platform.spec.network;
+    if net.nat_gateways == Some(super::model::NatGateways::None) {
+      self
+        .warn(
+          "spec.network.natGateways",
+          "with no NAT gateway the private subnets have no route to the internet: the VPC endpoints carry the AWS APIs that offer one, but not the cluster add-ons' images (quay.io, ghcr.io, registry.k8s.io, Docker Hub), Let's Encrypt or the Route 53 API",
+        )
+        .hint = Some(
+        "give the private subnets internet egress another way before the first install (a transit gateway to a shared egress VPC, or a proxy), or use `single`".into(),
+      );
+    }
     let vpc = match net.cidr.parse::<Cidr>() {
       Ok(vpc) => vpc,
       Err(problem) => {

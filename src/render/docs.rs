@@ -36,6 +36,9 @@ struct ReadmeData {
   secrets: Option<ReadmeSecrets>,
   /// With a database: each service that uses it and its PostgreSQL role.
   database_roles: Vec<(String, String)>,
+  /// `natGateways: none`: the private subnets need internet egress from
+  /// elsewhere before the add-ons install.
+  no_nat: bool,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -260,6 +263,7 @@ pub(crate) fn render(
     namespace: resolved.namespace.clone(),
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
+    no_nat: resolved.nat_gateways == NatGateways::None,
     accounts,
     secrets: resolved
       .addons

@@ -498,3 +498,20 @@ fn database_references_need_a_service_that_runs_the_migrations() {
     ]
   );
 }
+
+#[test]
+fn no_nat_gateway_warns_what_still_needs_the_internet() {
+  let text = edit("natGateways: onePerAz", "natGateways: none");
+  let loaded = blueprint::load(text.as_bytes()).expect("a warning is not an error");
+  let warnings: Vec<String> = loaded
+    .warnings
+    .iter()
+    .map(|d| format!("{}: {}", d.path, d.message))
+    .collect();
+  assert_eq!(
+    warnings,
+    [
+      "spec.network.natGateways: with no NAT gateway the private subnets have no route to the internet: the VPC endpoints carry the AWS APIs that offer one, but not the cluster add-ons' images (quay.io, ghcr.io, registry.k8s.io, Docker Hub), Let's Encrypt or the Route 53 API"
+    ]
+  );
+}

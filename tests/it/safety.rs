@@ -39,32 +39,38 @@ fn temp_files(root: &Path) -> Vec<String> {
     .collect()
 }
 
+/// Runs `command` in `repo` once per round with the blueprint's replicas
+/// changed, SIGKILLs it after a random share of a full run (seeded), then
+/// checks the next run of `command` finishes, `render --check` is clean, no
+/// temporary file is left, and `after` holds.
 #[cfg(unix)]
-#[test]
-fn a_killed_render_is_recovered_by_the_next_one() {
-  let temp = setup(150);
-  let repo = temp.path().join("repo");
+fn kill_and_recover(
+  repo: &Path,
+  command: &str,
+  rounds: usize,
+  mut seed: u64,
+  after: impl Fn(usize),
+) {
   let blueprint = repo.join("platform.yaml");
   let original = fs::read_to_string(&blueprint).unwrap();
 
-  // How long a full re-render takes, to spread the kills over it.
+  // How long a full run takes, to spread the kills over it.
   let variant =
     |round: usize| original.replace("replicas: 2", &format!("replicas: {}", 2 + round % 3));
   fs::write(&blueprint, variant(1)).unwrap();
   let start = Instant::now();
-  assert!(oi_gen(&repo, &["render"]).status.success());
+  assert!(oi_gen(repo, &[command]).status.success());
   let full = start.elapsed().max(Duration::from_millis(5));
 
-  let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-  for round in 0..25 {
+  for round in 0..rounds {
     fs::write(&blueprint, variant(round)).unwrap();
     seed ^= seed << 13;
     seed ^= seed >> 7;
     seed ^= seed << 17;
     let delay = full.mul_f64((seed % 1000) as f64 / 1000.0);
     let mut child = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
-      .arg("render")
-      .current_dir(&repo)
+      .arg(command)
+      .current_dir(repo)
       .stdout(Stdio::null())
       .stderr(Stdio::null())
       .spawn()
@@ -73,22 +79,36 @@ fn a_killed_render_is_recovered_by_the_next_one() {
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
 
-    // Every file is either fully old or fully new: the next render finds no
-    // hand edits, finishes, and leaves the tree clean.
-    let rerun = oi_gen(&repo, &["render"]);
+    // Every file is either fully old or fully new: the next run finds no
+    // hand edits and no conflicts, finishes, and leaves the tree clean.
+    let rerun = oi_gen(repo, &[command]);
     assert!(
       rerun.status.success(),
       "round {round}: {}",
       String::from_utf8_lossy(&rerun.stderr)
     );
-    let check = oi_gen(&repo, &["render", "--check"]);
+    let check = oi_gen(repo, &["render", "--check"]);
     assert!(
       check.status.success(),
       "round {round}: {}",
       String::from_utf8_lossy(&check.stderr)
     );
-    assert_eq!(temp_files(&repo), Vec::<String>::new(), "round {round}");
+    assert_eq!(temp_files(repo), Vec::<String>::new(), "round {round}");
+    after(round);
   }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_killed_render_is_recovered_by_the_next_one() {
+  let temp = setup(150);
+  kill_and_recover(
+    &temp.path().join("repo"),
+    "render",
+    25,
+    0x9e37_79b9_7f4a_7c15,
+    |_| {},
+  );
 }
 
 #[test]
@@ -230,11 +250,11 @@ fn a_lock_edited_to_match_a_hand_edit_does_not_hide_it() {
   fs::write(&file, &edited).unwrap();
   // The lock is edited to record the edit as if oi-gen had written it.
   let lock = fs::read_to_string(&lock_path).unwrap();
-  let old = sha256_hex(original.as_bytes());
+  let old = oi_gen::lock::sha256(original.as_bytes());
   assert!(lock.contains(&old));
   fs::write(
     &lock_path,
-    lock.replace(&old, &sha256_hex(edited.as_bytes())),
+    lock.replace(&old, &oi_gen::lock::sha256(edited.as_bytes())),
   )
   .unwrap();
   set_replicas(&repo.join("platform.yaml"), 2, 3);
@@ -254,72 +274,22 @@ fn a_lock_edited_to_match_a_hand_edit_does_not_hide_it() {
   assert_eq!(fs::read_to_string(&file).unwrap(), edited);
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-  use sha2::Digest as _;
-  sha2::Sha256::digest(bytes)
-    .iter()
-    .map(|b| format!("{b:02x}"))
-    .collect()
-}
-
 #[cfg(unix)]
 #[test]
 fn a_killed_upgrade_is_recovered_by_the_next_one() {
   let temp = setup(60);
   let repo = temp.path().join("repo");
-  let blueprint = repo.join("platform.yaml");
-  let original = fs::read_to_string(&blueprint).unwrap();
   // A hand edit the upgrades carry along, recorded as intended.
   let edited = repo.join("infra/vpc.tf");
   let vpc = fs::read_to_string(&edited).unwrap();
   fs::write(&edited, format!("{vpc}# the team's own note\n")).unwrap();
   assert!(oi_gen(&repo, &["keep", "infra/vpc.tf"]).status.success());
-
-  let variant =
-    |round: usize| original.replace("replicas: 2", &format!("replicas: {}", 2 + round % 3));
-  fs::write(&blueprint, variant(1)).unwrap();
-  let start = Instant::now();
-  assert!(oi_gen(&repo, &["upgrade"]).status.success());
-  let full = start.elapsed().max(Duration::from_millis(5));
-
-  let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-  for round in 0..15 {
-    fs::write(&blueprint, variant(round)).unwrap();
-    seed ^= seed << 13;
-    seed ^= seed >> 7;
-    seed ^= seed << 17;
-    let delay = full.mul_f64((seed % 1000) as f64 / 1000.0);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
-      .arg("upgrade")
-      .current_dir(&repo)
-      .stdout(Stdio::null())
-      .stderr(Stdio::null())
-      .spawn()
-      .unwrap();
-    std::thread::sleep(delay);
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
-
-    // The next upgrade finishes without a conflict, and the tree is clean
-    // with the edit still there.
-    let rerun = oi_gen(&repo, &["upgrade"]);
-    assert!(
-      rerun.status.success(),
-      "round {round}: {}",
-      String::from_utf8_lossy(&rerun.stderr)
-    );
-    let check = oi_gen(&repo, &["render", "--check"]);
-    assert!(
-      check.status.success(),
-      "round {round}: {}",
-      String::from_utf8_lossy(&check.stderr)
-    );
+  kill_and_recover(&repo, "upgrade", 15, 0x2545_f491_4f6c_dd1d, |round| {
     assert!(
       fs::read_to_string(&edited)
         .unwrap()
         .ends_with("# the team's own note\n"),
       "round {round}"
     );
-    assert_eq!(temp_files(&repo), Vec::<String>::new(), "round {round}");
-  }
+  });
 }

@@ -8,6 +8,19 @@ use crate::support::*;
 const VALUES: &str = "charts/frontend/values-production.yaml";
 const EDIT: &str = "# kept: the team's own note\n";
 
+/// `render --check` reports `VALUES` as edited by hand, and exits 1.
+fn reported_edited(repo: &std::path::Path) {
+  let check = cli(repo, &["render", "--check"]).run();
+  check.code(1);
+  assert!(
+    check
+      .stderr
+      .starts_with(&format!("edited by hand (1):\n  {VALUES}\n")),
+    "{}",
+    check.stderr
+  );
+}
+
 fn lock(repo: &std::path::Path) -> String {
   read(repo, ".oi-gen/lock.toml")
 }
@@ -38,15 +51,7 @@ fn a_kept_edit_is_clean_until_the_file_or_its_render_changes() {
 
   // Edited again: reported again, until it is back as kept.
   fs::write(repo.join(VALUES), format!("{original}{EDIT}# more\n")).unwrap();
-  let check = cli(&repo, &["render", "--check"]).run();
-  check.code(1);
-  assert!(
-    check
-      .stderr
-      .starts_with(&format!("edited by hand (1):\n  {VALUES}\n")),
-    "{}",
-    check.stderr
-  );
+  reported_edited(&repo);
   fs::write(repo.join(VALUES), format!("{original}{EDIT}")).unwrap();
   cli(&repo, &["render", "--check"]).run().code(0);
 
@@ -58,15 +63,7 @@ fn a_kept_edit_is_clean_until_the_file_or_its_render_changes() {
     "      replicas: 3\n      build: frontend",
     "      replicas: 4\n      build: frontend",
   );
-  let check = cli(&repo, &["render", "--check"]).run();
-  check.code(1);
-  assert!(
-    check
-      .stderr
-      .starts_with(&format!("edited by hand (1):\n  {VALUES}\n")),
-    "{}",
-    check.stderr
-  );
+  reported_edited(&repo);
   cli(&repo, &["render"]).run().code(1);
   cli(&repo, &["upgrade"]).run().code(0);
   let merged = read(&repo, VALUES);

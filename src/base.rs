@@ -7,7 +7,8 @@
 //! the base and the lock leaves a base that still holds what the old lock
 //! records. Readers pick the text whose digest the lock records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 pub(crate) const BASE_PATH: &str = ".oi-gen/base.txt";
 const HEADER: &str =
@@ -35,20 +36,65 @@ pub(crate) fn encode(files: &Base) -> String {
   out
 }
 
+/// The base as read from disk: its text, and where each path's texts are
+/// in it. Reading indexes the entries without copying them, so a render
+/// pays only for the texts it looks at.
+#[derive(Debug, Default)]
+pub(crate) struct Stored {
+  text: String,
+  entries: HashMap<String, Vec<Range<usize>>>,
+}
+
+impl Stored {
+  /// Indexes what `encode` wrote; `None` when the text is damaged.
+  pub(crate) fn new(text: String) -> Option<Stored> {
+    let mut entries: HashMap<String, Vec<Range<usize>>> = HashMap::new();
+    if !text.starts_with(HEADER) {
+      return None;
+    }
+    let mut at = HEADER.len();
+    while at < text.len() {
+      let rest = &text[at..];
+      let (line, _) = rest.split_once('\n')?;
+      let (len, path) = line.strip_prefix("=== ")?.split_once(' ')?;
+      let len: usize = len.parse().ok()?;
+      let start = at + line.len() + 1;
+      let end = start.checked_add(len)?;
+      text.get(start..end)?;
+      if text.as_bytes().get(end) != Some(&b'\n') {
+        return None;
+      }
+      entries
+        .entry(path.to_string())
+        .or_default()
+        .push(start..end);
+      at = end + 1;
+    }
+    Some(Stored { text, entries })
+  }
+
+  /// The texts of `path`, in the order written.
+  pub(crate) fn get(&self, path: &str) -> Option<impl Iterator<Item = &str> + Clone> {
+    let ranges = self.entries.get(path)?;
+    Some(ranges.iter().map(|range| &self.text[range.clone()]))
+  }
+
+  /// Whether the base holds `text` for `path`.
+  pub(crate) fn holds(&self, path: &str, text: &str) -> bool {
+    self
+      .get(path)
+      .is_some_and(|mut texts| texts.any(|stored| stored == text))
+  }
+}
+
 /// Parses what `encode` wrote; `None` when the text is damaged.
+#[cfg(test)]
 pub(crate) fn decode(text: &str) -> Option<Base> {
-  let mut rest = text.strip_prefix(HEADER)?;
+  let stored = Stored::new(text.to_string())?;
   let mut files = Base::new();
-  while !rest.is_empty() {
-    let (line, after) = rest.split_once('\n')?;
-    let (len, path) = line.strip_prefix("=== ")?.split_once(' ')?;
-    let len: usize = len.parse().ok()?;
-    let contents = after.get(..len)?;
-    rest = after.get(len..)?.strip_prefix('\n')?;
-    files
-      .entry(path.to_string())
-      .or_default()
-      .push(contents.to_string());
+  for path in stored.entries.keys() {
+    let texts = stored.get(path)?.map(str::to_string).collect();
+    files.insert(path.clone(), texts);
   }
   Some(files)
 }

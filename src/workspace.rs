@@ -133,7 +133,7 @@ pub struct Plan {
 pub struct Previous {
   pub lock: Option<Lock>,
   root: Option<PathBuf>,
-  base: std::cell::OnceCell<base::Base>,
+  base: std::cell::OnceCell<base::Stored>,
 }
 
 impl Previous {
@@ -165,6 +165,7 @@ impl Previous {
       let Some(texts) = previous.base().get(path) else {
         continue;
       };
+      let texts: Vec<&str> = texts.collect();
       let disk = fsutil::read_optional(&root.resolve(path)?)?
         .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
       let on_disk = disk.as_deref().and_then(|disk| {
@@ -172,7 +173,7 @@ impl Previous {
           digest(text.as_bytes(), file.user_section) == digest(disk, file.user_section)
         })
       });
-      let Some(text) = on_disk.or(texts.last()) else {
+      let Some(text) = on_disk.or(texts.last()).copied() else {
         continue;
       };
       files.insert(
@@ -204,24 +205,28 @@ impl Previous {
   }
 
   /// Every text the base holds, read on first use.
-  fn base(&self) -> &base::Base {
+  fn base(&self) -> &base::Stored {
     self.base.get_or_init(|| {
       let Some(root) = &self.root else {
-        return base::Base::new();
+        return base::Stored::default();
       };
       match fsutil::read_optional(&root.join(base::BASE_PATH)) {
         // A damaged base only costs merges: edited files then conflict whole.
-        Ok(Some(bytes)) => base::decode(&String::from_utf8_lossy(&bytes)).unwrap_or_default(),
-        _ => base::Base::new(),
+        Ok(Some(bytes)) => {
+          let text = String::from_utf8(bytes)
+            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+          base::Stored::new(text).unwrap_or_default()
+        }
+        _ => base::Stored::default(),
       }
     })
   }
 
   /// The text the last render wrote to `path`, if it is known and intact:
   /// the base's text whose digest the lock records.
-  fn base_of(&self, path: &str) -> Option<&String> {
+  fn base_of(&self, path: &str) -> Option<&str> {
     let entry = self.lock.as_ref()?.files.get(path)?;
-    self.base().get(path)?.iter().find(|text| {
+    self.base().get(path)?.find(|text| {
       digest(text.as_bytes(), true) == entry.sha256 || lock::sha256(text.as_bytes()) == entry.sha256
     })
   }
@@ -231,11 +236,10 @@ impl Previous {
   /// match a hand edit does not hide it.
   fn wrote(&self, path: &str, disk: &[u8], user_section: bool) -> bool {
     let wanted = digest(disk, user_section);
-    self.base().get(path).is_some_and(|texts| {
-      texts
-        .iter()
-        .any(|text| digest(text.as_bytes(), user_section) == wanted)
-    })
+    self
+      .base()
+      .get(path)
+      .is_some_and(|mut texts| texts.any(|text| digest(text.as_bytes(), user_section) == wanted))
   }
 }
 
@@ -343,7 +347,7 @@ fn decide<'a>(
   ownership: Ownership,
   disk: Option<&[u8]>,
   recorded: Option<&Entry>,
-  base: Bases<impl FnOnce() -> Option<&'a String>, impl FnOnce(&[u8]) -> bool>,
+  base: Bases<impl FnOnce() -> Option<&'a str>, impl FnOnce(&[u8]) -> bool>,
   mode: Mode,
   user_section: bool,
 ) -> (Action, Option<String>) {
@@ -383,7 +387,7 @@ fn decide<'a>(
     return (edited, None);
   }
   let local = String::from_utf8_lossy(disk);
-  match merge::merge((base.merge)().map_or("", String::as_str), &local, rendered) {
+  match merge::merge((base.merge)().unwrap_or(""), &local, rendered) {
     Merged::Clean(text) if text.as_bytes() == disk => (Action::Unchanged, None),
     Merged::Clean(text) => (Action::Merge, Some(text)),
     Merged::Conflict(text) => (Action::Conflict, Some(text)),
@@ -440,6 +444,9 @@ impl Plan {
   /// now and the one it gets (so every file on disk, old or new, is a text
   /// oi-gen is known to have written); then the files; the lock last.
   pub fn apply(mut self, force: bool) -> Result<Summary, Error> {
+    if let Some(summary) = self.unchanged(force) {
+      return summary;
+    }
     let mut summary = Summary::default();
     // Check every path before the first write, so a bad one writes nothing;
     // afresh, in case a folder became a link since the plan was made.
@@ -522,14 +529,14 @@ impl Plan {
           if let Some(old) = previous.base_of(&step.path)
             && *old != text
           {
-            before.insert(step.path.clone(), old.clone());
+            before.insert(step.path.clone(), old.to_string());
           }
           needed.insert(step.path.clone(), text);
         }
         Some(entry)
       } else {
         if let Some(text) = previous.base_of(&step.path) {
-          needed.insert(step.path.clone(), text.clone());
+          needed.insert(step.path.clone(), text.to_string());
         }
         old_files.get(&step.path).cloned()
       };
@@ -541,9 +548,7 @@ impl Plan {
 
     // The base, unless it already holds every text needed.
     let stored = previous.base();
-    let complete = needed
-      .iter()
-      .all(|(path, text)| stored.get(path).is_some_and(|texts| texts.contains(text)));
+    let complete = needed.iter().all(|(path, text)| stored.holds(path, text));
     if !complete {
       let mut base = base::Base::new();
       for (path, text) in needed {
@@ -595,6 +600,120 @@ impl Plan {
     }
     Ok(summary)
   }
+}
+
+impl Plan {
+  /// The summary of a run that changes nothing, which then writes nothing
+  /// and lists no folder but `.oi-gen`: no file is written or removed, the
+  /// lock would record what it records, and the base holds the text of
+  /// every managed file as rendered. `None` when anything would change (the
+  /// full `apply` then runs).
+  fn unchanged(&self, force: bool) -> Option<Result<Summary, Error>> {
+    let old = self.previous.lock.as_ref()?;
+    if self.lock.blueprint_sha256 != old.blueprint_sha256
+      || self.lock.oi_gen != old.oi_gen
+      || self.lock.format != old.format
+      || old.files.len() != self.steps.len()
+    {
+      return None;
+    }
+    let leaves_alone = |step: &Step| match step.action {
+      Action::Unchanged | Action::Customized | Action::KeepDeleted => true,
+      // A seeded file the lock does not record yet gets its entry.
+      Action::Keep => old.files.contains_key(&step.path),
+      Action::Untracked | Action::Unresolved => true,
+      Action::Edited | Action::EditedOrphan => !force,
+      Action::Create | Action::Update | Action::Delete | Action::Merge | Action::Conflict => false,
+    };
+    if !self.steps.iter().all(leaves_alone) {
+      return None;
+    }
+    // Files in step with the render keep their entries and base texts;
+    // the others keep what was recorded (as `apply` records them).
+    let in_step: Vec<&Step> = self
+      .steps
+      .iter()
+      .filter(|step| matches!(step.action, Action::Unchanged | Action::Customized))
+      .collect();
+    let digests = parallel_digests(&in_step);
+    for (step, sha256) in in_step.iter().zip(digests) {
+      let recorded = old.files.get(&step.path)?;
+      let kept = match step.action {
+        Action::Customized => recorded.kept.as_ref(),
+        _ => None,
+      };
+      if recorded.sha256 != sha256
+        || recorded.ownership != step.ownership
+        || recorded.kept.as_ref() != kept
+      {
+        return None;
+      }
+    }
+    // Every step keeps an entry, and the lock records no other file.
+    if !self
+      .steps
+      .iter()
+      .all(|step| old.files.contains_key(&step.path))
+    {
+      return None;
+    }
+    let migrations = self.migrations.as_ref().map_or_else(BTreeMap::new, |now| {
+      now
+        .iter()
+        .map(|(name, sha)| {
+          let first = old.migrations.get(name).unwrap_or(sha);
+          (name.clone(), first.clone())
+        })
+        .collect()
+    });
+    if migrations != old.migrations {
+      return None;
+    }
+    let stored = self.previous.base();
+    let base_complete = in_step
+      .iter()
+      .filter(|step| step.ownership == Ownership::Managed)
+      .all(|step| stored.holds(&step.path, step.rendered.as_deref().unwrap_or_default()));
+    if !base_complete {
+      return None;
+    }
+    let mut summary = Summary::default();
+    for step in &self.steps {
+      if !matches!(
+        step.action,
+        Action::Unchanged | Action::Keep | Action::Customized
+      ) {
+        crate::ui::detail!("{:<12} {}", verb(&step.action), step.path);
+      }
+      summary.count(&step.action);
+    }
+    Some(fsutil::sweep_temporaries(self.root.path(), std::iter::empty()).map(|()| summary))
+  }
+}
+
+/// The lock's digest of each step's render, on every core.
+fn parallel_digests(steps: &[&Step]) -> Vec<String> {
+  let digest_of = |step: &&Step| {
+    digest(
+      step.rendered.as_deref().unwrap_or_default().as_bytes(),
+      step.user_section,
+    )
+  };
+  let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+  if threads < 2 || steps.len() < 64 {
+    return steps.iter().map(digest_of).collect();
+  }
+  let chunk = steps.len().div_ceil(threads);
+  std::thread::scope(|scope| {
+    let handles: Vec<_> = steps
+      .chunks(chunk)
+      .map(|part| scope.spawn(move || part.iter().map(digest_of).collect::<Vec<_>>()))
+      .collect();
+    handles
+      .into_iter()
+      .flat_map(|handle| handle.join().expect("hashing does not panic"))
+      .collect()
+  })
 }
 
 /// What `oi-gen keep` did with one file.

@@ -208,6 +208,30 @@ fn rendering_again_writes_nothing() {
 }
 
 #[test]
+fn rendering_again_restores_a_lost_base_and_a_damaged_lock_entry() {
+  let (_temp, repo) = init("openinnovation");
+  let files = generated_files(&repo);
+  let (base, lock) = (".oi-gen/base.txt", ".oi-gen/lock.toml");
+  let (base_text, lock_text) = (read(&repo, base), read(&repo, lock));
+  // Every file is as rendered, but the base is gone and the lock records
+  // another blueprint: the render writes both again, and nothing else.
+  fs::remove_file(repo.join(base)).unwrap();
+  let sha = lock_text
+    .lines()
+    .find_map(|line| line.strip_prefix("blueprint-sha256 = "))
+    .unwrap()
+    .to_string();
+  fs::write(repo.join(lock), lock_text.replace(&sha, "\"0000\"")).unwrap();
+  cli(&repo, &["render"])
+    .run()
+    .code(0)
+    .stdout(rendered(0, 0, 0, files))
+    .stderr("");
+  assert_eq!(read(&repo, base), base_text);
+  assert_eq!(read(&repo, lock), lock_text);
+}
+
+#[test]
 fn render_is_deterministic() {
   let (_a, first) = init("acme-shop");
   let (_b, second) = init("acme-shop");

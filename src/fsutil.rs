@@ -20,6 +20,8 @@ pub struct Root {
   path: PathBuf,
   /// Folders under `path` found to be folders, not links.
   checked: Rc<RefCell<HashSet<PathBuf>>>,
+  /// Paths under `path` found not to exist: nothing below them is looked at.
+  missing: Rc<RefCell<HashSet<PathBuf>>>,
 }
 
 impl Root {
@@ -27,6 +29,7 @@ impl Root {
     Self {
       path: path.to_path_buf(),
       checked: Rc::default(),
+      missing: Rc::default(),
     }
   }
 
@@ -43,7 +46,8 @@ impl Root {
 
   /// Joins a relative generated path to the folder, refusing paths that
   /// climb out of it or pass through a symbolic link. The last part is
-  /// looked at on every call; the folders above it once.
+  /// looked at on every call; the folders above it once. Below a folder
+  /// that does not exist nothing is looked at: it cannot hold a link.
   pub fn resolve(&self, relative: &str) -> Result<PathBuf, Error> {
     if !is_safe_relative(relative) {
       return Err(
@@ -61,6 +65,10 @@ impl Root {
       if !last && self.checked.borrow().contains(&path) {
         continue;
       }
+      if !last && self.missing.borrow().contains(&path) {
+        parts.for_each(|part| path.push(part));
+        break;
+      }
       match fs::symlink_metadata(&path) {
         Ok(meta) if meta.file_type().is_symlink() => {
           return Err(
@@ -74,10 +82,38 @@ impl Root {
         Ok(meta) if meta.is_dir() && !last => {
           self.checked.borrow_mut().insert(path.clone());
         }
+        Err(error) if error.kind() == io::ErrorKind::NotFound && !last => {
+          self.missing.borrow_mut().insert(path.clone());
+          parts.for_each(|part| path.push(part));
+          break;
+        }
         _ => {}
       }
     }
     Ok(path)
+  }
+
+  /// Creates the folder of `path` (a path [`Root::resolve`] gave) when it
+  /// is not known to exist: one `mkdir` per missing folder, none for those
+  /// already looked at.
+  pub(crate) fn make_parent(&self, path: &Path) -> Result<(), Error> {
+    let Some(dir) = path.parent() else {
+      return Ok(());
+    };
+    if dir == self.path || self.checked.borrow().contains(dir) {
+      return Ok(());
+    }
+    fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
+    let mut checked = self.checked.borrow_mut();
+    let mut missing = self.missing.borrow_mut();
+    for made in dir
+      .ancestors()
+      .take_while(|made| made.starts_with(&self.path) && *made != self.path)
+    {
+      missing.remove(made);
+      checked.insert(made.to_path_buf());
+    }
+    Ok(())
   }
 }
 
@@ -107,6 +143,16 @@ fn write_file(path: &Path, contents: &[u8], durable: bool) -> Result<(), Error> 
   let dir = path.parent().unwrap_or(Path::new("."));
   fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
   write_through_temporary(path, dir, contents, durable).map_err(Error::io(Op::Write, path))
+}
+
+/// `write_atomic` into a folder that exists (after [`Root::make_parent`]).
+/// A folder removed since is made again.
+pub(crate) fn write_atomic_in_place(path: &Path, contents: &[u8]) -> Result<(), Error> {
+  let dir = path.parent().unwrap_or(Path::new("."));
+  match write_through_temporary(path, dir, contents, false) {
+    Err(error) if error.kind() == io::ErrorKind::NotFound => write_file(path, contents, false),
+    done => done.map_err(Error::io(Op::Write, path)),
+  }
 }
 
 /// The writing part of `write_file`: temporary file, contents, mode, rename.

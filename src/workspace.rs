@@ -574,7 +574,8 @@ impl Plan {
           summary.deleted += 1;
         }
         Action::Create | Action::Update | Action::Merge | Action::Conflict => {
-          fsutil::write_atomic(&path, write.as_deref().unwrap_or_default().as_bytes())?;
+          self.root.make_parent(&path)?;
+          fsutil::write_atomic_in_place(&path, write.as_deref().unwrap_or_default().as_bytes())?;
           summary.count(&action);
         }
         _ => summary.count(&action),

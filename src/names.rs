@@ -184,3 +184,20 @@ mod tests {
     );
   }
 }
+
+/// The Karpenter controller's IAM role in an environment (`<stack>-karpenter`).
+pub(crate) fn karpenter_controller_role(stack: &str) -> String {
+  format!("{stack}-karpenter")
+}
+
+/// The IAM role of the nodes Karpenter launches (`<stack>-karpenter-node`),
+/// which the EC2NodeClasses name.
+pub(crate) fn karpenter_node_role(stack: &str) -> String {
+  format!("{stack}-karpenter-node")
+}
+
+/// Karpenter's interruption queue (`<stack>-karpenter`), which its
+/// controller's `settings.interruptionQueue` names.
+pub(crate) fn karpenter_queue(stack: &str) -> String {
+  format!("{stack}-karpenter")
+}

@@ -14,7 +14,8 @@ Steps, run in this order; every step runs even when an earlier one failed:
            parses with python-hcl2
   modules  every argument of every registry `module` block, and every literal key
            inside its object-typed inputs, exists in the pinned release's inputs
-           (terraform-modules/ next to this script)
+           (terraform-modules/ next to this script; a `//modules/<name>` source
+           against that submodule's inputs)
   checkov  Checkov over infra/ once per environment: infra/.checkov.yaml as the
            configuration, infra/environments/<env>.tfvars as the var file, and the
            skips of infra/environments/<env>.checkov.yaml (when present) merged in;
@@ -326,7 +327,12 @@ def module_inputs(source: str, constraint: object, where: str, out: Report) -> d
         )
         return None
     data = json.loads(file.read_text(encoding="utf-8"))
-    return data["modules"][""]["variables"]
+    # `<namespace>/<name>/<provider>//modules/karpenter` is the release's submodule.
+    submodule = source.split("//", 1)[1].strip("/") if "//" in source else ""
+    if submodule not in data["modules"]:
+        out.fail(f"{where}: {ctx_rel_data(file)} has no input list for the submodule `{submodule}`")
+        return None
+    return data["modules"][submodule]["variables"]
 
 
 def ctx_rel_data(path: Path) -> str:

@@ -137,6 +137,20 @@ pub struct Cluster {
   /// optional: ARNs of the IAM roles or users (`arn:aws:iam::<account>:role/<name>`) that get cluster-admin access to the EKS API (an access entry with AmazonEKSClusterAdminPolicy) in every environment. Default none: only the deploy role reaches the cluster.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub admins: Option<Vec<String>>,
+  /// karpenter | cluster-autoscaler (optional; absent means cluster-autoscaler, so blueprints written before the field render as they did; `oi-gen init` and the built-in blueprints write karpenter). `karpenter`: the Karpenter controller runs on a small managed `system` node group and launches the nodes of each node group through a NodePool and EC2NodeClass of the same name. `cluster-autoscaler`: each node group is an EKS managed node group that the Cluster Autoscaler scales between its minSize and maxSize.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub autoscaler: Option<Autoscaler>,
+}
+
+/// Who adds and removes the cluster's nodes.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Autoscaler {
+  /// Karpenter launches the nodes of each node group (its NodePool) as pods need them.
+  Karpenter,
+  /// The Cluster Autoscaler scales the EKS managed node groups.
+  #[default]
+  ClusterAutoscaler,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]

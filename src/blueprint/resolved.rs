@@ -2,8 +2,8 @@
 //! Call these only on a validated blueprint.
 
 use super::model::{
-  CapacityType, Database, Egress, Environment, NatGateways, NetworkPolicy, Nginx, NodeGroup,
-  Platform, Protocol, ResourceAmounts, Service, Toggle, ZoneSource,
+  Autoscaler, CapacityType, Database, Egress, Environment, NatGateways, NetworkPolicy, Nginx,
+  NodeGroup, Platform, Protocol, ResourceAmounts, Service, Toggle, ZoneSource,
 };
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
@@ -65,6 +65,11 @@ impl Platform {
 
   pub fn network_policy(&self) -> NetworkPolicy {
     self.spec.cluster.network_policy.unwrap_or_default()
+  }
+
+  /// Who scales the nodes: cluster-autoscaler when the field is absent.
+  pub fn autoscaler(&self) -> Autoscaler {
+    self.spec.cluster.autoscaler.unwrap_or_default()
   }
 
   pub fn nginx(&self) -> Nginx {
@@ -174,6 +179,8 @@ pub struct Resolved {
   /// `secret:` references of the services), each once, in service order;
   /// Terraform creates them empty in every environment.
   pub user_secrets: Vec<UserSecret>,
+  /// Who scales the nodes (`spec.cluster.autoscaler`, default cluster-autoscaler).
+  pub autoscaler: Autoscaler,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -557,6 +564,7 @@ impl Resolved {
         .collect(),
       services,
       user_secrets,
+      autoscaler: platform.autoscaler(),
       platform: platform.clone(),
     }
   }

@@ -53,6 +53,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.compliance();
   checker.cluster_admins();
   checker.node_group_name_limits();
+  checker.karpenter();
   checker.egress();
   checker.accounts();
   deployable(platform, &mut checker.found);
@@ -200,7 +201,31 @@ impl Checker<'_> {
       }
     }
   }
+
+  /// `autoscaler: karpenter`: the managed node group the controller runs on
+  /// is named `system`, so no node group (NodePool) may take that name.
+  fn karpenter(&mut self) {
+    if self.platform.autoscaler() != super::model::Autoscaler::Karpenter {
+      return;
+    }
+    for (i, group) in self.platform.spec.cluster.node_groups.iter().enumerate() {
+      if group.name == KARPENTER_SYSTEM_GROUP {
+        self
+          .error(
+            format!("spec.cluster.nodeGroups[{i}].name"),
+            format!(
+              "with `autoscaler: karpenter` the node group `{KARPENTER_SYSTEM_GROUP}` is the managed node group the Karpenter controller runs on"
+            ),
+          )
+          .hint = Some("rename this node group".into());
+      }
+    }
+  }
 }
+
+/// The managed node group the Karpenter controller and the cluster's critical
+/// add-ons run on, with `autoscaler: karpenter`.
+pub(crate) const KARPENTER_SYSTEM_GROUP: &str = "system";
 
 impl Checker<'_> {
   /// Each service's `egress.allow`: IPv4 ranges without host bits, ports

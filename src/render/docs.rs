@@ -39,6 +39,41 @@ struct ReadmeData {
   /// `natGateways: none`: the private subnets need internet egress from
   /// elsewhere before the add-ons install.
   no_nat: bool,
+  /// The README's node scaling section.
+  node_scaling: NodeScaling,
+}
+
+/// Who scales the nodes, and with Karpenter its identities per environment.
+#[derive(Serialize)]
+struct NodeScaling {
+  karpenter: bool,
+  /// Environment → (controller role, node role, interruption queue).
+  karpenter_names: Vec<(String, [String; 3])>,
+}
+
+impl NodeScaling {
+  fn new(resolved: &Resolved) -> Self {
+    let karpenter = resolved.autoscaler == crate::blueprint::model::Autoscaler::Karpenter;
+    Self {
+      karpenter,
+      karpenter_names: resolved
+        .environments
+        .iter()
+        .filter(|_| karpenter)
+        .map(|env| {
+          let stack = &env.names.stack;
+          (
+            env.name.clone(),
+            [
+              crate::names::karpenter_controller_role(stack),
+              crate::names::karpenter_node_role(stack),
+              crate::names::karpenter_queue(stack),
+            ],
+          )
+        })
+        .collect(),
+    }
+  }
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -264,6 +299,7 @@ pub(crate) fn render(
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
     no_nat: resolved.nat_gateways == NatGateways::None,
+    node_scaling: NodeScaling::new(resolved),
     accounts,
     secrets: resolved
       .addons

@@ -36,6 +36,10 @@ pub(crate) enum When {
   Monitoring,
   /// Grafana is on and its admin secret comes from Secrets Manager.
   GrafanaFromSecrets,
+  /// `autoscaler: karpenter`.
+  Karpenter,
+  /// `autoscaler: cluster-autoscaler` (also when the field is absent).
+  ClusterAutoscaler,
 }
 
 /// Who owns a file once written.
@@ -97,10 +101,12 @@ const NETWORK_POLICY: &str = "spec.cluster.networkPolicy";
 const SERVICE: &str = "spec.services[{service}]";
 const ENVIRONMENT: &str = "spec.environments[{environment}]";
 const DNS: &str = "spec.dns";
+const AUTOSCALER: &str = "spec.cluster.autoscaler";
 
 use When::{
-  Always, Calico, CertManager, Database, ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress,
-  MigrationsImage, MigrationsOwner, Monitoring, SingleAzDatabase,
+  Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets, Gateway,
+  GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring,
+  SingleAzDatabase,
 };
 
 /// Every file oi-gen generates. Order matters only where paths overlap: the
@@ -138,12 +144,17 @@ pub(crate) static ROWS: &[Row] = &[
   row("infra/variables.tf", Always, &[NAME, REGION, ENVIRONMENTS]),
   row("infra/locals.tf", Always, &[NAME, GITHUB, SERVICES]),
   row("infra/kms.tf", Always, &[NAME]),
-  row("infra/vpc.tf", Always, &[NAME, NETWORK, ZONES, DATABASE]),
+  row(
+    "infra/vpc.tf",
+    Always,
+    &[NAME, NETWORK, ZONES, DATABASE, AUTOSCALER],
+  ),
   row("infra/eks.tf", Always, &[NAME, CLUSTER]),
+  row("infra/karpenter.tf", Karpenter, &[NAME, AUTOSCALER]),
   row(
     "infra/iam.tf",
     Always,
-    &[NAME, GITHUB, ENVIRONMENTS, ADDONS],
+    &[NAME, GITHUB, ENVIRONMENTS, ADDONS, AUTOSCALER],
   ),
   row("infra/ecr.tf", Always, &[NAME, SERVICES]),
   row("infra/rds.tf", Database, &[NAME, DATABASE]),
@@ -227,13 +238,28 @@ pub(crate) static ROWS: &[Row] = &[
   row("cluster/addons/metrics-server/values.yaml", Always, &[]),
   row(
     "cluster/addons/cluster-autoscaler/values.yaml",
-    Always,
-    &[REGION],
+    ClusterAutoscaler,
+    &[REGION, AUTOSCALER],
   ),
   row(
     "cluster/addons/cluster-autoscaler/values-{environment}.yaml",
-    Always,
-    &[ENVIRONMENT, NAME],
+    ClusterAutoscaler,
+    &[ENVIRONMENT, NAME, AUTOSCALER],
+  ),
+  row(
+    "cluster/addons/karpenter/values.yaml",
+    Karpenter,
+    &[AUTOSCALER],
+  ),
+  row(
+    "cluster/addons/karpenter/values-{environment}.yaml",
+    Karpenter,
+    &[ENVIRONMENT, NAME, AUTOSCALER],
+  ),
+  row(
+    "cluster/manifests/{environment}/karpenter.yaml",
+    Karpenter,
+    &[ENVIRONMENT, NAME, AUTOSCALER, NODE_GROUPS, ZONES],
   ),
   row(
     "cluster/addons/external-secrets/values.yaml",
@@ -374,6 +400,10 @@ impl When {
         .and_then(|e| e.database.as_ref())
         .is_some_and(|db| !db.multi_az),
       Calico => addons.calico,
+      Karpenter => resolved.autoscaler == crate::blueprint::model::Autoscaler::Karpenter,
+      ClusterAutoscaler => {
+        resolved.autoscaler == crate::blueprint::model::Autoscaler::ClusterAutoscaler
+      }
       ExternalSecrets => addons.external_secrets,
       Gateway => addons.nginx == crate::blueprint::model::Nginx::Gateway,
       Ingress => addons.nginx == crate::blueprint::model::Nginx::Ingress,

@@ -16,14 +16,16 @@ use serde::Serialize;
 use super::charts::versions::{
   AWS_LOAD_BALANCER_CONTROLLER, AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, AddonChart,
   CERT_MANAGER, CERT_MANAGER_SERVICE_ACCOUNT, EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
+  KARPENTER, KARPENTER_SERVICE_ACCOUNT,
 };
 use super::engine::output_path;
 use super::{Engine, Output};
 use crate::blueprint::Resolved;
 use crate::blueprint::model::{
-  CapacityType, Environment, NatGateways, NetworkPolicy, PolicySkip, ZoneSource,
+  Autoscaler, CapacityType, Environment, NatGateways, NetworkPolicy, PolicySkip, ZoneSource,
 };
-use crate::blueprint::resolved::{EnvironmentNames, ResolvedEnvironment};
+use crate::blueprint::resolved::{EnvironmentNames, ResolvedEnvironment, Sizes};
+use crate::blueprint::validate::KARPENTER_SYSTEM_GROUP;
 use crate::names;
 
 /// `required_version` of the root modules.
@@ -109,6 +111,8 @@ enum When {
   EnvironmentSkips,
   /// External Secrets reads Secrets Manager.
   ExternalSecrets,
+  /// `autoscaler: karpenter`.
+  Karpenter,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -123,6 +127,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/vpc.tf.tera", When::Always),
   ("infra/eks.tf.tera", When::Always),
   ("infra/iam.tf.tera", When::Always),
+  ("infra/karpenter.tf.tera", When::Karpenter),
   ("infra/ecr.tf.tera", When::Always),
   ("infra/rds.tf.tera", When::Database),
   ("infra/dns.tf.tera", When::Always),
@@ -213,6 +218,18 @@ struct TerraformData {
   environment_accounts: Vec<(String, String)>,
   /// The service whose migrations image has a repository of its own.
   migrations_owner: Option<String>,
+  /// `autoscaler: karpenter`: the names `karpenter.tf` gives its roles and
+  /// queue (the controller's values and the EC2NodeClasses name them too).
+  karpenter: Option<KarpenterData>,
+}
+
+#[derive(Serialize)]
+struct KarpenterData {
+  namespace: &'static str,
+  service_account: &'static str,
+  controller_role: String,
+  node_role: String,
+  queue: String,
 }
 
 #[derive(Serialize)]
@@ -298,6 +315,9 @@ struct NodeGroup {
   ami_type: &'static str,
   capacity_type: &'static str,
   disk_size: u32,
+  /// The `system` group of `autoscaler: karpenter`: labelled and tainted for
+  /// the Karpenter controller and the critical add-ons only.
+  system: bool,
 }
 
 #[derive(Serialize)]
@@ -400,6 +420,7 @@ impl When {
       Self::Database => data.database.is_some(),
       Self::EnvironmentSkips => environment.is_some_and(|e| !e.checkov_skips.is_empty()),
       Self::ExternalSecrets => data.external_secrets,
+      Self::Karpenter => data.karpenter.is_some(),
     }
   }
 }
@@ -517,24 +538,7 @@ impl TerraformData {
         one_per_az: nat == NatGateways::OnePerAz,
       },
       kubernetes_version: resolved.kubernetes_version.clone(),
-      node_groups: resolved
-        .node_groups
-        .iter()
-        .map(|g| NodeGroup {
-          name: g.name.clone(),
-          instance_types: g.instance_types.clone(),
-          ami_type: if g.graviton {
-            "AL2023_ARM_64_STANDARD"
-          } else {
-            "AL2023_x86_64_STANDARD"
-          },
-          capacity_type: match g.capacity {
-            CapacityType::OnDemand => "ON_DEMAND",
-            CapacityType::Spot => "SPOT",
-          },
-          disk_size: g.disk_size_gb,
-        })
-        .collect(),
+      node_groups: managed_node_groups(resolved),
       vpc_cni_configuration,
       calico: resolved.network_policy == NetworkPolicy::Calico,
       vpc_interface_endpoints: VPC_INTERFACE_ENDPOINTS,
@@ -614,7 +618,78 @@ impl TerraformData {
         .filter_map(|e| Some((e.name.clone(), e.account.clone()?)))
         .collect(),
       migrations_owner: resolved.migrations_owner().map(|s| s.name.clone()),
+      karpenter: (resolved.autoscaler == Autoscaler::Karpenter).then(|| KarpenterData {
+        namespace: KARPENTER.namespace,
+        service_account: KARPENTER_SERVICE_ACCOUNT,
+        controller_role: names::karpenter_controller_role(&symbolic_names.stack),
+        node_role: names::karpenter_node_role(&symbolic_names.stack),
+        queue: names::karpenter_queue(&symbolic_names.stack),
+      }),
     }
+  }
+}
+
+/// The EKS managed node groups: the blueprint's node groups with the Cluster
+/// Autoscaler; with Karpenter only the `system` group its controller runs
+/// on, of the first node group's instance types, on demand.
+fn managed_node_groups(resolved: &Resolved) -> Vec<NodeGroup> {
+  let ami_type = |graviton| {
+    if graviton {
+      "AL2023_ARM_64_STANDARD"
+    } else {
+      "AL2023_x86_64_STANDARD"
+    }
+  };
+  if resolved.autoscaler == Autoscaler::Karpenter {
+    return resolved
+      .node_groups
+      .first()
+      .map(|first| NodeGroup {
+        name: KARPENTER_SYSTEM_GROUP.to_string(),
+        instance_types: first.instance_types.clone(),
+        ami_type: ami_type(first.graviton),
+        capacity_type: "ON_DEMAND",
+        disk_size: first.disk_size_gb,
+        system: true,
+      })
+      .into_iter()
+      .collect();
+  }
+  resolved
+    .node_groups
+    .iter()
+    .map(|g| NodeGroup {
+      name: g.name.clone(),
+      instance_types: g.instance_types.clone(),
+      ami_type: ami_type(g.graviton),
+      capacity_type: match g.capacity {
+        CapacityType::OnDemand => "ON_DEMAND",
+        CapacityType::Spot => "SPOT",
+      },
+      disk_size: g.disk_size_gb,
+      system: false,
+    })
+    .collect()
+}
+
+/// The sizes of the `system` node group with Karpenter in every environment:
+/// two nodes in two zones for the controller's two replicas and CoreDNS, one
+/// more during a node replacement.
+pub(crate) const KARPENTER_SYSTEM_SIZES: Sizes = Sizes {
+  min: 2,
+  desired: 2,
+  max: 3,
+};
+
+/// Each managed node group's sizes in an environment.
+fn environment_node_groups(
+  resolved: &Resolved,
+  environment: &ResolvedEnvironment,
+) -> Vec<(String, Sizes)> {
+  if resolved.autoscaler == Autoscaler::Karpenter {
+    vec![(KARPENTER_SYSTEM_GROUP.to_string(), KARPENTER_SYSTEM_SIZES)]
+  } else {
+    environment.node_groups.clone()
   }
 }
 
@@ -628,8 +703,7 @@ impl EnvData {
       name: environment.name.clone(),
       state_bucket: environment.names.state_bucket.clone(),
       state_key: STATE_KEY,
-      node_groups: environment
-        .node_groups
+      node_groups: environment_node_groups(resolved, environment)
         .iter()
         .map(|(group, sizes)| {
           (

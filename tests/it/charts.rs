@@ -74,12 +74,15 @@ fn each_environment_gets_its_own_values_and_gateway() {
       assert_eq!(values["replicaCount"], there.replicas);
       assert_eq!(values["expose"]["host"].as_str(), there.host.as_deref());
     }
-    let autoscaler = parse(
-      &output.files[&format!("cluster/addons/cluster-autoscaler/values-{name}.yaml")].contents,
+    let karpenter =
+      parse(&output.files[&format!("cluster/addons/karpenter/values-{name}.yaml")].contents);
+    assert_eq!(
+      karpenter["settings"]["clusterName"],
+      environment.names.cluster.as_str()
     );
     assert_eq!(
-      autoscaler["autoDiscovery"]["clusterName"],
-      environment.names.cluster.as_str()
+      karpenter["settings"]["interruptionQueue"],
+      format!("{}-karpenter", environment.names.stack).as_str()
     );
     let gateway = &output.files[&format!("cluster/manifests/{name}/gateway.yaml")].contents;
     let hostnames: Vec<&str> = gateway

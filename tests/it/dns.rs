@@ -259,8 +259,13 @@ fn each_pod_identity_association_matches_its_addons_service_account() {
     let mut expected = vec![
       ("external_dns", "external-dns"),
       ("load_balancer_controller", "aws-load-balancer-controller"),
-      ("cluster_autoscaler", "cluster-autoscaler"),
     ];
+    match resolved.autoscaler {
+      oi_gen::blueprint::model::Autoscaler::Karpenter => expected.push(("karpenter", "karpenter")),
+      oi_gen::blueprint::model::Autoscaler::ClusterAutoscaler => {
+        expected.push(("cluster_autoscaler", "cluster-autoscaler"))
+      }
+    }
     if resolved.addons.cert_manager.is_some() {
       expected.push(("cert_manager", "cert-manager"));
     }

@@ -515,3 +515,17 @@ fn no_nat_gateway_warns_what_still_needs_the_internet() {
     ]
   );
 }
+
+#[test]
+fn only_karpenter_reserves_the_system_node_group() {
+  let system = edit("      - name: general ", "      - name: system ");
+  assert_eq!(
+    errors_of(&system),
+    vec![
+      "spec.cluster.nodeGroups[0].name: with `autoscaler: karpenter` the node group `system` is the managed node group the Karpenter controller runs on"
+    ]
+  );
+  let cluster_autoscaler = system.replacen("    autoscaler: karpenter\n", "", 1);
+  assert_ne!(cluster_autoscaler, system);
+  assert_eq!(errors_of(&cluster_autoscaler), Vec::<String>::new());
+}

@@ -269,7 +269,7 @@ fn an_ecr_repository_that_does_not_exist() {
 
 #[test]
 fn a_pod_identity_association_for_a_service_account_nothing_uses() {
-  breaks("openinnovation", |repo| {
+  breaks("acme-shop", |repo| {
     let file = "infra/iam.tf";
     edit(
       repo,
@@ -280,6 +280,23 @@ fn a_pod_identity_association_for_a_service_account_nothing_uses() {
     let line = line_of(repo, file, "service_account = \"autoscaler\"");
     vec![format!(
       "{file}:{line}: pod-identity: aws_eks_pod_identity_association.cluster_autoscaler gives service account `autoscaler` in namespace `kube-system` a role, but no add-on or chart runs as it (namespace `kube-system` runs `aws-load-balancer-controller`, `cluster-autoscaler` and `metrics-server`)"
+    )]
+  });
+}
+
+#[test]
+fn karpenters_pod_identity_association_names_its_service_account() {
+  breaks("openinnovation", |repo| {
+    let file = "infra/karpenter.tf";
+    edit(
+      repo,
+      file,
+      "service_account = \"karpenter\"",
+      "service_account = \"karpenter-controller\"",
+    );
+    let line = line_of(repo, file, "service_account = \"karpenter-controller\"");
+    vec![format!(
+      "{file}:{line}: pod-identity: aws_eks_pod_identity_association.karpenter gives service account `karpenter-controller` in namespace `kube-system` a role, but no add-on or chart runs as it (namespace `kube-system` runs `aws-load-balancer-controller`, `karpenter` and `metrics-server`)"
     )]
   });
 }

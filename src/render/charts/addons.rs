@@ -9,11 +9,11 @@ use super::versions::{
   self, AWS_LOAD_BALANCER_CONTROLLER, AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, AddonChart,
   CERT_MANAGER, CERT_MANAGER_SERVICE_ACCOUNT, CLUSTER_AUTOSCALER,
   CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ChartCrds, EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
-  EXTERNAL_SECRETS, INGRESS_NGINX, KUBE_PROMETHEUS_STACK, METRICS_SERVER, NGINX_GATEWAY_FABRIC,
-  PinnedManifest, TIGERA_OPERATOR,
+  EXTERNAL_SECRETS, INGRESS_NGINX, KARPENTER, KARPENTER_SERVICE_ACCOUNT, KUBE_PROMETHEUS_STACK,
+  METRICS_SERVER, NGINX_GATEWAY_FABRIC, PinnedManifest, TIGERA_OPERATOR,
 };
 use crate::blueprint::Resolved;
-use crate::blueprint::model::Nginx;
+use crate::blueprint::model::{Autoscaler, Nginx};
 use crate::blueprint::resolved::EnvironmentDns;
 use crate::names;
 use crate::render::{Engine, Output};
@@ -185,6 +185,10 @@ pub(crate) fn render(
     steps.push(step);
   }
 
+  if resolved.autoscaler == Autoscaler::Karpenter {
+    karpenter(resolved, out, &mut steps);
+  }
+
   if selection.calico {
     out.add(
       format!("cluster/addons/{}/values.yaml", TIGERA_OPERATOR.release),
@@ -204,28 +208,30 @@ pub(crate) fn render(
   );
   steps.push(InstallStep::chart(&METRICS_SERVER, "metrics-server", false));
 
-  out.add(
-    format!("cluster/addons/{}/values.yaml", CLUSTER_AUTOSCALER.release),
-    yaml(&ClusterAutoscalerValues::new(resolved)),
-  );
-  for environment in &resolved.environments {
+  if resolved.autoscaler == Autoscaler::ClusterAutoscaler {
     out.add(
-      format!(
-        "cluster/addons/{}/values-{}.yaml",
-        CLUSTER_AUTOSCALER.release, environment.name
-      ),
-      yaml(&ClusterAutoscalerEnvValues {
-        auto_discovery: AutoDiscovery {
-          cluster_name: environment.names.cluster.clone(),
-        },
-      }),
+      format!("cluster/addons/{}/values.yaml", CLUSTER_AUTOSCALER.release),
+      yaml(&ClusterAutoscalerValues::new(resolved)),
     );
+    for environment in &resolved.environments {
+      out.add(
+        format!(
+          "cluster/addons/{}/values-{}.yaml",
+          CLUSTER_AUTOSCALER.release, environment.name
+        ),
+        yaml(&ClusterAutoscalerEnvValues {
+          auto_discovery: AutoDiscovery {
+            cluster_name: environment.names.cluster.clone(),
+          },
+        }),
+      );
+    }
+    steps.push(InstallStep::chart(
+      &CLUSTER_AUTOSCALER,
+      "Cluster Autoscaler",
+      true,
+    ));
   }
-  steps.push(InstallStep::chart(
-    &CLUSTER_AUTOSCALER,
-    "Cluster Autoscaler",
-    true,
-  ));
 
   if selection.external_secrets {
     out.add(
@@ -477,6 +483,59 @@ pub(crate) fn render(
   Ok(())
 }
 
+/// `autoscaler: karpenter`: the controller's values, each environment's
+/// NodePools and EC2NodeClasses, and their steps, first of the add-ons: the
+/// `system` node group takes only critical add-ons, so every other add-on
+/// waits for the nodes Karpenter launches.
+fn karpenter(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>) {
+  out.add(
+    format!("cluster/addons/{}/values.yaml", KARPENTER.release),
+    yaml(&KarpenterValues::new(&resolved.region)),
+  );
+  for environment in &resolved.environments {
+    out.add(
+      format!(
+        "cluster/addons/{}/values-{}.yaml",
+        KARPENTER.release, environment.name
+      ),
+      yaml(&KarpenterEnvValues {
+        settings: KarpenterSettings {
+          cluster_name: environment.names.cluster.clone(),
+          interruption_queue: names::karpenter_queue(&environment.names.stack),
+        },
+      }),
+    );
+    let mut docs = Vec::new();
+    for (group, (_, sizes)) in resolved.node_groups.iter().zip(&environment.node_groups) {
+      docs.push(yaml(&manifests::ec2_node_class(
+        group,
+        &names::karpenter_node_role(&environment.names.stack),
+        &environment.names.cluster,
+      )));
+      docs.push(yaml(&manifests::node_pool(
+        group,
+        sizes.max,
+        &resolved.zones,
+      )));
+    }
+    out.add(
+      format!("cluster/manifests/{}/karpenter.yaml", environment.name),
+      documents(&docs),
+    );
+  }
+  push_chart(
+    steps,
+    &KARPENTER,
+    "Karpenter (launches the nodes of the node groups)",
+    true,
+  );
+  steps.push(InstallStep::other(
+    "manifests",
+    "the NodePools and EC2NodeClasses of the node groups",
+    vec!["manifests/{env}/karpenter.yaml".into()],
+  ));
+}
+
 /// An environment's secret scope in the scripts, which hold the environment
 /// in `$env`: `<platform>/$env/`.
 fn shell_scope(resolved: &Resolved) -> String {
@@ -702,6 +761,92 @@ struct ClusterAutoscalerEnvValues {
 #[serde(rename_all = "camelCase")]
 struct AutoDiscovery {
   cluster_name: String,
+}
+
+/// The Karpenter controller: two replicas (the chart's PodDisruptionBudget
+/// keeps one up) on the `system` node group, whose taint the chart
+/// tolerates.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KarpenterValues {
+  controller: KarpenterController,
+  node_selector: std::collections::BTreeMap<&'static str, &'static str>,
+  pod_disruption_budget: KarpenterPdb,
+  replicas: u32,
+  service_account: ServiceAccount,
+}
+
+#[derive(Serialize)]
+struct KarpenterController {
+  /// The region, which the pods cannot read from the instance metadata.
+  env: Vec<EnvVar>,
+  resources: ContainerResources,
+}
+
+#[derive(Serialize)]
+struct ContainerResources {
+  limits: ResourceList,
+  requests: ResourceList,
+}
+
+#[derive(Serialize)]
+struct ResourceList {
+  #[serde(skip_serializing_if = "Option::is_none")]
+  cpu: Option<&'static str>,
+  memory: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KarpenterPdb {
+  max_unavailable: u32,
+  name: &'static str,
+}
+
+impl KarpenterValues {
+  fn new(region: &str) -> Self {
+    Self {
+      controller: KarpenterController {
+        env: vec![EnvVar {
+          name: "AWS_REGION",
+          value: region.to_string(),
+        }],
+        resources: ContainerResources {
+          limits: ResourceList {
+            cpu: None,
+            memory: "1Gi",
+          },
+          requests: ResourceList {
+            cpu: Some("500m"),
+            memory: "1Gi",
+          },
+        },
+      },
+      node_selector: [("karpenter.sh/controller", "true")].into(),
+      pod_disruption_budget: KarpenterPdb {
+        max_unavailable: 1,
+        name: KARPENTER.release,
+      },
+      replicas: 2,
+      service_account: ServiceAccount {
+        create: true,
+        name: KARPENTER_SERVICE_ACCOUNT,
+      },
+    }
+  }
+}
+
+/// `values-<env>.yaml` of Karpenter: its cluster and interruption queue.
+#[derive(Serialize)]
+struct KarpenterEnvValues {
+  settings: KarpenterSettings,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KarpenterSettings {
+  cluster_name: String,
+  interruption_queue: String,
 }
 
 #[derive(Serialize)]

@@ -9,6 +9,8 @@ use super::addons::{
 };
 use super::values::https_listener;
 use super::versions::KUBE_PROMETHEUS_STACK;
+use crate::blueprint::model::CapacityType;
+use crate::blueprint::resolved::ResolvedNodeGroup;
 use crate::names;
 
 /// A Kubernetes object with its kind's `spec`.
@@ -439,4 +441,223 @@ pub(super) fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
       },
     },
   }
+}
+
+/// A Karpenter EC2NodeClass: how the nodes of one node group are launched
+/// (`autoscaler: karpenter`).
+pub(super) fn ec2_node_class(
+  group: &ResolvedNodeGroup,
+  node_role: &str,
+  cluster: &str,
+) -> Manifest<Ec2NodeClassSpec> {
+  let discovery = || DiscoveryTerm {
+    tags: [(KARPENTER_DISCOVERY_TAG, cluster.to_string())].into(),
+  };
+  Manifest {
+    api_version: "karpenter.k8s.aws/v1",
+    kind: "EC2NodeClass",
+    metadata: Metadata::cluster_wide(&group.name),
+    spec: Ec2NodeClassSpec {
+      ami_selector_terms: vec![AmiSelectorTerm {
+        alias: KARPENTER_AMI_ALIAS,
+      }],
+      block_device_mappings: vec![BlockDeviceMapping {
+        device_name: "/dev/xvda",
+        ebs: BlockDevice {
+          delete_on_termination: true,
+          encrypted: true,
+          volume_size: format!("{}Gi", group.disk_size_gb),
+          volume_type: "gp3",
+        },
+      }],
+      metadata_options: MetadataOptions {
+        http_endpoint: "enabled",
+        http_put_response_hop_limit: 1,
+        http_tokens: "required",
+      },
+      role: node_role.to_string(),
+      security_group_selector_terms: vec![discovery()],
+      subnet_selector_terms: vec![discovery()],
+    },
+  }
+}
+
+/// The tag Karpenter finds the node subnets and security group by; its value
+/// is the cluster name (`vpc.tf`, `eks.tf`).
+pub(crate) const KARPENTER_DISCOVERY_TAG: &str = "karpenter.sh/discovery";
+/// The AMI of the Karpenter nodes: the newest EKS-optimized Amazon Linux 2023
+/// image for the cluster's Kubernetes version (x86 or Arm, by instance type).
+/// A new image is drift: Karpenter replaces the nodes, within the NodePool's
+/// disruption budget.
+const KARPENTER_AMI_ALIAS: &str = "al2023@latest";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Ec2NodeClassSpec {
+  ami_selector_terms: Vec<AmiSelectorTerm>,
+  block_device_mappings: Vec<BlockDeviceMapping>,
+  metadata_options: MetadataOptions,
+  role: String,
+  security_group_selector_terms: Vec<DiscoveryTerm>,
+  subnet_selector_terms: Vec<DiscoveryTerm>,
+}
+
+#[derive(Serialize)]
+struct AmiSelectorTerm {
+  alias: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockDeviceMapping {
+  device_name: &'static str,
+  ebs: BlockDevice,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BlockDevice {
+  delete_on_termination: bool,
+  encrypted: bool,
+  volume_size: String,
+  volume_type: &'static str,
+}
+
+/// IMDSv2 only, one hop: pods cannot read the node's credentials.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetadataOptions {
+  http_endpoint: &'static str,
+  http_put_response_hop_limit: u32,
+  http_tokens: &'static str,
+}
+
+#[derive(Serialize)]
+struct DiscoveryTerm {
+  tags: std::collections::BTreeMap<&'static str, String>,
+}
+
+/// A Karpenter NodePool: the instance types, capacity type and zones of one
+/// node group, its EC2NodeClass, and a CPU limit of `maxSize` nodes of its
+/// largest type.
+pub(super) fn node_pool(
+  group: &ResolvedNodeGroup,
+  max_nodes: u32,
+  zones: &[String],
+) -> Manifest<NodePoolSpec> {
+  let requirement = |key, values: Vec<String>| Requirement {
+    key,
+    operator: "In",
+    values,
+  };
+  let cpu = group
+    .instance_types
+    .iter()
+    .map(|t| vcpus(t))
+    .collect::<Option<Vec<u32>>>()
+    .and_then(|counts| counts.into_iter().max())
+    .map(|largest| (largest * max_nodes).to_string());
+  Manifest {
+    api_version: "karpenter.sh/v1",
+    kind: "NodePool",
+    metadata: Metadata::cluster_wide(&group.name),
+    spec: NodePoolSpec {
+      disruption: Disruption {
+        consolidate_after: "1m",
+        consolidation_policy: "WhenEmptyOrUnderutilized",
+      },
+      limits: cpu.map(|cpu| Limits { cpu }),
+      template: NodeClaimTemplate {
+        spec: NodeClaimSpec {
+          expire_after: "720h",
+          node_class_ref: NodeClassRef {
+            group: "karpenter.k8s.aws",
+            kind: "EC2NodeClass",
+            name: group.name.clone(),
+          },
+          requirements: vec![
+            requirement(
+              "node.kubernetes.io/instance-type",
+              group.instance_types.clone(),
+            ),
+            requirement(
+              "karpenter.sh/capacity-type",
+              vec![
+                match group.capacity {
+                  CapacityType::OnDemand => "on-demand",
+                  CapacityType::Spot => "spot",
+                }
+                .to_string(),
+              ],
+            ),
+            requirement("topology.kubernetes.io/zone", zones.to_vec()),
+          ],
+        },
+      },
+    },
+  }
+}
+
+/// vCPUs of an instance type from its size: `large` 2, `xlarge` 4,
+/// `<n>xlarge` 4n, the sizes below `large` at most 2; `metal` sizes differ
+/// by family (none).
+pub(crate) fn vcpus(instance_type: &str) -> Option<u32> {
+  let size = instance_type.split_once('.')?.1;
+  match size {
+    "nano" | "micro" | "small" | "medium" | "large" => Some(2),
+    "xlarge" => Some(4),
+    _ => size
+      .strip_suffix("xlarge")
+      .and_then(|n| n.parse::<u32>().ok())
+      .map(|n| n * 4),
+  }
+}
+
+#[derive(Serialize)]
+pub(super) struct NodePoolSpec {
+  disruption: Disruption,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  limits: Option<Limits>,
+  template: NodeClaimTemplate,
+}
+
+/// Empty and underused nodes are consolidated a minute after they become so.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Disruption {
+  consolidate_after: &'static str,
+  consolidation_policy: &'static str,
+}
+
+#[derive(Serialize)]
+struct Limits {
+  cpu: String,
+}
+
+#[derive(Serialize)]
+struct NodeClaimTemplate {
+  spec: NodeClaimSpec,
+}
+
+/// Nodes are replaced after 30 days at the latest.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NodeClaimSpec {
+  expire_after: &'static str,
+  node_class_ref: NodeClassRef,
+  requirements: Vec<Requirement>,
+}
+
+#[derive(Serialize)]
+struct NodeClassRef {
+  group: &'static str,
+  kind: &'static str,
+  name: String,
+}
+
+#[derive(Serialize)]
+struct Requirement {
+  key: &'static str,
+  operator: &'static str,
+  values: Vec<String>,
 }

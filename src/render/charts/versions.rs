@@ -217,6 +217,23 @@ pub(crate) const CLUSTER_AUTOSCALER: AddonChart = AddonChart {
   crds: ChartCrds::None,
 };
 
+/// Karpenter launches the nodes of each node group (a NodePool and an
+/// EC2NodeClass) with `autoscaler: karpenter`. Its CRDs are in the chart's
+/// `crds/` folder (`charts/karpenter/Chart.yaml` at tag v1.14.1 of
+/// aws/karpenter-provider-aws). Bump together with the NodePool and
+/// EC2NodeClass schemas of the conformance suite.
+pub(crate) const KARPENTER: AddonChart = AddonChart {
+  release: "karpenter",
+  namespace: "kube-system",
+  chart: "oci://public.ecr.aws/karpenter/karpenter",
+  repository: None,
+  version: "1.14.1",
+  crds: ChartCrds::Folder,
+};
+
+/// Service account of the Karpenter controller (EKS Pod Identity).
+pub(crate) const KARPENTER_SERVICE_ACCOUNT: &str = "karpenter";
+
 /// Service account of the Cluster Autoscaler; its IAM role is bound to it
 /// through EKS Pod Identity.
 pub(crate) const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: &str = "cluster-autoscaler";
@@ -256,6 +273,7 @@ mod tests {
       EXTERNAL_DNS,
       AWS_LOAD_BALANCER_CONTROLLER,
       CLUSTER_AUTOSCALER,
+      KARPENTER,
     ] {
       assert!(
         crate::names::RESERVED_NAMESPACES.contains(&chart.namespace),

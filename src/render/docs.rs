@@ -39,6 +39,8 @@ struct ReadmeData {
   /// `natGateways: none`: the private subnets need internet egress from
   /// elsewhere before the add-ons install.
   no_nat: bool,
+  /// Where the drift job downloads oi-gen's release binaries from.
+  oi_gen_releases: &'static str,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -264,6 +266,7 @@ pub(crate) fn render(
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
     no_nat: resolved.nat_gateways == NatGateways::None,
+    oi_gen_releases: super::workflows::OI_GEN_RELEASES,
     accounts,
     secrets: resolved
       .addons

@@ -4,7 +4,8 @@
 //! from it, and a test keeps it equal to what the targets produce.
 //!
 //! A row's `path` is the output path, with `{service}` and `{environment}`
-//! standing for every service and every environment, and a final `*` for
+//! standing for every service and every environment, a leading `{build}/`
+//! for a service's build context (one or more folders), and a final `*` for
 //! every file shipped under the matching folder of `templates/`. Templates
 //! mirror the output tree: the template of `infra/vpc.tf` is
 //! `templates/infra/vpc.tf.tera`, and a file without `.tera` is shipped as

@@ -243,14 +243,18 @@ pub(crate) fn sweep_temporaries<'a>(
   Ok(())
 }
 
-/// Does the folder exist and hold at least one visible file?
-pub(crate) fn has_files(dir: &Path) -> Result<bool, Error> {
+/// Does the folder exist and hold at least one visible file (or, with
+/// `or_folders`, a visible subfolder)?
+pub(crate) fn has_files(dir: &Path, or_folders: bool) -> Result<bool, Error> {
   let found = || -> io::Result<bool> {
     match fs::read_dir(dir) {
       Ok(entries) => {
         for entry in entries {
           let entry = entry?;
-          if !entry.file_name().to_string_lossy().starts_with('.') && entry.file_type()?.is_file() {
+          let kind = entry.file_type()?;
+          if !entry.file_name().to_string_lossy().starts_with('.')
+            && (kind.is_file() || (or_folders && kind.is_dir()))
+          {
             return Ok(true);
           }
         }

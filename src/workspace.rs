@@ -279,7 +279,7 @@ pub fn plan(
     );
     if action == Action::Create
       && let Some(dir) = &file.seed_unless
-      && fsutil::has_files(&root.resolve(dir)?)?
+      && fsutil::has_files(&root.resolve(dir)?, file.seed_unless_any)?
     {
       // The user has taken over the folder: do not seed it.
       (action, write) = (Action::KeepDeleted, None);

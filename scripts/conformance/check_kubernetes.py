@@ -37,6 +37,10 @@ Over RENDERED_REPO/charts/<service> and RENDERED_REPO/cluster:
                           it is FROM the Flyway image CI runs, pinned by digest, copies
                           flyway.toml and migrations/ (whole folders) to /flyway/project and
                           ends as a non-root USER
+  service code            each service's seeded build context: its Dockerfile passes hadolint,
+                          is FROM one image pinned by digest, USER 10001:10001 (the pod's user),
+                          EXPOSE of the service's port; server.py, run with PORT, answers the
+                          health path and / with 200 and stops on SIGTERM
 
 Exit status 0 when everything passed, 1 otherwise, with a report of each failure.
 """
@@ -44,6 +48,7 @@ Exit status 0 when everything passed, 1 otherwise, with a report of each failure
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -789,6 +794,70 @@ def check_dockerfile(repo: Path, blueprint: Blueprint, report: Report) -> None:
         report.ok("Dockerfile: hadolint clean, FROM the pinned Flyway image, db/ copied, non-root")
 
 
+def check_service_code(repo: Path, blueprint: Blueprint, report: Report) -> None:
+    """The starter code seeded in each service's build context: hadolint clean, pinned, non-root
+    with the pod's user, EXPOSE of the port; server.py answers the health path and / with 200."""
+    import socket
+    import time
+    import urllib.request
+
+    seen = set()
+    for name, service in blueprint.services.items():
+        context = service.get("build") or f"services/{name}"
+        if context in seen:
+            continue
+        seen.add(context)
+        dockerfile = repo / context / "Dockerfile"
+        if not dockerfile.exists():
+            report.fail("service code", f"{context}/Dockerfile was not seeded for {name}")
+            continue
+        label = f"service code {context}"
+        code, _ = report.run(f"hadolint {context}/Dockerfile", ["hadolint", "--failure-threshold", "info", str(dockerfile)], cwd=repo)
+        lines = [l.strip() for l in dockerfile.read_text().splitlines() if l.strip() and not l.startswith("#")]
+        problems = []
+        froms = [l.split(None, 1)[1] for l in lines if l.upper().startswith("FROM ")]
+        if len(froms) != 1 or not re.search(r"@sha256:[0-9a-f]{64}$", froms[0]):
+            problems.append(f"FROM {froms}: one base image, pinned by digest")
+        users = [l.split()[1] for l in lines if l.upper().startswith("USER ")]
+        if users != ["10001:10001"]:
+            problems.append(f"USER {users}: the pod's numeric user 10001:10001")
+        exposed = [l.split()[1] for l in lines if l.upper().startswith("EXPOSE ")]
+        if exposed != [str(service["port"])]:
+            problems.append(f"EXPOSE {exposed}, the port is {service['port']}")
+        if problems:
+            report.fail(label, "\n  ".join(problems))
+            continue
+        # Run the server as the image would (no bytecode written) and probe it.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen(
+            [sys.executable, "-B", "server.py"],
+            cwd=repo / context,
+            env={**os.environ, "PORT": str(port), "PYTHONDONTWRITEBYTECODE": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        health = service.get("healthPath", "/")
+        try:
+            statuses = {}
+            for path in (health, "/"):
+                for _ in range(50):
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+                            statuses[path] = response.status
+                        break
+                    except (ConnectionError, urllib.error.URLError):
+                        time.sleep(0.1)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        if statuses != {health: 200, "/": 200} or server.returncode not in (0, -15):
+            report.fail(label, f"server.py answered {statuses}, exit {server.returncode}")
+        elif code == 0:
+            report.ok(f"{label}: hadolint clean, pinned, USER 10001, EXPOSE {service['port']}, {health} and / answer 200, SIGTERM stops it")
+
+
 def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> None:
     script = repo / "cluster" / "install.sh"
     if not script.exists():
@@ -896,6 +965,7 @@ def main() -> int:
         check_yamllint(repo, work, report)
         check_install_script(repo, blueprint, report)
         check_dockerfile(repo, blueprint, report)
+        check_service_code(repo, blueprint, report)
     for line in report.passed:
         print(f"ok   {line}")
     if report.failures:

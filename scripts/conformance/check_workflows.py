@@ -12,7 +12,9 @@ Runs, over RENDERED_REPO/.github/workflows:
   structure                every `uses:` pinned to a commit SHA with a version comment,
                            top-level `permissions: {}`, no `${{ }}` inside `run:`,
                            checkout without persisted credentials, one region
-and `gofmt -l` over the Terratest suite in RENDERED_REPO/test/infra.
+and `gofmt -l` over the Terratest suite in RENDERED_REPO/test/infra; over the repository's
+tooling: `pre-commit validate-config` of .pre-commit-config.yaml (every hook `rev` a release
+tag vX.Y.Z) and check-jsonschema's vendor.renovate schema on renovate.json.
 
 Exit status 0 when everything passed, 1 otherwise, with a report of each failure.
 """
@@ -183,6 +185,22 @@ def main() -> int:
         env={"BC_SKIP_MAPPING": "TRUE", "CHECKOV_RUN_SCA_PACKAGE_SCAN_V2": "false"},
     )
     report.check("structure (pins, permissions, run:, checkout, region)", structure(workflows))
+
+    pre_commit = repo / ".pre-commit-config.yaml"
+    if not pre_commit.exists():
+        report.fail("pre-commit", ".pre-commit-config.yaml is missing")
+    else:
+        report.run("pre-commit validate-config", ["pre-commit", "validate-config", str(pre_commit)], repo)
+        revs = [r.get("rev") for r in yaml.safe_load(pre_commit.read_text())["repos"] if r.get("repo") != "local"]
+        report.check(
+            "pre-commit revs are release tags",
+            [f"rev {rev!r} is not a tag vX.Y.Z" for rev in revs if not re.fullmatch(r"v\d+\.\d+\.\d+", str(rev))],
+        )
+    report.run(
+        "check-jsonschema vendor.renovate",
+        ["check-jsonschema", "--builtin-schema", "vendor.renovate", "renovate.json"],
+        repo,
+    )
 
     suite = repo / TERRATEST
     go_files = sorted(suite.glob("*.go"))

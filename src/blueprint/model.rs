@@ -58,6 +58,28 @@ pub struct Spec {
   /// optional: the Route53 hosted zone the hosts' records and the DNS-01 challenges go in (default: each environment creates its own zone).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub dns: Option<Dns>,
+  /// optional: who reviews changes, written into `.github/CODEOWNERS`: GitHub users (`@name`) or teams (`@org/team`) per part of the repository. Without it there is no CODEOWNERS file.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub owners: Option<Owners>,
+}
+
+/// The code owners of the repository's parts, each a list of GitHub users
+/// (`@name`) or teams (`@org/team`). A part without owners falls back to `default`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Owners {
+  /// optional: owners of every file no other entry names.
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub default: Vec<String>,
+  /// optional: owners of the Terraform (`infra/`) and the cluster add-ons (`cluster/`).
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub infra: Vec<String>,
+  /// optional: owners of the Helm charts (`charts/`) and the migrations (`db/`).
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub charts: Vec<String>,
+  /// optional: owners of the GitHub workflows and CODEOWNERS itself (`.github/`), and of `platform.yaml` and `.oi-gen/`.
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub workflows: Vec<String>,
 }
 
 /// The Route53 hosted zone of the hosts.

@@ -51,6 +51,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.environments();
   checker.delivery();
   checker.compliance();
+  checker.owners();
   checker.cluster_admins();
   checker.node_group_name_limits();
   checker.karpenter();
@@ -1331,6 +1332,73 @@ impl Checker<'_> {
       if skip.reason.trim().is_empty() {
         self.error(path, format!("the skip of `{}` needs a reason", skip.id));
       }
+    }
+  }
+}
+
+impl Checker<'_> {
+  /// `spec.owners`: GitHub users (`@name`) or teams (`@org/team`), each once
+  /// per list, and at least one owner somewhere.
+  fn owners(&mut self) {
+    let Some(owners) = &self.platform.spec.owners else {
+      return;
+    };
+    let lists = [
+      ("default", &owners.default),
+      ("infra", &owners.infra),
+      ("charts", &owners.charts),
+      ("workflows", &owners.workflows),
+    ];
+    for (key, list) in lists {
+      let mut seen = HashMap::new();
+      for (i, owner) in list.iter().enumerate() {
+        let path = format!("spec.owners.{key}[{i}]");
+        if !is_code_owner(owner) {
+          self
+            .error(
+              path.clone(),
+              format!("`{owner}` is not a GitHub user or team"),
+            )
+            .hint = Some("write `@user` or `@org/team`".into());
+        }
+        if let Some(first) = seen.insert(owner.to_ascii_lowercase(), i) {
+          self.error(
+            path,
+            format!("`{owner}` is listed twice (also at index {first})"),
+          );
+        }
+      }
+    }
+    if lists.iter().all(|(_, list)| list.is_empty()) {
+      self.error("spec.owners", "lists no owner").hint =
+        Some("give `default:` (or leave `owners` out: no CODEOWNERS file)".into());
+    }
+  }
+}
+
+/// A GitHub user (`@name`: letters, digits and single hyphens, at most 39
+/// characters) or team (`@org/team-slug`).
+fn is_code_owner(value: &str) -> bool {
+  let Some(name) = value.strip_prefix('@') else {
+    return false;
+  };
+  let user = |s: &str| {
+    !s.is_empty()
+      && s.len() <= 39
+      && !s.starts_with('-')
+      && !s.ends_with('-')
+      && !s.contains("--")
+      && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+  };
+  match name.split_once('/') {
+    None => user(name),
+    Some((org, team)) => {
+      user(org)
+        && !team.is_empty()
+        && team.len() <= 100
+        && team
+          .bytes()
+          .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
     }
   }
 }

@@ -41,6 +41,8 @@ struct ReadmeData {
   no_nat: bool,
   /// The README's node scaling section.
   node_scaling: NodeScaling,
+  /// Where the drift job downloads oi-gen's release binaries from.
+  oi_gen_releases: &'static str,
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -300,6 +302,7 @@ pub(crate) fn render(
     cert_manager: resolved.addons.cert_manager.is_some(),
     no_nat: resolved.nat_gateways == NatGateways::None,
     node_scaling: NodeScaling::new(resolved),
+    oi_gen_releases: super::workflows::OI_GEN_RELEASES,
     accounts,
     secrets: resolved
       .addons

@@ -16,13 +16,15 @@ pub(crate) fn with_header(path: &str, contents: &str, ownership: Ownership) -> S
   let name = path.rsplit('/').next().unwrap_or(path);
   let extension = name.rsplit_once('.').map_or("", |(_, ext)| ext);
   let comment = match extension {
-    "tf" | "hcl" | "tfvars" | "tfbackend" | "yaml" | "yml" | "toml" | "sh" => format!("# {note}\n"),
+    "tf" | "hcl" | "tfvars" | "tfbackend" | "yaml" | "yml" | "toml" | "sh" | "py" => {
+      format!("# {note}\n")
+    }
     "sql" => format!("-- {note}\n"),
     "go" => format!("// {note}\n"),
     "tpl" => format!("{{{{/* {note} */}}}}\n"),
     "md" => format!("<!-- {note} -->\n"),
     _ if name.starts_with('.') && extension != "json" => format!("# {note}\n"),
-    _ if name == "Dockerfile" => format!("# {note}\n"),
+    _ if matches!(name, "Dockerfile" | "Makefile" | "CODEOWNERS") => format!("# {note}\n"),
     _ => return contents.to_string(),
   };
   if contents.starts_with("#!") {

@@ -4,7 +4,8 @@
 //! from it, and a test keeps it equal to what the targets produce.
 //!
 //! A row's `path` is the output path, with `{service}` and `{environment}`
-//! standing for every service and every environment, and a final `*` for
+//! standing for every service and every environment, a leading `{build}/`
+//! for a service's build context (one or more folders), and a final `*` for
 //! every file shipped under the matching folder of `templates/`. Templates
 //! mirror the output tree: the template of `infra/vpc.tf` is
 //! `templates/infra/vpc.tf.tera`, and a file without `.tera` is shipped as
@@ -40,6 +41,12 @@ pub(crate) enum When {
   Karpenter,
   /// `autoscaler: cluster-autoscaler` (also when the field is absent).
   ClusterAutoscaler,
+  /// The service's build context is its own (the first service building
+  /// from it) and outside the folders oi-gen generates: its starter code is
+  /// seeded there.
+  ServiceCode,
+  /// The blueprint has `spec.owners`.
+  Owners,
 }
 
 /// Who owns a file once written.
@@ -53,13 +60,18 @@ pub(crate) enum Owner {
   SeededWhileEmpty(&'static str),
   /// Created once when missing, then the user's.
   Seeded,
+  /// Created once while the file's own folder holds no file, then the
+  /// user's: the starter code of a service's build context.
+  SeededWhileFolderEmpty,
 }
 
 impl Owner {
   pub(crate) fn ownership(self) -> Ownership {
     match self {
       Owner::Managed | Owner::ManagedWithUserSection => Ownership::Managed,
-      Owner::SeededWhileEmpty(_) | Owner::Seeded => Ownership::Seeded,
+      Owner::SeededWhileEmpty(_) | Owner::Seeded | Owner::SeededWhileFolderEmpty => {
+        Ownership::Seeded
+      }
     }
   }
 }
@@ -102,18 +114,29 @@ const SERVICE: &str = "spec.services[{service}]";
 const ENVIRONMENT: &str = "spec.environments[{environment}]";
 const DNS: &str = "spec.dns";
 const AUTOSCALER: &str = "spec.cluster.autoscaler";
+const OWNERS: &str = "spec.owners";
 
 use When::{
   Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets, Gateway,
-  GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring,
-  SingleAzDatabase,
+  GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring, Owners,
+  ServiceCode, SingleAzDatabase,
 };
+
+/// A row path starting with this stands for a service's build context
+/// (`spec.services[].build`, one or more path segments).
+pub(crate) const BUILD: &str = "{build}/";
 
 /// Every file oi-gen generates. Order matters only where paths overlap: the
 /// first matching row wins.
 pub(crate) static ROWS: &[Row] = &[
   // The repository itself.
   row(".gitignore", Always, &[]),
+  // The repository people expect: code owners, pre-commit hooks, Renovate
+  // (limited to the files the user owns) and the everyday commands.
+  row(".github/CODEOWNERS", Owners, &[OWNERS]),
+  row(".pre-commit-config.yaml", Always, &[]),
+  row("renovate.json", Always, &[]),
+  row("Makefile", Always, &[ENVIRONMENTS, SERVICES]),
   // LF line endings in every checkout, as oi-gen writes them; the user's
   // once written, so a repository's own attributes are never refused.
   Row {
@@ -377,7 +400,46 @@ pub(crate) static ROWS: &[Row] = &[
     owner: Owner::SeededWhileEmpty(crate::migrations::DIR),
     from: &[DATABASE],
   },
+  // Starter code of each service, so the first push builds, deploys and
+  // passes its probes: seeded while the build context holds no file.
+  Row {
+    path: "{build}/Dockerfile",
+    when: ServiceCode,
+    owner: Owner::SeededWhileFolderEmpty,
+    from: &[SERVICE],
+  },
+  Row {
+    path: "{build}/server.py",
+    when: ServiceCode,
+    owner: Owner::SeededWhileFolderEmpty,
+    from: &[SERVICE],
+  },
+  Row {
+    path: "{build}/.dockerignore",
+    when: ServiceCode,
+    owner: Owner::SeededWhileFolderEmpty,
+    from: &[SERVICE],
+  },
 ];
+
+/// Whether a service's starter code is seeded: it is the first service
+/// built from its context, and the context is not under a folder oi-gen
+/// generates into (there the folder's own rows decide).
+pub(crate) fn seeds_code(resolved: &Resolved, service: &ResolvedService) -> bool {
+  let context = service.build_context.as_str();
+  let first = context.split('/').next().unwrap_or_default();
+  let generated = ROWS
+    .iter()
+    .filter(|row| !row.path.starts_with(BUILD))
+    .filter_map(|row| row.path.split_once('/').map(|(top, _)| top))
+    .any(|top| top == first);
+  !generated
+    && resolved
+      .services
+      .iter()
+      .find(|s| s.build_context == service.build_context)
+      .is_some_and(|s| s.name == service.name)
+}
 
 /// What a row's `{service}` and `{environment}` stand for in one file.
 #[derive(Debug, Clone, Copy, Default)]
@@ -410,6 +472,8 @@ impl When {
       CertManager => addons.cert_manager.is_some(),
       Monitoring => addons.monitoring,
       GrafanaFromSecrets => addons.monitoring && addons.grafana && addons.external_secrets,
+      ServiceCode => item.service.is_some_and(|s| seeds_code(resolved, s)),
+      Owners => resolved.platform.spec.owners.is_some(),
     }
   }
 }
@@ -458,6 +522,24 @@ impl Match<'_> {
 /// produces it today.
 pub(crate) fn find<'a>(resolved: &'a Resolved, path: &str) -> Option<Match<'a>> {
   ROWS.iter().find_map(|row| {
+    if let Some(rest) = row.path.strip_prefix(BUILD) {
+      return resolved
+        .services
+        .iter()
+        .find(|s| {
+          path
+            .strip_prefix(s.build_context.as_str())
+            .and_then(|p| p.strip_prefix('/'))
+            == Some(rest)
+        })
+        .map(|service| Match {
+          row,
+          item: Item {
+            service: Some(service),
+            environment: None,
+          },
+        });
+    }
     let mut item = Item::default();
     let mut pattern = row.path.split('/');
     let mut parts = path.split('/');
@@ -514,12 +596,19 @@ pub(crate) fn row_of(path: &str) -> Option<&'static Row> {
     return Some(row);
   }
   let first = path.split('/').next().unwrap_or_default();
-  index
+  let pattern = index
     .patterns
-    .get(first)?
-    .iter()
-    .copied()
-    .find(|row| loose_match(row.path, path))
+    .get(first)
+    .and_then(|rows| rows.iter().copied().find(|row| loose_match(row.path, path)));
+  // Then a file in some service's build context.
+  pattern.or_else(|| {
+    index.build.iter().copied().find(|row| {
+      let rest = &row.path[BUILD.len()..];
+      path
+        .strip_suffix(rest)
+        .is_some_and(|context| context.len() > 1 && context.ends_with('/'))
+    })
+  })
 }
 
 /// The rows by exact path, and the others by their first path segment, in
@@ -527,15 +616,20 @@ pub(crate) fn row_of(path: &str) -> Option<&'static Row> {
 struct RowIndex {
   exact: std::collections::HashMap<&'static str, &'static Row>,
   patterns: std::collections::HashMap<&'static str, Vec<&'static Row>>,
+  /// The rows under a build context, whatever its folder.
+  build: Vec<&'static Row>,
 }
 
 static ROW_INDEX: std::sync::LazyLock<RowIndex> = std::sync::LazyLock::new(|| {
   let mut index = RowIndex {
     exact: std::collections::HashMap::new(),
     patterns: std::collections::HashMap::new(),
+    build: Vec::new(),
   };
   for row in ROWS {
-    if row.path.contains(['{', '*']) {
+    if row.path.starts_with(BUILD) {
+      index.build.push(row);
+    } else if row.path.contains(['{', '*']) {
       let first = row.path.split('/').next().unwrap_or_default();
       index.patterns.entry(first).or_default().push(row);
     } else {
@@ -597,11 +691,12 @@ pub(crate) fn templates(resolved: &Resolved) -> std::collections::BTreeSet<Strin
 
 /// Every service and environment a row's placeholders stand for.
 fn items<'a>(resolved: &'a Resolved, row: &Row) -> impl Iterator<Item = Item<'a>> + 'a {
-  let services: Vec<Option<&ResolvedService>> = if row.path.contains("{service}") {
-    resolved.services.iter().map(Some).collect()
-  } else {
-    vec![None]
-  };
+  let services: Vec<Option<&ResolvedService>> =
+    if row.path.contains("{service}") || row.path.starts_with(BUILD) {
+      resolved.services.iter().map(Some).collect()
+    } else {
+      vec![None]
+    };
   let environments: Vec<Option<&ResolvedEnvironment>> = if row.path.contains("{environment}") {
     resolved.environments.iter().map(Some).collect()
   } else {
@@ -703,7 +798,10 @@ mod tests {
         for item in items(&resolved, row) {
           {
             let path = expand(
-              row.path,
+              &row.path.replace(
+                "{build}",
+                item.service.map_or("", |s| s.build_context.as_str()),
+              ),
               item.service.map(|s| s.name.as_str()),
               item.environment.map(|e| e.name.as_str()),
             );

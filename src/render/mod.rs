@@ -40,6 +40,9 @@ pub struct File {
   /// For a seeded file: a folder that, when it holds any file, means the
   /// user has taken over and the file is not created.
   pub seed_unless: Option<String>,
+  /// A subfolder in `seed_unless` counts too: the folder is the user's as
+  /// soon as it holds anything (a service's build context).
+  pub seed_unless_any: bool,
   /// The part between the user-section markers is the user's: a render
   /// keeps what is on disk there.
   pub user_section: bool,
@@ -111,8 +114,12 @@ impl Output {
       ownership,
       seed_unless: match owner {
         manifest::Owner::SeededWhileEmpty(dir) => Some(dir.to_string()),
+        manifest::Owner::SeededWhileFolderEmpty => {
+          path.rsplit_once('/').map(|(dir, _)| dir.to_string())
+        }
         _ => None,
       },
+      seed_unless_any: owner == manifest::Owner::SeededWhileFolderEmpty,
       user_section: owner == manifest::Owner::ManagedWithUserSection,
     };
     let previous = self.files.insert(path.clone(), file);

@@ -19,7 +19,7 @@ use super::{Engine, Output, terraform};
 use crate::blueprint::Resolved;
 use crate::blueprint::resolved::ResolvedEnvironment;
 
-pub(crate) use actions::FLYWAY_IMAGE;
+pub(crate) use actions::{FLYWAY_IMAGE, OI_GEN_RELEASES, PYTHON_IMAGE};
 pub(crate) use expressions::protect as protect_expressions;
 
 /// Where the workflows live in the generated repository.
@@ -113,6 +113,8 @@ struct Versions {
   helm: &'static str,
   checkov: &'static str,
   flyway_image: &'static str,
+  /// Where the drift job downloads oi-gen's release binaries from.
+  oi_gen_releases: &'static str,
 }
 
 #[derive(Serialize)]
@@ -183,6 +185,7 @@ impl WorkflowData {
         helm: actions::HELM,
         checkov: actions::CHECKOV,
         flyway_image: actions::FLYWAY_IMAGE,
+        oi_gen_releases: actions::OI_GEN_RELEASES,
       },
       services: resolved
         .services

@@ -535,10 +535,15 @@ fn the_generated_readme_keeps_its_user_section() {
     blueprint.replacen("build: frontend", "build: web", 1),
   )
   .unwrap();
+  // The new build context holds code already: nothing is seeded there. The
+  // old context's three starter files are the user's (no longer counted);
+  // of the new one's, only the Dockerfile on disk is.
+  fs::create_dir_all(repo.join("web")).unwrap();
+  fs::write(repo.join("web/Dockerfile"), "FROM scratch\n").unwrap();
   cli(&repo, &["render"])
     .run()
     .code(0)
-    .stdout(rendered(0, 3, 0, files - 3))
+    .stdout(rendered(0, 3, 0, files - 5))
     .stderr("");
   let after = fs::read_to_string(&path).unwrap();
   assert!(after.contains("On-call: #platform-oncall"));

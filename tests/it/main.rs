@@ -18,6 +18,7 @@ mod keep;
 mod migrations;
 mod overrides;
 mod render;
+mod repository;
 mod safety;
 mod secrets;
 mod upgrade;

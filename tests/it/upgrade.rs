@@ -14,7 +14,8 @@ const UPDATED: &str = "update   .github/workflows/deploy.yml\nupdate   README.md
 const FINDING_HELP: &str = "error: 1 finding against the blueprint\n  \
   = help: run `oi-gen render` to re-render (edited files need `--force`, or `oi-gen upgrade` to merge), or `oi-gen keep FILE…` to record an edit as intended\n";
 
-/// Moves the frontend's build context, which changes the CI workflow.
+/// Moves the frontend's build context, which changes the CI workflow. The
+/// new context already holds the service's code, so nothing is seeded there.
 fn change_blueprint(repo: &Path) {
   edit(
     repo,
@@ -22,6 +23,8 @@ fn change_blueprint(repo: &Path) {
     "build: frontend",
     "build: apps/frontend",
   );
+  fs::create_dir_all(repo.join("apps/frontend")).unwrap();
+  fs::write(repo.join("apps/frontend/Dockerfile"), "FROM scratch\n").unwrap();
 }
 
 #[test]
@@ -29,7 +32,7 @@ fn unedited_files_are_replaced() {
   let (_temp, repo) = init("openinnovation");
   change_blueprint(&repo);
   cli(&repo, &["upgrade"]).run().code(0).stderr("").stdout(format!(
-    "update   {CI}\n{UPDATED}upgraded .: 0 created, 3 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n"
+    "update   {CI}\n{UPDATED}upgraded .: 0 created, 3 updated, 0 merged, 0 conflicts, 0 deleted, 2 kept\n"
   ));
   assert!(read(&repo, CI).contains("context: apps/frontend"));
   cli(&repo, &["render", "--check"])
@@ -50,7 +53,7 @@ fn an_edit_is_carried_across_an_upgrade() {
     .stderr("")
     .stdout(format!(
       "merge    {CI} (your edits carried over)\n{UPDATED}\
-     upgraded .: 0 created, 2 updated, 1 merged, 0 conflicts, 0 deleted, 0 kept\n"
+     upgraded .: 0 created, 2 updated, 1 merged, 0 conflicts, 0 deleted, 2 kept\n"
     ));
   let merged = read(&repo, CI);
   assert!(merged.contains("name: CI (ours)\n"));
@@ -79,7 +82,7 @@ fn colliding_edits_get_conflict_markers_and_exit_1() {
     .code(1)
     .stdout(format!(
       "conflict {CI} (your edits and oi-gen's collide)\n{UPDATED}\
-       upgraded .: 0 created, 2 updated, 0 merged, 1 conflicts, 0 deleted, 0 kept\n"
+       upgraded .: 0 created, 2 updated, 0 merged, 1 conflicts, 0 deleted, 2 kept\n"
     ))
     .stderr(format!(
       "conflict: {CI}\n\
@@ -177,7 +180,7 @@ fn a_file_the_user_deleted_stays_deleted() {
      update   .github/workflows/deploy.yml\n\
      keep     .github/workflows/rollback.yml (deleted by you)\n\
      update   README.md\n\
-     upgraded .: 0 created, 3 updated, 0 merged, 0 conflicts, 0 deleted, 1 kept\n"
+     upgraded .: 0 created, 3 updated, 0 merged, 0 conflicts, 0 deleted, 3 kept\n"
     ));
   assert!(!repo.join(".github/workflows/rollback.yml").exists());
 }
@@ -218,7 +221,7 @@ fn a_second_upgrade_after_a_merge_changes_nothing() {
     .run()
     .code(0)
     .stderr("")
-    .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n");
+    .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 2 kept\n");
   assert_eq!(before, tree(&repo));
 }
 
@@ -264,6 +267,6 @@ fn unresolved_conflicts_stop_the_next_upgrade_and_render() {
   cli(&repo, &["upgrade"])
     .run()
     .code(0)
-    .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 0 kept\n");
+    .stdout("upgraded .: 0 created, 0 updated, 0 merged, 0 conflicts, 0 deleted, 2 kept\n");
   cli(&repo, &["render", "--check"]).run().code(0);
 }

@@ -90,6 +90,18 @@ pub(super) const CHECKOV: &str = "3.3.30";
 pub(crate) const FLYWAY_IMAGE: &str =
   "flyway/flyway:13.0.0@sha256:db6195c21e90872063ff257ec38edcb8d3c77259b25a7a8fee67189511079511";
 
+/// The download address of oi-gen's GitHub releases (`<tag>/<asset>` under
+/// it): the drift job installs the lock's version from there.
+pub(crate) const OI_GEN_RELEASES: &str =
+  concat!(env!("CARGO_PKG_REPOSITORY"), "/releases/download");
+
+/// Python 3.14.7 on Debian trixie (`python:3.14-slim`), by the digest of its
+/// multi-platform index (docker.io/library/python): the base of the starter
+/// image seeded in each service's build context. The file is the user's
+/// once written; Renovate proposes later digests there.
+pub(crate) const PYTHON_IMAGE: &str =
+  "python:3.14-slim@sha256:ce40764625a4ff50df3548277632e7f96c4e77fe75fa848aae9885476e7df5a4";
+
 #[cfg(test)]
 mod tests {
   use super::*;

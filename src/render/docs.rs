@@ -39,6 +39,11 @@ struct ReadmeData {
   /// `natGateways: none`: the private subnets need internet egress from
   /// elsewhere before the add-ons install.
   no_nat: bool,
+  /// The ranges that may reach the public EKS API (empty: private only).
+  endpoint_public_cidrs: Vec<String>,
+  /// The services with an AWS role of their own (spec.services[].aws):
+  /// service → what it may use, as written.
+  service_roles: Vec<(String, Vec<String>)>,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -264,6 +269,30 @@ pub(crate) fn render(
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
     no_nat: resolved.nat_gateways == NatGateways::None,
+    endpoint_public_cidrs: resolved.endpoint_public_cidrs.clone(),
+    service_roles: resolved
+      .services
+      .iter()
+      .filter_map(|s| {
+        let aws = s.service.aws.as_ref()?;
+        let access = |a: crate::blueprint::model::Access| match a {
+          crate::blueprint::model::Access::Read => "read",
+          crate::blueprint::model::Access::Write => "write",
+        };
+        let used: Vec<String> = aws
+          .s3
+          .iter()
+          .map(|b| format!("S3 `{}` ({})", b.bucket, access(b.access)))
+          .chain(
+            aws
+              .sqs
+              .iter()
+              .map(|q| format!("SQS `{}` ({})", q.queue, access(q.access))),
+          )
+          .collect();
+        (!used.is_empty()).then(|| (s.name.clone(), used))
+      })
+      .collect(),
     accounts,
     secrets: resolved
       .addons

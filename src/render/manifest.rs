@@ -36,6 +36,8 @@ pub(crate) enum When {
   Monitoring,
   /// Grafana is on and its admin secret comes from Secrets Manager.
   GrafanaFromSecrets,
+  /// A service lists AWS resources (spec.services[].aws): it gets a role.
+  ServiceAccess,
 }
 
 /// Who owns a file once written.
@@ -100,7 +102,7 @@ const DNS: &str = "spec.dns";
 
 use When::{
   Always, Calico, CertManager, Database, ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress,
-  MigrationsImage, MigrationsOwner, Monitoring, SingleAzDatabase,
+  MigrationsImage, MigrationsOwner, Monitoring, ServiceAccess, SingleAzDatabase,
 };
 
 /// Every file oi-gen generates. Order matters only where paths overlap: the
@@ -160,6 +162,7 @@ pub(crate) static ROWS: &[Row] = &[
     ExternalSecrets,
     &[NAME, SERVICES, ADDONS, DATABASE],
   ),
+  row("infra/service-access.tf", ServiceAccess, &[NAME, SERVICES]),
   row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
   row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
   row(
@@ -378,6 +381,7 @@ impl When {
       Gateway => addons.nginx == crate::blueprint::model::Nginx::Gateway,
       Ingress => addons.nginx == crate::blueprint::model::Nginx::Ingress,
       CertManager => addons.cert_manager.is_some(),
+      ServiceAccess => resolved.services.iter().any(|s| !s.aws.is_empty()),
       Monitoring => addons.monitoring,
       GrafanaFromSecrets => addons.monitoring && addons.grafana && addons.external_secrets,
     }

@@ -1859,7 +1859,16 @@ mod tests {
   /// embedded, and gives the file at its own path.
   #[test]
   fn templates_mirror_the_output_tree() {
-    let files = render_infra(&builtin("openinnovation"));
+    // With a service that uses AWS, so that every template renders.
+    let mut platform = builtin("openinnovation");
+    platform.spec.services[0].aws = Some(crate::blueprint::model::ServiceAws {
+      s3: vec![crate::blueprint::model::S3Access {
+        bucket: "uploads".into(),
+        access: crate::blueprint::model::Access::Read,
+      }],
+      sqs: Vec::new(),
+    });
+    let files = render_infra(&platform);
     for (template, _) in TEMPLATES {
       assert!(
         Engine::file(template).is_some(),

@@ -162,6 +162,9 @@ pub struct Cluster {
   /// karpenter | cluster-autoscaler (optional; absent means cluster-autoscaler, so blueprints written before the field render as they did; `oi-gen init` and the built-in blueprints write karpenter). `karpenter`: the Karpenter controller runs on a small managed `system` node group and launches the nodes of each node group through a NodePool and EC2NodeClass of the same name. `cluster-autoscaler`: each node group is an EKS managed node group that the Cluster Autoscaler scales between its minSize and maxSize.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub autoscaler: Option<Autoscaler>,
+  /// optional: who may reach the EKS API. Default `{public: true, publicAccessCidrs: [0.0.0.0/0]}`: the public endpoint is open to every address (guarded by IAM and the access entries), so GitHub-hosted runners reach it; nodes always use the private endpoint.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub endpoint: Option<Endpoint>,
 }
 
 /// Who adds and removes the cluster's nodes.
@@ -173,6 +176,19 @@ pub enum Autoscaler {
   /// The Cluster Autoscaler scales the EKS managed node groups.
   #[default]
   ClusterAutoscaler,
+}
+
+/// The EKS API endpoint: `{public: true, publicAccessCidrs: [203.0.113.0/24]}`,
+/// or `{public: false}` for the private endpoint only.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Endpoint {
+  /// optional: whether the API has a public endpoint (default true). `false` keeps it private, reachable only from inside the VPC: GitHub-hosted runners cannot deploy then, a self-hosted runner in the VPC (or peered to it) must.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub public: Option<bool>,
+  /// optional: IPv4 ranges allowed to reach the public endpoint (default `[0.0.0.0/0]`); only with a public endpoint.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub public_access_cidrs: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
@@ -362,6 +378,51 @@ pub struct Service {
   /// optional: the service's outbound traffic beyond the defaults. Its NetworkPolicy always lets out DNS, the platform's other services, the database (when it uses it) and the EKS Pod Identity agent, and by default HTTPS (TCP 443) to addresses outside the VPC; `https: false` drops that rule, `allow` adds destinations.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub egress: Option<Egress>,
+  /// optional: AWS resources the service's pods may use. Each environment gets an IAM role for the service with exactly these permissions, assumed through EKS Pod Identity by the service's ServiceAccount in the platform's namespace only. Default none: no role, no AWS credentials.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub aws: Option<ServiceAws>,
+}
+
+/// The AWS resources a service may use: `{s3: [{bucket: uploads, access: write}], sqs: [{queue: jobs, access: read}]}`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceAws {
+  /// optional: S3 buckets, each a bucket name (in the environment's account) or an ARN `arn:aws:s3:::<bucket>`. `read` lists the bucket and gets its objects (s3:ListBucket, s3:GetObject); `write` also puts and deletes objects (s3:PutObject, s3:DeleteObject).
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub s3: Vec<S3Access>,
+  /// optional: SQS queues, each a queue name (in the environment's account and region) or an ARN `arn:aws:sqs:<region>:<account>:<queue>`. `read` consumes (sqs:ReceiveMessage, sqs:DeleteMessage, sqs:ChangeMessageVisibility, sqs:GetQueueAttributes); `write` sends (sqs:SendMessage, sqs:GetQueueAttributes). List a queue with each access to do both.
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub sqs: Vec<SqsAccess>,
+}
+
+/// One S3 bucket and what the service may do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct S3Access {
+  /// Bucket name (3–63 characters: lowercase letters, digits, `.` and `-`) or its ARN `arn:aws:s3:::<bucket>`.
+  pub bucket: String,
+  /// read | write.
+  pub access: Access,
+}
+
+/// One SQS queue and what the service may do with it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SqsAccess {
+  /// Queue name (1–80 characters: letters, digits, `-` and `_`, a FIFO queue ending in `.fifo`) or its ARN `arn:aws:sqs:<region>:<account>:<queue>`.
+  pub queue: String,
+  /// read | write.
+  pub access: Access,
+}
+
+/// What a service may do with an AWS resource.
+#[derive(
+  Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum Access {
+  Read,
+  Write,
 }
 
 /// Outbound traffic a service's NetworkPolicy lets out, on top of DNS, the

@@ -9,6 +9,9 @@ use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
 use crate::names;
 
+/// Every IPv4 address, the public EKS endpoint's default range.
+pub const OPEN_TO_ALL: &str = "0.0.0.0/0";
+
 impl Platform {
   pub fn name(&self) -> &str {
     &self.metadata.name
@@ -61,6 +64,18 @@ impl Platform {
       Some(sub) => format!("{sub}.{}", self.spec.domain),
       None => self.spec.domain.clone(),
     }
+  }
+
+  /// The ranges that may reach the public EKS API endpoint: every address
+  /// by default, none when the endpoint is private.
+  pub fn endpoint_public_cidrs(&self) -> Vec<String> {
+    let endpoint = self.spec.cluster.endpoint.as_ref();
+    if endpoint.and_then(|e| e.public) == Some(false) {
+      return Vec::new();
+    }
+    endpoint
+      .and_then(|e| e.public_access_cidrs.clone())
+      .unwrap_or_else(|| vec![OPEN_TO_ALL.to_string()])
   }
 
   pub fn network_policy(&self) -> NetworkPolicy {
@@ -181,6 +196,9 @@ pub struct Resolved {
   pub user_secrets: Vec<UserSecret>,
   /// Who scales the nodes (`spec.cluster.autoscaler`, default cluster-autoscaler).
   pub autoscaler: Autoscaler,
+  /// The ranges that may reach the public EKS API endpoint; empty when the
+  /// endpoint is private only (spec.cluster.endpoint).
+  pub endpoint_public_cidrs: Vec<String>,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -330,6 +348,59 @@ pub struct ResolvedService {
   /// Its outbound traffic beyond DNS, the other services, the database and
   /// the Pod Identity agent.
   pub egress: ResolvedEgress,
+  /// The AWS resources it may use (spec.services[].aws), each as a
+  /// Terraform string; empty: it gets no role.
+  pub aws: ServiceAwsAccess,
+}
+
+/// A service's AWS resources, as ARNs in Terraform string syntax (a name
+/// becomes an ARN in the environment's partition, account and region).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceAwsAccess {
+  pub s3: Vec<(String, super::model::Access)>,
+  pub sqs: Vec<(String, super::model::Access)>,
+}
+
+impl ServiceAwsAccess {
+  fn new(aws: Option<&super::model::ServiceAws>) -> Self {
+    let Some(aws) = aws else {
+      return Self::default();
+    };
+    Self {
+      s3: aws
+        .s3
+        .iter()
+        .map(|b| {
+          let arn = if b.bucket.starts_with("arn:") {
+            b.bucket.clone()
+          } else {
+            format!("arn:${{local.partition}}:s3:::{}", b.bucket)
+          };
+          (arn, b.access)
+        })
+        .collect(),
+      sqs: aws
+        .sqs
+        .iter()
+        .map(|q| {
+          let arn = if q.queue.starts_with("arn:") {
+            q.queue.clone()
+          } else {
+            format!(
+              "arn:${{local.partition}}:sqs:${{var.region}}:${{local.account_id}}:{}",
+              q.queue
+            )
+          };
+          (arn, q.access)
+        })
+        .collect(),
+    }
+  }
+
+  /// Whether the service gets a role.
+  pub fn is_empty(&self) -> bool {
+    self.s3.is_empty() && self.sqs.is_empty()
+  }
 }
 
 /// A service's `egress`, with its defaults.
@@ -524,6 +595,7 @@ impl Resolved {
             })
             .collect(),
           egress: ResolvedEgress::new(service.egress.as_ref()),
+          aws: ServiceAwsAccess::new(service.aws.as_ref()),
         }
       })
       .collect();
@@ -565,6 +637,7 @@ impl Resolved {
       services,
       user_secrets,
       autoscaler: platform.autoscaler(),
+      endpoint_public_cidrs: platform.endpoint_public_cidrs(),
       platform: platform.clone(),
     }
   }

@@ -57,6 +57,8 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.karpenter();
   checker.egress();
   checker.accounts();
+  checker.endpoint();
+  checker.service_aws();
   deployable(platform, &mut checker.found);
   checker.found
 }
@@ -272,6 +274,257 @@ impl Checker<'_> {
       }
     }
   }
+}
+
+impl Checker<'_> {
+  /// `spec.cluster.endpoint`: IPv4 ranges without host bits, each once, only
+  /// with a public endpoint; a warning when every address may reach it.
+  fn endpoint(&mut self) {
+    let Some(endpoint) = &self.platform.spec.cluster.endpoint else {
+      return;
+    };
+    let path = "spec.cluster.endpoint";
+    let public = endpoint.public != Some(false);
+    match &endpoint.public_access_cidrs {
+      Some(cidrs) if !public => {
+        self
+          .error(
+            format!("{path}.publicAccessCidrs"),
+            format!(
+              "a private endpoint has no public ranges, got {} of them",
+              cidrs.len()
+            ),
+          )
+          .hint = Some("leave publicAccessCidrs out, or set `public: true`".into());
+      }
+      Some(cidrs) if cidrs.is_empty() => {
+        self
+          .error(
+            format!("{path}.publicAccessCidrs"),
+            "publicAccessCidrs is empty",
+          )
+          .hint = Some(
+          "list the ranges that may reach the API, or set `public: false` for a private endpoint"
+            .into(),
+        );
+      }
+      Some(cidrs) => {
+        let mut seen = std::collections::BTreeMap::new();
+        for (i, cidr) in cidrs.iter().enumerate() {
+          let at = format!("{path}.publicAccessCidrs[{i}]");
+          match cidr.parse::<Cidr>() {
+            Err(problem) => {
+              self.error(&at, problem.to_string());
+            }
+            Ok(parsed) => {
+              if let Some(first) = seen.insert(parsed.to_string(), i) {
+                self.error(
+                  &at,
+                  format!("`{cidr}` is listed twice (also at index {first})"),
+                );
+              } else if parsed.prefix == 0 {
+                self.warn(&at, "the EKS API endpoint is open to every address on the internet (0.0.0.0/0); only IAM and the cluster's access entries guard it").hint =
+                  Some("narrow it to your runners' and administrators' ranges, or set `public: false` with a self-hosted runner in the VPC".into());
+              }
+            }
+          }
+        }
+      }
+      None if public => {
+        self.warn(path, "the EKS API endpoint is open to every address on the internet (0.0.0.0/0, the default of publicAccessCidrs); only IAM and the cluster's access entries guard it").hint =
+          Some("list publicAccessCidrs: your runners' and administrators' ranges, or set `public: false` with a self-hosted runner in the VPC".into());
+      }
+      None => {}
+    }
+  }
+}
+
+impl Checker<'_> {
+  /// Each service's `aws`: buckets and queues by valid name or ARN, each
+  /// once, and a role name (`<name>-<environment>-<service>`) that fits IAM.
+  fn service_aws(&mut self) {
+    for (i, service) in self.platform.spec.services.iter().enumerate() {
+      let Some(aws) = &service.aws else {
+        continue;
+      };
+      let path = format!("spec.services[{i}].aws");
+      if aws.s3.is_empty() && aws.sqs.is_empty() {
+        self.error(&path, "aws lists no bucket and no queue").hint = Some(
+          "list `s3` buckets or `sqs` queues, or leave aws out: the service then gets no AWS role"
+            .into(),
+        );
+        continue;
+      }
+      let mut buckets = std::collections::BTreeMap::new();
+      for (j, entry) in aws.s3.iter().enumerate() {
+        let at = format!("{path}.s3[{j}].bucket");
+        match s3_bucket(&entry.bucket) {
+          Err((message, hint)) => {
+            self.error(&at, message).hint = Some(hint.into());
+          }
+          Ok(bucket) => {
+            if let Some(first) = buckets.insert(bucket.to_string(), j) {
+              self
+                .error(
+                  &at,
+                  format!("bucket `{bucket}` is listed twice (also at index {first})"),
+                )
+                .hint = Some("list each bucket once; `write` includes `read`".into());
+            }
+          }
+        }
+      }
+      let mut queues = std::collections::BTreeMap::new();
+      for (j, entry) in aws.sqs.iter().enumerate() {
+        let at = format!("{path}.sqs[{j}].queue");
+        match sqs_queue(&entry.queue) {
+          Err((message, hint)) => {
+            self.error(&at, message).hint = Some(hint.into());
+          }
+          Ok(queue) => {
+            if let Some(first) = queues.insert((queue.to_string(), entry.access), j) {
+              self.error(
+                &at,
+                format!(
+                  "queue `{queue}` is listed twice with the same access (also at index {first})"
+                ),
+              );
+            }
+          }
+        }
+      }
+      for environment in &self.platform.spec.environments {
+        let role = format!(
+          "{}-{}",
+          crate::names::stack(self.platform, environment),
+          service.name
+        );
+        if role.len() > 64 {
+          self.error(
+            format!("spec.services[{i}].name"),
+            format!("the service's AWS role in `{}` would be named `{role}`, {} characters; IAM allows 64", environment.name, role.len()),
+          ).hint = Some("shorten the service, platform or environment name".into());
+          break;
+        }
+      }
+      if let Some(egress) = &service.egress
+        && egress.https == Some(false)
+      {
+        self.warn(format!("spec.services[{i}].egress.https"), "the service may use AWS resources (aws), but its NetworkPolicy lets out no HTTPS: the S3 and SQS APIs answer on TCP 443").hint =
+          Some("let HTTPS out (leave `https` out), or `allow` the ranges where the AWS APIs answer for it".into());
+      }
+    }
+  }
+}
+
+const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
+/// An S3 bucket, as a name or `arn:<partition>:s3:::<bucket>`: its name, or
+/// what is wrong and how to fix it.
+fn s3_bucket(value: &str) -> Result<&str, (String, &'static str)> {
+  const ARN: &str = "write a bucket name, or its ARN `arn:aws:s3:::<bucket>`";
+  let name = match value.strip_prefix("arn:") {
+    Some(rest) => {
+      let parts: Vec<&str> = rest.splitn(5, ':').collect();
+      let [partition, "s3", "", "", bucket] = parts[..] else {
+        return Err((format!("`{value}` is not an S3 bucket ARN"), ARN));
+      };
+      if !PARTITIONS.contains(&partition) {
+        return Err((format!("`{partition}` is not an AWS partition"), ARN));
+      }
+      if bucket.contains('/') {
+        return Err((
+          format!("`{value}` names objects, not a bucket"),
+          "name the bucket: the access covers all of its objects",
+        ));
+      }
+      bucket
+    }
+    None => value,
+  };
+  const RULES: &str = "bucket names have 3–63 characters: lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit";
+  let bad = |why: &str| {
+    Err((
+      format!("`{name}` is not a valid S3 bucket name: {why}"),
+      RULES,
+    ))
+  };
+  if !(3..=63).contains(&name.len()) {
+    return bad("it must have 3 to 63 characters");
+  }
+  if !name
+    .bytes()
+    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
+  {
+    return bad("only lowercase letters, digits, `.` and `-` are allowed");
+  }
+  let edge = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+  if !edge(name.as_bytes()[0]) || !edge(name.as_bytes()[name.len() - 1]) {
+    return bad("it must start and end with a letter or digit");
+  }
+  if name.contains("..") {
+    return bad("two dots may not be adjacent");
+  }
+  if name.parse::<std::net::Ipv4Addr>().is_ok() {
+    return bad("it may not look like an IP address");
+  }
+  if let Some(prefix) = ["xn--", "sthree-", "amzn-s3-demo-"]
+    .iter()
+    .find(|p| name.starts_with(**p))
+  {
+    return bad(&format!("the prefix `{prefix}` is reserved"));
+  }
+  if let Some(suffix) = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"]
+    .iter()
+    .find(|p| name.ends_with(**p))
+  {
+    return bad(&format!("the suffix `{suffix}` is reserved"));
+  }
+  Ok(name)
+}
+
+/// An SQS queue, as a name or `arn:<partition>:sqs:<region>:<account>:<queue>`:
+/// the value as written, or what is wrong and how to fix it.
+fn sqs_queue(value: &str) -> Result<&str, (String, &'static str)> {
+  const ARN: &str =
+    "write a queue name, or its ARN `arn:aws:sqs:<region>:<12-digit account>:<queue>`";
+  let name = match value.strip_prefix("arn:") {
+    Some(rest) => {
+      let parts: Vec<&str> = rest.splitn(5, ':').collect();
+      let [partition, "sqs", region, account, queue] = parts[..] else {
+        return Err((format!("`{value}` is not an SQS queue ARN"), ARN));
+      };
+      if !PARTITIONS.contains(&partition) {
+        return Err((format!("`{partition}` is not an AWS partition"), ARN));
+      }
+      if region.is_empty()
+        || !region
+          .bytes()
+          .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+      {
+        return Err((format!("`{region}` is not an AWS region"), ARN));
+      }
+      if !is_account_id(account) {
+        return Err((format!("`{account}` is not a 12-digit AWS account id"), ARN));
+      }
+      queue
+    }
+    None => value,
+  };
+  let base = name.strip_suffix(".fifo").unwrap_or(name);
+  if name.is_empty()
+    || name.len() > 80
+    || base.is_empty()
+    || !base
+      .bytes()
+      .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+  {
+    return Err((
+      format!("`{name}` is not a valid SQS queue name"),
+      "queue names have 1–80 characters: letters, digits, `-` and `_`, a FIFO queue's ending in `.fifo`",
+    ));
+  }
+  Ok(value)
 }
 
 /// An IAM role or user ARN, `arn:<partition>:iam::<account>:role|user/[path/]name`:

@@ -43,6 +43,11 @@ struct ReadmeData {
   node_scaling: NodeScaling,
   /// Where the drift job downloads oi-gen's release binaries from.
   oi_gen_releases: &'static str,
+  /// The ranges that may reach the public EKS API (empty: private only).
+  endpoint_public_cidrs: Vec<String>,
+  /// The services with an AWS role of their own (spec.services[].aws):
+  /// service → what it may use, as written.
+  service_roles: Vec<(String, Vec<String>)>,
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -303,6 +308,30 @@ pub(crate) fn render(
     no_nat: resolved.nat_gateways == NatGateways::None,
     node_scaling: NodeScaling::new(resolved),
     oi_gen_releases: super::workflows::OI_GEN_RELEASES,
+    endpoint_public_cidrs: resolved.endpoint_public_cidrs.clone(),
+    service_roles: resolved
+      .services
+      .iter()
+      .filter_map(|s| {
+        let aws = s.service.aws.as_ref()?;
+        let access = |a: crate::blueprint::model::Access| match a {
+          crate::blueprint::model::Access::Read => "read",
+          crate::blueprint::model::Access::Write => "write",
+        };
+        let used: Vec<String> = aws
+          .s3
+          .iter()
+          .map(|b| format!("S3 `{}` ({})", b.bucket, access(b.access)))
+          .chain(
+            aws
+              .sqs
+              .iter()
+              .map(|q| format!("SQS `{}` ({})", q.queue, access(q.access))),
+          )
+          .collect();
+        (!used.is_empty()).then(|| (s.name.clone(), used))
+      })
+      .collect(),
     accounts,
     secrets: resolved
       .addons

@@ -38,13 +38,24 @@ fn is_partial(path: &str) -> bool {
 }
 
 /// An empty Tera with what every template may use: no autoescaping, and
-/// the HCL filters.
+/// the HCL filters. Nothing reads the machine: Tera's `get_env` is replaced
+/// by one that fails (`now` and `get_random` need Tera's `builtins`
+/// feature, which is off), so a blueprint renders the same files anywhere.
 fn new_tera() -> Tera {
   let mut tera = Tera::default();
   tera.autoescape_on(vec![]);
   super::hcl::register(&mut tera);
+  tera.register_function(
+    "get_env",
+    |_: &std::collections::HashMap<String, tera::Value>| -> tera::Result<tera::Value> {
+      Err(tera::Error::msg(NO_ENV))
+    },
+  );
   tera
 }
+
+/// Why `get_env` fails.
+const NO_ENV: &str = "templates cannot read environment variables: a render reads only the blueprint, so it writes the same files on every machine; put the value in the blueprint";
 
 /// The folder a template belongs to.
 fn group_of(name: &str) -> &str {
@@ -219,7 +230,39 @@ impl Engine {
     set_rendering(Some((std::time::Instant::now(), name.to_string())));
     let rendered = tera.render(name, &context);
     set_rendering(None);
-    rendered
+    rendered.map_err(|error| self.name_the_override(name, error))
+  }
+
+  /// An override's `get_env` call, named: the template rendering if it is
+  /// overridden and calls it, else the overrides of its folder that do.
+  fn name_the_override(&self, name: &str, error: tera::Error) -> tera::Error {
+    if !error_chain(&error).contains(NO_ENV) {
+      return error;
+    }
+    let calls =
+      |path: &String, text: &String| group_of(path) == group_of(name) && text.contains("get_env");
+    let mut callers: Vec<&String> = self
+      .overrides
+      .iter()
+      .filter(|(p, t)| p.as_str() == name && calls(p, t))
+      .map(|(p, _)| p)
+      .collect();
+    if callers.is_empty() {
+      callers = self
+        .overrides
+        .iter()
+        .filter(|(p, t)| calls(p, t))
+        .map(|(p, _)| p)
+        .collect();
+    }
+    let shown: Vec<String> = callers
+      .iter()
+      .map(|p| format!("`{OVERRIDES_DIR}/{p}`"))
+      .collect();
+    tera::Error::msg(format!(
+      "{} calls `get_env` (rendering `{name}`): {NO_ENV}",
+      shown.join(", ")
+    ))
   }
 
   /// Whether the repository overrides any template.

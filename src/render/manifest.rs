@@ -47,6 +47,8 @@ pub(crate) enum When {
   ServiceCode,
   /// The blueprint has `spec.owners`.
   Owners,
+  /// A service lists AWS resources (spec.services[].aws): it gets a role.
+  ServiceAccess,
 }
 
 /// Who owns a file once written.
@@ -119,7 +121,7 @@ const OWNERS: &str = "spec.owners";
 use When::{
   Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets, Gateway,
   GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring, Owners,
-  ServiceCode, SingleAzDatabase,
+  ServiceAccess, ServiceCode, SingleAzDatabase,
 };
 
 /// A row path starting with this stands for a service's build context
@@ -194,6 +196,7 @@ pub(crate) static ROWS: &[Row] = &[
     ExternalSecrets,
     &[NAME, SERVICES, ADDONS, DATABASE],
   ),
+  row("infra/service-access.tf", ServiceAccess, &[NAME, SERVICES]),
   row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
   row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
   row(
@@ -470,6 +473,7 @@ impl When {
       Gateway => addons.nginx == crate::blueprint::model::Nginx::Gateway,
       Ingress => addons.nginx == crate::blueprint::model::Nginx::Ingress,
       CertManager => addons.cert_manager.is_some(),
+      ServiceAccess => resolved.services.iter().any(|s| !s.aws.is_empty()),
       Monitoring => addons.monitoring,
       GrafanaFromSecrets => addons.monitoring && addons.grafana && addons.external_secrets,
       ServiceCode => item.service.is_some_and(|s| seeds_code(resolved, s)),

@@ -113,6 +113,8 @@ enum When {
   ExternalSecrets,
   /// `autoscaler: karpenter`.
   Karpenter,
+  /// A service lists AWS resources (spec.services[].aws).
+  ServiceAccess,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -140,6 +142,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ),
   ("infra/outputs.tf.tera", When::Always),
   ("infra/secrets.tf.tera", When::ExternalSecrets),
+  ("infra/service-access.tf.tera", When::ServiceAccess),
   ("infra/bootstrap/versions.tf.tera", When::Always),
   ("infra/bootstrap/variables.tf.tera", When::Always),
   ("infra/bootstrap/main.tf.tera", When::Always),
@@ -221,6 +224,8 @@ struct TerraformData {
   /// `autoscaler: karpenter`: the names `karpenter.tf` gives its roles and
   /// queue (the controller's values and the EC2NodeClasses name them too).
   karpenter: Option<KarpenterData>,
+  /// The services with AWS access (spec.services[].aws): each gets a role.
+  service_roles: Vec<ServiceRole>,
 }
 
 #[derive(Serialize)]
@@ -230,6 +235,88 @@ struct KarpenterData {
   controller_role: String,
   node_role: String,
   queue: String,
+}
+
+/// A service's IAM role: who assumes it, and its policy's statements.
+#[derive(Serialize)]
+struct ServiceRole {
+  service: String,
+  namespace: String,
+  statements: Vec<Statement>,
+}
+
+#[derive(Serialize)]
+struct Statement {
+  sid: &'static str,
+  actions: &'static [&'static str],
+  /// Terraform string literals (ARNs, with `${…}` interpolations).
+  resources: Vec<String>,
+}
+
+const S3_LIST: &[&str] = &["s3:ListBucket"];
+const S3_READ: &[&str] = &["s3:GetObject"];
+const S3_WRITE: &[&str] = &["s3:DeleteObject", "s3:PutObject"];
+const SQS_READ: &[&str] = &[
+  "sqs:ChangeMessageVisibility",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "sqs:ReceiveMessage",
+];
+const SQS_WRITE: &[&str] = &["sqs:GetQueueAttributes", "sqs:SendMessage"];
+
+impl ServiceRole {
+  /// The role of `service`, when it lists AWS resources: one statement per
+  /// kind of access, each on exactly the resources listed with it.
+  fn of(
+    resolved: &Resolved,
+    service: &crate::blueprint::resolved::ResolvedService,
+  ) -> Option<Self> {
+    use crate::blueprint::model::Access;
+    let aws = &service.aws;
+    if aws.is_empty() {
+      return None;
+    }
+    let with = |list: &[(String, Access)], access: Option<Access>, suffix: &str| -> Vec<String> {
+      list
+        .iter()
+        .filter(|(_, a)| access.is_none_or(|want| *a == want))
+        .map(|(arn, _)| format!("{arn}{suffix}"))
+        .collect()
+    };
+    let mut statements = vec![
+      Statement {
+        sid: "ListBuckets",
+        actions: S3_LIST,
+        resources: with(&aws.s3, None, ""),
+      },
+      Statement {
+        sid: "ReadObjects",
+        actions: S3_READ,
+        resources: with(&aws.s3, None, "/*"),
+      },
+      Statement {
+        sid: "WriteObjects",
+        actions: S3_WRITE,
+        resources: with(&aws.s3, Some(Access::Write), "/*"),
+      },
+      Statement {
+        sid: "ConsumeQueues",
+        actions: SQS_READ,
+        resources: with(&aws.sqs, Some(Access::Read), ""),
+      },
+      Statement {
+        sid: "SendToQueues",
+        actions: SQS_WRITE,
+        resources: with(&aws.sqs, Some(Access::Write), ""),
+      },
+    ];
+    statements.retain(|s| !s.resources.is_empty());
+    Some(ServiceRole {
+      service: service.name.clone(),
+      namespace: resolved.namespace.clone(),
+      statements,
+    })
+  }
 }
 
 #[derive(Serialize)]
@@ -360,6 +447,8 @@ struct EnvData {
   /// The next environment's deploy role, when it lives in another account:
   /// it copies this environment's images (account, role name).
   image_pull_roles: Vec<PullRole>,
+  /// Ranges that may reach the public EKS API endpoint (empty: private).
+  endpoint_public_cidrs: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -421,6 +510,7 @@ impl When {
       Self::EnvironmentSkips => environment.is_some_and(|e| !e.checkov_skips.is_empty()),
       Self::ExternalSecrets => data.external_secrets,
       Self::Karpenter => data.karpenter.is_some(),
+      Self::ServiceAccess => !data.service_roles.is_empty(),
     }
   }
 }
@@ -625,6 +715,11 @@ impl TerraformData {
         node_role: names::karpenter_node_role(&symbolic_names.stack),
         queue: names::karpenter_queue(&symbolic_names.stack),
       }),
+      service_roles: resolved
+        .services
+        .iter()
+        .filter_map(|service| ServiceRole::of(resolved, service))
+        .collect(),
     }
   }
 }
@@ -737,6 +832,7 @@ impl EnvData {
         })
         .into_iter()
         .collect(),
+      endpoint_public_cidrs: resolved.endpoint_public_cidrs.clone(),
     }
   }
 }
@@ -1170,6 +1266,197 @@ mod tests {
         other => panic!("{key}: {other:?} is not a string"),
       })
       .collect()
+  }
+
+  /// A string or a quoted template (`"arn:${local.partition}:…"`) as
+  /// written; any other expression as HCL (`local.account_id`).
+  fn text(expr: &Expression) -> String {
+    match expr {
+      Expression::String(s) => s.clone(),
+      Expression::TemplateExpr(template) => match &**template {
+        hcl::TemplateExpr::QuotedString(s) => s.clone(),
+        other => panic!("{other:?} is not a quoted string"),
+      },
+      other => hcl::format::to_string(other).expect("an expression formats"),
+    }
+  }
+
+  /// The strings of `key` in `block` (a list, or one string).
+  fn strings(block: &hcl::Block, key: &str) -> Vec<String> {
+    let attr = block
+      .body()
+      .attributes()
+      .find(|a| a.key() == key)
+      .unwrap_or_else(|| panic!("no {key}"));
+    match attr.expr() {
+      Expression::Array(items) => items.iter().map(text).collect(),
+      other => vec![text(other)],
+    }
+  }
+
+  /// A service's `aws` becomes a role whose policy grants exactly the
+  /// listed actions on exactly the listed resources, trusted only by Pod
+  /// Identity for its ServiceAccount in the platform's namespace; services
+  /// without `aws` get nothing.
+  #[test]
+  fn service_aws_access_becomes_a_least_privilege_role_per_service() {
+    let platform = builtin("acme-shop");
+    let files = render_infra(&platform);
+    let body = parse("service-access.tf", &files["infra/service-access.tf"]);
+    let roles: Vec<String> = body
+      .blocks()
+      .filter(|b| b.identifier() == "resource" && b.labels()[0].as_str() == "aws_iam_role")
+      .map(|b| b.labels()[1].as_str().to_string())
+      .collect();
+    assert_eq!(roles, ["service_catalog", "service_checkout"]);
+
+    let statements = |service: &str| -> Vec<(String, Vec<String>, Vec<String>)> {
+      block(
+        &body,
+        "data",
+        ["aws_iam_policy_document", &format!("service_{service}")],
+      )
+      .body()
+      .blocks()
+      .filter(|b| b.identifier() == "statement")
+      .map(|b| {
+        assert_eq!(strings(b, "effect"), ["Allow"]);
+        (
+          strings(b, "sid").remove(0),
+          strings(b, "actions"),
+          strings(b, "resources"),
+        )
+      })
+      .collect()
+    };
+    let s = |v: &[&str]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let images = "arn:${local.partition}:s3:::acme-shop-catalog-images";
+    assert_eq!(
+      statements("catalog"),
+      [
+        ("ListBuckets".into(), s(&["s3:ListBucket"]), s(&[images])),
+        (
+          "ReadObjects".into(),
+          s(&["s3:GetObject"]),
+          s(&[&format!("{images}/*")])
+        ),
+        (
+          "ConsumeQueues".into(),
+          s(&[
+            "sqs:ChangeMessageVisibility",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage"
+          ]),
+          s(&["arn:${local.partition}:sqs:${var.region}:${local.account_id}:catalog-updates"])
+        ),
+      ]
+    );
+    let receipts = "arn:aws:s3:::acme-shop-receipts";
+    assert_eq!(
+      statements("checkout"),
+      [
+        ("ListBuckets".into(), s(&["s3:ListBucket"]), s(&[receipts])),
+        (
+          "ReadObjects".into(),
+          s(&["s3:GetObject"]),
+          s(&[&format!("{receipts}/*")])
+        ),
+        (
+          "WriteObjects".into(),
+          s(&["s3:DeleteObject", "s3:PutObject"]),
+          s(&[&format!("{receipts}/*")])
+        ),
+        (
+          "SendToQueues".into(),
+          s(&["sqs:GetQueueAttributes", "sqs:SendMessage"]),
+          s(&["arn:aws:sqs:eu-west-1:111122223333:orders.fifo"])
+        ),
+      ]
+    );
+
+    // Only the service's own ServiceAccount, in the platform's namespace, on
+    // this cluster, through Pod Identity.
+    let trust = block(
+      &body,
+      "data",
+      ["aws_iam_policy_document", "service_catalog_trust"],
+    );
+    let statement = trust.body().blocks().next().expect("one statement");
+    assert_eq!(
+      strings(statement, "actions"),
+      ["sts:AssumeRole", "sts:TagSession"]
+    );
+    let conditions: Vec<(String, Vec<String>)> = statement
+      .body()
+      .blocks()
+      .filter(|b| b.identifier() == "condition")
+      .map(|b| (strings(b, "variable").remove(0), strings(b, "values")))
+      .collect();
+    let namespace = crate::names::app_namespace(&platform);
+    assert!(conditions.contains(&(
+      "aws:RequestTag/kubernetes-namespace".into(),
+      vec![namespace.clone()]
+    )));
+    assert!(conditions.contains(&(
+      "aws:RequestTag/kubernetes-service-account".into(),
+      s(&["catalog"])
+    )));
+    let association = block(
+      &body,
+      "resource",
+      ["aws_eks_pod_identity_association", "service_catalog"],
+    );
+    assert_eq!(strings(association, "namespace"), [namespace]);
+    assert_eq!(strings(association, "service_account"), ["catalog"]);
+
+    // No `aws` anywhere: no file, no role.
+    assert!(!render_infra(&builtin("openinnovation")).contains_key("infra/service-access.tf"));
+  }
+
+  /// `spec.cluster.endpoint` reaches every environment's
+  /// `cluster_endpoint_public_access_cidrs`, which eks.tf turns into the
+  /// module's public access switch and ranges: open by default, the listed
+  /// ranges, or none (private only).
+  #[test]
+  fn the_endpoint_ranges_reach_the_tfvars_and_the_eks_module() {
+    use crate::blueprint::model::Endpoint;
+    let key = "cluster_endpoint_public_access_cidrs";
+    let mut platform = builtin("openinnovation");
+    let files = render_infra(&platform);
+    assert_eq!(
+      string_list(&files["infra/environments/staging.tfvars"], key),
+      ["0.0.0.0/0"]
+    );
+    let eks = &files["infra/eks.tf"];
+    assert!(eks.contains(
+      "endpoint_public_access       = length(var.cluster_endpoint_public_access_cidrs) > 0"
+    ));
+    assert!(
+      eks.contains("endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs")
+    );
+    assert!(eks.contains("endpoint_private_access      = true"));
+
+    platform.spec.cluster.endpoint = Some(Endpoint {
+      public: None,
+      public_access_cidrs: Some(vec!["203.0.113.0/24".into(), "198.51.100.7/32".into()]),
+    });
+    let files = render_infra(&platform);
+    for env in ["staging", "production"] {
+      assert_eq!(
+        string_list(&files[&format!("infra/environments/{env}.tfvars")], key),
+        ["203.0.113.0/24", "198.51.100.7/32"]
+      );
+    }
+
+    platform.spec.cluster.endpoint = Some(Endpoint {
+      public: Some(false),
+      public_access_cidrs: None,
+    });
+    let files = render_infra(&platform);
+    let tfvars = &files["infra/environments/production.tfvars"];
+    assert!(string_list(tfvars, key).is_empty());
+    assert!(tfvars.contains("the endpoint is private"));
   }
 
   /// `spec.cluster.admins` reaches every environment's `cluster_admin_arns`
@@ -1646,7 +1933,16 @@ mod tests {
   /// embedded, and gives the file at its own path.
   #[test]
   fn templates_mirror_the_output_tree() {
-    let files = render_infra(&builtin("openinnovation"));
+    // With a service that uses AWS, so that every template renders.
+    let mut platform = builtin("openinnovation");
+    platform.spec.services[0].aws = Some(crate::blueprint::model::ServiceAws {
+      s3: vec![crate::blueprint::model::S3Access {
+        bucket: "uploads".into(),
+        access: crate::blueprint::model::Access::Read,
+      }],
+      sqs: Vec::new(),
+    });
+    let files = render_infra(&platform);
     for (template, _) in TEMPLATES {
       assert!(
         Engine::file(template).is_some(),

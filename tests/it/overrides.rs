@@ -206,3 +206,46 @@ fn overrides_that_would_never_finish_are_refused_and_write_nothing() {
   fs::remove_dir_all(repo.join(".oi-gen/templates")).unwrap();
   assert_eq!(tree(&repo), before);
 }
+
+#[test]
+fn an_override_cannot_read_the_environment() {
+  let (_temp, repo) = init("openinnovation");
+  put(
+    &repo,
+    "infra/vpc.tf.tera",
+    "# {{ get_env(name=\"HOME\", default=\"\") }}\n",
+  );
+  let before = tree(&repo);
+  cli(&repo, &["render"]).run().code(2).stdout("").stderr(
+    "error: rendering failed: `.oi-gen/templates/infra/vpc.tf.tera` calls `get_env` (rendering `infra/vpc.tf.tera`): \
+     templates cannot read environment variables: a render reads only the blueprint, so it writes the same files on every machine; put the value in the blueprint\n",
+  );
+  assert_eq!(tree(&repo), before);
+}
+
+#[test]
+fn the_same_blueprint_renders_the_same_files_whatever_the_environment() {
+  let render = |vars: &[(&str, &str)]| {
+    let temp = tempfile::tempdir().unwrap();
+    let repo = temp.path().join("repo");
+    let mut run = crate::support::Cli::new()
+      .args(["init", "repo"])
+      .current_dir(temp.path());
+    for (key, value) in vars {
+      run = run.env(key, value);
+    }
+    run.run().code(0);
+    (temp, tree(&repo))
+  };
+  let (_a, first) = render(&[("TZ", "UTC"), ("LANG", "C"), ("USER", "alice")]);
+  let (_b, second) = render(&[
+    ("TZ", "Pacific/Kiritimati"),
+    ("LANG", "de_DE.UTF-8"),
+    ("USER", "bob"),
+    ("HOME", "/nonexistent"),
+    ("AWS_REGION", "ap-southeast-2"),
+    ("GITHUB_ACTIONS", "true"),
+  ]);
+  assert!(!first.is_empty());
+  assert_eq!(first, second);
+}

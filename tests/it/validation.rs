@@ -529,3 +529,45 @@ fn only_karpenter_reserves_the_system_node_group() {
   assert_ne!(cluster_autoscaler, system);
   assert_eq!(errors_of(&cluster_autoscaler), Vec::<String>::new());
 }
+
+#[test]
+fn an_eks_endpoint_open_to_every_address_warns_where_it_is_written() {
+  let admins = "    # A role, not an assumed-role session; not the deploy role.\n";
+  let open = edit(
+    admins,
+    &format!("{admins}    endpoint:\n      publicAccessCidrs: [203.0.113.0/24, 0.0.0.0/0]\n"),
+  );
+  let loaded = blueprint::load(open.as_bytes()).expect("a warning is not an error");
+  let warnings: Vec<String> = loaded
+    .warnings
+    .iter()
+    .map(|d| format!("{}: {}", d.path, d.message))
+    .collect();
+  assert_eq!(
+    warnings,
+    [
+      "spec.cluster.endpoint.publicAccessCidrs[1]: the EKS API endpoint is open to every address on the internet (0.0.0.0/0); only IAM and the cluster's access entries guard it"
+    ]
+  );
+  let narrow = edit(
+    admins,
+    &format!("{admins}    endpoint: {{public: true, publicAccessCidrs: [203.0.113.0/24]}}\n"),
+  );
+  assert!(
+    blueprint::load(narrow.as_bytes())
+      .expect("valid")
+      .warnings
+      .is_empty()
+  );
+  let private = edit(
+    admins,
+    &format!("{admins}    endpoint: {{public: false}}\n"),
+  );
+  let loaded = blueprint::load(private.as_bytes()).expect("valid");
+  assert!(loaded.warnings.is_empty());
+  assert!(
+    oi_gen::blueprint::Resolved::new(&loaded.platform)
+      .endpoint_public_cidrs
+      .is_empty()
+  );
+}

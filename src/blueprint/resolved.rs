@@ -174,6 +174,8 @@ pub struct Resolved {
   /// `secret:` references of the services), each once, in service order;
   /// Terraform creates them empty in every environment.
   pub user_secrets: Vec<UserSecret>,
+  /// `spec.delivery.github.reviewers` (empty lists when not given).
+  pub reviewers: crate::blueprint::model::Reviewers,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -557,6 +559,13 @@ impl Resolved {
         .collect(),
       services,
       user_secrets,
+      reviewers: platform
+        .spec
+        .delivery
+        .github
+        .reviewers
+        .clone()
+        .unwrap_or_default(),
       platform: platform.clone(),
     }
   }

@@ -39,6 +39,10 @@ struct ReadmeData {
   /// `natGateways: none`: the private subnets need internet egress from
   /// elsewhere before the add-ons install.
   no_nat: bool,
+  /// `spec.delivery.github.reviewers` as the README names them (users as
+  /// `@login`, teams as `@owner/slug`), empty when none are given.
+  reviewers: String,
+  reviewer_teams: bool,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -265,6 +269,8 @@ pub(crate) fn render(
     cert_manager: resolved.addons.cert_manager.is_some(),
     no_nat: resolved.nat_gateways == NatGateways::None,
     accounts,
+    reviewers: readme_reviewers(resolved),
+    reviewer_teams: !resolved.reviewers.teams.is_empty(),
     secrets: resolved
       .addons
       .external_secrets
@@ -281,6 +287,21 @@ pub(crate) fn render(
     engine.render(README, &data)?,
   );
   Ok(())
+}
+
+/// The required reviewers as a sentence fragment: `@alice, @acme/platform`.
+fn readme_reviewers(resolved: &Resolved) -> String {
+  let owner = resolved
+    .repository
+    .split_once('/')
+    .map_or("", |(owner, _)| owner);
+  let users = resolved.reviewers.users.iter().map(|u| format!("`@{u}`"));
+  let teams = resolved
+    .reviewers
+    .teams
+    .iter()
+    .map(|t| format!("`@{owner}/{t}`"));
+  users.chain(teams).collect::<Vec<_>>().join(", ")
 }
 
 impl ReadmeSecrets {

@@ -35,10 +35,32 @@ pub(crate) fn database_instance(platform: &Platform, environment: &Environment) 
   format!("{}-postgres", stack(platform, environment))
 }
 
-/// S3 bucket holding one environment's Terraform state.
+/// S3 bucket holding one environment's Terraform state:
+/// `[<prefix>-]<platform>-<env>[-<account>]-tfstate` (`spec.stateBuckets`).
+/// Bucket names are global across AWS, so the prefix or the account id keeps
+/// two platforms of the same name apart.
 pub(crate) fn state_bucket(platform: &Platform, environment: &Environment) -> String {
-  format!("{}-tfstate", stack(platform, environment))
+  let settings = platform.spec.state_buckets.clone().unwrap_or_default();
+  let mut name = String::new();
+  if let Some(prefix) = settings.prefix.as_deref().filter(|p| !p.is_empty()) {
+    name.push_str(prefix);
+    name.push('-');
+  }
+  name.push_str(&stack(platform, environment));
+  if settings.account == Some(true)
+    && let Some(account) = environment.account_id()
+  {
+    name.push('-');
+    name.push_str(&account);
+  }
+  name.push_str(STATE_BUCKET_SUFFIX);
+  name
 }
+
+/// What every state bucket's name ends with.
+pub(crate) const STATE_BUCKET_SUFFIX: &str = "-tfstate";
+/// S3's limit on a bucket name.
+pub(crate) const MAX_BUCKET_NAME: usize = 63;
 
 /// Kubernetes namespace the services are deployed to.
 pub(crate) fn app_namespace(platform: &Platform) -> String {

@@ -61,6 +61,9 @@ pub struct Spec {
   /// optional: who reviews changes, written into `.github/CODEOWNERS`: GitHub users (`@name`) or teams (`@org/team`) per part of the repository. Without it there is no CODEOWNERS file.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub owners: Option<Owners>,
+  /// optional: how the Terraform state buckets are named. Default `<platform>-<env>-tfstate`, which two AWS accounts or organisations with the same platform name would both claim in S3's global namespace.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub state_buckets: Option<StateBuckets>,
 }
 
 /// The code owners of the repository's parts, each a list of GitHub users
@@ -80,6 +83,18 @@ pub struct Owners {
   /// optional: owners of the GitHub workflows and CODEOWNERS itself (`.github/`), and of `platform.yaml` and `.oi-gen/`.
   #[serde(default, skip_serializing_if = "Vec::is_empty")]
   pub workflows: Vec<String>,
+}
+
+/// The names of the Terraform state buckets: `[<prefix>-]<platform>-<env>[-<account>]-tfstate`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StateBuckets {
+  /// optional: a DNS label put in front of every state bucket's name (your organisation, say), so the names are yours alone. The whole name stays within S3's 63 characters.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub prefix: Option<String>,
+  /// optional, default false: put each environment's AWS account id (`spec.environments[].account`, needed on every environment) in its state bucket's name.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub account: Option<bool>,
 }
 
 /// The Route53 hosted zone of the hosts.
@@ -630,6 +645,21 @@ pub struct GitHub {
   /// Main branch (optional, default main).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub branch: Option<String>,
+  /// optional: the required reviewers `infra/github/` gives the GitHub environments that wait for one (every `<env>-infra`, and `<env>` where `approval: true`). GitHub takes at most 6 users and 6 teams. Default none: the apply of `infra/github/` stops and asks for them while any environment needs a reviewer.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub reviewers: Option<Reviewers>,
+}
+
+/// Required reviewers of the GitHub environments.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Reviewers {
+  /// GitHub user names (at most 6).
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub users: Vec<String>,
+  /// Team slugs of the repository's organisation (at most 6).
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub teams: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]

@@ -199,6 +199,8 @@ pub struct Resolved {
   /// The ranges that may reach the public EKS API endpoint; empty when the
   /// endpoint is private only (spec.cluster.endpoint).
   pub endpoint_public_cidrs: Vec<String>,
+  /// `spec.delivery.github.reviewers` (empty lists when not given).
+  pub reviewers: crate::blueprint::model::Reviewers,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -638,6 +640,13 @@ impl Resolved {
       user_secrets,
       autoscaler: platform.autoscaler(),
       endpoint_public_cidrs: platform.endpoint_public_cidrs(),
+      reviewers: platform
+        .spec
+        .delivery
+        .github
+        .reviewers
+        .clone()
+        .unwrap_or_default(),
       platform: platform.clone(),
     }
   }

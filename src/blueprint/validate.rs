@@ -9,6 +9,7 @@ use super::network::{self, Cidr};
 use super::regions;
 use super::resolved::scalar_text;
 use crate::diagnostic::{Diagnostic, suggest};
+use crate::names;
 
 /// EKS minor versions in standard support.
 pub(crate) const EKS_STANDARD: &[&str] = &["1.34", "1.35"];
@@ -59,11 +60,140 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.accounts();
   checker.endpoint();
   checker.service_aws();
+  checker.state_buckets();
+  checker.reviewers();
   deployable(platform, &mut checker.found);
   checker.found
 }
 
 impl Checker<'_> {
+  /// `spec.delivery.github.reviewers`: GitHub user names and team slugs,
+  /// each once, at most 6 of each (GitHub's limit per environment).
+  fn reviewers(&mut self) {
+    let Some(reviewers) = &self.platform.spec.delivery.github.reviewers else {
+      return;
+    };
+    let lists = [
+      ("users", &reviewers.users, github_user as fn(&str) -> bool),
+      ("teams", &reviewers.teams, github_team_slug),
+    ];
+    for (field, list, valid) in lists {
+      let path = format!("spec.delivery.github.reviewers.{field}");
+      if list.len() > MAX_REVIEWERS {
+        self
+          .error(
+            &path,
+            format!(
+              "{} {field} listed; a GitHub environment takes at most {MAX_REVIEWERS}",
+              list.len()
+            ),
+          )
+          .hint = Some("list a team instead of its members".into());
+      }
+      let mut seen = HashMap::new();
+      for (i, name) in list.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        if !valid(name) {
+          let what = if field == "users" {
+            "a GitHub user name (letters, digits and single '-', at most 39)"
+          } else {
+            "a GitHub team slug (lowercase letters, digits, '-' and '_')"
+          };
+          self.error(&at, format!("`{name}` is not {what}"));
+        } else if let Some(first) = seen.insert(name.to_ascii_lowercase(), i) {
+          self.error(
+            &at,
+            format!("`{name}` is listed twice (also at index {first})"),
+          );
+        }
+      }
+    }
+  }
+
+  /// `spec.stateBuckets`: the prefix is a DNS label S3 accepts at the start
+  /// of a bucket name, `account: true` needs every environment's account,
+  /// and every environment's state bucket name fits S3's 63 characters.
+  fn state_buckets(&mut self) {
+    let p = self.platform;
+    let Some(settings) = &p.spec.state_buckets else {
+      return;
+    };
+    if let Some(prefix) = &settings.prefix {
+      self.label("spec.stateBuckets.prefix", prefix, names::MAX_BUCKET_NAME);
+      if let Some(reserved) = S3_RESERVED_PREFIXES
+        .iter()
+        .find(|reserved| prefix.starts_with(*reserved))
+      {
+        self
+          .error(
+            "spec.stateBuckets.prefix",
+            format!(
+              "`{prefix}` starts with `{reserved}`, which S3 reserves for its own bucket names"
+            ),
+          )
+          .hint = Some("choose another prefix".into());
+      }
+    }
+    if settings.account == Some(true)
+      && let Some((i, env)) = p
+        .spec
+        .environments
+        .iter()
+        .enumerate()
+        .find(|(_, env)| env.account_id().is_none())
+    {
+      self
+        .error(
+          "spec.stateBuckets.account",
+          format!(
+            "the state bucket names take each environment's account, but `{}` (spec.environments[{i}]) has none",
+            env.name
+          ),
+        )
+        .hint = Some("give every environment its `account`, or set a `prefix` instead".into());
+    }
+    let longest = p
+      .spec
+      .environments
+      .iter()
+      .enumerate()
+      .map(|(i, env)| (i, env, names::state_bucket(p, env)))
+      .max_by_key(|(_, _, bucket)| bucket.len());
+    if let Some((i, env, bucket)) = longest
+      && bucket.len() > names::MAX_BUCKET_NAME
+    {
+      let over = bucket.len() - names::MAX_BUCKET_NAME;
+      let (path, hint) = match &settings.prefix {
+        Some(prefix) if prefix.len() > over => (
+          "spec.stateBuckets.prefix".to_string(),
+          format!(
+            "shorten the prefix to {} characters or fewer",
+            prefix.len() - over
+          ),
+        ),
+        Some(_) => (
+          "spec.stateBuckets.prefix".to_string(),
+          "leave the prefix out, or shorten metadata.name or the environment name".to_string(),
+        ),
+        None => (
+          format!("spec.environments[{i}].name"),
+          "shorten metadata.name or the environment name".to_string(),
+        ),
+      };
+      self
+        .error(
+          path,
+          format!(
+            "the state bucket of `{}`, `{bucket}`, is {} characters; S3 allows {} for a bucket name",
+            env.name,
+            bucket.len(),
+            names::MAX_BUCKET_NAME
+          ),
+        )
+        .hint = Some(hint);
+    }
+  }
+
   /// `spec.cluster.admins` and each environment's `clusterAdmins`: IAM role
   /// or user ARNs, each once, and not the deploy role (it has its own access
   /// entry; EKS allows one per principal).
@@ -1819,6 +1949,31 @@ fn deployable(platform: &Platform, found: &mut Vec<Diagnostic>) {
 
 /// The longest Secrets Manager secret name.
 const MAX_SECRET_NAME: usize = 512;
+/// Required reviewers GitHub takes per environment, of users and of teams each.
+const MAX_REVIEWERS: usize = 6;
+
+/// A GitHub user name: letters, digits and single hyphens, not at either end,
+/// at most 39 characters.
+fn github_user(name: &str) -> bool {
+  !name.is_empty()
+    && name.len() <= 39
+    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    && !name.starts_with('-')
+    && !name.ends_with('-')
+    && !name.contains("--")
+}
+
+/// A GitHub team slug: lowercase letters, digits, '-' and '_'.
+fn github_team_slug(slug: &str) -> bool {
+  !slug.is_empty()
+    && slug.len() <= 255
+    && slug
+      .bytes()
+      .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Bucket name prefixes S3 keeps for itself.
+const S3_RESERVED_PREFIXES: &[&str] = &["xn--", "sthree-", "amzn-s3-demo-"];
 
 /// The largest gp3 EBS volume, in GB.
 const MAX_NODE_DISK_GB: u32 = 16_384;

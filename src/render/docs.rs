@@ -48,6 +48,10 @@ struct ReadmeData {
   /// The services with an AWS role of their own (spec.services[].aws):
   /// service → what it may use, as written.
   service_roles: Vec<(String, Vec<String>)>,
+  /// `spec.delivery.github.reviewers` as the README names them (users as
+  /// `@login`, teams as `@owner/slug`), empty when none are given.
+  reviewers: String,
+  reviewer_teams: bool,
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -333,6 +337,8 @@ pub(crate) fn render(
       })
       .collect(),
     accounts,
+    reviewers: readme_reviewers(resolved),
+    reviewer_teams: !resolved.reviewers.teams.is_empty(),
     secrets: resolved
       .addons
       .external_secrets
@@ -349,6 +355,21 @@ pub(crate) fn render(
     engine.render(README, &data)?,
   );
   Ok(())
+}
+
+/// The required reviewers as a sentence fragment: `@alice, @acme/platform`.
+fn readme_reviewers(resolved: &Resolved) -> String {
+  let owner = resolved
+    .repository
+    .split_once('/')
+    .map_or("", |(owner, _)| owner);
+  let users = resolved.reviewers.users.iter().map(|u| format!("`@{u}`"));
+  let teams = resolved
+    .reviewers
+    .teams
+    .iter()
+    .map(|t| format!("`@{owner}/{t}`"));
+  users.chain(teams).collect::<Vec<_>>().join(", ")
 }
 
 impl ReadmeSecrets {

@@ -223,6 +223,10 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, GITHUB, ENVIRONMENTS],
   ),
   row("infra/bootstrap/outputs.tf", Always, &[ENVIRONMENTS]),
+  // Terraform: the GitHub environments, applied by hand.
+  row("infra/github/versions.tf", Always, &[GITHUB]),
+  row("infra/github/variables.tf", Always, &[GITHUB, ENVIRONMENTS]),
+  row("infra/github/main.tf", Always, &[GITHUB, ENVIRONMENTS]),
   // One Helm chart per service.
   row(
     "charts/{service}/Chart.yaml",

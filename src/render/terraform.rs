@@ -35,6 +35,13 @@ pub(crate) const AWS_PROVIDER: &str = ">= 6.28, < 7.0";
 /// The hashicorp/random provider: its ephemeral `random_password` (no value
 /// in the state) arrived in 3.7.1.
 pub(crate) const RANDOM_PROVIDER: &str = ">= 3.7.1, < 4.0";
+/// The integrations/github provider of `infra/github/`: v6.13.0, the latest
+/// release (github.com/integrations/terraform-provider-github tags), with
+/// `tag_pattern` on environment deployment policies.
+pub(crate) const GITHUB_PROVIDER: &str = ">= 6.13, < 7.0";
+/// Release tags as the environment deployment policies match them (GitHub's
+/// fnmatch patterns): the vX.Y.Z tags the release workflow starts on.
+pub(crate) const RELEASE_TAG_PATTERN: &str = "v*.*.*";
 pub(crate) const VPC_MODULE: &str = "terraform-aws-modules/vpc/aws";
 pub(crate) const VPC_MODULE_VERSION: &str = "~> 6.6";
 pub(crate) const EKS_MODULE: &str = "terraform-aws-modules/eks/aws";
@@ -147,6 +154,9 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/bootstrap/variables.tf.tera", When::Always),
   ("infra/bootstrap/main.tf.tera", When::Always),
   ("infra/bootstrap/outputs.tf.tera", When::Always),
+  ("infra/github/versions.tf.tera", When::Always),
+  ("infra/github/variables.tf.tera", When::Always),
+  ("infra/github/main.tf.tera", When::Always),
   ("infra/.checkov.yaml.tera", When::Always),
   ("infra/.tflint.hcl.tera", When::Always),
   ("infra/environments/{environment}.tfvars.tera", When::Always),
@@ -226,6 +236,8 @@ struct TerraformData {
   karpenter: Option<KarpenterData>,
   /// The services with AWS access (spec.services[].aws): each gets a role.
   service_roles: Vec<ServiceRole>,
+  /// `infra/github/`: the repository's GitHub environments.
+  github: GitHubData,
 }
 
 #[derive(Serialize)]
@@ -319,6 +331,56 @@ impl ServiceRole {
   }
 }
 
+/// The GitHub environments `infra/github/` creates.
+#[derive(Serialize)]
+struct GitHubData {
+  owner: String,
+  name: String,
+  branch: String,
+  release_tag_pattern: &'static str,
+  /// GitHub environment → `{ reviewers, release_only[, account] }`, in
+  /// promotion order, each deploy environment before its `-infra` one.
+  environments: Vec<(String, serde_json::Value)>,
+  reviewer_users: Vec<String>,
+  reviewer_teams: Vec<String>,
+}
+
+impl GitHubData {
+  fn new(resolved: &Resolved) -> Self {
+    let (owner, name) = resolved
+      .repository
+      .split_once('/')
+      .expect("validation makes the repository owner/name");
+    let mut environments = Vec::new();
+    for environment in &resolved.environments {
+      let entry = |reviewers: bool, release_only: bool| {
+        let mut object = serde_json::json!({
+          "reviewers": reviewers,
+          "release_only": release_only,
+        });
+        if let Some(account) = &environment.account {
+          object["account"] = serde_json::Value::String(account.clone());
+        }
+        object
+      };
+      environments.push((environment.name.clone(), entry(environment.approval, true)));
+      environments.push((
+        environment.names.infra_environment.clone(),
+        entry(true, false),
+      ));
+    }
+    GitHubData {
+      owner: owner.to_string(),
+      name: name.to_string(),
+      branch: resolved.branch.clone(),
+      release_tag_pattern: RELEASE_TAG_PATTERN,
+      environments,
+      reviewer_users: resolved.reviewers.users.clone(),
+      reviewer_teams: resolved.reviewers.teams.clone(),
+    }
+  }
+}
+
 #[derive(Serialize)]
 struct Versions {
   terraform: &'static str,
@@ -330,6 +392,7 @@ struct Versions {
   eks_source: &'static str,
   tflint: &'static str,
   tflint_aws: &'static str,
+  github: &'static str,
 }
 
 /// Names shared with the charts and workflows, as Terraform expressions of
@@ -585,6 +648,7 @@ impl TerraformData {
         eks_source: EKS_MODULE,
         tflint: TFLINT_REQUIRED,
         tflint_aws: TFLINT_AWS_RULESET,
+        github: GITHUB_PROVIDER,
       },
       names: Names {
         stack: symbolic_names.stack.clone(),
@@ -720,6 +784,7 @@ impl TerraformData {
         .iter()
         .filter_map(|service| ServiceRole::of(resolved, service))
         .collect(),
+      github: GitHubData::new(resolved),
     }
   }
 }
@@ -1698,6 +1763,184 @@ mod tests {
         assert!(!text.contains("module.eks.oidc_provider"), "{path}");
       }
       assert!(files["infra/iam.tf"].contains("resource \"aws_eks_pod_identity_association\""));
+    }
+  }
+
+  /// The `environments` local of infra/github/main.tf: environment →
+  /// (reviewers, release_only, account).
+  fn github_environments(main: &str) -> Vec<(String, bool, bool, Option<String>)> {
+    let body = parse("infra/github/main.tf", main);
+    let locals = body
+      .blocks()
+      .find(|b| b.identifier() == "locals")
+      .expect("a locals block");
+    let Some(Expression::Object(map)) = locals
+      .body()
+      .attributes()
+      .find(|a| a.key() == "environments")
+      .map(|a| a.expr().clone())
+    else {
+      panic!("environments is an object");
+    };
+    map
+      .iter()
+      .map(|(key, value)| {
+        let Expression::Object(fields) = value else {
+          panic!("{key:?} is an object");
+        };
+        let field = |name: &str| {
+          fields
+            .iter()
+            .find(|(k, _)| matches!(k, ObjectKey::Identifier(i) if i.as_str() == name))
+            .map(|(_, v)| v.clone())
+        };
+        let flag = |name: &str| match field(name) {
+          Some(Expression::Bool(b)) => b,
+          other => panic!("{name} is {other:?}"),
+        };
+        let name = match key {
+          ObjectKey::Identifier(i) => i.to_string(),
+          ObjectKey::Expression(Expression::String(s)) => s.clone(),
+          other => panic!("key {other:?}"),
+        };
+        let account = field("account").map(|a| match a {
+          Expression::String(s) => s,
+          other => panic!("account is {other:?}"),
+        });
+        (name, flag("reviewers"), flag("release_only"), account)
+      })
+      .collect()
+  }
+
+  #[test]
+  fn github_environments_carry_the_protection_the_workflows_rely_on() {
+    for (platform, files) in builtins() {
+      let resolved = Resolved::new(&platform);
+      let main = &files["infra/github/main.tf"];
+      let found = github_environments(main);
+      let mut expected = Vec::new();
+      for e in &resolved.environments {
+        expected.push((e.name.clone(), e.approval, true, e.account.clone()));
+        expected.push((
+          e.names.infra_environment.clone(),
+          true,
+          false,
+          e.account.clone(),
+        ));
+      }
+      assert_eq!(found, expected, "{}", resolved.name);
+      let (_, repository) = resolved.repository.split_once('/').unwrap();
+      assert!(main.contains(&format!("repository = \"{repository}\"\n")));
+      assert!(main.contains(&format!("branch_pattern = \"{}\"\n", resolved.branch)));
+      assert!(main.contains(&format!("tag_pattern = \"{RELEASE_TAG_PATTERN}\"\n")));
+      assert!(main.contains("variable_name = \"AWS_ACCOUNT_ID\"\n"));
+      let variables = &files["infra/github/variables.tf"];
+      let accounts = resolved.environments.iter().any(|e| e.account.is_some());
+      assert_eq!(
+        variables.contains("variable \"aws_account_id\""),
+        !accounts,
+        "{}: without accounts, the one account is a variable",
+        resolved.name
+      );
+      let value = if accounts {
+        "each.value.account"
+      } else {
+        "var.aws_account_id"
+      };
+      assert!(
+        main.contains(&format!("value         = {value}\n")),
+        "{main}"
+      );
+      let versions = &files["infra/github/versions.tf"];
+      let (owner, _) = resolved.repository.split_once('/').unwrap();
+      assert!(versions.contains(&format!("owner = \"{owner}\"")));
+      assert!(versions.contains(&format!("version = \"{GITHUB_PROVIDER}\"")));
+    }
+  }
+
+  #[test]
+  fn github_reviewers_come_from_the_blueprint() {
+    let platform = builtin("acme-shop");
+    let files = render_infra(&platform);
+    let variables = parse(
+      "infra/github/variables.tf",
+      &files["infra/github/variables.tf"],
+    );
+    let default = |name: &str| {
+      let block = variables
+        .blocks()
+        .find(|b| b.identifier() == "variable" && b.labels()[0].as_str() == name)
+        .unwrap_or_else(|| panic!("variable {name}"));
+      block
+        .body()
+        .attributes()
+        .find(|a| a.key() == "default")
+        .map(|a| match a.expr() {
+          Expression::Array(items) => items
+            .iter()
+            .map(|item| match item {
+              Expression::String(s) => s.clone(),
+              other => panic!("{name}: {other:?}"),
+            })
+            .collect::<Vec<_>>(),
+          other => panic!("{name} defaults to {other:?}"),
+        })
+        .unwrap()
+    };
+    assert_eq!(default("reviewer_teams"), ["platform-admins"]);
+    assert_eq!(default("reviewer_users"), ["acme-release-bot"]);
+    let mut none = builtin("openinnovation");
+    none.spec.delivery.github.reviewers = None;
+    let files = render_infra(&none);
+    assert!(files["infra/github/variables.tf"].contains("  default     = []\n"));
+    // The apply stops while an environment waits for a reviewer and none is given.
+    assert!(files["infra/github/main.tf"].contains(
+      "condition     = !each.value.reviewers || length(var.reviewer_users) + length(var.reviewer_teams) > 0"
+    ));
+  }
+
+  #[test]
+  fn the_state_is_written_with_its_key_over_tls_only() {
+    for (platform, files) in builtins() {
+      let main = &files["infra/bootstrap/main.tf"];
+      let alias = format!("alias/{}-tfstate", platform.name());
+      for needle in [
+        "sid     = \"DenyInsecureTransport\"",
+        "variable = \"aws:SecureTransport\"",
+        "sid       = \"DenyObjectsNotEncryptedWithKms\"",
+        "variable = \"s3:x-amz-server-side-encryption\"",
+        "values   = [\"aws:kms\"]",
+        "sid       = \"DenyObjectsEncryptedWithAnotherKey\"",
+        "variable = \"s3:x-amz-server-side-encryption-aws-kms-key-id\"",
+        "aws_kms_alias.state.name,",
+        // The key's users are a list the roles add to.
+        "state_key_users = distinct(concat(",
+        "[for role in aws_iam_role.terraform : role.arn],",
+        "Principal = { AWS = local.state_key_users }",
+        "\"kms:ViaService\" = \"s3.${var.region}.amazonaws.com\"",
+      ] {
+        assert!(main.contains(needle), "{}: no `{needle}`", platform.name());
+      }
+      assert!(main.contains(&format!("name          = \"{alias}\"")));
+      // The account administers the key but does not use it.
+      let admin = main
+        .split("Sid       = \"AccountAdministersTheKeyThroughIam\"")
+        .nth(1)
+        .and_then(|rest| rest.split("Resource = \"*\"").next())
+        .expect("the administration statement");
+      for usage in [
+        "kms:*",
+        "kms:Decrypt",
+        "kms:Encrypt",
+        "kms:GenerateDataKey",
+        "kms:CreateGrant",
+      ] {
+        assert!(
+          !admin.contains(usage),
+          "{}: the account gets {usage}",
+          platform.name()
+        );
+      }
     }
   }
 

@@ -174,3 +174,50 @@ fn every_aws_name_fits_its_limit_at_the_longest_blueprint_names() {
     "only {checked} names checked; unresolved: {unresolved:#?}"
   );
 }
+
+/// `spec.stateBuckets`: at the longest prefix validation allows, the longest
+/// state bucket name (longest stack, an account id) is S3's 63 characters,
+/// and it is what the backend file and the bootstrap name; one character more
+/// is refused at the prefix, the field that makes it too long.
+#[test]
+fn the_state_bucket_name_fits_s3_at_the_longest_prefix() {
+  let with = |prefix: &str| {
+    blueprint_at_the_limits()
+      .replace(
+        &format!("    - name: {LONG_ENV}\n      subdomain: pre\n    - name: production\n"),
+        &format!(
+          "    - name: {LONG_ENV}\n      subdomain: pre\n      account: \"123456789012\"\n    - name: production\n      account: \"210987654321\"\n"
+        ),
+      )
+      .replace(
+        "  domain: long.example.net\n",
+        &format!("  domain: long.example.net\n  stateBuckets:\n    prefix: {prefix}\n    account: true\n"),
+      )
+  };
+  // longname-preproduction-eu-one (29) + -123456789012 (13) + -tfstate (8) = 50
+  let longest = format!("p{}", "q".repeat(11));
+  let loaded = blueprint::load(with(&longest).as_bytes()).expect("valid at the limit");
+  let output = render::render(&loaded.resolved, &Engine::new().unwrap()).unwrap();
+  let bucket = format!("{longest}-{PLATFORM}-{LONG_ENV}-123456789012-tfstate");
+  assert_eq!(bucket.len(), 63);
+  let backend = &output.files[&format!("infra/environments/{LONG_ENV}.s3.tfbackend")].contents;
+  assert!(
+    backend.contains(&format!("bucket       = \"{bucket}\"")),
+    "{backend}"
+  );
+  let bootstrap = &output.files["infra/bootstrap/main.tf"].contents;
+  assert!(bootstrap.contains(&format!("\"{bucket}\"")), "{bootstrap}");
+
+  let errors = blueprint::load(with(&format!("{longest}x")).as_bytes()).expect_err("64 characters");
+  let problems: Vec<String> = errors
+    .iter()
+    .filter(|d| d.is_error())
+    .map(|d| format!("{}: {}", d.path, d.message))
+    .collect();
+  assert_eq!(
+    problems,
+    vec![format!(
+      "spec.stateBuckets.prefix: the state bucket of `{LONG_ENV}`, `{longest}x-{PLATFORM}-{LONG_ENV}-123456789012-tfstate`, is 64 characters; S3 allows 63 for a bucket name"
+    )]
+  );
+}

@@ -2,8 +2,8 @@
 //! Call these only on a validated blueprint.
 
 use super::model::{
-  CapacityType, Database, Egress, Environment, NatGateways, NetworkPolicy, Nginx, NodeGroup,
-  Platform, Protocol, ResourceAmounts, Service, Toggle, ZoneSource,
+  CapacityType, Database, Egress, Environment, GateSeverity, NatGateways, NetworkPolicy, Nginx,
+  NodeGroup, Platform, Protocol, ResourceAmounts, Service, Toggle, ZoneSource,
 };
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
@@ -174,6 +174,12 @@ pub struct Resolved {
   /// `secret:` references of the services), each once, in service order;
   /// Terraform creates them empty in every environment.
   pub user_secrets: Vec<UserSecret>,
+  /// `spec.delivery.vulnerabilityGate.severity`, default critical.
+  pub vulnerability_gate: GateSeverity,
+  /// The certificate identity of the keyless signatures on the platform's
+  /// images: the Deploy workflow on the main branch, which alone builds and
+  /// signs (`https://github.com/<owner>/<name>/.github/workflows/deploy.yml@refs/heads/<branch>`).
+  pub signer_identity: String,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -557,6 +563,17 @@ impl Resolved {
         .collect(),
       services,
       user_secrets,
+      vulnerability_gate: platform
+        .spec
+        .delivery
+        .vulnerability_gate
+        .as_ref()
+        .and_then(|gate| gate.severity)
+        .unwrap_or_default(),
+      signer_identity: names::signer_identity(
+        &platform.spec.delivery.github.repository,
+        platform.branch(),
+      ),
       platform: platform.clone(),
     }
   }

@@ -39,6 +39,11 @@ struct ReadmeData {
   /// `natGateways: none`: the private subnets need internet egress from
   /// elsewhere before the add-ons install.
   no_nat: bool,
+  /// The supply chain: the severities the build's gate fails on (empty:
+  /// it only reports), and the signatures' identity and issuer.
+  gate: &'static [&'static str],
+  signer_identity: String,
+  signer_issuer: &'static str,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -264,6 +269,9 @@ pub(crate) fn render(
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
     no_nat: resolved.nat_gateways == NatGateways::None,
+    gate: resolved.vulnerability_gate.failing(),
+    signer_identity: resolved.signer_identity.clone(),
+    signer_issuer: crate::names::GITHUB_ACTIONS_ISSUER,
     accounts,
     secrets: resolved
       .addons

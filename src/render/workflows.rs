@@ -93,6 +93,18 @@ struct WorkflowData {
   terraform_session_seconds: u32,
   /// The migrations image, when a service's chart runs the migrations.
   migrations: Option<MigrationsImage>,
+  /// The ECR finding severities that fail the build (none: the gate only
+  /// reports).
+  gate: &'static [&'static str],
+  /// The keyless signatures: the Deploy workflow's certificate identity and
+  /// its issuer.
+  signer: Signer,
+}
+
+#[derive(Serialize)]
+struct Signer {
+  identity: String,
+  issuer: &'static str,
 }
 
 /// The migrations image: built from `db/` once per commit into the first
@@ -113,6 +125,7 @@ struct Versions {
   helm: &'static str,
   checkov: &'static str,
   flyway_image: &'static str,
+  cosign: &'static str,
 }
 
 #[derive(Serialize)]
@@ -183,6 +196,7 @@ impl WorkflowData {
         helm: actions::HELM,
         checkov: actions::CHECKOV,
         flyway_image: actions::FLYWAY_IMAGE,
+        cosign: actions::COSIGN,
       },
       services: resolved
         .services
@@ -218,6 +232,11 @@ impl WorkflowData {
           first_repository: owner.environments[0].migrations_repository.clone()?,
         })
       }),
+      gate: resolved.vulnerability_gate.failing(),
+      signer: Signer {
+        identity: resolved.signer_identity.clone(),
+        issuer: crate::names::GITHUB_ACTIONS_ISSUER,
+      },
     }
   }
 }

@@ -107,6 +107,7 @@ fn service_account(output: &Output, release: &str) -> String {
   ));
   let account = match release {
     "cluster-autoscaler" => &values["rbac"]["serviceAccount"],
+    "policy-controller" => &values["webhook"]["serviceAccount"],
     _ => &values["serviceAccount"],
   };
   assert_eq!(account["create"], true, "{release}");
@@ -260,6 +261,7 @@ fn each_pod_identity_association_matches_its_addons_service_account() {
       ("external_dns", "external-dns"),
       ("load_balancer_controller", "aws-load-balancer-controller"),
       ("cluster_autoscaler", "cluster-autoscaler"),
+      ("policy_controller", "policy-controller"),
     ];
     if resolved.addons.cert_manager.is_some() {
       expected.push(("cert_manager", "cert-manager"));

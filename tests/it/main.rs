@@ -20,6 +20,7 @@ mod overrides;
 mod render;
 mod safety;
 mod secrets;
+mod supply_chain;
 mod upgrade;
 mod validation;
 mod verify;

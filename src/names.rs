@@ -118,6 +118,15 @@ pub(crate) fn ecr_registry(account: &str, region: &str) -> String {
   format!("{account}.dkr.ecr.{region}.{suffix}")
 }
 
+/// The OIDC issuer of GitHub Actions, in the certificates of keyless signatures.
+pub(crate) const GITHUB_ACTIONS_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// The certificate identity (SAN) of a keyless signature made by the Deploy
+/// workflow of `repository` (`owner/name`) on `branch`.
+pub(crate) fn signer_identity(repository: &str, branch: &str) -> String {
+  format!("https://github.com/{repository}/.github/workflows/deploy.yml@refs/heads/{branch}")
+}
+
 /// ECR repository of the migrations image in an environment:
 /// `<platform>/<env>/<owner>-migrations`, next to the owner's own image
 /// (validation keeps `<owner>-migrations` free as a service name). Built once

@@ -66,6 +66,7 @@ CUSTOM_GROUPS = {
     "cert-manager.io",
     "gateway.networking.k8s.io",
     "monitoring.coreos.com",
+    "policy.sigstore.dev",
 }
 
 SAMPLE_REGISTRY = "123456789012.dkr.ecr.{region}.amazonaws.com"
@@ -897,6 +898,7 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
         "Cluster Autoscaler": True,
         "AWS Load Balancer Controller": True,
         "external-dns": True,
+        "Sigstore policy controller": True,
     }
     for name, wanted in expected.items():
         present = position(name) >= 0

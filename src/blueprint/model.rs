@@ -635,6 +635,43 @@ pub struct Delivery {
   /// semver (optional, default semver): release tags vX.Y.Z build and promote images.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub versioning: Option<Versioning>,
+  /// optional: the vulnerability gate of the build jobs. Default `{severity: critical}`: an image with a finding of that severity or above in its ECR scan is never signed, so the clusters refuse it.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub vulnerability_gate: Option<VulnerabilityGate>,
+}
+
+/// The build's vulnerability gate, on the ECR scan of the pushed image.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VulnerabilityGate {
+  /// critical | high | medium | low | none (optional, default critical): the build fails when the scan finds a vulnerability of this severity or above; `none` reports the findings and fails on none.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub severity: Option<GateSeverity>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum GateSeverity {
+  #[default]
+  Critical,
+  High,
+  Medium,
+  Low,
+  None,
+}
+
+impl GateSeverity {
+  /// The ECR finding severities that fail the gate, most severe first.
+  pub fn failing(self) -> &'static [&'static str] {
+    const ORDER: [&str; 4] = ["CRITICAL", "HIGH", "MEDIUM", "LOW"];
+    match self {
+      GateSeverity::Critical => &ORDER[..1],
+      GateSeverity::High => &ORDER[..2],
+      GateSeverity::Medium => &ORDER[..3],
+      GateSeverity::Low => &ORDER[..],
+      GateSeverity::None => &[],
+    }
+  }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]

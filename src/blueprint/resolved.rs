@@ -2,8 +2,9 @@
 //! Call these only on a validated blueprint.
 
 use super::model::{
-  Autoscaler, CapacityType, Database, Egress, Environment, NatGateways, NetworkPolicy, Nginx,
-  NodeGroup, Platform, Protocol, ResourceAmounts, Service, Toggle, ZoneSource,
+  Autoscaler, CapacityType, Database, Egress, Environment, GateSeverity, NatGateways,
+  NetworkPolicy, Nginx, NodeGroup, Platform, Protocol, ResourceAmounts, Service, Toggle,
+  ZoneSource,
 };
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
@@ -201,6 +202,12 @@ pub struct Resolved {
   pub endpoint_public_cidrs: Vec<String>,
   /// `spec.delivery.github.reviewers` (empty lists when not given).
   pub reviewers: crate::blueprint::model::Reviewers,
+  /// `spec.delivery.vulnerabilityGate.severity`, default critical.
+  pub vulnerability_gate: GateSeverity,
+  /// The certificate identity of the keyless signatures on the platform's
+  /// images: the Deploy workflow on the main branch, which alone builds and
+  /// signs (`https://github.com/<owner>/<name>/.github/workflows/deploy.yml@refs/heads/<branch>`).
+  pub signer_identity: String,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -647,6 +654,17 @@ impl Resolved {
         .reviewers
         .clone()
         .unwrap_or_default(),
+      vulnerability_gate: platform
+        .spec
+        .delivery
+        .vulnerability_gate
+        .as_ref()
+        .and_then(|gate| gate.severity)
+        .unwrap_or_default(),
+      signer_identity: names::signer_identity(
+        &platform.spec.delivery.github.repository,
+        platform.branch(),
+      ),
       platform: platform.clone(),
     }
   }

@@ -52,6 +52,11 @@ struct ReadmeData {
   /// `@login`, teams as `@owner/slug`), empty when none are given.
   reviewers: String,
   reviewer_teams: bool,
+  /// The supply chain: the severities the build's gate fails on (empty:
+  /// it only reports), and the signatures' identity and issuer.
+  gate: &'static [&'static str],
+  signer_identity: String,
+  signer_issuer: &'static str,
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -336,6 +341,9 @@ pub(crate) fn render(
         (!used.is_empty()).then(|| (s.name.clone(), used))
       })
       .collect(),
+    gate: resolved.vulnerability_gate.failing(),
+    signer_identity: resolved.signer_identity.clone(),
+    signer_issuer: crate::names::GITHUB_ACTIONS_ISSUER,
     accounts,
     reviewers: readme_reviewers(resolved),
     reviewer_teams: !resolved.reviewers.teams.is_empty(),

@@ -185,6 +185,7 @@ pub(crate) static ROWS: &[Row] = &[
   row("infra/rds.tf", Database, &[NAME, DATABASE]),
   row("infra/dns.tf", Always, &[NAME, DOMAIN, DNS, ADDONS]),
   row("infra/load-balancer.tf", Always, &[NAME]),
+  row("infra/admission.tf", Always, &[NAME, SERVICES]),
   row(
     "infra/policies/aws-load-balancer-controller.json",
     Always,
@@ -360,6 +361,12 @@ pub(crate) static ROWS: &[Row] = &[
     "cluster/manifests/{environment}/grafana-admin.yaml",
     GrafanaFromSecrets,
     &[ADDONS, NAME, ENVIRONMENT],
+  ),
+  row("cluster/addons/policy-controller/values.yaml", Always, &[]),
+  row(
+    "cluster/manifests/{environment}/image-policy.yaml",
+    Always,
+    &[NAME, REGION, ENVIRONMENT, GITHUB],
   ),
   // GitHub Actions.
   row(

@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::charts::versions::{
   AWS_LOAD_BALANCER_CONTROLLER, AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, AddonChart,
   CERT_MANAGER, CERT_MANAGER_SERVICE_ACCOUNT, EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
-  KARPENTER, KARPENTER_SERVICE_ACCOUNT,
+  KARPENTER, KARPENTER_SERVICE_ACCOUNT, POLICY_CONTROLLER, POLICY_CONTROLLER_SERVICE_ACCOUNT,
 };
 use super::engine::output_path;
 use super::{Engine, Output};
@@ -141,6 +141,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/rds.tf.tera", When::Database),
   ("infra/dns.tf.tera", When::Always),
   ("infra/load-balancer.tf.tera", When::Always),
+  ("infra/admission.tf.tera", When::Always),
   // The AWS Load Balancer Controller's IAM policy: upstream's
   // `docs/install/iam_policy.json` at the pinned release, unchanged.
   (
@@ -213,6 +214,7 @@ struct TerraformData {
   external_dns: PodIdentity,
   cert_manager_identity: PodIdentity,
   load_balancer_controller: PodIdentity,
+  policy_controller: PodIdentity,
   /// The Secrets Manager secrets of the environment applied to (names as
   /// Terraform expressions).
   secrets: Secrets,
@@ -714,6 +716,7 @@ impl TerraformData {
         &AWS_LOAD_BALANCER_CONTROLLER,
         AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT,
       ),
+      policy_controller: PodIdentity::of(&POLICY_CONTROLLER, POLICY_CONTROLLER_SERVICE_ACCOUNT),
       secrets: Secrets {
         random: resolved.addons.external_secrets
           && (resolved.addons.grafana

@@ -93,6 +93,18 @@ struct WorkflowData {
   terraform_session_seconds: u32,
   /// The migrations image, when a service's chart runs the migrations.
   migrations: Option<MigrationsImage>,
+  /// The ECR finding severities that fail the build (none: the gate only
+  /// reports).
+  gate: &'static [&'static str],
+  /// The keyless signatures: the Deploy workflow's certificate identity and
+  /// its issuer.
+  signer: Signer,
+}
+
+#[derive(Serialize)]
+struct Signer {
+  identity: String,
+  issuer: &'static str,
 }
 
 /// The migrations image: built from `db/` once per commit into the first
@@ -115,6 +127,7 @@ struct Versions {
   flyway_image: &'static str,
   /// Where the drift job downloads oi-gen's release binaries from.
   oi_gen_releases: &'static str,
+  cosign: &'static str,
 }
 
 #[derive(Serialize)]
@@ -186,6 +199,7 @@ impl WorkflowData {
         checkov: actions::CHECKOV,
         flyway_image: actions::FLYWAY_IMAGE,
         oi_gen_releases: actions::OI_GEN_RELEASES,
+        cosign: actions::COSIGN,
       },
       services: resolved
         .services
@@ -221,6 +235,11 @@ impl WorkflowData {
           first_repository: owner.environments[0].migrations_repository.clone()?,
         })
       }),
+      gate: resolved.vulnerability_gate.failing(),
+      signer: Signer {
+        identity: resolved.signer_identity.clone(),
+        issuer: crate::names::GITHUB_ACTIONS_ISSUER,
+      },
     }
   }
 }

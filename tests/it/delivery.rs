@@ -33,23 +33,23 @@ fn builtins() -> Vec<(&'static str, Resolved, Output)> {
     .collect()
 }
 
-fn workflow(output: &Output, name: &str) -> Value {
+pub(crate) fn workflow(output: &Output, name: &str) -> Value {
   let path = format!(".github/workflows/{name}.yml");
   yaml_serde::from_str(&output.files[&path].contents).unwrap()
 }
 
-fn steps(job: &Value) -> &[Value] {
+pub(crate) fn steps(job: &Value) -> &[Value] {
   job["steps"].as_sequence().expect("steps")
 }
 
-fn names(job: &Value) -> Vec<&str> {
+pub(crate) fn names(job: &Value) -> Vec<&str> {
   steps(job)
     .iter()
     .map(|step| step["name"].as_str().expect("a named step"))
     .collect()
 }
 
-fn step<'a>(job: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn step<'a>(job: &'a Value, name: &str) -> &'a Value {
   steps(job)
     .iter()
     .find(|step| step["name"].as_str() == Some(name))
@@ -63,28 +63,28 @@ fn position(job: &Value, name: &str) -> usize {
     .unwrap_or_else(|| panic!("no step {name:?} in {:?}", names(job)))
 }
 
-fn text<'a>(value: &'a Value, what: &str) -> &'a str {
+pub(crate) fn text<'a>(value: &'a Value, what: &str) -> &'a str {
   value
     .as_str()
     .unwrap_or_else(|| panic!("{what} is not a string: {value:?}"))
 }
 
 /// What a step's script did.
-struct Ran {
-  code: i32,
-  stdout: String,
-  stderr: String,
+pub(crate) struct Ran {
+  pub(crate) code: i32,
+  pub(crate) stdout: String,
+  pub(crate) stderr: String,
   /// What it appended to `$GITHUB_OUTPUT`.
-  output: String,
+  pub(crate) output: String,
   /// One line per call of a stand-in: `<tool> <arguments>`.
-  calls: String,
+  pub(crate) calls: String,
 }
 
 /// Runs the `run:` script of `step` as GitHub does (`bash -e -o pipefail`),
 /// with the step's literal `env:` values, then `env` (the values GitHub
 /// expressions would give), and stand-in tools: `(name, shell body)`, the
 /// body seeing its arguments as `$*`.
-fn run(step: &Value, env: &[(&str, &str)], tools: &[(&str, &str)]) -> Ran {
+pub(crate) fn run(step: &Value, env: &[(&str, &str)], tools: &[(&str, &str)]) -> Ran {
   let dir = tempfile::tempdir().unwrap();
   run_in(dir.path(), step, env, tools)
 }
@@ -171,6 +171,15 @@ fn builds_reuse_an_existing_tag_and_its_digest_after_checking_the_repository() {
           &look,
           "Set up Buildx",
           "Build and push",
+          &format!(
+            "Vulnerability gate on the ECR scan of the {} image",
+            service.name
+          ),
+          "Install cosign",
+          &format!(
+            "Sign the {} image (keyless, this workflow's identity)",
+            service.name
+          ),
         ],
         "{name}: {}",
         service.name

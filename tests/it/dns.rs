@@ -107,6 +107,7 @@ fn service_account(output: &Output, release: &str) -> String {
   ));
   let account = match release {
     "cluster-autoscaler" => &values["rbac"]["serviceAccount"],
+    "policy-controller" => &values["webhook"]["serviceAccount"],
     _ => &values["serviceAccount"],
   };
   assert_eq!(account["create"], true, "{release}");
@@ -259,6 +260,7 @@ fn each_pod_identity_association_matches_its_addons_service_account() {
     let mut expected = vec![
       ("external_dns", "external-dns"),
       ("load_balancer_controller", "aws-load-balancer-controller"),
+      ("policy_controller", "policy-controller"),
     ];
     match resolved.autoscaler {
       oi_gen::blueprint::model::Autoscaler::Karpenter => expected.push(("karpenter", "karpenter")),

@@ -21,6 +21,7 @@ mod render;
 mod repository;
 mod safety;
 mod secrets;
+mod supply_chain;
 mod upgrade;
 mod validation;
 mod verify;

@@ -10,7 +10,8 @@ use super::versions::{
   CERT_MANAGER, CERT_MANAGER_SERVICE_ACCOUNT, CLUSTER_AUTOSCALER,
   CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ChartCrds, EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
   EXTERNAL_SECRETS, INGRESS_NGINX, KARPENTER, KARPENTER_SERVICE_ACCOUNT, KUBE_PROMETHEUS_STACK,
-  METRICS_SERVER, NGINX_GATEWAY_FABRIC, PinnedManifest, TIGERA_OPERATOR,
+  METRICS_SERVER, NGINX_GATEWAY_FABRIC, POLICY_CONTROLLER, POLICY_CONTROLLER_SERVICE_ACCOUNT,
+  PinnedManifest, TIGERA_OPERATOR,
 };
 use crate::blueprint::Resolved;
 use crate::blueprint::model::{Autoscaler, Nginx};
@@ -71,6 +72,11 @@ struct InstallStep {
   /// `crds`: remote manifests, each checked against its sha256.
   #[serde(skip_serializing_if = "Vec::is_empty")]
   crds: Vec<PinnedManifest>,
+  /// `include-namespace`: the namespace opted into the image admission.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  target: Option<String>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  label: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -100,6 +106,8 @@ impl InstallStep {
       warning: None,
       wait_for: None,
       crds: Vec::new(),
+      target: None,
+      label: None,
     }
   }
 
@@ -130,6 +138,8 @@ impl InstallStep {
       warning: None,
       wait_for: None,
       crds: Vec::new(),
+      target: None,
+      label: None,
     }
   }
 }
@@ -458,6 +468,46 @@ pub(crate) fn render(
     );
   }
 
+  // Image admission, last: the platform's namespace admits only images of
+  // its environment's registry signed by the Deploy workflow. The policy
+  // exists before the namespace opts in.
+  out.add(
+    format!("cluster/addons/{}/values.yaml", POLICY_CONTROLLER.release),
+    yaml(&PolicyControllerValues::new()),
+  );
+  for environment in &resolved.environments {
+    out.add(
+      format!("cluster/manifests/{}/image-policy.yaml", environment.name),
+      yaml(&manifests::cluster_image_policy(
+        &format!("{}-images", resolved.name),
+        image_glob(resolved, environment),
+        names::GITHUB_ACTIONS_ISSUER,
+        resolved.signer_identity.clone(),
+      )),
+    );
+  }
+  steps.push(InstallStep::chart(
+    &POLICY_CONTROLLER,
+    "Sigstore policy controller (its CRDs are templates, upgraded with the release)",
+    false,
+  ));
+  steps.push(InstallStep::other(
+    "manifests",
+    "the ClusterImagePolicy: only images signed by the Deploy workflow",
+    vec!["manifests/{env}/image-policy.yaml".into()],
+  ));
+  let mut include = InstallStep::other(
+    "include-namespace",
+    &format!(
+      "the {} namespace admits only signed images",
+      resolved.namespace
+    ),
+    Vec::new(),
+  );
+  include.target = Some(resolved.namespace.clone());
+  include.label = Some(manifests::POLICY_INCLUDE_LABEL);
+  steps.push(include);
+
   if selection.external_secrets {
     out.add(
       crate::render::engine::output_path(CHECK_SECRETS_TEMPLATE, None, None),
@@ -536,6 +586,21 @@ fn karpenter(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>
   ));
 }
 
+/// The images of an environment's ECR repositories (`<platform>/<env>/…`)
+/// in its registry: the account's when the blueprint names it, else any
+/// account of the region (the signature still has to be the Deploy
+/// workflow's).
+fn image_glob(
+  resolved: &Resolved,
+  environment: &crate::blueprint::resolved::ResolvedEnvironment,
+) -> String {
+  let registry = environment
+    .registry
+    .clone()
+    .unwrap_or_else(|| names::ecr_registry("*", &resolved.region));
+  format!("{registry}/{}/{}/**", resolved.name, environment.name)
+}
+
 /// An environment's secret scope in the scripts, which hold the environment
 /// in `$env`: `<platform>/$env/`.
 fn shell_scope(resolved: &Resolved) -> String {
@@ -609,6 +674,43 @@ impl CheckSecretsData {
 
 // The add-on values, one struct family per add-on. Fields are in alphabetical
 // order, the order of the keys in the values files.
+
+/// The policy controller: its webhook's service account (ECR read through
+/// Pod Identity, infra/admission.tf) and a no-match policy of deny, so an
+/// image no ClusterImagePolicy covers is refused in the opted-in namespaces.
+#[derive(Serialize)]
+struct PolicyControllerValues {
+  webhook: PolicyControllerWebhook,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyControllerWebhook {
+  config_data: PolicyControllerConfig,
+  service_account: ServiceAccount,
+}
+
+#[derive(Serialize)]
+struct PolicyControllerConfig {
+  #[serde(rename = "no-match-policy")]
+  no_match_policy: &'static str,
+}
+
+impl PolicyControllerValues {
+  fn new() -> Self {
+    Self {
+      webhook: PolicyControllerWebhook {
+        config_data: PolicyControllerConfig {
+          no_match_policy: "deny",
+        },
+        service_account: ServiceAccount {
+          create: true,
+          name: POLICY_CONTROLLER_SERVICE_ACCOUNT,
+        },
+      },
+    }
+  }
+}
 
 /// A `{ enabled: … }` switch.
 #[derive(Serialize)]

@@ -661,3 +661,78 @@ struct Requirement {
   operator: &'static str,
   values: Vec<String>,
 }
+
+/// The label that opts a namespace into the policy controller's admission.
+pub(crate) const POLICY_INCLUDE_LABEL: &str = "policy.sigstore.dev/include";
+/// The public Sigstore instance: Fulcio issues the signing certificates,
+/// Rekor logs the signatures.
+const FULCIO_URL: &str = "https://fulcio.sigstore.dev";
+const REKOR_URL: &str = "https://rekor.sigstore.dev";
+
+/// ClusterImagePolicy (policy.sigstore.dev/v1beta1): in the opted-in
+/// namespaces, an image of `glob` runs only with a keyless signature by
+/// `identity` (issued to `issuer`); an image no policy matches is refused
+/// (the controller's no-match policy is deny).
+pub(super) fn cluster_image_policy(
+  name: &str,
+  glob: String,
+  issuer: &'static str,
+  identity: String,
+) -> Manifest<ImagePolicySpec> {
+  Manifest {
+    api_version: "policy.sigstore.dev/v1beta1",
+    kind: "ClusterImagePolicy",
+    metadata: Metadata::cluster_wide(name),
+    spec: ImagePolicySpec {
+      authorities: vec![Authority {
+        ctlog: UrlRef { url: REKOR_URL },
+        keyless: Keyless {
+          identities: vec![Identity {
+            issuer,
+            subject: identity,
+          }],
+          url: FULCIO_URL,
+        },
+        name: "deploy-workflow",
+      }],
+      images: vec![ImageGlob { glob }],
+      mode: "enforce",
+    },
+  }
+}
+
+#[derive(Serialize)]
+pub(super) struct ImagePolicySpec {
+  authorities: Vec<Authority>,
+  images: Vec<ImageGlob>,
+  mode: &'static str,
+}
+
+#[derive(Serialize)]
+pub(super) struct ImageGlob {
+  glob: String,
+}
+
+#[derive(Serialize)]
+pub(super) struct Authority {
+  ctlog: UrlRef,
+  keyless: Keyless,
+  name: &'static str,
+}
+
+#[derive(Serialize)]
+pub(super) struct UrlRef {
+  url: &'static str,
+}
+
+#[derive(Serialize)]
+pub(super) struct Keyless {
+  identities: Vec<Identity>,
+  url: &'static str,
+}
+
+#[derive(Serialize)]
+pub(super) struct Identity {
+  issuer: &'static str,
+  subject: String,
+}

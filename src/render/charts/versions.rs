@@ -184,6 +184,24 @@ pub(crate) const EXTERNAL_DNS: AddonChart = AddonChart {
   crds: ChartCrds::Folder,
 };
 
+/// The Sigstore policy controller: admits into the platform's namespace only
+/// images signed by the repository's Deploy workflow
+/// (sigstore/helm-charts `charts/policy-controller`, app v0.13.1). Bump
+/// together with the ClusterImagePolicy schema in `tests/data/crd-schemas/`.
+pub(crate) const POLICY_CONTROLLER: AddonChart = AddonChart {
+  release: "policy-controller",
+  namespace: "cosign-system",
+  chart: "policy-controller",
+  repository: Some("https://sigstore.github.io/helm-charts"),
+  version: "0.10.6",
+  crds: ChartCrds::Templates,
+};
+
+/// Service account of the policy controller's webhook; its IAM role (read
+/// the environment's ECR repositories, where the signatures are) is bound to
+/// it through EKS Pod Identity.
+pub(crate) const POLICY_CONTROLLER_SERVICE_ACCOUNT: &str = "policy-controller-webhook";
+
 /// Service account of external-dns; its IAM role (the hosted zone only) is
 /// bound to it through EKS Pod Identity.
 pub(crate) const EXTERNAL_DNS_SERVICE_ACCOUNT: &str = "external-dns";

@@ -77,6 +77,14 @@ pub(super) const PINS: &[Pin] = &[
     sha: "27d5ce7f107fe9357f9df03efb73ab90386fccae",
     version: "v5.0.5",
   },
+  // sigstore/cosign-installer: installs the cosign release below and checks
+  // its signature (https://github.com/sigstore/cosign-installer/releases).
+  Pin {
+    key: "cosign_installer",
+    action: "sigstore/cosign-installer",
+    sha: "6f9f17788090df1f26f669e9d70d6ae9567deba6",
+    version: "v4.1.2",
+  },
 ];
 
 /// Tool versions installed by the workflows.
@@ -84,6 +92,9 @@ pub(super) const TERRAFORM: &str = "1.15.5";
 pub(super) const TFLINT: &str = "v0.64.0";
 pub(super) const HELM: &str = "v4.2.4";
 pub(super) const CHECKOV: &str = "3.3.30";
+/// cosign, keyless signing of the images (https://github.com/sigstore/cosign/releases;
+/// v3.1.3 fixes GHSA-fx35-mq7g-6g98).
+pub(super) const COSIGN: &str = "v3.1.3";
 /// Flyway 13.0.0, by the digest of its multi-platform index (linux/amd64,
 /// linux/arm64, linux/arm/v7; the `-alpine` variant is amd64 only): CI runs
 /// the migrations with it, and the migrations image is built on it.

@@ -257,6 +257,24 @@ fn each_pod_identity_association_matches_its_addons_service_account() {
         )
       })
       .collect();
+    // A service's own role (spec.services[].aws): its ServiceAccount, named
+    // after it, in the platform's namespace.
+    let (services, associations): (Vec<_>, Vec<_>) = associations
+      .into_iter()
+      .partition(|(name, _, _)| name.starts_with("service_"));
+    let with_aws: Vec<(String, String, String)> = resolved
+      .services
+      .iter()
+      .filter(|s| !s.aws.is_empty())
+      .map(|s| {
+        (
+          format!("service_{}", s.name),
+          resolved.namespace.clone(),
+          s.name.clone(),
+        )
+      })
+      .collect();
+    assert_eq!(services, with_aws, "{label}");
     let mut expected = vec![
       ("external_dns", "external-dns"),
       ("load_balancer_controller", "aws-load-balancer-controller"),

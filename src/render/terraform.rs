@@ -833,6 +833,48 @@ mod tests {
     hcl::parse(text).unwrap_or_else(|e| panic!("{path} does not parse with hcl-rs: {e}"))
   }
 
+  #[test]
+  fn the_autoscaler_decides_the_node_groups_and_the_roles() {
+    let mut platform = builtin("openinnovation");
+    platform.spec.cluster.autoscaler = Some(Autoscaler::Karpenter);
+    let karpenter = render_infra(&platform);
+    platform.spec.cluster.autoscaler = None;
+    let cluster_autoscaler = render_infra(&platform);
+
+    let karpenter_tf = &karpenter["infra/karpenter.tf"];
+    assert!(
+      karpenter_tf.contains(r#"source  = "terraform-aws-modules/eks/aws//modules/karpenter""#)
+    );
+    assert!(karpenter_tf.contains(
+      r#"node_iam_role_name            = "openinnovation-ai-${var.environment}-karpenter-node""#
+    ));
+    assert!(
+      karpenter_tf.contains(r#"queue_name = "openinnovation-ai-${var.environment}-karpenter""#)
+    );
+    assert!(!karpenter["infra/iam.tf"].contains("cluster_autoscaler"));
+    let eks = &karpenter["infra/eks.tf"];
+    assert!(eks.contains("    system = {"), "{eks}");
+    assert!(!eks.contains("    general = {"), "{eks}");
+    assert!(eks.contains(r#""karpenter.sh/discovery" = local.cluster_name"#));
+    assert!(karpenter["infra/vpc.tf"].contains(r#""karpenter.sh/discovery" = local.cluster_name"#));
+    for environment in ["staging", "production"] {
+      let tfvars = &karpenter[&format!("infra/environments/{environment}.tfvars")];
+      assert!(
+        tfvars.contains("system = { min_size = 2, desired_size = 2, max_size = 3 }"),
+        "{tfvars}"
+      );
+    }
+
+    assert!(!cluster_autoscaler.contains_key("infra/karpenter.tf"));
+    assert!(
+      cluster_autoscaler["infra/iam.tf"]
+        .contains("resource \"aws_iam_role\" \"cluster_autoscaler\"")
+    );
+    assert!(cluster_autoscaler["infra/eks.tf"].contains("    general = {"));
+    assert!(!cluster_autoscaler["infra/eks.tf"].contains("karpenter"));
+    assert!(!cluster_autoscaler["infra/vpc.tf"].contains("karpenter"));
+  }
+
   /// The literal value of `key = "..."` (or a bare value) in an HCL file.
   fn attribute(text: &str, key: &str) -> String {
     let body = parse(key, text);

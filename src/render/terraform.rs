@@ -1175,7 +1175,7 @@ mod tests {
 
   #[test]
   fn environment_values_apply_the_overrides() {
-    let platform = builtin("openinnovation");
+    let mut platform = builtin("openinnovation");
     let files = render_infra(&platform);
     let staging = &files["infra/environments/staging.tfvars"];
     let production = &files["infra/environments/production.tfvars"];
@@ -1191,6 +1191,14 @@ mod tests {
       "db.t4g.medium"
     );
     assert_eq!(attribute(production, "database_multi_az"), "true");
+    // With Karpenter the managed node group is `system`; the blueprint's
+    // sizes reach the NodePools (cluster/manifests/<env>/karpenter.yaml).
+    assert!(staging.contains("system = { min_size = 2, desired_size = 2, max_size = 3 }"));
+    assert!(production.contains("system = { min_size = 2, desired_size = 2, max_size = 3 }"));
+    platform.spec.cluster.autoscaler = None;
+    let files = render_infra(&platform);
+    let staging = &files["infra/environments/staging.tfvars"];
+    let production = &files["infra/environments/production.tfvars"];
     assert!(staging.contains("general = { min_size = 1, desired_size = 2, max_size = 3 }"));
     assert!(production.contains("general = { min_size = 2, desired_size = 2, max_size = 5 }"));
   }
@@ -1725,12 +1733,16 @@ mod tests {
               .map(|a| a.expr().to_string().trim_matches('"').to_string())
               .expect("source and version")
           };
-          let source = attr("source").replace('/', "__");
+          // `<registry address>//modules/<name>` is a submodule of the release.
+          let address = attr("source");
+          let (registry, submodule) = address.split_once("//").unwrap_or((&address, ""));
+          let source = registry.replace('/', "__");
           let floor = attr("version").trim_start_matches("~>").trim().to_string() + ".0";
           let file = data.join(&source).join(format!("{floor}.json"));
           let json: Json = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-          let inputs = &json["modules"][""]["variables"];
+          let inputs = &json["modules"][submodule]["variables"];
+          assert!(inputs.is_object(), "{path}: no inputs of {address}");
           for attr in block.body().attributes() {
             let key = attr.key();
             if ["source", "version"].contains(&key) {

@@ -679,7 +679,7 @@ mod tests {
   fn group(instance_types: &[&str], capacity: CapacityType) -> ResolvedNodeGroup {
     ResolvedNodeGroup {
       name: "batch".into(),
-      instance_types: instance_types.iter().map(|t| t.to_string()).collect(),
+      instance_types: instance_types.iter().map(ToString::to_string).collect(),
       capacity,
       disk_size_gb: 80,
       graviton: false,

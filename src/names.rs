@@ -195,6 +195,23 @@ pub(crate) fn database_role(service: &str) -> String {
   format!("app_{}", service.replace('-', "_"))
 }
 
+/// The Karpenter controller's IAM role in an environment (`<stack>-karpenter`).
+pub(crate) fn karpenter_controller_role(stack: &str) -> String {
+  format!("{stack}-karpenter")
+}
+
+/// The IAM role of the nodes Karpenter launches (`<stack>-karpenter-node`),
+/// which the EC2NodeClasses name.
+pub(crate) fn karpenter_node_role(stack: &str) -> String {
+  format!("{stack}-karpenter-node")
+}
+
+/// Karpenter's interruption queue (`<stack>-karpenter`), which its
+/// controller's `settings.interruptionQueue` names.
+pub(crate) fn karpenter_queue(stack: &str) -> String {
+  format!("{stack}-karpenter")
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -214,21 +231,4 @@ mod tests {
       "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn"
     );
   }
-}
-
-/// The Karpenter controller's IAM role in an environment (`<stack>-karpenter`).
-pub(crate) fn karpenter_controller_role(stack: &str) -> String {
-  format!("{stack}-karpenter")
-}
-
-/// The IAM role of the nodes Karpenter launches (`<stack>-karpenter-node`),
-/// which the EC2NodeClasses name.
-pub(crate) fn karpenter_node_role(stack: &str) -> String {
-  format!("{stack}-karpenter-node")
-}
-
-/// Karpenter's interruption queue (`<stack>-karpenter`), which its
-/// controller's `settings.interruptionQueue` names.
-pub(crate) fn karpenter_queue(stack: &str) -> String {
-  format!("{stack}-karpenter")
 }

@@ -67,6 +67,8 @@ CUSTOM_GROUPS = {
     "gateway.networking.k8s.io",
     "monitoring.coreos.com",
     "policy.sigstore.dev",
+    "karpenter.sh",
+    "karpenter.k8s.aws",
 }
 
 SAMPLE_REGISTRY = "123456789012.dkr.ecr.{region}.amazonaws.com"
@@ -110,7 +112,21 @@ ORDER = [
     ("AWS Load Balancer Controller", "NGINX Gateway Fabric"),
     ("AWS Load Balancer Controller", "ingress-nginx"),
     ("Grafana admin credentials", "kube-prometheus-stack"),
+    # The system node group takes critical add-ons only: the others wait for
+    # the nodes Karpenter launches.
+    ("Karpenter", "Calico"),
+    ("Karpenter", "metrics-server"),
+    ("Karpenter", "NGINX Gateway Fabric"),
+    ("Karpenter (", "NodePools and EC2NodeClasses"),
 ]
+
+
+def blueprint_environments(repo: Path) -> list[str]:
+    return [e["name"] for e in load_yaml(repo / "platform.yaml")["spec"]["environments"]]
+
+
+def blueprint_node_groups(repo: Path) -> list[str]:
+    return [g["name"] for g in load_yaml(repo / "platform.yaml")["spec"]["cluster"]["nodeGroups"]]
 
 
 def tool(name: str) -> str | None:
@@ -192,6 +208,7 @@ class Blueprint:
 
         self.nginx = addons.get("nginx") or "gateway"
         self.calico = spec["cluster"].get("networkPolicy") == "calico"
+        self.karpenter = spec["cluster"].get("autoscaler") == "karpenter"
         self.monitoring = on("monitoring")
         self.grafana = self.monitoring and (
             not isinstance(addons.get("monitoring"), dict) or addons["monitoring"].get("grafana", True)
@@ -895,7 +912,9 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
         "cert-manager": blueprint.cert_manager,
         "kube-prometheus-stack": blueprint.monitoring,
         "metrics-server": True,
-        "Cluster Autoscaler": True,
+        "Cluster Autoscaler": not blueprint.karpenter,
+        "Karpenter (": blueprint.karpenter,
+        "NodePools and EC2NodeClasses": blueprint.karpenter,
         "AWS Load Balancer Controller": True,
         "external-dns": True,
         "Sigstore policy controller": True,
@@ -940,6 +959,19 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
     lbc = load_yaml(addons / "aws-load-balancer-controller" / "values.yaml")
     if lbc.get("serviceAccount", {}).get("name") != "aws-load-balancer-controller":
         report.fail("add-ons", "the load balancer controller's service account is not aws-load-balancer-controller")
+    if blueprint.karpenter:
+        karpenter = load_yaml(addons / "karpenter" / "values.yaml")
+        if karpenter.get("serviceAccount", {}).get("name") != "karpenter":
+            report.fail("add-ons", "the Karpenter service account is not karpenter")
+        if karpenter.get("replicas", 0) < 2 or "podDisruptionBudget" not in karpenter:
+            report.fail("add-ons", "Karpenter needs two replicas and a PodDisruptionBudget")
+        for env in blueprint_environments(repo):
+            settings = load_yaml(addons / "karpenter" / f"values-{env}.yaml").get("settings", {})
+            if not settings.get("clusterName") or not settings.get("interruptionQueue"):
+                report.fail("add-ons", f"karpenter/values-{env}.yaml lacks settings.clusterName or interruptionQueue")
+            kinds = sorted(d["kind"] for d in documents((repo / "cluster" / "manifests" / env / "karpenter.yaml").read_text()))
+            if kinds != sorted(["EC2NodeClass", "NodePool"] * len(blueprint_node_groups(repo))):
+                report.fail("add-ons", f"{env}: not one NodePool and EC2NodeClass per node group: {kinds}")
     if blueprint.calico:
         calico = load_yaml(addons / "calico" / "values.yaml")
         if calico["installation"]["cni"]["type"] != "AmazonVPC":

@@ -997,6 +997,48 @@ mod tests {
     hcl::parse(text).unwrap_or_else(|e| panic!("{path} does not parse with hcl-rs: {e}"))
   }
 
+  #[test]
+  fn the_autoscaler_decides_the_node_groups_and_the_roles() {
+    let mut platform = builtin("openinnovation");
+    platform.spec.cluster.autoscaler = Some(Autoscaler::Karpenter);
+    let karpenter = render_infra(&platform);
+    platform.spec.cluster.autoscaler = None;
+    let cluster_autoscaler = render_infra(&platform);
+
+    let karpenter_tf = &karpenter["infra/karpenter.tf"];
+    assert!(
+      karpenter_tf.contains(r#"source  = "terraform-aws-modules/eks/aws//modules/karpenter""#)
+    );
+    assert!(karpenter_tf.contains(
+      r#"node_iam_role_name            = "openinnovation-ai-${var.environment}-karpenter-node""#
+    ));
+    assert!(
+      karpenter_tf.contains(r#"queue_name = "openinnovation-ai-${var.environment}-karpenter""#)
+    );
+    assert!(!karpenter["infra/iam.tf"].contains("cluster_autoscaler"));
+    let eks = &karpenter["infra/eks.tf"];
+    assert!(eks.contains("    system = {"), "{eks}");
+    assert!(!eks.contains("    general = {"), "{eks}");
+    assert!(eks.contains(r#""karpenter.sh/discovery" = local.cluster_name"#));
+    assert!(karpenter["infra/vpc.tf"].contains(r#""karpenter.sh/discovery" = local.cluster_name"#));
+    for environment in ["staging", "production"] {
+      let tfvars = &karpenter[&format!("infra/environments/{environment}.tfvars")];
+      assert!(
+        tfvars.contains("system = { min_size = 2, desired_size = 2, max_size = 3 }"),
+        "{tfvars}"
+      );
+    }
+
+    assert!(!cluster_autoscaler.contains_key("infra/karpenter.tf"));
+    assert!(
+      cluster_autoscaler["infra/iam.tf"]
+        .contains("resource \"aws_iam_role\" \"cluster_autoscaler\"")
+    );
+    assert!(cluster_autoscaler["infra/eks.tf"].contains("    general = {"));
+    assert!(!cluster_autoscaler["infra/eks.tf"].contains("karpenter"));
+    assert!(!cluster_autoscaler["infra/vpc.tf"].contains("karpenter"));
+  }
+
   /// The literal value of `key = "..."` (or a bare value) in an HCL file.
   fn attribute(text: &str, key: &str) -> String {
     let body = parse(key, text);
@@ -1297,7 +1339,7 @@ mod tests {
 
   #[test]
   fn environment_values_apply_the_overrides() {
-    let platform = builtin("openinnovation");
+    let mut platform = builtin("openinnovation");
     let files = render_infra(&platform);
     let staging = &files["infra/environments/staging.tfvars"];
     let production = &files["infra/environments/production.tfvars"];
@@ -1313,6 +1355,14 @@ mod tests {
       "db.t4g.medium"
     );
     assert_eq!(attribute(production, "database_multi_az"), "true");
+    // With Karpenter the managed node group is `system`; the blueprint's
+    // sizes reach the NodePools (cluster/manifests/<env>/karpenter.yaml).
+    assert!(staging.contains("system = { min_size = 2, desired_size = 2, max_size = 3 }"));
+    assert!(production.contains("system = { min_size = 2, desired_size = 2, max_size = 3 }"));
+    platform.spec.cluster.autoscaler = None;
+    let files = render_infra(&platform);
+    let staging = &files["infra/environments/staging.tfvars"];
+    let production = &files["infra/environments/production.tfvars"];
     assert!(staging.contains("general = { min_size = 1, desired_size = 2, max_size = 3 }"));
     assert!(production.contains("general = { min_size = 2, desired_size = 2, max_size = 5 }"));
   }
@@ -2225,12 +2275,16 @@ mod tests {
               .map(|a| a.expr().to_string().trim_matches('"').to_string())
               .expect("source and version")
           };
-          let source = attr("source").replace('/', "__");
+          // `<registry address>//modules/<name>` is a submodule of the release.
+          let address = attr("source");
+          let (registry, submodule) = address.split_once("//").unwrap_or((&address, ""));
+          let source = registry.replace('/', "__");
           let floor = attr("version").trim_start_matches("~>").trim().to_string() + ".0";
           let file = data.join(&source).join(format!("{floor}.json"));
           let json: Json = serde_json::from_str(&std::fs::read_to_string(&file).unwrap())
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-          let inputs = &json["modules"][""]["variables"];
+          let inputs = &json["modules"][submodule]["variables"];
+          assert!(inputs.is_object(), "{path}: no inputs of {address}");
           for attr in block.body().attributes() {
             let key = attr.key();
             if ["source", "version"].contains(&key) {

@@ -283,7 +283,7 @@ fn each_pod_identity_association_matches_its_addons_service_account() {
     match resolved.autoscaler {
       oi_gen::blueprint::model::Autoscaler::Karpenter => expected.push(("karpenter", "karpenter")),
       oi_gen::blueprint::model::Autoscaler::ClusterAutoscaler => {
-        expected.push(("cluster_autoscaler", "cluster-autoscaler"))
+        expected.push(("cluster_autoscaler", "cluster-autoscaler"));
       }
     }
     if resolved.addons.cert_manager.is_some() {

@@ -736,3 +736,63 @@ pub(super) struct Identity {
   issuer: &'static str,
   subject: String,
 }
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn vcpus_follow_the_size() {
+    assert_eq!(vcpus("m6i.large"), Some(2));
+    assert_eq!(vcpus("t3.medium"), Some(2));
+    assert_eq!(vcpus("c7g.xlarge"), Some(4));
+    assert_eq!(vcpus("r6i.16xlarge"), Some(64));
+    assert_eq!(vcpus("m6i.metal"), None);
+    assert_eq!(vcpus("m7i.metal-24xl"), None);
+  }
+
+  fn group(instance_types: &[&str], capacity: CapacityType) -> ResolvedNodeGroup {
+    ResolvedNodeGroup {
+      name: "batch".into(),
+      instance_types: instance_types.iter().map(ToString::to_string).collect(),
+      capacity,
+      disk_size_gb: 80,
+      graviton: false,
+    }
+  }
+
+  #[test]
+  fn a_node_pool_is_limited_to_max_size_nodes_of_its_largest_type() {
+    let zones = vec!["me-central-1a".to_string()];
+    let pool = node_pool(
+      &group(&["m6i.large", "m6i.2xlarge"], CapacityType::Spot),
+      4,
+      &zones,
+    );
+    let text = yaml_serde::to_string(&pool).unwrap();
+    assert!(text.contains("limits:\n    cpu: '32'\n"), "{text}");
+    assert!(text.contains("- spot\n"), "{text}");
+    assert!(text.contains("name: batch\n"), "{text}");
+    let metal = node_pool(&group(&["m6i.metal"], CapacityType::OnDemand), 4, &zones);
+    let text = yaml_serde::to_string(&metal).unwrap();
+    assert!(!text.contains("limits"), "{text}");
+    assert!(text.contains("- on-demand\n"), "{text}");
+  }
+
+  #[test]
+  fn an_ec2_node_class_finds_its_cluster_by_the_discovery_tag() {
+    let class = ec2_node_class(
+      &group(&["m6i.large"], CapacityType::OnDemand),
+      "acme-dev-karpenter-node",
+      "acme-dev",
+    );
+    let text = yaml_serde::to_string(&class).unwrap();
+    assert!(text.contains("role: acme-dev-karpenter-node\n"), "{text}");
+    assert_eq!(
+      text.matches("karpenter.sh/discovery: acme-dev\n").count(),
+      2,
+      "{text}"
+    );
+    assert!(text.contains("volumeSize: 80Gi\n"), "{text}");
+    assert!(text.contains("httpTokens: required\n"), "{text}");
+  }
+}

@@ -39,6 +39,10 @@ struct ReadmeData {
   /// `natGateways: none`: the private subnets need internet egress from
   /// elsewhere before the add-ons install.
   no_nat: bool,
+  /// The Security model: the deploy role's Kubernetes group, and the
+  /// `namespace/name` of each add-on service account with a Pod Identity role.
+  deployers_group: String,
+  service_accounts: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -264,6 +268,8 @@ pub(crate) fn render(
     dns: DnsData::new(resolved),
     cert_manager: resolved.addons.cert_manager.is_some(),
     no_nat: resolved.nat_gateways == NatGateways::None,
+    deployers_group: crate::names::deployers_group(&resolved.platform),
+    service_accounts: service_accounts(),
     accounts,
     secrets: resolved
       .addons
@@ -281,6 +287,49 @@ pub(crate) fn render(
     engine.render(README, &data)?,
   );
   Ok(())
+}
+
+/// The add-on service accounts that get an AWS role through Pod Identity.
+fn service_accounts() -> std::collections::BTreeMap<&'static str, String> {
+  use super::charts::versions::{
+    AWS_LOAD_BALANCER_CONTROLLER, AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, CERT_MANAGER,
+    CERT_MANAGER_SERVICE_ACCOUNT, CLUSTER_AUTOSCALER, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
+  };
+  [
+    (
+      "external_secrets",
+      format!(
+        "{}/{}",
+        crate::names::ESO_NAMESPACE,
+        crate::names::ESO_SERVICE_ACCOUNT
+      ),
+    ),
+    (
+      "external_dns",
+      format!("{}/{EXTERNAL_DNS_SERVICE_ACCOUNT}", EXTERNAL_DNS.namespace),
+    ),
+    (
+      "cert_manager",
+      format!("{}/{CERT_MANAGER_SERVICE_ACCOUNT}", CERT_MANAGER.namespace),
+    ),
+    (
+      "load_balancer_controller",
+      format!(
+        "{}/{AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT}",
+        AWS_LOAD_BALANCER_CONTROLLER.namespace
+      ),
+    ),
+    (
+      "cluster_autoscaler",
+      format!(
+        "{}/{CLUSTER_AUTOSCALER_SERVICE_ACCOUNT}",
+        CLUSTER_AUTOSCALER.namespace
+      ),
+    ),
+  ]
+  .into_iter()
+  .collect()
 }
 
 impl ReadmeSecrets {

@@ -121,7 +121,8 @@ and checks the references between its parts. Each finding is printed as \
                    aws_secretsmanager_secret, or declared user-provided by a
                    data \"aws_secretsmanager_secret\" of that name
   role-trusted     every role a workflow job assumes exists in Terraform and
-                   trusts the job's environment (or branch) in its sub condition
+                   trusts the job's environment (or each branch, tag and pull
+                   request event it runs on) in its sub condition
   ecr-repository   every ECR repository a workflow pushes to exists
   pod-identity     every Pod Identity association names the namespace and
                    service account of an add-on or chart

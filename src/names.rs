@@ -106,6 +106,26 @@ pub(crate) fn terraform_role(platform: &Platform, environment: &Environment) -> 
   format!("{}-terraform", stack(platform, environment))
 }
 
+/// IAM role of the pull request plans of one environment: reads the
+/// environment and its state (and takes the state lock), changes nothing.
+/// Created by `infra/bootstrap/` next to the Terraform role.
+pub(crate) fn terraform_plan_role(platform: &Platform, environment: &Environment) -> String {
+  format!("{}-terraform-plan", stack(platform, environment))
+}
+
+/// IAM role of the image-build jobs: pushes to the ECR repositories of the
+/// environment images are built in (the first one), nothing else.
+pub(crate) fn build_role(platform: &Platform, environment: &Environment) -> String {
+  format!("{}-build", stack(platform, environment))
+}
+
+/// Kubernetes group the deploy role is mapped to by its access entry; a
+/// RoleBinding in each platform namespace grants it the custom resources
+/// the charts create (which no EKS access policy covers).
+pub(crate) fn deployers_group(platform: &Platform) -> String {
+  format!("{}-deployers", platform.name())
+}
+
 /// The ECR registry host of an AWS account in a region:
 /// `<account>.dkr.ecr.<region>.amazonaws.com` (`.amazonaws.com.cn` in the
 /// China regions).

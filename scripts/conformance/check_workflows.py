@@ -123,7 +123,17 @@ def structure(workflows: list[Path]) -> list[str]:
             calls_aws = any("configure-aws-credentials" in str(s.get("uses", "")) for s in steps)
             if isinstance(perms, dict) and (perms.get("id-token") == "write") != calls_aws:
                 problems.append(f"{name}: job {job_id}: id-token: write iff it assumes an AWS role")
-            if calls_aws and "environment" not in job:
+            # Outside a GitHub environment, only the read-only plan role (pull
+            # requests) and the build role (pushes) may be assumed.
+            roles = [
+                str((s.get("with") or {}).get("role-to-assume", ""))
+                for s in steps
+                if "configure-aws-credentials" in str(s.get("uses", ""))
+            ]
+            outside_ok = roles and all(
+                role.endswith("-terraform-plan") or role.endswith("-build") for role in roles
+            )
+            if calls_aws and "environment" not in job and not outside_ok:
                 problems.append(f"{name}: job {job_id} calls AWS outside a GitHub environment")
             for step in steps:
                 if "name" not in step:

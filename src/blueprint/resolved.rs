@@ -328,6 +328,9 @@ pub struct EnvironmentNames {
   pub state_bucket: String,
   pub infra_environment: String,
   pub terraform_role: String,
+  /// The pull request plans' read-only role, and the image builds' role.
+  pub terraform_plan_role: String,
+  pub build_role: String,
   /// `<platform>/<env>/`, the prefix of the environment's secrets.
   pub secret_scope: String,
 }
@@ -753,6 +756,8 @@ impl EnvironmentNames {
       state_bucket: names::state_bucket(platform, environment),
       infra_environment: names::infra_environment(platform, environment),
       terraform_role: names::terraform_role(platform, environment),
+      terraform_plan_role: names::terraform_plan_role(platform, environment),
+      build_role: names::build_role(platform, environment),
       secret_scope: names::secret_scope(platform, environment),
     }
   }

@@ -57,6 +57,10 @@ struct ReadmeData {
   gate: &'static [&'static str],
   signer_identity: String,
   signer_issuer: &'static str,
+  /// The Security model: the deploy role's Kubernetes group, and the
+  /// `namespace/name` of each add-on service account with a Pod Identity role.
+  deployers_group: String,
+  service_accounts: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -344,6 +348,8 @@ pub(crate) fn render(
     gate: resolved.vulnerability_gate.failing(),
     signer_identity: resolved.signer_identity.clone(),
     signer_issuer: crate::names::GITHUB_ACTIONS_ISSUER,
+    deployers_group: crate::names::deployers_group(&resolved.platform),
+    service_accounts: service_accounts(),
     accounts,
     reviewers: readme_reviewers(resolved),
     reviewer_teams: !resolved.reviewers.teams.is_empty(),
@@ -378,6 +384,49 @@ fn readme_reviewers(resolved: &Resolved) -> String {
     .iter()
     .map(|t| format!("`@{owner}/{t}`"));
   users.chain(teams).collect::<Vec<_>>().join(", ")
+}
+
+/// The add-on service accounts that get an AWS role through Pod Identity.
+fn service_accounts() -> std::collections::BTreeMap<&'static str, String> {
+  use super::charts::versions::{
+    AWS_LOAD_BALANCER_CONTROLLER, AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT, CERT_MANAGER,
+    CERT_MANAGER_SERVICE_ACCOUNT, CLUSTER_AUTOSCALER, CLUSTER_AUTOSCALER_SERVICE_ACCOUNT,
+    EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
+  };
+  [
+    (
+      "external_secrets",
+      format!(
+        "{}/{}",
+        crate::names::ESO_NAMESPACE,
+        crate::names::ESO_SERVICE_ACCOUNT
+      ),
+    ),
+    (
+      "external_dns",
+      format!("{}/{EXTERNAL_DNS_SERVICE_ACCOUNT}", EXTERNAL_DNS.namespace),
+    ),
+    (
+      "cert_manager",
+      format!("{}/{CERT_MANAGER_SERVICE_ACCOUNT}", CERT_MANAGER.namespace),
+    ),
+    (
+      "load_balancer_controller",
+      format!(
+        "{}/{AWS_LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT}",
+        AWS_LOAD_BALANCER_CONTROLLER.namespace
+      ),
+    ),
+    (
+      "cluster_autoscaler",
+      format!(
+        "{}/{CLUSTER_AUTOSCALER_SERVICE_ACCOUNT}",
+        CLUSTER_AUTOSCALER.namespace
+      ),
+    ),
+  ]
+  .into_iter()
+  .collect()
 }
 
 impl ReadmeSecrets {

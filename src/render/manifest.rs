@@ -302,6 +302,7 @@ pub(crate) static ROWS: &[Row] = &[
     ExternalSecrets,
     &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
   ),
+  row("cluster/manifests/deployers.yaml", Always, &[NAME, ADDONS]),
   row(
     "cluster/manifests/cluster-secret-store.yaml",
     ExternalSecrets,

@@ -240,6 +240,19 @@ struct TerraformData {
   service_roles: Vec<ServiceRole>,
   /// `infra/github/`: the repository's GitHub environments.
   github: GitHubData,
+  /// The branch that is delivered and applied.
+  branch: String,
+  /// `bootstrap/`, by environment: the read-only role of the pull request
+  /// plans; and the subject those jobs present.
+  terraform_plan_roles: Vec<(String, String)>,
+  pull_request_subject: String,
+  /// The state object's key in each environment's bucket.
+  state_key: &'static str,
+  /// The Kubernetes group of the deploy role, and the namespaces it may change.
+  deployers_group: String,
+  deploy_namespaces: Vec<String>,
+  /// The environment the images are built in (the first).
+  build_environment: String,
 }
 
 #[derive(Serialize)]
@@ -413,6 +426,10 @@ struct Names {
   github_subject: String,
   /// `<platform>/<env>/`: the names of the environment's secrets.
   secret_scope: String,
+  /// The image builds' role, and the subject of the build jobs (pushes to
+  /// the delivered branch, no GitHub environment).
+  build_role: String,
+  build_subject: String,
 }
 
 /// What `secrets.tf` creates.
@@ -514,6 +531,10 @@ struct EnvData {
   image_pull_roles: Vec<PullRole>,
   /// Ranges that may reach the public EKS API endpoint (empty: private).
   endpoint_public_cidrs: Vec<String>,
+  /// The Terraform role it is applied with.
+  terraform_role: String,
+  /// The images are built into its repositories (the first environment).
+  image_builds: bool,
 }
 
 #[derive(Serialize)]
@@ -662,6 +683,8 @@ impl TerraformData {
         eso_service_account: names::ESO_SERVICE_ACCOUNT,
         github_subject: format!("repo:{repository}:environment:{ENVIRONMENT_EXPR}"),
         secret_scope: symbolic_names.secret_scope.clone(),
+        build_role: symbolic_names.build_role.clone(),
+        build_subject: format!("repo:{repository}:ref:refs/heads/{}", resolved.branch),
       },
       repository: repository.clone(),
       github_oidc_url: GITHUB_OIDC_URL,
@@ -788,6 +811,13 @@ impl TerraformData {
         .filter_map(|service| ServiceRole::of(resolved, service))
         .collect(),
       github: GitHubData::new(resolved),
+      branch: resolved.branch.clone(),
+      terraform_plan_roles: per_environment(&|e| e.names.terraform_plan_role.clone()),
+      pull_request_subject: format!("repo:{repository}:pull_request"),
+      state_key: STATE_KEY,
+      deployers_group: names::deployers_group(platform),
+      deploy_namespaces: vec![resolved.namespace.clone()],
+      build_environment: resolved.environments[0].name.clone(),
     }
   }
 }
@@ -901,6 +931,8 @@ impl EnvData {
         .into_iter()
         .collect(),
       endpoint_public_cidrs: resolved.endpoint_public_cidrs.clone(),
+      terraform_role: environment.names.terraform_role.clone(),
+      image_builds: environment.previous.is_none(),
     }
   }
 }
@@ -2321,6 +2353,352 @@ mod tests {
         let attribute = &attributes[&name];
         assert!(attribute.is_object(), "{at}: {name} is not an attribute");
         check_object_keys(value, &attribute["type"], &format!("{at}.{name}"));
+      }
+    }
+  }
+
+  /// One statement of an `aws_iam_policy_document`, as the test reads it.
+  #[derive(Debug)]
+  struct Statement {
+    sid: String,
+    effect: String,
+    actions: Vec<String>,
+    /// `resources` or `not_resources`, as HCL text.
+    resources: String,
+    not_resources: bool,
+    /// (test, variable, values as HCL text).
+    conditions: Vec<(String, String, String)>,
+  }
+
+  fn attr_text(body: &hcl::Body, key: &str) -> Option<String> {
+    body
+      .attributes()
+      .find(|a| a.key() == key)
+      .map(|a| match a.expr() {
+        Expression::String(s) => s.clone(),
+        other => expr_text(other),
+      })
+  }
+
+  /// An expression as one line of HCL: lists as `[a, b]`.
+  fn expr_text(expr: &Expression) -> String {
+    match expr {
+      Expression::Array(items) => format!(
+        "[{}]",
+        items.iter().map(expr_text).collect::<Vec<_>>().join(", ")
+      ),
+      other => squash(&hcl::format::to_string(other).expect("formats")),
+    }
+  }
+
+  /// Whitespace runs as one space, none inside brackets.
+  fn squash(text: &str) -> String {
+    text
+      .split_whitespace()
+      .collect::<Vec<_>>()
+      .join(" ")
+      .replace("[ ", "[")
+      .replace(" ]", "]")
+      .replace(", ]", "]")
+  }
+
+  /// The statements of `data "aws_iam_policy_document" "<name>"` in a file.
+  fn policy(text: &str, name: &str) -> Vec<Statement> {
+    let body = parse(name, text);
+    let doc = block(&body, "data", ["aws_iam_policy_document", name]);
+    doc
+      .body()
+      .blocks()
+      .filter(|b| b.identifier() == "statement")
+      .map(|statement| {
+        let body = statement.body();
+        let actions = body
+          .attributes()
+          .find(|a| a.key() == "actions")
+          .map(|a| match a.expr() {
+            Expression::Array(items) => items
+              .iter()
+              .map(|item| match item {
+                Expression::String(s) => s.clone(),
+                other => panic!("{name}: action {other} is not a literal"),
+              })
+              .collect(),
+            other => panic!("{name}: actions {other} is not a list"),
+          })
+          .unwrap_or_default();
+        let not_resources = attr_text(body, "not_resources");
+        Statement {
+          sid: attr_text(body, "sid").unwrap_or_default(),
+          effect: attr_text(body, "effect").unwrap_or_else(|| "Allow".into()),
+          actions,
+          not_resources: not_resources.is_some(),
+          resources: not_resources
+            .or_else(|| attr_text(body, "resources"))
+            .unwrap_or_default(),
+          conditions: body
+            .blocks()
+            .filter(|b| b.identifier() == "condition")
+            .map(|c| {
+              let get = |key: &str| attr_text(c.body(), key).expect("condition attribute");
+              (get("test"), get("variable"), get("values"))
+            })
+            .collect(),
+        }
+      })
+      .collect()
+  }
+
+  /// The only `sub` condition of a trust policy: (test, values as HCL).
+  fn trusted_subject(statements: &[Statement]) -> (String, String) {
+    assert_eq!(statements.len(), 1, "{statements:?}");
+    let trust = &statements[0];
+    assert_eq!(trust.effect, "Allow");
+    assert_eq!(trust.actions, ["sts:AssumeRoleWithWebIdentity"]);
+    let subs: Vec<_> = trust
+      .conditions
+      .iter()
+      .filter(|(_, variable, _)| variable.ends_with(":sub"))
+      .collect();
+    assert_eq!(subs.len(), 1, "{statements:?}");
+    assert!(
+      trust
+        .conditions
+        .iter()
+        .any(|(test, variable, values)| test == "StringEquals"
+          && variable.ends_with(":aud")
+          && values.contains(GITHUB_AUDIENCE))
+    );
+    (subs[0].0.clone(), subs[0].2.clone())
+  }
+
+  /// Actions that only read (or describe, list, log in to a registry).
+  fn reads(action: &str) -> bool {
+    let verb = action.split_once(':').map_or(action, |(_, verb)| verb);
+    ["Get", "List", "Describe", "BatchGet", "BatchCheck"]
+      .iter()
+      .any(|prefix| verb.starts_with(prefix))
+  }
+
+  /// The plan role trusts pull requests only, reads with ReadOnlyAccess and
+  /// its own state, and writes nothing but the state's lock file: no secret
+  /// values, no other objects.
+  #[test]
+  fn plan_roles_read_and_take_the_lock_only() {
+    for (platform, files) in builtins() {
+      let repository = &platform.spec.delivery.github.repository;
+      let main = &files["infra/bootstrap/main.tf"];
+      let roles = local_map(main, "terraform_plan_roles");
+      for env in &platform.spec.environments {
+        assert_eq!(roles[&env.name], names::terraform_plan_role(&platform, env));
+        assert_ne!(roles[&env.name], names::terraform_role(&platform, env));
+      }
+      let (test, values) = trusted_subject(&policy(main, "terraform_plan_trust"));
+      assert_eq!(test, "StringEquals");
+      assert_eq!(values, "[local.pull_request_subject]");
+      assert!(main.contains(&format!(
+        "pull_request_subject = \"repo:{repository}:pull_request\"\n"
+      )));
+
+      let body = parse("infra/bootstrap/main.tf", main);
+      let attachment = block(
+        &body,
+        "resource",
+        ["aws_iam_role_policy_attachment", "terraform_plan"],
+      );
+      let arn = attr_text(attachment.body(), "policy_arn").unwrap();
+      let arn = arn.trim_matches('"');
+      assert!(arn.ends_with(":iam::aws:policy/ReadOnlyAccess"), "{arn}");
+
+      let statements = policy(main, "terraform_plan");
+      let lock = format!("${{each.value.arn}}/{STATE_KEY}.tflock");
+      for statement in statements.iter().filter(|s| s.effect == "Allow") {
+        for action in &statement.actions {
+          let writes_the_lock = ["s3:PutObject", "s3:DeleteObject"].contains(&action.as_str());
+          let uses_the_state_key =
+            ["kms:Decrypt", "kms:GenerateDataKey"].contains(&action.as_str());
+          assert!(
+            reads(action) || writes_the_lock || uses_the_state_key,
+            "{}: {action}",
+            statement.sid
+          );
+          if writes_the_lock {
+            assert_eq!(statement.resources, format!("[\"{lock}\"]"), "{action}");
+          }
+          if uses_the_state_key {
+            assert_eq!(statement.resources, "[aws_kms_key.state.arn]", "{action}");
+          }
+          assert!(!statement.resources.contains('*') || action == "s3:ListBucket");
+        }
+      }
+      let denied: Vec<&str> = statements
+        .iter()
+        .filter(|s| s.effect == "Deny")
+        .flat_map(|s| s.actions.iter().map(String::as_str))
+        .collect();
+      for action in [
+        "secretsmanager:GetSecretValue",
+        "ssm:GetParameter",
+        "s3:GetObject",
+      ] {
+        assert!(denied.contains(&action), "{action} is not denied");
+      }
+      let other_objects = statements
+        .iter()
+        .find(|s| s.sid == "NoOtherObjects")
+        .expect("objects outside the state bucket are denied");
+      assert!(other_objects.not_resources);
+      assert_eq!(other_objects.resources, "[\"${each.value.arn}/*\"]");
+    }
+  }
+
+  /// The build role trusts pushes to the delivered branch, exists only in
+  /// the first environment, and can only push to that environment's ECR
+  /// repositories: no EKS, no secrets, no IAM.
+  #[test]
+  fn the_build_role_only_pushes_images() {
+    for (platform, files) in builtins() {
+      let repository = &platform.spec.delivery.github.repository;
+      let branch = Resolved::new(&platform).branch;
+      let iam = &files["infra/iam.tf"];
+      let (test, values) = trusted_subject(&policy(iam, "build_trust"));
+      assert_eq!(test, "StringEquals");
+      assert_eq!(
+        values,
+        format!("[\"repo:{repository}:ref:refs/heads/{branch}\"]")
+      );
+      for statement in policy(iam, "build") {
+        assert_eq!(statement.effect, "Allow");
+        for action in &statement.actions {
+          assert!(action.starts_with("ecr:"), "{action}");
+        }
+        if statement.actions == ["ecr:GetAuthorizationToken"] {
+          assert_eq!(statement.resources, "[\"*\"]");
+        } else {
+          assert_eq!(
+            statement.resources,
+            "[for repository in aws_ecr_repository.service : repository.arn]"
+          );
+        }
+      }
+      assert_eq!(
+        local(&files, "infra/locals.tf", "build_role_name", "dev"),
+        format!("{}-dev-build", platform.name())
+      );
+      for (i, env) in platform.spec.environments.iter().enumerate() {
+        let tfvars = &files[&format!("infra/environments/{}.tfvars", env.name)];
+        assert_eq!(
+          tfvars.contains("image_builds = true"),
+          i == 0,
+          "{}",
+          env.name
+        );
+      }
+      // The build role is nowhere in the cluster's access entries.
+      assert!(!files["infra/eks.tf"].contains("aws_iam_role.build"));
+    }
+  }
+
+  /// The admin Terraform role trusts only its `<env>-infra` environment, and
+  /// no trust policy in infra/ or bootstrap/ names an `-infra` environment
+  /// but its own.
+  #[test]
+  fn the_admin_role_trusts_only_the_infra_environments() {
+    for (_, files) in builtins() {
+      let main = &files["infra/bootstrap/main.tf"];
+      let (test, values) = trusted_subject(&policy(main, "terraform_trust"));
+      assert_eq!(test, "StringEquals");
+      assert_eq!(values, "[local.infra_subjects[each.key]]");
+      for subject in local_map(main, "infra_subjects").values() {
+        assert!(subject.ends_with("-infra"), "{subject}");
+      }
+      for (path, text) in &files {
+        if path.ends_with(".tf") {
+          assert!(
+            !text.contains(":environment:${var.environment}-infra"),
+            "{path}"
+          );
+        }
+      }
+      // The deploy role trusts the deploy jobs' environment, never `-infra`.
+      let (_, values) = trusted_subject(&policy(&files["infra/iam.tf"], "deploy_trust"));
+      assert!(
+        values.ends_with(":environment:${var.environment}\"]"),
+        "{values}"
+      );
+    }
+  }
+
+  /// The deploy role's cluster access is AmazonEKSEditPolicy scoped to the
+  /// platform's namespace, plus its Kubernetes group; only the Terraform
+  /// role and the administrators are cluster-wide. Its IAM policy reads,
+  /// and writes only images.
+  #[test]
+  fn the_deploy_role_is_scoped_to_the_namespaces() {
+    for (platform, files) in builtins() {
+      let eks = parse("eks.tf", &files["infra/eks.tf"]);
+      let module = block_labelled(&eks, "module", "eks");
+      let entries = module
+        .body()
+        .attributes()
+        .find(|a| a.key() == "access_entries")
+        .expect("access_entries");
+      let Expression::FuncCall(merge) = entries.expr() else {
+        panic!("access_entries is a merge");
+      };
+      let Expression::Object(fixed) = &merge.args[0] else {
+        panic!("the fixed entries first");
+      };
+      let entry = |key: &str| -> String {
+        let (_, value) = fixed
+          .iter()
+          .find(|(k, _)| k.to_string() == key)
+          .unwrap_or_else(|| panic!("no access entry {key}"));
+        squash(&hcl::format::to_string(value).expect("formats"))
+      };
+      let deploy = entry("deploy");
+      assert!(
+        deploy.contains("principal_arn = aws_iam_role.deploy.arn"),
+        "{deploy}"
+      );
+      assert!(
+        deploy.contains(&format!(
+          "kubernetes_groups = [\"{}\"]",
+          names::deployers_group(&platform)
+        )),
+        "{deploy}"
+      );
+      assert!(deploy.contains("type = \"namespace\""), "{deploy}");
+      assert!(
+        deploy.contains("namespaces = local.deploy_namespaces"),
+        "{deploy}"
+      );
+      assert!(!deploy.contains("cluster"), "{deploy}");
+      assert!(
+        deploy.contains("local.namespace_edit_policy_arn"),
+        "{deploy}"
+      );
+      let terraform = entry("terraform");
+      assert!(
+        terraform.contains("local.terraform_role_arn"),
+        "{terraform}"
+      );
+      assert!(terraform.contains("type = \"cluster\""), "{terraform}");
+      let text = &files["infra/eks.tf"];
+      assert!(text.contains(
+        "namespace_edit_policy_arn = \"arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy\""
+      ));
+      assert!(text.contains(&format!(
+        "deploy_namespaces = [\"{}\"]",
+        names::app_namespace(&platform)
+      )));
+
+      for statement in policy(&files["infra/iam.tf"], "deploy") {
+        for action in &statement.actions {
+          let pushes =
+            action.starts_with("ecr:") && statement.sid == "PushToThisEnvironmentsRepositories";
+          assert!(reads(action) || pushes, "{}: {action}", statement.sid);
+          assert!(!action.starts_with("iam:") && !action.starts_with("eks:Update"));
+        }
       }
     }
   }

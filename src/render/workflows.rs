@@ -99,6 +99,8 @@ struct WorkflowData {
   /// The keyless signatures: the Deploy workflow's certificate identity and
   /// its issuer.
   signer: Signer,
+  /// The blueprint names the AWS account of every environment.
+  accounts: bool,
 }
 
 #[derive(Serialize)]
@@ -154,6 +156,17 @@ struct EnvData {
   /// The GitHub environment of the Terraform jobs, and the role they assume.
   infra_environment: String,
   terraform_role: String,
+  /// The read-only role of the pull request plans, and the image builds'
+  /// role (used in the first environment only).
+  terraform_plan_role: String,
+  build_role: String,
+  /// Its AWS account, when the blueprint names it: the jobs outside any
+  /// GitHub environment (plans, builds) name it in the role ARN; without it
+  /// they read the repository variable AWS_ACCOUNT_ID.
+  account: Option<String>,
+  /// `<resource>.<group>` of each custom resource the charts create, which
+  /// the deploy role may create once the add-ons are installed.
+  custom_resources: Vec<String>,
   cluster: String,
   database_instance: Option<String>,
   state_bucket: String,
@@ -228,6 +241,7 @@ impl WorkflowData {
       kubernetes_version: resolved.kubernetes_version.clone(),
       terratest_dir: TERRATEST_DIR,
       terraform_session_seconds: terraform::TERRAFORM_ROLE_SESSION_SECONDS,
+      accounts: resolved.environments.iter().all(|e| e.account.is_some()),
       migrations: resolved.migrations_owner().and_then(|owner| {
         Some(MigrationsImage {
           name: format!("{}-migrations", owner.name),
@@ -254,6 +268,13 @@ impl EnvData {
       role: names.deploy_role.clone(),
       infra_environment: names.infra_environment.clone(),
       terraform_role: names.terraform_role.clone(),
+      terraform_plan_role: names.terraform_plan_role.clone(),
+      build_role: names.build_role.clone(),
+      account: env.account.clone(),
+      custom_resources: super::charts::addons::deployer_custom_resources(resolved)
+        .into_iter()
+        .map(|(group, resource)| format!("{resource}.{group}"))
+        .collect(),
       cluster: names.cluster.clone(),
       database_instance: resolved
         .database

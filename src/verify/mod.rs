@@ -12,7 +12,9 @@
 //!   from deploy-time values, such as the RDS-managed secret's ARN, are not
 //!   checked);
 //! - `role-trusted`: every role a workflow job assumes exists in Terraform and
-//!   trusts that job's GitHub environment (or branch) in its `sub` condition;
+//!   trusts that job's GitHub environment (or, outside an environment, every
+//!   branch, tag and pull request event the job runs on) in its `sub`
+//!   condition;
 //! - `ecr-repository`: every ECR repository a workflow pushes to exists;
 //! - `pod-identity`: every Pod Identity association names the namespace and
 //!   service account of an add-on or chart;

@@ -84,7 +84,7 @@ pub(super) fn check_roles(repo: &Repo) -> Vec<Finding> {
       let message = if found.is_empty() {
         format!("the job assumes role `{name}`, which no aws_iam_role in infra/ creates")
       } else if job.environment().is_some_and(|env| env.contains("${{"))
-        || found.iter().any(|role| trusts(role, &subject))
+        || found.iter().any(|role| trusts_all(role, &subject))
       {
         continue;
       } else if found.iter().all(|role| role.subjects.is_none()) {
@@ -98,9 +98,32 @@ pub(super) fn check_roles(repo: &Repo) -> Vec<Finding> {
           .flat_map(|role| role.subjects.iter().flatten())
           .flat_map(|(_, values)| values.iter().map(|value| format!("`{value}`")))
           .collect();
+        let missing = Subject {
+          repository: subject.repository.clone(),
+          claims: subject
+            .claims
+            .iter()
+            .filter(|claim| {
+              !found.iter().any(|role| {
+                trusts(
+                  role,
+                  &Subject {
+                    repository: subject.repository.clone(),
+                    claims: vec![(*claim).clone()],
+                  },
+                )
+              })
+            })
+            .cloned()
+            .collect(),
+        };
         format!(
           "role `{name}` does not trust this job: its token's sub is `{}`, the role's trust allows {}",
-          subject.shown(),
+          if missing.claims.is_empty() {
+            subject.shown()
+          } else {
+            missing.shown()
+          },
           if allowed.is_empty() {
             "no sub condition".to_string()
           } else {
@@ -142,6 +165,9 @@ fn expected_subject(job: &Job<'_>, repository: Option<&str>) -> Subject {
     let on = job.doc.get("on");
     let mut claims = Vec::new();
     for (event, prefix) in [("push", "branches"), ("push", "tags")] {
+      if !runs_on(job, event) {
+        continue;
+      }
       let refs = on.and_then(|on| on.at(&[event, prefix]));
       for branch in refs
         .map_or(&[][..], Node::items)
@@ -156,7 +182,7 @@ fn expected_subject(job: &Job<'_>, repository: Option<&str>) -> Subject {
         claims.push(format!("ref:refs/{kind}/{branch}"));
       }
     }
-    if on.is_some_and(|on| on.get("pull_request").is_some()) {
+    if on.is_some_and(|on| on.get("pull_request").is_some()) && runs_on(job, "pull_request") {
       claims.push("pull_request".to_string());
     }
     claims
@@ -165,6 +191,49 @@ fn expected_subject(job: &Job<'_>, repository: Option<&str>) -> Subject {
     repository: repository.map(str::to_string),
     claims,
   }
+}
+
+/// Whether a job may run on `event`, as far as its `if:` tells: a condition
+/// `github.event_name == '<e>'` limits it to `<e>`, `github.event_name !=
+/// '<e>'` excludes `<e>`; a condition with `||` limits nothing.
+fn runs_on(job: &Job<'_>, event: &str) -> bool {
+  let Some(condition) = job.job.get("if").and_then(Node::str) else {
+    return true;
+  };
+  if condition.contains("||") {
+    return true;
+  }
+  let compact: String = condition.chars().filter(|c| !c.is_whitespace()).collect();
+  let named = |op: &str| -> Vec<String> {
+    compact
+      .match_indices(&format!("github.event_name{op}"))
+      .filter_map(|(at, found)| {
+        let rest = &compact[at + found.len()..];
+        let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+        let rest = &rest[1..];
+        rest.find(quote).map(|end| rest[..end].to_string())
+      })
+      .collect()
+  };
+  let only = named("==");
+  if !only.is_empty() && !only.iter().any(|e| e == event) {
+    return false;
+  }
+  !named("!=").iter().any(|e| e == event)
+}
+
+/// The role trusts every `sub` the job's token may carry (at least one).
+fn trusts_all(role: &Role, subject: &Subject) -> bool {
+  !subject.claims.is_empty()
+    && subject.claims.iter().all(|claim| {
+      trusts(
+        role,
+        &Subject {
+          repository: subject.repository.clone(),
+          claims: vec![claim.clone()],
+        },
+      )
+    })
 }
 
 fn trusts(role: &Role, subject: &Subject) -> bool {

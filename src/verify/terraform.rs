@@ -270,6 +270,24 @@ impl Module {
   /// The instances of a block in `scope`: one without `for_each`, one per
   /// key with it (with `each` declared), none when the keys are unknown.
   pub(crate) fn instances(&self, scope: &Scope, block: &Block) -> Vec<Instance> {
+    // `count`: that many instances (none for 0), each with its `count.index`.
+    if let Some(count) = block.attr("count")
+      && let Ok(Value::Number(n)) = count.expr.evaluate(&scope.ctx)
+      && let Some(n) = n.as_u64()
+    {
+      return (0..n)
+        .map(|index| {
+          let mut ctx = scope.ctx.clone();
+          let mut count = hcl::Map::new();
+          count.insert("index".to_string(), Value::from(index));
+          ctx.declare_var("count", Value::Object(count));
+          Instance {
+            key: Some(Value::from(index)),
+            ctx,
+          }
+        })
+        .collect();
+    }
     self.keys(scope, block, 0).map_or_else(
       || {
         vec![Instance {

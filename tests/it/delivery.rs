@@ -165,8 +165,8 @@ fn builds_reuse_an_existing_tag_and_its_digest_after_checking_the_repository() {
         names(job),
         [
           "Check out the repository",
-          &format!("Configure AWS credentials ({} deploy role)", first.name),
-          &format!("Explain a missing {} deploy role", first.name),
+          &format!("Configure AWS credentials ({} build role)", first.name),
+          &format!("Explain a missing {} build role", first.name),
           "Log in to Amazon ECR",
           &look,
           "Set up Buildx",
@@ -185,27 +185,24 @@ fn builds_reuse_an_existing_tag_and_its_digest_after_checking_the_repository() {
         service.name
       );
       // A role that cannot be assumed (not applied yet) is explained.
-      let explain = step(
-        job,
-        &format!("Explain a missing {} deploy role", first.name),
-      );
+      let explain = step(job, &format!("Explain a missing {} build role", first.name));
       assert_eq!(
         explain["if"].as_str(),
         Some("failure() && steps.aws.outcome == 'failure'")
       );
       assert_eq!(
         explain["env"]["ROLE"].as_str(),
-        Some(first.names.deploy_role.as_str())
+        Some(first.names.build_role.as_str())
       );
       let ran = run(explain, &[("ACCOUNT", "123456789012")], &[]);
       assert_eq!(ran.code, 0);
       assert!(
         ran.stdout.starts_with(&format!(
-          "::error::could not assume {} in account 123456789012\n",
-          first.names.deploy_role
+          "::error::could not assume {}\n",
+          first.names.build_role
         )) && ran.stdout.contains(&format!(
           "aws iam get-role --role-name {}",
-          first.names.deploy_role
+          first.names.build_role
         )),
         "{}",
         ran.stdout

@@ -181,6 +181,44 @@ fn a_secret_declared_user_provided_is_no_finding() {
   assert_eq!(after, expected);
 }
 
+/// A pull request plan runs on pull requests only: with its event condition
+/// gone it also runs on pushes to main, which the plan role does not trust.
+#[test]
+fn a_plan_role_assumed_on_more_events_than_it_trusts() {
+  breaks("openinnovation", |repo| {
+    let file = ".github/workflows/terraform.yml";
+    edit(
+      repo,
+      file,
+      "    name: Plan staging (read only)\n    if: github.event_name == 'pull_request'\n",
+      "    name: Plan staging (read only)\n",
+    );
+    let line = line_of(repo, file, "role/openinnovation-ai-staging-terraform-plan");
+    vec![format!(
+      "{file}:{line}: role-trusted: role `openinnovation-ai-staging-terraform-plan` does not trust this job: its token's sub is `repo:openinnovation-ai/platform:ref:refs/heads/main`, the role's trust allows `repo:openinnovation-ai/platform:pull_request`"
+    )]
+  });
+}
+
+/// The build role exists only where `image_builds` makes its `count` 1, and
+/// trusts pushes to main: a build job in a GitHub environment is refused.
+#[test]
+fn a_build_role_assumed_from_an_environment() {
+  breaks("openinnovation", |repo| {
+    let file = ".github/workflows/deploy.yml";
+    edit(
+      repo,
+      file,
+      "    name: Build the backend image\n    runs-on: ubuntu-latest\n",
+      "    name: Build the backend image\n    runs-on: ubuntu-latest\n    environment: staging\n",
+    );
+    let line = line_of(repo, file, "role/openinnovation-ai-staging-build");
+    vec![format!(
+      "{file}:{line}: role-trusted: role `openinnovation-ai-staging-build` does not trust this job: its token's sub is `repo:openinnovation-ai/platform:environment:staging`, the role's trust allows `repo:openinnovation-ai/platform:ref:refs/heads/main`"
+    )]
+  });
+}
+
 #[test]
 fn a_role_that_does_not_trust_the_jobs_environment() {
   breaks("openinnovation", |repo| {
@@ -231,7 +269,7 @@ fn a_terraform_role_the_bootstrap_of_an_account_does_not_create() {
     read(repo, file)
       .lines()
       .enumerate()
-      .filter(|(_, text)| text.contains("role/acme-shop-production-terraform"))
+      .filter(|(_, text)| text.ends_with("role/acme-shop-production-terraform"))
       .map(|(index, _)| {
         format!(
           "{file}:{}: role-trusted: the job assumes role `acme-shop-production-terraform`, which no aws_iam_role in infra/ creates",
@@ -262,7 +300,7 @@ fn an_ecr_repository_that_does_not_exist() {
     );
     let line = line_of(repo, file, "/openinnovation-ai/staging/api:");
     vec![format!(
-      "{file}:{line}: ecr-repository: the job pushes to ECR repository `openinnovation-ai/staging/api`, which no aws_ecr_repository in infra/ creates in staging"
+      "{file}:{line}: ecr-repository: the job pushes to ECR repository `openinnovation-ai/staging/api`, which no aws_ecr_repository in infra/ creates"
     )]
   });
 }

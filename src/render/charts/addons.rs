@@ -177,6 +177,30 @@ fn documents(documents: &[String]) -> String {
   documents.join("---\n")
 }
 
+/// The custom resources the service charts create (API group, resource),
+/// which the deploy role's group may manage in the platform's namespace: no
+/// EKS access policy covers them.
+pub(crate) fn deployer_custom_resources(resolved: &Resolved) -> Vec<(&'static str, &'static str)> {
+  let selection = &resolved.addons;
+  [
+    (
+      selection.external_secrets,
+      ("external-secrets.io", "externalsecrets"),
+    ),
+    (
+      selection.nginx == Nginx::Gateway,
+      ("gateway.networking.k8s.io", "httproutes"),
+    ),
+    (
+      selection.monitoring,
+      ("monitoring.coreos.com", "servicemonitors"),
+    ),
+  ]
+  .into_iter()
+  .filter_map(|(on, resource)| on.then_some(resource))
+  .collect()
+}
+
 pub(crate) fn render(
   resolved: &Resolved,
   engine: &Engine,
@@ -468,6 +492,25 @@ pub(crate) fn render(
     );
   }
 
+  // The services' namespace and what the deploy role's group may do there
+  // (the deploy itself cannot create namespaces or grant anything).
+  let custom_resources = deployer_custom_resources(resolved);
+  out.add(
+    "cluster/manifests/deployers.yaml",
+    documents(&manifests::deployers(
+      &resolved.namespace,
+      &names::deployers_group(&resolved.platform),
+      &custom_resources,
+    )),
+  );
+  steps.push(InstallStep::other(
+    "manifests",
+    &format!(
+      "the {} namespace and the deploy role's access to its custom resources",
+      resolved.namespace
+    ),
+    vec!["manifests/deployers.yaml".into()],
+  ));
   // Image admission, last: the platform's namespace admits only images of
   // its environment's registry signed by the Deploy workflow. The policy
   // exists before the namespace opts in.

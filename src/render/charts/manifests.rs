@@ -443,6 +443,126 @@ pub(super) fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
   }
 }
 
+/// `cluster/manifests/deployers.yaml`: the platform's namespace, and what
+/// the deploy role's Kubernetes group may do in it beyond its access policy
+/// (AmazonEKSEditPolicy, which covers no custom resources): the custom
+/// resources the service charts create. Applied by `install.sh` with
+/// cluster-admin, never by the deploy.
+pub(super) fn deployers(
+  namespace: &str,
+  group: &str,
+  custom_resources: &[(&'static str, &'static str)],
+) -> Vec<String> {
+  let metadata = |name: &str| ObjectMeta {
+    name: name.to_string(),
+    namespace: Some(namespace.to_string()),
+  };
+  let rules = custom_resources
+    .iter()
+    .map(|(api_group, resource)| PolicyRule {
+      api_groups: vec![api_group],
+      resources: vec![resource],
+      verbs: vec![
+        "create", "delete", "get", "list", "patch", "update", "watch",
+      ],
+    })
+    .collect();
+  vec![
+    to_yaml(&Object {
+      api_version: "v1",
+      kind: "Namespace",
+      metadata: ObjectMeta {
+        name: namespace.to_string(),
+        namespace: None,
+      },
+      rest: Rest::None {},
+    }),
+    to_yaml(&Object {
+      api_version: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: metadata(group),
+      rest: Rest::Role { rules },
+    }),
+    to_yaml(&Object {
+      api_version: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: metadata(group),
+      rest: Rest::RoleBinding {
+        role_ref: RoleRef {
+          api_group: "rbac.authorization.k8s.io",
+          kind: "Role",
+          name: group.to_string(),
+        },
+        subjects: vec![Subject {
+          api_group: "rbac.authorization.k8s.io",
+          kind: "Group",
+          name: group.to_string(),
+        }],
+      },
+    }),
+  ]
+}
+
+fn to_yaml(value: &impl Serialize) -> String {
+  yaml_serde::to_string(value).expect("plain data serializes")
+}
+
+/// A Kubernetes object without a `spec` (Namespace, Role, RoleBinding).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Object {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: ObjectMeta,
+  #[serde(flatten)]
+  rest: Rest,
+}
+
+#[derive(Serialize)]
+struct ObjectMeta {
+  name: String,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  namespace: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Rest {
+  None {},
+  Role {
+    rules: Vec<PolicyRule>,
+  },
+  RoleBinding {
+    #[serde(rename = "roleRef")]
+    role_ref: RoleRef,
+    subjects: Vec<Subject>,
+  },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyRule {
+  api_groups: Vec<&'static str>,
+  resources: Vec<&'static str>,
+  verbs: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleRef {
+  api_group: &'static str,
+  kind: &'static str,
+  name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Subject {
+  api_group: &'static str,
+  kind: &'static str,
+  name: String,
+}
+
 /// A Karpenter EC2NodeClass: how the nodes of one node group are launched
 /// (`autoscaler: karpenter`).
 pub(super) fn ec2_node_class(

@@ -71,6 +71,13 @@ pub(super) const PINS: &[Pin] = &[
     sha: "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f",
     version: "v7.0.0",
   },
+  // The apply job downloads the plan the plan job uploaded: v8.0.1.
+  Pin {
+    key: "download_artifact",
+    action: "actions/download-artifact",
+    sha: "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c",
+    version: "v8.0.1",
+  },
   Pin {
     key: "cache",
     action: "actions/cache",

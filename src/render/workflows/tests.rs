@@ -108,11 +108,12 @@ fn permissions_are_empty_at_the_top_and_oidc_only_where_aws_is_called() {
         });
         let oidc = job["permissions"]["id-token"].as_str() == Some("write");
         assert_eq!(calls_aws, oidc, "{path}: job {id}");
+        // Outside a GitHub environment only the read-only pull request
+        // plans and the image builds, each with its own role.
+        let outside = (path.ends_with("/terraform.yml") && id.starts_with("pr-plan-"))
+          || (path.ends_with("/deploy.yml") && id.starts_with("build-"));
         if calls_aws {
-          assert!(
-            job["environment"].is_string(),
-            "{path}: job {id} has no environment"
-          );
+          assert_eq!(job["environment"].is_string(), !outside, "{path}: job {id}");
         }
         for step in steps(job) {
           if step["uses"]
@@ -171,7 +172,12 @@ fn deploys_follow_the_environments_in_order_and_never_cancel() {
         );
         if i > 0 {
           let previous = format!("{prefix}{}", order[i - 1]);
-          let needs = &job["needs"];
+          // A Terraform apply needs its plan, which needs the previous apply.
+          let needs = if file == "terraform" {
+            &doc["jobs"][format!("plan-{env}").as_str()]["needs"]
+          } else {
+            &job["needs"]
+          };
           let after_previous = needs.as_str() == Some(previous.as_str())
             || needs
               .as_sequence()
@@ -203,59 +209,209 @@ fn role_arn(role: &str) -> String {
   format!("arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/{role}")
 }
 
-/// Terraform (plan, apply, infrastructure tests) runs with the Terraform role
-/// in the `<env>-infra` GitHub environment; every other job that calls AWS
-/// runs with the deploy role in the GitHub environment `<env>`, which the
-/// Terraform role does not trust.
+/// `role-to-assume` of a job outside any GitHub environment: the account is
+/// the blueprint's, or the repository variable.
+fn role_arn_outside(account: Option<&str>, role: &str) -> String {
+  match account {
+    Some(account) => format!("arn:aws:iam::{account}:role/{role}"),
+    None => role_arn(role),
+  }
+}
+
+/// Each job assumes the role of its task: the pull request plans the
+/// read-only plan role, outside any GitHub environment; the plans and
+/// applies of the branch and the infrastructure tests the Terraform role in
+/// `<env>-infra`; the image builds the first environment's build role,
+/// outside any environment; every other job the deploy role of its GitHub
+/// environment `<env>`.
 #[test]
-fn terraform_jobs_use_the_terraform_role_and_deploy_jobs_the_deploy_role() {
+fn every_job_assumes_the_role_of_its_task() {
   for (name, resolved, out) in builtins() {
     let envs = &resolved.environments;
-    let mut terraform_jobs = 0;
+    let (mut pr_plans, mut terraform_jobs, mut builds) = (0, 0, 0);
     for (path, _, doc) in workflows(&out) {
       let terraform = path.ends_with("/terraform.yml") || path.ends_with("/infra-test.yml");
       for (id, job) in jobs(&doc) {
         let Some(role) = assumed_role(job) else {
           continue;
         };
+        let at = format!("{name}: {path}: {id}");
+        if let Some(env_name) = id.strip_prefix("pr-plan-") {
+          pr_plans += 1;
+          let env = envs.iter().find(|e| e.name == env_name).expect(&at);
+          assert!(job["environment"].is_null(), "{at}");
+          assert_eq!(
+            job["if"].as_str(),
+            Some("github.event_name == 'pull_request'"),
+            "{at}"
+          );
+          assert_eq!(
+            role,
+            role_arn_outside(env.account.as_deref(), &env.names.terraform_plan_role),
+            "{at}"
+          );
+          let plan = steps(job)
+            .iter()
+            .filter_map(|step| step["run"].as_str())
+            .find(|run| run.contains("terraform plan"))
+            .expect(&at);
+          assert!(plan.contains("-refresh=false"), "{at}: {plan}");
+          assert!(
+            job["permissions"]["pull-requests"].as_str() == Some("write"),
+            "{at}"
+          );
+          continue;
+        }
+        if id.starts_with("build-") {
+          builds += 1;
+          assert!(path.ends_with("/deploy.yml"), "{at}");
+          assert!(job["environment"].is_null(), "{at}");
+          assert_eq!(
+            role,
+            role_arn_outside(envs[0].account.as_deref(), &envs[0].names.build_role),
+            "{at}"
+          );
+          continue;
+        }
         let environment = job["environment"].as_str().expect("an environment");
         if terraform {
           terraform_jobs += 1;
           let env = envs
             .iter()
             .find(|e| e.names.infra_environment == environment)
-            .unwrap_or_else(|| panic!("{name}: {path}: {id} runs in {environment}"));
-          assert!(environment.ends_with("-infra"), "{name}: {path}: {id}");
-          assert_eq!(
-            role,
-            role_arn(&env.names.terraform_role),
-            "{name}: {path}: {id}"
-          );
+            .unwrap_or_else(|| panic!("{at} runs in {environment}"));
+          assert!(environment.ends_with("-infra"), "{at}");
+          assert_eq!(role, role_arn(&env.names.terraform_role), "{at}");
           if let Some(env_name) = id
             .strip_prefix("plan-")
             .or_else(|| id.strip_prefix("apply-"))
           {
-            assert_eq!(env_name, env.name, "{name}: {path}: {id}");
+            assert_eq!(env_name, env.name, "{at}");
+            // Plans of the branch only; its apply needs its plan.
+            let only_the_branch = format!(
+              "github.event_name != 'pull_request' && github.ref == 'refs/heads/{}'",
+              resolved.branch
+            );
+            let expected = id.starts_with("plan-").then_some(only_the_branch.as_str());
+            assert_eq!(job["if"].as_str(), expected, "{at}");
           } else {
             assert_eq!(id, "terratest", "{name}: {path}");
-            assert_eq!(env.name, envs[0].name, "{name}: {path}: {id}");
+            assert_eq!(env.name, envs[0].name, "{at}");
           }
         } else {
           let env = envs
             .iter()
             .find(|e| e.name == environment)
-            .unwrap_or_else(|| panic!("{name}: {path}: {id} runs in {environment}"));
-          assert_eq!(
-            role,
-            role_arn(&env.names.deploy_role),
-            "{name}: {path}: {id}"
-          );
-          assert!(!role.ends_with("-terraform"), "{name}: {path}: {id}");
+            .unwrap_or_else(|| panic!("{at} runs in {environment}"));
+          assert_eq!(role, role_arn(&env.names.deploy_role), "{at}");
+          assert!(!role.ends_with("-terraform"), "{at}");
         }
       }
     }
+    assert_eq!(pr_plans, envs.len(), "{name}");
     // A plan and an apply per environment, and the infrastructure tests.
     assert_eq!(terraform_jobs, 2 * envs.len() + 1, "{name}");
+    // One per service, and the migrations image.
+    assert_eq!(
+      builds,
+      resolved.services.len() + usize::from(resolved.migrations_owner().is_some()),
+      "{name}"
+    );
+  }
+}
+
+/// The apply job applies exactly the plan its plan job made and showed: it
+/// downloads that file, checks its SHA-256 against the plan job's output and
+/// applies the file, saying what to do when Terraform finds it stale; then it
+/// installs the cluster add-ons, which no application deploy does.
+#[test]
+fn applies_take_the_reviewed_plan_and_install_the_addons() {
+  for (name, resolved, out) in builtins() {
+    let doc: Value =
+      yaml_serde::from_str(&out.files[".github/workflows/terraform.yml"].contents).unwrap();
+    for env in &resolved.environments {
+      let e = &env.name;
+      let plan = &doc["jobs"][format!("plan-{e}").as_str()];
+      let apply = &doc["jobs"][format!("apply-{e}").as_str()];
+      assert_eq!(
+        apply["needs"].as_str(),
+        Some(format!("plan-{e}").as_str()),
+        "{name}"
+      );
+      assert_eq!(
+        plan["outputs"]["sha256"].as_str(),
+        Some("${{ steps.checksum.outputs.sha256 }}"),
+        "{name}"
+      );
+      let runs = |job: &Value| -> Vec<String> {
+        steps(job)
+          .iter()
+          .filter_map(|step| step["run"].as_str().map(str::to_string))
+          .collect()
+      };
+      let uses = |job: &Value, action: &str| {
+        steps(job)
+          .iter()
+          .find(|step| step["uses"].as_str().is_some_and(|u| u.starts_with(action)))
+          .cloned()
+          .unwrap_or_else(|| panic!("{name}: {e}: no {action}"))
+      };
+      let upload = uses(plan, "actions/upload-artifact@");
+      let download = uses(apply, "actions/download-artifact@");
+      assert_eq!(upload["with"]["name"], download["with"]["name"], "{name}");
+      let plan_runs = runs(plan);
+      assert!(
+        plan_runs.iter().any(|r| r.contains("-out=plan.tfplan")),
+        "{name}"
+      );
+      assert!(
+        plan_runs
+          .iter()
+          .any(|r| r.contains("sha256sum plan.tfplan")),
+        "{name}"
+      );
+      assert!(
+        plan_runs
+          .iter()
+          .any(|r| r.contains("terraform show -json plan.tfplan")
+            && r.contains("to add")
+            && r.contains("to destroy")
+            && r.contains("GITHUB_STEP_SUMMARY")),
+        "{name}"
+      );
+      let apply_runs = runs(apply);
+      let check = apply_runs
+        .iter()
+        .position(|r| r.contains("sha256sum --check"))
+        .expect("checks the SHA-256");
+      let applies = apply_runs
+        .iter()
+        .position(|r| r.contains("terraform apply -input=false -lock-timeout=10m plan.tfplan"))
+        .expect("applies the saved plan");
+      let addons = apply_runs
+        .iter()
+        .position(|r| r == &format!("bash cluster/install.sh {e}"))
+        .expect("installs the add-ons");
+      assert!(check < applies && applies < addons, "{name}: {e}");
+      assert!(
+        apply_runs[applies].contains("Saved plan is stale"),
+        "{name}"
+      );
+      assert!(apply_runs[applies].contains("re-run all jobs"), "{name}");
+      assert!(
+        !apply_runs.iter().any(|r| r.contains("terraform plan")),
+        "{name}"
+      );
+    }
+    for path in [
+      ".github/workflows/deploy.yml",
+      ".github/workflows/release.yml",
+      ".github/workflows/rollback.yml",
+    ] {
+      let text = &out.files[path].contents;
+      assert!(!text.contains("bash cluster/install.sh"), "{name}: {path}");
+      assert!(!text.contains("--create-namespace"), "{name}: {path}");
+    }
   }
 }
 

@@ -36,6 +36,11 @@ pub(crate) enum When {
   Monitoring,
   /// Grafana is on and its admin secret comes from Secrets Manager.
   GrafanaFromSecrets,
+  /// Monitoring has receivers, whose credentials come from Secrets Manager.
+  AlertReceivers,
+  /// Grafana is on with `nginx: ingress` and a service has ingress: its
+  /// request dashboards.
+  ServiceDashboards,
 }
 
 /// Who owns a file once written.
@@ -99,8 +104,9 @@ const ENVIRONMENT: &str = "spec.environments[{environment}]";
 const DNS: &str = "spec.dns";
 
 use When::{
-  Always, Calico, CertManager, Database, ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress,
-  MigrationsImage, MigrationsOwner, Monitoring, SingleAzDatabase,
+  AlertReceivers, Always, Calico, CertManager, Database, ExternalSecrets, Gateway,
+  GrafanaFromSecrets, Ingress, MigrationsImage, MigrationsOwner, Monitoring, ServiceDashboards,
+  SingleAzDatabase,
 };
 
 /// Every file oi-gen generates. Order matters only where paths overlap: the
@@ -140,6 +146,7 @@ pub(crate) static ROWS: &[Row] = &[
   row("infra/kms.tf", Always, &[NAME]),
   row("infra/vpc.tf", Always, &[NAME, NETWORK, ZONES, DATABASE]),
   row("infra/eks.tf", Always, &[NAME, CLUSTER]),
+  row("infra/storage.tf", Always, &[NAME]),
   row(
     "infra/iam.tf",
     Always,
@@ -245,6 +252,7 @@ pub(crate) static ROWS: &[Row] = &[
     ExternalSecrets,
     &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
   ),
+  row("cluster/manifests/storage-class.yaml", Always, &[]),
   row(
     "cluster/manifests/cluster-secret-store.yaml",
     ExternalSecrets,
@@ -304,6 +312,21 @@ pub(crate) static ROWS: &[Row] = &[
     "cluster/manifests/{environment}/grafana-admin.yaml",
     GrafanaFromSecrets,
     &[ADDONS, NAME, ENVIRONMENT],
+  ),
+  row(
+    "cluster/manifests/{environment}/alertmanager-receivers.yaml",
+    AlertReceivers,
+    &[ADDONS, NAME, ENVIRONMENT],
+  ),
+  row(
+    "cluster/manifests/alerts.yaml",
+    Monitoring,
+    &[ADDONS, SERVICES],
+  ),
+  row(
+    "cluster/manifests/dashboards.yaml",
+    ServiceDashboards,
+    &[ADDONS, SERVICES],
   ),
   // GitHub Actions.
   row(
@@ -380,6 +403,15 @@ impl When {
       CertManager => addons.cert_manager.is_some(),
       Monitoring => addons.monitoring,
       GrafanaFromSecrets => addons.monitoring && addons.grafana && addons.external_secrets,
+      AlertReceivers => {
+        addons.monitoring && addons.external_secrets && addons.monitoring_settings.has_receivers()
+      }
+      ServiceDashboards => {
+        addons.monitoring
+          && addons.grafana
+          && addons.nginx == crate::blueprint::model::Nginx::Ingress
+          && resolved.services.iter().any(|s| s.ingress_path.is_some())
+      }
     }
   }
 }
@@ -621,10 +653,8 @@ mod tests {
     ));
     texts.push((
       "vpc-cni, no monitoring".into(),
-      default
-        .replace("networkPolicy: calico", "networkPolicy: vpc-cni")
-        .replace("monitoring:  ", "monitoring: false #")
-        .replace("        grafana: true", ""),
+      crate::builtin::without_monitoring(default)
+        .replace("networkPolicy: calico", "networkPolicy: vpc-cni"),
     ));
     texts
       .into_iter()

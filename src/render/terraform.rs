@@ -122,6 +122,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/kms.tf.tera", When::Always),
   ("infra/vpc.tf.tera", When::Always),
   ("infra/eks.tf.tera", When::Always),
+  ("infra/storage.tf.tera", When::Always),
   ("infra/iam.tf.tera", When::Always),
   ("infra/ecr.tf.tera", When::Always),
   ("infra/rds.tf.tera", When::Database),
@@ -213,6 +214,8 @@ struct TerraformData {
   environment_accounts: Vec<(String, String)>,
   /// The service whose migrations image has a repository of its own.
   migrations_owner: Option<String>,
+  /// The EBS CSI controller's service account (storage.tf, eks.tf).
+  ebs_csi_service_account: &'static str,
 }
 
 #[derive(Serialize)]
@@ -614,6 +617,7 @@ impl TerraformData {
         .filter_map(|e| Some((e.name.clone(), e.account.clone()?)))
         .collect(),
       migrations_owner: resolved.migrations_owner().map(|s| s.name.clone()),
+      ebs_csi_service_account: crate::names::EBS_CSI_SERVICE_ACCOUNT,
     }
   }
 }

@@ -46,3 +46,13 @@ pub fn all() -> Vec<Builtin> {
 pub fn get(name: &str) -> Option<Builtin> {
   all().into_iter().find(|b| b.name == name)
 }
+
+/// A blueprint's text with its `monitoring:` add-on block (down to the next
+/// blank line) replaced by `monitoring: false`: the tests' variant without
+/// monitoring.
+#[cfg(test)]
+pub(crate) fn without_monitoring(text: &str) -> String {
+  let start = text.find("      monitoring:").expect("a monitoring block");
+  let end = start + text[start..].find("\n\n").expect("a blank line after it");
+  format!("{}      monitoring: false{}", &text[..start], &text[end..])
+}

@@ -91,6 +91,11 @@ pub(crate) const SECRET_STORE: &str = "aws-secrets-manager";
 /// Namespace and service account of the External Secrets controller.
 pub(crate) const ESO_NAMESPACE: &str = "external-secrets";
 pub(crate) const ESO_SERVICE_ACCOUNT: &str = "external-secrets";
+/// The EBS CSI controller's service account (the EKS add-on creates it in
+/// `kube-system`); Terraform gives it its role through Pod Identity.
+pub(crate) const EBS_CSI_SERVICE_ACCOUNT: &str = "ebs-csi-controller-sa";
+/// The default StorageClass: encrypted gp3 volumes of the EBS CSI driver.
+pub(crate) const STORAGE_CLASS: &str = "gp3";
 
 /// GitHub environment whose jobs plan and apply `infra/` for an environment:
 /// `<env>-infra`. It is kept apart from the deploy jobs' environment `<env>`,
@@ -193,11 +198,32 @@ pub(crate) fn grafana_admin_secret(platform: &Platform, environment: &Environmen
 /// written by Terraform.
 pub(crate) const DATABASE_KEY: &str = "database";
 
+/// In-scope prefix of the Alertmanager receivers' credentials, which the
+/// user fills: `alertmanager/email` (JSON `password`), `alertmanager/slack`
+/// (`webhookUrl`), `alertmanager/pagerduty` (`routingKey`).
+pub(crate) const ALERTMANAGER_KEY: &str = "alertmanager";
+
+/// The receivers' credentials: in-scope key, JSON property, and the key of
+/// the Kubernetes Secret Alertmanager reads it from as a file.
+pub(crate) const ALERTMANAGER_EMAIL: (&str, &str, &str) =
+  ("alertmanager/email", "password", "email-password");
+pub(crate) const ALERTMANAGER_SLACK: (&str, &str, &str) =
+  ("alertmanager/slack", "webhookUrl", "slack-webhook-url");
+pub(crate) const ALERTMANAGER_PAGERDUTY: (&str, &str, &str) = (
+  "alertmanager/pagerduty",
+  "routingKey",
+  "pagerduty-routing-key",
+);
+
 /// Whether a `secret:` reference's in-scope key names a secret oi-gen
 /// creates itself.
 pub(crate) fn reserved_secret_key(key: &str) -> bool {
   key == GRAFANA_ADMIN_KEY
     || key == DATABASE_KEY
+    || key == ALERTMANAGER_KEY
+    || key
+      .strip_prefix(ALERTMANAGER_KEY)
+      .is_some_and(|rest| rest.starts_with('/'))
     || key
       .strip_prefix(DATABASE_KEY)
       .is_some_and(|rest| rest.starts_with('/'))

@@ -309,12 +309,77 @@ pub struct Monitoring {
   /// Install Grafana (default true).
   #[serde(default = "yes")]
   pub grafana: bool,
+  /// Sizes of the persistent volumes (encrypted gp3) of Prometheus, Alertmanager and Grafana, in GB (optional: 50, 5 and 10).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub storage: Option<MonitoringStorage>,
+  /// How long Prometheus keeps its samples, e.g. `15d` or `12h` (optional, default 15d); size `storage.prometheusGb` for it.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub retention: Option<String>,
+  /// Where Alertmanager sends the alerts (optional: without it, alerts are only shown in Alertmanager and Grafana). Each receiver's credential is a Secrets Manager secret you fill (needs externalSecrets).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub alerts: Option<Alerts>,
 }
 
 impl Default for Monitoring {
   fn default() -> Self {
-    Self { grafana: true }
+    Self {
+      grafana: true,
+      storage: None,
+      retention: None,
+      alerts: None,
+    }
   }
+}
+
+/// Persistent volume sizes of the monitoring stack, in GB.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MonitoringStorage {
+  /// Prometheus's volume (default 50).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub prometheus_gb: Option<u32>,
+  /// Alertmanager's volume: silences and notification state (default 5).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub alertmanager_gb: Option<u32>,
+  /// Grafana's volume: its database of users and dashboards made in the UI (default 10).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub grafana_gb: Option<u32>,
+}
+
+/// Alertmanager's receivers: every alert goes to each one given.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Alerts {
+  /// E-mail through an SMTP relay; its password is secret `<platform>/<env>/alertmanager/email` (JSON: password).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub email: Option<EmailAlerts>,
+  /// A Slack channel; its incoming webhook URL is secret `<platform>/<env>/alertmanager/slack` (JSON: webhookUrl).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub slack: Option<SlackAlerts>,
+  /// PagerDuty (Events API v2); the integration's routing key is secret `<platform>/<env>/alertmanager/pagerduty` (JSON: routingKey).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub pagerduty: Option<Empty>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EmailAlerts {
+  /// The address the alerts go to.
+  pub to: String,
+  /// The sender's address; also the SMTP user name unless `username` is given.
+  pub from: String,
+  /// The SMTP relay, `host:port` (STARTTLS is required).
+  pub smarthost: String,
+  /// The SMTP user name (optional, default `from`).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SlackAlerts {
+  /// The channel, e.g. `#alerts` (the webhook's own channel when the app allows no override).
+  pub channel: String,
 }
 
 fn yes() -> bool {

@@ -232,6 +232,44 @@ pub struct AddonSelection {
   pub monitoring: bool,
   pub grafana: bool,
   pub calico: bool,
+  /// With monitoring: its volumes, retention and receivers.
+  pub monitoring_settings: MonitoringSettings,
+}
+
+/// Default volume sizes of the monitoring stack, in GB.
+pub const PROMETHEUS_GB: u32 = 50;
+pub const ALERTMANAGER_GB: u32 = 5;
+pub const GRAFANA_GB: u32 = 10;
+/// Default Prometheus retention.
+pub const PROMETHEUS_RETENTION: &str = "15d";
+
+/// The monitoring stack's settings after defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitoringSettings {
+  pub prometheus_gb: u32,
+  pub alertmanager_gb: u32,
+  pub grafana_gb: u32,
+  pub retention: String,
+  pub email: Option<EmailReceiver>,
+  /// The Slack channel.
+  pub slack: Option<String>,
+  pub pagerduty: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailReceiver {
+  pub to: String,
+  pub from: String,
+  pub smarthost: String,
+  /// The SMTP user name (`from` unless the blueprint gives one).
+  pub username: String,
+}
+
+impl MonitoringSettings {
+  /// Any receiver: Alertmanager reads their credentials from a Secret.
+  pub fn has_receivers(&self) -> bool {
+    self.email.is_some() || self.slack.is_some() || self.pagerduty
+  }
 }
 
 #[derive(Debug, Clone)]
@@ -493,8 +531,9 @@ impl Platform {
         .and_then(Toggle::settings)
         .is_some(),
       monitoring: monitoring.is_some(),
-      grafana: monitoring.is_some_and(|m| m.grafana),
+      grafana: monitoring.as_ref().is_some_and(|m| m.grafana),
       calico: self.network_policy() == NetworkPolicy::Calico,
+      monitoring_settings: monitoring_settings(monitoring.as_ref()),
     }
   }
 }
@@ -507,7 +546,8 @@ impl Resolved {
   /// out.
   pub fn new(platform: &Platform) -> Self {
     let addons = platform.addon_selection();
-    let user_secrets = user_secrets(platform, addons.external_secrets);
+    let mut user_secrets = user_secrets(platform, addons.external_secrets);
+    user_secrets.extend(receiver_secrets(&addons));
     let database = platform.spec.database.as_ref().map(|db| {
       let major_version = db.major_version();
       let family_major = major_version.split('.').next().unwrap_or(&major_version);
@@ -761,6 +801,53 @@ impl EnvironmentNames {
       secret_scope: names::secret_scope(platform, environment),
     }
   }
+}
+
+fn monitoring_settings(monitoring: Option<&super::model::Monitoring>) -> MonitoringSettings {
+  let storage = monitoring
+    .and_then(|m| m.storage.clone())
+    .unwrap_or_default();
+  let alerts = monitoring
+    .and_then(|m| m.alerts.clone())
+    .unwrap_or_default();
+  MonitoringSettings {
+    prometheus_gb: storage.prometheus_gb.unwrap_or(PROMETHEUS_GB),
+    alertmanager_gb: storage.alertmanager_gb.unwrap_or(ALERTMANAGER_GB),
+    grafana_gb: storage.grafana_gb.unwrap_or(GRAFANA_GB),
+    retention: monitoring
+      .and_then(|m| m.retention.clone())
+      .unwrap_or_else(|| PROMETHEUS_RETENTION.to_string()),
+    email: alerts.email.map(|e| EmailReceiver {
+      username: e.username.unwrap_or_else(|| e.from.clone()),
+      to: e.to,
+      from: e.from,
+      smarthost: e.smarthost,
+    }),
+    slack: alerts.slack.map(|s| s.channel),
+    pagerduty: alerts.pagerduty.is_some(),
+  }
+}
+
+/// The credentials of Alertmanager's receivers: secrets the user fills, read
+/// by Alertmanager's ExternalSecret (validation requires External Secrets).
+fn receiver_secrets(addons: &AddonSelection) -> Vec<UserSecret> {
+  let settings = &addons.monitoring_settings;
+  if !addons.monitoring || !addons.external_secrets {
+    return Vec::new();
+  }
+  [
+    (settings.email.is_some(), names::ALERTMANAGER_EMAIL),
+    (settings.slack.is_some(), names::ALERTMANAGER_SLACK),
+    (settings.pagerduty, names::ALERTMANAGER_PAGERDUTY),
+  ]
+  .into_iter()
+  .filter(|(on, _)| *on)
+  .map(|(_, (key, property, _))| UserSecret {
+    key: key.to_string(),
+    properties: vec![property.to_string()],
+    services: vec!["alertmanager".to_string()],
+  })
+  .collect()
 }
 
 /// The `secret:` references of the services, merged by secret.

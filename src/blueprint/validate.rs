@@ -1112,6 +1112,13 @@ impl Checker<'_> {
         _ => {}
       }
     }
+    if let Some(monitoring) = addons
+      .monitoring
+      .as_ref()
+      .and_then(super::model::Toggle::settings)
+    {
+      self.monitoring(&monitoring);
+    }
     if self.platform.nginx() == super::model::Nginx::Ingress {
       self
         .warn(
@@ -1119,6 +1126,95 @@ impl Checker<'_> {
           "ingress-nginx was retired upstream in March 2026 and gets no security fixes",
         )
         .hint = Some("use `nginx: gateway` (NGINX Gateway Fabric) for new clusters".into());
+    }
+  }
+
+  /// `spec.cluster.addons.monitoring`: volume sizes, retention, receivers.
+  fn monitoring(&mut self, monitoring: &super::model::Monitoring) {
+    const PATH: &str = "spec.cluster.addons.monitoring";
+    if let Some(storage) = &monitoring.storage {
+      for (field, size) in [
+        ("prometheusGb", storage.prometheus_gb),
+        ("alertmanagerGb", storage.alertmanager_gb),
+        ("grafanaGb", storage.grafana_gb),
+      ] {
+        if let Some(size) = size
+          && !(1..=MAX_NODE_DISK_GB).contains(&size)
+        {
+          self.error(
+            format!("{PATH}.storage.{field}"),
+            format!(
+              "a volume must be between 1 and {MAX_NODE_DISK_GB} GB (the largest gp3 volume), got {size}"
+            ),
+          );
+        }
+      }
+    }
+    if let Some(retention) = &monitoring.retention
+      && !is_prometheus_duration(retention)
+    {
+      self
+        .error(
+          format!("{PATH}.retention"),
+          format!("`{retention}` is not a Prometheus duration"),
+        )
+        .hint = Some("a number and a unit (ms, s, m, h, d, w, y), e.g. `15d`".into());
+    }
+    let Some(alerts) = &monitoring.alerts else {
+      return;
+    };
+    if !external_secrets_on(self.platform) {
+      self.error(
+        format!("{PATH}.alerts"),
+        "the receivers' credentials come from Secrets Manager: alerts need `externalSecrets`",
+      );
+    }
+    if let Some(email) = &alerts.email {
+      for (field, value) in [("to", &email.to), ("from", &email.from)] {
+        if !is_email(value) {
+          self.error(
+            format!("{PATH}.alerts.email.{field}"),
+            format!("`{value}` is not an e-mail address"),
+          );
+        }
+      }
+      let port_ok = email
+        .smarthost
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| {
+          is_domain(&host.to_ascii_lowercase()) && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+      if !port_ok {
+        self.error(
+          format!("{PATH}.alerts.email.smarthost"),
+          format!(
+            "`{}` is not an SMTP relay as host:port (e.g. email-smtp.eu-west-1.amazonaws.com:587)",
+            email.smarthost
+          ),
+        );
+      }
+      if email
+        .username
+        .as_ref()
+        .is_some_and(|u| u.is_empty() || u.contains(char::is_whitespace))
+      {
+        self.error(
+          format!("{PATH}.alerts.email.username"),
+          "the SMTP user name must be non-empty, without spaces",
+        );
+      }
+    }
+    if let Some(slack) = &alerts.slack
+      && (slack.channel.trim_start_matches(['#', '@']).is_empty()
+        || slack.channel.contains(char::is_whitespace))
+    {
+      self.error(
+        format!("{PATH}.alerts.slack.channel"),
+        format!(
+          "`{}` is not a Slack channel (e.g. `#alerts`)",
+          slack.channel
+        ),
+      );
     }
   }
 
@@ -1842,6 +1938,17 @@ fn is_domain_or_label(value: &str) -> bool {
 
 fn is_domain(value: &str) -> bool {
   is_domain_or_label(value) && value.contains('.')
+}
+
+/// A Prometheus duration as `--storage.tsdb.retention.time` takes it: one
+/// number (not zero) and a unit.
+fn is_prometheus_duration(value: &str) -> bool {
+  let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+  let unit = &value[digits.len()..];
+  !digits.is_empty()
+    && digits.chars().all(|c| c.is_ascii_digit())
+    && digits.parse::<u64>().is_ok_and(|n| n > 0)
+    && ["ms", "s", "m", "h", "d", "w", "y"].contains(&unit)
 }
 
 fn is_email(value: &str) -> bool {

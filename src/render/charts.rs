@@ -9,6 +9,7 @@
 
 pub(crate) mod addons;
 mod manifests;
+mod monitoring;
 pub(crate) mod values;
 pub(crate) mod versions;
 
@@ -243,10 +244,15 @@ mod tests {
       2
     );
 
-    // Without External Secrets (and so without secretEnv and migrations):
-    // no store, and Grafana's credentials are made in the cluster.
+    // Without External Secrets (and so without secretEnv, migrations and
+    // alert receivers): no store, and Grafana's credentials are made in the
+    // cluster.
     let resolved = variant_of(&[
       ("externalSecrets: true", "externalSecrets: false"),
+      (
+        "        alerts:\n          slack:\n            channel: \"#platform-alerts\"\n",
+        "",
+      ),
       ("runsMigrations: true", "runsMigrations: false"),
       ("        DATABASE_URL: {database: url}\n", ""),
       ("        DATABASE_PASSWORD: {database: password}\n", ""),
@@ -573,10 +579,9 @@ mod tests {
 
   #[test]
   fn addons_that_are_off_produce_nothing() {
-    let platform = variant(
-      "      monitoring:            # Prometheus, Alertmanager and Grafana\n        grafana: true",
-      "      monitoring: false",
-    );
+    let platform = load(&crate::builtin::without_monitoring(
+      crate::builtin::get("openinnovation").unwrap().text,
+    ));
     let out = render_platform(&platform);
     assert!(
       !out
@@ -895,5 +900,167 @@ mod tests {
         "169.254.170.23/32"
       );
     }
+  }
+
+  #[test]
+  fn volumes_are_encrypted_gp3_with_the_environments_key() {
+    let out = render_all(&builtin("openinnovation"));
+    let class = parse(file(&out, "cluster/manifests/storage-class.yaml"));
+    assert_eq!(class["provisioner"], "ebs.csi.aws.com");
+    assert_eq!(class["parameters"]["type"], "gp3");
+    assert_eq!(class["parameters"]["encrypted"], "true");
+    assert_eq!(class["parameters"]["kmsKeyId"], "KMS_KEY_ARN");
+    assert_eq!(class["volumeBindingMode"], "WaitForFirstConsumer");
+    assert_eq!(class["allowVolumeExpansion"], true);
+    assert_eq!(
+      class["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"],
+      "true"
+    );
+    // install.sh fills the placeholder with the key its alias names.
+    let install = file(&out, "cluster/install.sh");
+    assert!(install.contains(
+      "--key-id \"alias/openinnovation-ai-$env\" \\\n  --query KeyMetadata.Arn --output text"
+    ));
+    assert!(
+      install
+        .contains("sed \"s|KMS_KEY_ARN|$kms_key_arn|\" \"$here/manifests/storage-class.yaml\"")
+    );
+    assert!(install.contains("storageclass.kubernetes.io/is-default-class=false"));
+    // The storage class comes before every chart that could claim a volume.
+    assert!(install.find("storage-class.yaml") < install.find("\nchart "));
+    // The driver is an EKS add-on whose controller gets the role of storage.tf.
+    let eks = file(&out, "infra/eks.tf");
+    assert!(eks.contains("aws-ebs-csi-driver = {"));
+    assert!(eks.contains("role_arn        = aws_iam_role.ebs_csi.arn"));
+    assert!(eks.contains("service_account = \"ebs-csi-controller-sa\""));
+    let storage = file(&out, "infra/storage.tf");
+    assert!(storage.contains("service-role/AmazonEBSCSIDriverPolicy"));
+    assert!(storage.contains("kms:GrantIsForAWSResource"));
+    assert!(file(&out, "infra/iam.tf").contains("\"kms:DescribeKey\""));
+  }
+
+  #[test]
+  fn monitoring_keeps_its_data_and_sends_alerts_to_the_receivers() {
+    let out = render_all(&builtin("openinnovation"));
+    let values = parse(file(
+      &out,
+      "cluster/addons/kube-prometheus-stack/values.yaml",
+    ));
+    let prometheus = &values["prometheus"]["prometheusSpec"];
+    let claim = &prometheus["storageSpec"]["volumeClaimTemplate"]["spec"];
+    assert_eq!(claim["resources"]["requests"]["storage"], "50Gi");
+    assert_eq!(claim["storageClassName"], names::STORAGE_CLASS);
+    assert_eq!(prometheus["retention"], "15d");
+    assert_eq!(prometheus["retentionSize"], "42GB");
+    let alertmanager = &values["alertmanager"];
+    assert_eq!(
+      alertmanager["alertmanagerSpec"]["storage"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]
+        ["storage"],
+      "5Gi"
+    );
+    assert_eq!(
+      alertmanager["alertmanagerSpec"]["secrets"][0],
+      "alertmanager-receivers"
+    );
+    let grafana = &values["grafana"];
+    assert_eq!(grafana["persistence"]["size"], "10Gi");
+    assert_eq!(grafana["persistence"]["type"], "sts");
+    assert_eq!(grafana["securityContext"]["fsGroup"], 472);
+    assert_eq!(grafana["initChownData"]["enabled"], false);
+    assert_eq!(
+      grafana["sidecar"]["dashboards"]["label"],
+      "grafana_dashboard"
+    );
+    // The Slack receiver reads the webhook URL from the file of the key the
+    // ExternalSecret writes, from the secret Terraform creates empty.
+    let config = &alertmanager["config"];
+    assert_eq!(config["route"]["receiver"], "platform");
+    assert_eq!(config["receivers"][0]["name"], "null");
+    let slack = &config["receivers"][1]["slack_configs"][0];
+    assert_eq!(slack["channel"], "#platform-alerts");
+    assert_eq!(
+      slack["api_url_file"],
+      "/etc/alertmanager/secrets/alertmanager-receivers/slack-webhook-url"
+    );
+    let receivers = parse(file(
+      &out,
+      "cluster/manifests/staging/alertmanager-receivers.yaml",
+    ));
+    assert_eq!(
+      receivers["spec"]["data"][0]["secretKey"],
+      "slack-webhook-url"
+    );
+    assert_eq!(
+      receivers["spec"]["data"][0]["remoteRef"]["key"],
+      "openinnovation-ai/staging/alertmanager/slack"
+    );
+    assert_eq!(
+      receivers["spec"]["data"][0]["remoteRef"]["property"],
+      "webhookUrl"
+    );
+    assert!(file(&out, "infra/secrets.tf").contains(
+      "\"alertmanager/slack\" = \"openinnovation-ai/${var.environment}/alertmanager/slack\""
+    ));
+    assert!(
+      file(&out, "cluster/check-secrets.sh")
+        .contains("\"openinnovation-ai/$env/alertmanager/slack|you|webhookUrl\"")
+    );
+    let store = parse(file(&out, "cluster/manifests/cluster-secret-store.yaml"));
+    assert_eq!(
+      store["spec"]["conditions"][0]["namespaces"][1],
+      "monitoring"
+    );
+    let install = file(&out, "cluster/install.sh");
+    let synced = install
+      .find("externalsecret/alertmanager-receivers")
+      .unwrap();
+    assert!(synced < install.find("chart kube-prometheus-stack").unwrap());
+    assert!(install.contains("apply \"$here/manifests/alerts.yaml\""));
+    // The gateway's data plane has no request metrics: pod and certificate
+    // alerts only, no dashboards.
+    let rules = file(&out, "cluster/manifests/alerts.yaml");
+    assert!(rules.contains("PlatformPodCrashLooping"));
+    assert!(rules.contains("certmanager_certificate_expiration_timestamp_seconds"));
+    assert!(!rules.contains("nginx_ingress_controller"));
+    assert!(!out.files.contains_key("cluster/manifests/dashboards.yaml"));
+    let cert_manager = parse(file(&out, "cluster/addons/cert-manager/values.yaml"));
+    assert_eq!(
+      cert_manager["prometheus"]["servicemonitor"]["enabled"],
+      true
+    );
+  }
+
+  #[test]
+  fn ingress_nginx_gets_request_alerts_and_a_dashboard_per_public_service() {
+    let out = render_all(&variant("nginx: gateway", "nginx: ingress"));
+    let rules = parse(file(&out, "cluster/manifests/alerts.yaml"));
+    let services = rules["spec"]["groups"]
+      .as_sequence()
+      .unwrap()
+      .iter()
+      .find(|g| g["name"] == "platform-services")
+      .expect("the request alerts");
+    let errors = services["rules"][0]["expr"].as_str().unwrap();
+    assert!(errors.contains(
+      "nginx_ingress_controller_requests{ingress=~\"backend|frontend\", status=~\"5..\"}"
+    ));
+    assert!(errors.ends_with("> 0.05"));
+    let latency = services["rules"][1]["expr"].as_str().unwrap();
+    assert!(latency.contains("nginx_ingress_controller_request_duration_seconds_bucket"));
+    let dashboards = file(&out, "cluster/manifests/dashboards.yaml");
+    assert_eq!(dashboards.matches("kind: ConfigMap").count(), 2);
+    let dashboard = parse(dashboards.split("---\n").next().unwrap());
+    assert_eq!(dashboard["metadata"]["labels"]["grafana_dashboard"], "1");
+    assert_eq!(dashboard["metadata"]["namespace"], "monitoring");
+    let json: serde_json::Value =
+      serde_json::from_str(dashboard["data"]["dashboard.json"].as_str().unwrap()).unwrap();
+    assert_eq!(json["title"], "openinnovation-ai / backend");
+    assert_eq!(json["panels"].as_array().unwrap().len(), 3);
+    assert!(file(&out, "cluster/install.sh").contains("apply \"$here/manifests/dashboards.yaml\""));
+    let controller = parse(file(&out, "cluster/addons/ingress-nginx/values.yaml"));
+    assert_eq!(
+      controller["controller"]["metrics"]["serviceMonitor"]["enabled"],
+      true
+    );
   }
 }

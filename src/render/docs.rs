@@ -61,6 +61,8 @@ struct ReadmeData {
   /// `namespace/name` of each add-on service account with a Pod Identity role.
   deployers_group: String,
   service_accounts: std::collections::BTreeMap<&'static str, String>,
+  /// With monitoring: volumes, receivers, alerts.
+  monitoring: Option<ReadmeMonitoring>,
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -94,6 +96,31 @@ impl NodeScaling {
         .collect(),
     }
   }
+}
+
+#[derive(Serialize)]
+struct ReadmeMonitoring {
+  prometheus_gb: u32,
+  alertmanager_gb: u32,
+  grafana_gb: u32,
+  retention: String,
+  grafana: bool,
+  /// Each receiver: its name, and per environment its secret and the command
+  /// that fills it.
+  receivers: Vec<ReadmeReceiver>,
+  /// `e-mail, Slack and PagerDuty`.
+  receiver_names: String,
+  /// `nginx: ingress` with public services: request alerts and dashboards.
+  request_alerts: bool,
+  cert_manager: bool,
+}
+
+#[derive(Serialize)]
+struct ReadmeReceiver {
+  kind: &'static str,
+  property: &'static str,
+  what: &'static str,
+  environments: Vec<(String, String, String)>,
 }
 
 /// The README's DNS step: what to delegate, and from where.
@@ -350,6 +377,7 @@ pub(crate) fn render(
     signer_issuer: crate::names::GITHUB_ACTIONS_ISSUER,
     deployers_group: crate::names::deployers_group(&resolved.platform),
     service_accounts: service_accounts(),
+    monitoring: readme_monitoring(resolved),
     accounts,
     reviewers: readme_reviewers(resolved),
     reviewer_teams: !resolved.reviewers.teams.is_empty(),
@@ -553,6 +581,75 @@ impl Diagram {
       }),
     }
   }
+}
+
+fn readme_monitoring(resolved: &Resolved) -> Option<ReadmeMonitoring> {
+  let addons = &resolved.addons;
+  if !addons.monitoring {
+    return None;
+  }
+  let settings = &addons.monitoring_settings;
+  let receivers = if addons.external_secrets {
+    [
+      (
+        settings.email.is_some(),
+        "e-mail",
+        crate::names::ALERTMANAGER_EMAIL,
+        "the SMTP password",
+      ),
+      (
+        settings.slack.is_some(),
+        "Slack",
+        crate::names::ALERTMANAGER_SLACK,
+        "the incoming webhook URL",
+      ),
+      (
+        settings.pagerduty,
+        "PagerDuty",
+        crate::names::ALERTMANAGER_PAGERDUTY,
+        "the Events API v2 integration's routing key",
+      ),
+    ]
+    .into_iter()
+    .filter(|(on, ..)| *on)
+    .map(|(_, kind, (key, property, _), what)| ReadmeReceiver {
+      kind,
+      property,
+      what,
+      environments: resolved
+        .environments
+        .iter()
+        .map(|e| {
+          let name = format!("{}{key}", e.names.secret_scope);
+          let command = format!(
+            "aws secretsmanager put-secret-value --region {} --secret-id {name} --secret-string '{{\"{property}\":\"<{property}>\"}}'",
+            resolved.region
+          );
+          (e.name.clone(), name, command)
+        })
+        .collect(),
+    })
+    .collect()
+  } else {
+    Vec::new()
+  };
+  let kinds: Vec<&str> = receivers.iter().map(|r| r.kind).collect();
+  let receiver_names = match kinds.split_last() {
+    Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+    _ => kinds.join(""),
+  };
+  Some(ReadmeMonitoring {
+    receiver_names,
+    prometheus_gb: settings.prometheus_gb,
+    alertmanager_gb: settings.alertmanager_gb,
+    grafana_gb: settings.grafana_gb,
+    retention: settings.retention.clone(),
+    grafana: addons.grafana,
+    receivers,
+    request_alerts: addons.nginx == crate::blueprint::model::Nginx::Ingress
+      && resolved.services.iter().any(|s| s.ingress_path.is_some()),
+    cert_manager: addons.cert_manager.is_some(),
+  })
 }
 
 #[cfg(test)]

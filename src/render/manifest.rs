@@ -49,6 +49,11 @@ pub(crate) enum When {
   Owners,
   /// A service lists AWS resources (spec.services[].aws): it gets a role.
   ServiceAccess,
+  /// Monitoring has receivers, whose credentials come from Secrets Manager.
+  AlertReceivers,
+  /// Grafana is on with `nginx: ingress` and a service has ingress: its
+  /// request dashboards.
+  ServiceDashboards,
 }
 
 /// Who owns a file once written.
@@ -119,9 +124,9 @@ const AUTOSCALER: &str = "spec.cluster.autoscaler";
 const OWNERS: &str = "spec.owners";
 
 use When::{
-  Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets, Gateway,
-  GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring, Owners,
-  ServiceAccess, ServiceCode, SingleAzDatabase,
+  AlertReceivers, Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets,
+  Gateway, GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring,
+  Owners, ServiceAccess, ServiceCode, ServiceDashboards, SingleAzDatabase,
 };
 
 /// A row path starting with this stands for a service's build context
@@ -176,6 +181,7 @@ pub(crate) static ROWS: &[Row] = &[
   ),
   row("infra/eks.tf", Always, &[NAME, CLUSTER]),
   row("infra/karpenter.tf", Karpenter, &[NAME, AUTOSCALER]),
+  row("infra/storage.tf", Always, &[NAME]),
   row(
     "infra/iam.tf",
     Always,
@@ -303,6 +309,7 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
   ),
   row("cluster/manifests/deployers.yaml", Always, &[NAME, ADDONS]),
+  row("cluster/manifests/storage-class.yaml", Always, &[]),
   row(
     "cluster/manifests/cluster-secret-store.yaml",
     ExternalSecrets,
@@ -368,6 +375,21 @@ pub(crate) static ROWS: &[Row] = &[
     "cluster/manifests/{environment}/image-policy.yaml",
     Always,
     &[NAME, REGION, ENVIRONMENT, GITHUB],
+  ),
+  row(
+    "cluster/manifests/{environment}/alertmanager-receivers.yaml",
+    AlertReceivers,
+    &[ADDONS, NAME, ENVIRONMENT],
+  ),
+  row(
+    "cluster/manifests/alerts.yaml",
+    Monitoring,
+    &[ADDONS, SERVICES],
+  ),
+  row(
+    "cluster/manifests/dashboards.yaml",
+    ServiceDashboards,
+    &[ADDONS, SERVICES],
   ),
   // GitHub Actions.
   row(
@@ -490,6 +512,15 @@ impl When {
       GrafanaFromSecrets => addons.monitoring && addons.grafana && addons.external_secrets,
       ServiceCode => item.service.is_some_and(|s| seeds_code(resolved, s)),
       Owners => resolved.platform.spec.owners.is_some(),
+      AlertReceivers => {
+        addons.monitoring && addons.external_secrets && addons.monitoring_settings.has_receivers()
+      }
+      ServiceDashboards => {
+        addons.monitoring
+          && addons.grafana
+          && addons.nginx == crate::blueprint::model::Nginx::Ingress
+          && resolved.services.iter().any(|s| s.ingress_path.is_some())
+      }
     }
   }
 }
@@ -762,10 +793,8 @@ mod tests {
     ));
     texts.push((
       "vpc-cni, no monitoring".into(),
-      default
-        .replace("networkPolicy: calico", "networkPolicy: vpc-cni")
-        .replace("monitoring:  ", "monitoring: false #")
-        .replace("        grafana: true", ""),
+      crate::builtin::without_monitoring(default)
+        .replace("networkPolicy: calico", "networkPolicy: vpc-cni"),
     ));
     texts
       .into_iter()

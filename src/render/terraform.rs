@@ -135,6 +135,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/kms.tf.tera", When::Always),
   ("infra/vpc.tf.tera", When::Always),
   ("infra/eks.tf.tera", When::Always),
+  ("infra/storage.tf.tera", When::Always),
   ("infra/iam.tf.tera", When::Always),
   ("infra/karpenter.tf.tera", When::Karpenter),
   ("infra/ecr.tf.tera", When::Always),
@@ -253,6 +254,8 @@ struct TerraformData {
   deploy_namespaces: Vec<String>,
   /// The environment the images are built in (the first).
   build_environment: String,
+  /// The EBS CSI controller's service account (storage.tf, eks.tf).
+  ebs_csi_service_account: &'static str,
 }
 
 #[derive(Serialize)]
@@ -818,6 +821,7 @@ impl TerraformData {
       deployers_group: names::deployers_group(platform),
       deploy_namespaces: vec![resolved.namespace.clone()],
       build_environment: resolved.environments[0].name.clone(),
+      ebs_csi_service_account: crate::names::EBS_CSI_SERVICE_ACCOUNT,
     }
   }
 }

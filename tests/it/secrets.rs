@@ -271,13 +271,15 @@ fn check_secrets_names_each_secret_without_a_value() {
   let answers = |grafana_answer, analytics_answer| {
     let mut all = vec![(grafana, grafana_answer), (analytics, analytics_answer)];
     all.extend(database);
+    // The Slack receiver's webhook URL, which the user fills.
+    all.push(("openinnovation-ai/staging/alertmanager/slack", Some("True")));
     all
   };
 
   let (code, out) = check_secrets(&output, "staging", &answers(Some("True"), Some("True")));
   assert_eq!(code, 0, "{out}");
   assert!(
-    out.contains("the 4 secrets of staging hold values"),
+    out.contains("the 5 secrets of staging hold values"),
     "{out}"
   );
 
@@ -294,7 +296,7 @@ fn check_secrets_names_each_secret_without_a_value() {
   )), "{out}");
   assert!(!out.contains(&format!("{grafana} holds no value")), "{out}");
   assert!(
-    out.contains("1 of the 4 secrets of staging hold no value yet"),
+    out.contains("1 of the 5 secrets of staging hold no value yet"),
     "{out}"
   );
 
@@ -307,7 +309,7 @@ fn check_secrets_names_each_secret_without_a_value() {
     out.contains(&format!("{analytics} holds no value")),
     "{out}"
   );
-  assert!(out.contains("2 of the 4 secrets"), "{out}");
+  assert!(out.contains("2 of the 5 secrets"), "{out}");
 
   let (code, out) = check_secrets(&output, "nowhere", &[]);
   assert_eq!(code, 2, "{out}");

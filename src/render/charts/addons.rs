@@ -15,12 +15,14 @@ use super::versions::{
 };
 use crate::blueprint::Resolved;
 use crate::blueprint::model::{Autoscaler, Nginx};
-use crate::blueprint::resolved::EnvironmentDns;
+use crate::blueprint::resolved::{EnvironmentDns, MonitoringSettings};
 use crate::names;
 use crate::render::{Engine, Output};
 
 /// The template of `cluster/install.sh`.
 const INSTALL_TEMPLATE: &str = "cluster/install.sh.tera";
+/// The default StorageClass, its KMS key filled in by `install.sh`.
+const STORAGE_CLASS_MANIFEST: &str = "cluster/manifests/storage-class.yaml";
 /// The template of `cluster/check-secrets.sh`.
 const CHECK_SECRETS_TEMPLATE: &str = "cluster/check-secrets.sh.tera";
 
@@ -83,8 +85,10 @@ struct InstallStep {
 struct WaitFor {
   namespace: &'static str,
   name: &'static str,
-  /// The Secrets Manager secret it reads.
+  /// The Secrets Manager secrets it reads.
   remote: String,
+  /// The comment above the wait: who reads it, what it holds.
+  note: Vec<String>,
 }
 
 impl InstallStep {
@@ -166,6 +170,10 @@ struct InstallData {
   /// A step downloads pinned manifests (curl and sha256sum are needed).
   remote_crds: bool,
   steps: Vec<InstallStep>,
+  region: String,
+  /// The environment's KMS key by its alias (`infra/kms.tf`), with `$env`.
+  kms_alias: String,
+  kms_placeholder: &'static str,
 }
 
 fn yaml(value: &impl Serialize) -> String {
@@ -208,6 +216,22 @@ pub(crate) fn render(
 ) -> Result<(), tera::Error> {
   let selection = &resolved.addons;
   let mut steps = Vec::new();
+
+  out.add(STORAGE_CLASS_MANIFEST, yaml(&manifests::storage_class()));
+  steps.push(InstallStep::other(
+    "storage-class",
+    &format!(
+      "the default StorageClass {} (gp3, encrypted with the environment's KMS key)",
+      names::STORAGE_CLASS
+    ),
+    vec![STORAGE_CLASS_MANIFEST.trim_start_matches("cluster/").into()],
+  ));
+
+  // The monitoring CRDs come first: ingress-nginx and cert-manager create
+  // their ServiceMonitors with their releases.
+  if selection.monitoring {
+    steps.push(InstallStep::chart_crds(&KUBE_PROMETHEUS_STACK));
+  }
 
   if selection.nginx == Nginx::Gateway {
     let mut step = InstallStep::other(
@@ -278,9 +302,9 @@ pub(crate) fn render(
         &resolved.region,
         std::iter::once(resolved.namespace.clone())
           .chain(
-            selection
-              .grafana
-              .then(|| KUBE_PROMETHEUS_STACK.namespace.to_string()),
+            (selection.grafana
+              || (selection.monitoring && selection.monitoring_settings.has_receivers()))
+            .then(|| KUBE_PROMETHEUS_STACK.namespace.to_string()),
           )
           .collect(),
       )),
@@ -383,7 +407,10 @@ pub(crate) fn render(
   if let Some(email) = &selection.cert_manager {
     out.add(
       format!("cluster/addons/{}/values.yaml", CERT_MANAGER.release),
-      yaml(&CertManagerValues::new(selection.nginx)),
+      yaml(&CertManagerValues::new(
+        selection.nginx,
+        selection.monitoring,
+      )),
     );
     for environment in &resolved.environments {
       let issuer = |name: &str, server| {
@@ -446,7 +473,10 @@ pub(crate) fn render(
         "cluster/addons/{}/values.yaml",
         KUBE_PROMETHEUS_STACK.release
       ),
-      yaml(&KubePrometheusStackValues::new(selection.grafana)),
+      yaml(&KubePrometheusStackValues::new(
+        selection.grafana,
+        &selection.monitoring_settings,
+      )),
     );
     let mut namespace = InstallStep::other("namespace", "monitoring namespace", Vec::new());
     namespace.namespace = Some(KUBE_PROMETHEUS_STACK.namespace);
@@ -468,10 +498,16 @@ pub(crate) fn render(
           "Grafana admin credentials from Secrets Manager",
           vec!["manifests/{env}/grafana-admin.yaml".into()],
         );
+        let remote = format!("{}{}", shell_scope(resolved), names::GRAFANA_ADMIN_KEY);
         step.wait_for = Some(WaitFor {
           namespace: KUBE_PROMETHEUS_STACK.namespace,
           name: GRAFANA_ADMIN_SECRET,
-          remote: format!("{}{}", shell_scope(resolved), names::GRAFANA_ADMIN_KEY),
+          note: vec![
+            "Grafana reads its admin credentials from Secrets Manager secret".into(),
+            format!("{remote} (JSON with `username` and `password`), which"),
+            "Terraform generates.".into(),
+          ],
+          remote,
         });
         steps.push(step);
       } else {
@@ -484,12 +520,78 @@ pub(crate) fn render(
         steps.push(fallback);
       }
     }
-    push_chart(
-      &mut steps,
+    let settings = &selection.monitoring_settings;
+    if settings.has_receivers() && selection.external_secrets {
+      let receivers: Vec<_> = [
+        (settings.email.is_some(), names::ALERTMANAGER_EMAIL),
+        (settings.slack.is_some(), names::ALERTMANAGER_SLACK),
+        (settings.pagerduty, names::ALERTMANAGER_PAGERDUTY),
+      ]
+      .into_iter()
+      .filter_map(|(on, receiver)| on.then_some(receiver))
+      .collect();
+      for environment in &resolved.environments {
+        out.add(
+          format!(
+            "cluster/manifests/{}/alertmanager-receivers.yaml",
+            environment.name
+          ),
+          yaml(&manifests::alertmanager_receivers(
+            &environment.names.secret_scope,
+            &receivers,
+          )),
+        );
+      }
+      let mut step = InstallStep::other(
+        "manifests",
+        "Alertmanager receivers' credentials from Secrets Manager",
+        vec!["manifests/{env}/alertmanager-receivers.yaml".into()],
+      );
+      let scope = shell_scope(resolved);
+      step.wait_for = Some(WaitFor {
+        namespace: KUBE_PROMETHEUS_STACK.namespace,
+        name: RECEIVERS_SECRET,
+        remote: receivers
+          .iter()
+          .map(|(key, _, _)| format!("{scope}{key}"))
+          .collect::<Vec<_>>()
+          .join(", "),
+        note: std::iter::once(
+          "Alertmanager reads its receivers' credentials from these secrets, which".to_string(),
+        )
+        .chain(std::iter::once("you fill (see the README):".to_string()))
+        .chain(
+          receivers
+            .iter()
+            .map(|(key, property, _)| format!("  {scope}{key} (JSON with `{property}`)")),
+        )
+        .collect(),
+      });
+      steps.push(step);
+    }
+    steps.push(InstallStep::chart(
       &KUBE_PROMETHEUS_STACK,
       "kube-prometheus-stack",
       false,
+    ));
+    out.add(
+      "cluster/manifests/alerts.yaml",
+      yaml(&super::monitoring::alerts(resolved)),
     );
+    let dashboards: Vec<String> = super::monitoring::dashboards(resolved)
+      .iter()
+      .map(yaml)
+      .collect();
+    let mut apply = vec!["manifests/alerts.yaml".to_string()];
+    if !dashboards.is_empty() {
+      out.add("cluster/manifests/dashboards.yaml", documents(&dashboards));
+      apply.push("manifests/dashboards.yaml".into());
+    }
+    steps.push(InstallStep::other(
+      "manifests",
+      "the platform's alert rules and dashboards",
+      apply,
+    ));
   }
 
   // The services' namespace and what the deploy role's group may do there
@@ -568,6 +670,9 @@ pub(crate) fn render(
       .collect(),
     remote_crds: steps.iter().any(|step| !step.crds.is_empty()),
     steps,
+    region: resolved.region.clone(),
+    kms_alias: format!("alias/{}-$env", resolved.name),
+    kms_placeholder: manifests::KMS_KEY_ARN_PLACEHOLDER,
   };
   out.add(
     crate::render::engine::output_path(INSTALL_TEMPLATE, None, None),
@@ -1158,6 +1263,8 @@ impl IngressNginxValues {
 struct CertManagerValues {
   config: ControllerConfiguration,
   crds: CertManagerCrds,
+  /// Its metrics (certificate expiry, readiness), scraped with monitoring.
+  prometheus: CertManagerPrometheus,
   /// The controller's, bound to the DNS-01 role through EKS Pod Identity.
   service_account: ServiceAccount,
 }
@@ -1179,9 +1286,21 @@ struct ControllerConfiguration {
   kind: &'static str,
 }
 
+#[derive(Serialize)]
+struct CertManagerPrometheus {
+  enabled: bool,
+  servicemonitor: Enabled,
+}
+
 impl CertManagerValues {
-  fn new(nginx: Nginx) -> Self {
+  fn new(nginx: Nginx, monitoring: bool) -> Self {
     Self {
+      prometheus: CertManagerPrometheus {
+        enabled: true,
+        servicemonitor: Enabled {
+          enabled: monitoring,
+        },
+      },
       config: ControllerConfiguration {
         api_version: "controller.config.cert-manager.io/v1alpha1",
         enable_gateway_api: nginx == Nginx::Gateway,
@@ -1346,6 +1465,7 @@ struct VpcTags {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct KubePrometheusStackValues {
+  alertmanager: AlertmanagerValues,
   grafana: GrafanaValues,
   // EKS runs the control plane: these components cannot be scraped.
   kube_controller_manager: Enabled,
@@ -1356,11 +1476,196 @@ struct KubePrometheusStackValues {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AlertmanagerValues {
+  alertmanager_spec: AlertmanagerSpec,
+  /// Merged into the chart's default configuration: the receivers, and the
+  /// route to them (the chart's own routes, Watchdog to `null`, stay).
+  #[serde(skip_serializing_if = "Option::is_none")]
+  config: Option<AlertmanagerConfig>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AlertmanagerSpec {
+  /// Mounted at `/etc/alertmanager/secrets/<name>/`.
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  secrets: Vec<&'static str>,
+  storage: StorageSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StorageSpec {
+  volume_claim_template: VolumeClaimTemplate,
+}
+
+#[derive(Serialize)]
+struct VolumeClaimTemplate {
+  spec: ClaimSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClaimSpec {
+  access_modes: Vec<&'static str>,
+  resources: ClaimResources,
+  storage_class_name: &'static str,
+}
+
+#[derive(Serialize)]
+struct ClaimResources {
+  requests: StorageRequest,
+}
+
+#[derive(Serialize)]
+struct StorageRequest {
+  storage: String,
+}
+
+impl StorageSpec {
+  fn gb(size: u32) -> Self {
+    Self {
+      volume_claim_template: VolumeClaimTemplate {
+        spec: ClaimSpec {
+          access_modes: vec!["ReadWriteOnce"],
+          resources: ClaimResources {
+            requests: StorageRequest {
+              storage: format!("{size}Gi"),
+            },
+          },
+          storage_class_name: names::STORAGE_CLASS,
+        },
+      },
+    }
+  }
+}
+
+#[derive(Serialize)]
+struct AlertmanagerConfig {
+  receivers: Vec<Receiver>,
+  route: Route,
+}
+
+#[derive(Serialize)]
+struct Route {
+  receiver: &'static str,
+}
+
+/// The receiver every alert goes to.
+const RECEIVER: &str = "platform";
+/// The Secret with the receivers' credentials, synced from Secrets Manager.
+pub(crate) const RECEIVERS_SECRET: &str = "alertmanager-receivers";
+
+#[derive(Serialize)]
+struct Receiver {
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  email_configs: Vec<EmailConfig>,
+  name: &'static str,
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  pagerduty_configs: Vec<PagerdutyConfig>,
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  slack_configs: Vec<SlackConfig>,
+}
+
+#[derive(Serialize)]
+struct EmailConfig {
+  auth_password_file: String,
+  auth_username: String,
+  from: String,
+  require_tls: bool,
+  send_resolved: bool,
+  smarthost: String,
+  to: String,
+}
+
+#[derive(Serialize)]
+struct PagerdutyConfig {
+  routing_key_file: String,
+  send_resolved: bool,
+}
+
+#[derive(Serialize)]
+struct SlackConfig {
+  api_url_file: String,
+  channel: String,
+  send_resolved: bool,
+}
+
+/// The file Alertmanager reads a key of the receivers' Secret from.
+fn receiver_file(key: &str) -> String {
+  format!("/etc/alertmanager/secrets/{RECEIVERS_SECRET}/{key}")
+}
+
+impl AlertmanagerConfig {
+  fn new(settings: &MonitoringSettings) -> Option<Self> {
+    if !settings.has_receivers() {
+      return None;
+    }
+    let receiver = Receiver {
+      email_configs: settings
+        .email
+        .iter()
+        .map(|email| EmailConfig {
+          auth_password_file: receiver_file(names::ALERTMANAGER_EMAIL.2),
+          auth_username: email.username.clone(),
+          from: email.from.clone(),
+          require_tls: true,
+          send_resolved: true,
+          smarthost: email.smarthost.clone(),
+          to: email.to.clone(),
+        })
+        .collect(),
+      name: RECEIVER,
+      pagerduty_configs: settings
+        .pagerduty
+        .then(|| PagerdutyConfig {
+          routing_key_file: receiver_file(names::ALERTMANAGER_PAGERDUTY.2),
+          send_resolved: true,
+        })
+        .into_iter()
+        .collect(),
+      slack_configs: settings
+        .slack
+        .iter()
+        .map(|channel| SlackConfig {
+          api_url_file: receiver_file(names::ALERTMANAGER_SLACK.2),
+          channel: channel.clone(),
+          send_resolved: true,
+        })
+        .collect(),
+    };
+    // The chart's routes send Watchdog to `null`; it must stay defined.
+    let null = Receiver {
+      email_configs: Vec::new(),
+      name: "null",
+      pagerduty_configs: Vec::new(),
+      slack_configs: Vec::new(),
+    };
+    Some(Self {
+      receivers: vec![null, receiver],
+      route: Route { receiver: RECEIVER },
+    })
+  }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct GrafanaValues {
   /// Only when Grafana is on.
   #[serde(skip_serializing_if = "Option::is_none")]
   admin: Option<GrafanaAdmin>,
   enabled: bool,
+  /// The volume's ownership comes from `fsGroup`; the chart's root init
+  /// container that would chown it stays off.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  init_chown_data: Option<Enabled>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  persistence: Option<GrafanaPersistence>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  security_context: Option<GrafanaSecurityContext>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  sidecar: Option<GrafanaSidecar>,
 }
 
 #[derive(Serialize)]
@@ -1370,6 +1675,50 @@ struct GrafanaAdmin {
   password_key: &'static str,
   user_key: &'static str,
 }
+
+/// A StatefulSet with its own volume (a Deployment's rolling update would
+/// wait on the ReadWriteOnce volume of the pod it replaces).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrafanaPersistence {
+  access_modes: Vec<&'static str>,
+  enabled: bool,
+  size: String,
+  storage_class_name: &'static str,
+  #[serde(rename = "type")]
+  kind: &'static str,
+}
+
+/// Grafana's user and group (472, the image's): the volume is mounted
+/// group-owned by 472.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrafanaSecurityContext {
+  fs_group: u32,
+  fs_group_change_policy: &'static str,
+  run_as_group: u32,
+  run_as_non_root: bool,
+  run_as_user: u32,
+}
+
+/// The sidecar loads every ConfigMap labelled `grafana_dashboard: "1"`, in
+/// any namespace (the platform's dashboards in `cluster/manifests/`).
+#[derive(Serialize)]
+struct GrafanaSidecar {
+  dashboards: SidecarDashboards,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SidecarDashboards {
+  enabled: bool,
+  label: &'static str,
+  label_value: &'static str,
+  search_namespace: &'static str,
+}
+
+/// The label (value "1") of the dashboards' ConfigMaps.
+pub(crate) const DASHBOARD_LABEL: &str = "grafana_dashboard";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -1384,16 +1733,33 @@ struct Prometheus {
 struct PrometheusSpec {
   pod_monitor_selector_nil_uses_helm_values: bool,
   probe_selector_nil_uses_helm_values: bool,
-  retention: &'static str,
+  retention: String,
+  /// Older samples go before the volume fills: 85% of it.
+  retention_size: String,
   rule_selector_nil_uses_helm_values: bool,
   scrape_config_selector_nil_uses_helm_values: bool,
   service_monitor_selector_nil_uses_helm_values: bool,
+  storage_spec: StorageSpec,
 }
 
+/// Grafana's user and group in its image.
+const GRAFANA_UID: u32 = 472;
+
 impl KubePrometheusStackValues {
-  fn new(grafana: bool) -> Self {
+  fn new(grafana: bool, settings: &MonitoringSettings) -> Self {
     let off = || Enabled { enabled: false };
     Self {
+      alertmanager: AlertmanagerValues {
+        alertmanager_spec: AlertmanagerSpec {
+          secrets: if settings.has_receivers() {
+            vec![RECEIVERS_SECRET]
+          } else {
+            Vec::new()
+          },
+          storage: StorageSpec::gb(settings.alertmanager_gb),
+        },
+        config: AlertmanagerConfig::new(settings),
+      },
       grafana: GrafanaValues {
         admin: grafana.then_some(GrafanaAdmin {
           existing_secret: GRAFANA_ADMIN_SECRET,
@@ -1401,6 +1767,29 @@ impl KubePrometheusStackValues {
           user_key: "admin-user",
         }),
         enabled: grafana,
+        init_chown_data: grafana.then(off),
+        persistence: grafana.then(|| GrafanaPersistence {
+          access_modes: vec!["ReadWriteOnce"],
+          enabled: true,
+          size: format!("{}Gi", settings.grafana_gb),
+          storage_class_name: names::STORAGE_CLASS,
+          kind: "sts",
+        }),
+        security_context: grafana.then_some(GrafanaSecurityContext {
+          fs_group: GRAFANA_UID,
+          fs_group_change_policy: "OnRootMismatch",
+          run_as_group: GRAFANA_UID,
+          run_as_non_root: true,
+          run_as_user: GRAFANA_UID,
+        }),
+        sidecar: grafana.then_some(GrafanaSidecar {
+          dashboards: SidecarDashboards {
+            enabled: true,
+            label: DASHBOARD_LABEL,
+            label_value: "1",
+            search_namespace: "ALL",
+          },
+        }),
       },
       kube_controller_manager: off(),
       kube_etcd: off(),
@@ -1410,10 +1799,12 @@ impl KubePrometheusStackValues {
         prometheus_spec: PrometheusSpec {
           pod_monitor_selector_nil_uses_helm_values: false,
           probe_selector_nil_uses_helm_values: false,
-          retention: "15d",
+          retention: settings.retention.clone(),
+          retention_size: format!("{}GB", (settings.prometheus_gb * 85 / 100).max(1)),
           rule_selector_nil_uses_helm_values: false,
           scrape_config_selector_nil_uses_helm_values: false,
           service_monitor_selector_nil_uses_helm_values: false,
+          storage_spec: StorageSpec::gb(settings.prometheus_gb),
         },
       },
     }

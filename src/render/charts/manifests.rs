@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::addons::{
   GATEWAY_CLASS, GATEWAY_NAME, GATEWAY_NAMESPACE, GRAFANA_ADMIN_SECRET, ISSUER_PRODUCTION,
+  RECEIVERS_SECRET,
 };
 use super::values::https_listener;
 use super::versions::KUBE_PROMETHEUS_STACK;
@@ -440,6 +441,107 @@ pub(super) fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
         name: GRAFANA_ADMIN_SECRET,
       },
     },
+  }
+}
+
+/// The credentials of Alertmanager's receivers: each `(in-scope key, JSON
+/// property, Secret key)` of `receivers`, read from `<scope><key>` into the
+/// Secret Alertmanager mounts.
+pub(super) fn alertmanager_receivers(
+  scope: &str,
+  receivers: &[(&'static str, &'static str, &'static str)],
+) -> Manifest<ExternalSecretSpec> {
+  Manifest {
+    api_version: "external-secrets.io/v1",
+    kind: "ExternalSecret",
+    metadata: Metadata::namespaced(RECEIVERS_SECRET, KUBE_PROMETHEUS_STACK.namespace),
+    spec: ExternalSecretSpec {
+      data: receivers
+        .iter()
+        .map(|(key, property, secret_key)| SecretData {
+          remote_ref: RemoteRef {
+            key: format!("{scope}{key}"),
+            property,
+          },
+          secret_key,
+        })
+        .collect(),
+      refresh_interval: "1h",
+      secret_store_ref: KindRef {
+        kind: "ClusterSecretStore",
+        name: names::SECRET_STORE.to_string(),
+      },
+      target: SecretTarget {
+        creation_policy: "Owner",
+        name: RECEIVERS_SECRET,
+      },
+    },
+  }
+}
+
+// StorageClass
+
+/// Replaced by `install.sh` with the ARN of the environment's KMS key
+/// (`infra/kms.tf`), which Terraform knows only once it is created.
+pub(crate) const KMS_KEY_ARN_PLACEHOLDER: &str = "KMS_KEY_ARN";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct StorageClass {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: StorageClassMetadata,
+  allow_volume_expansion: bool,
+  parameters: EbsParameters,
+  provisioner: &'static str,
+  reclaim_policy: &'static str,
+  volume_binding_mode: &'static str,
+}
+
+#[derive(Serialize)]
+pub(super) struct StorageClassMetadata {
+  annotations: DefaultClassAnnotation,
+  name: &'static str,
+}
+
+#[derive(Serialize)]
+pub(super) struct DefaultClassAnnotation {
+  #[serde(rename = "storageclass.kubernetes.io/is-default-class")]
+  is_default_class: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EbsParameters {
+  encrypted: &'static str,
+  kms_key_id: &'static str,
+  #[serde(rename = "type")]
+  kind: &'static str,
+}
+
+/// The cluster's default StorageClass: gp3 volumes of the EBS CSI driver,
+/// encrypted with the environment's key, created in the zone of the pod that
+/// first uses them, and growable in place. Volumes are deleted with their
+/// claims.
+pub(super) fn storage_class() -> StorageClass {
+  StorageClass {
+    api_version: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: StorageClassMetadata {
+      annotations: DefaultClassAnnotation {
+        is_default_class: "true",
+      },
+      name: names::STORAGE_CLASS,
+    },
+    allow_volume_expansion: true,
+    parameters: EbsParameters {
+      encrypted: "true",
+      kms_key_id: KMS_KEY_ARN_PLACEHOLDER,
+      kind: "gp3",
+    },
+    provisioner: "ebs.csi.aws.com",
+    reclaim_policy: "Delete",
+    volume_binding_mode: "WaitForFirstConsumer",
   }
 }
 

@@ -14,8 +14,13 @@ use crate::diagnostic::{Diagnostic, Pos, suggest};
 pub use model::Platform;
 pub use resolved::Resolved;
 
-/// Blueprints are small; anything past this is not one.
+/// Blueprints are small; anything past this is not one. 1 MiB holds about
+/// 7,000 services written as `scripts/gen-blueprint` writes them (about 145
+/// bytes each); there is no separate limit on services or environments.
 pub const MAX_BYTES: usize = 1024 * 1024;
+
+/// What the size limit means in services, for the message that reports it.
+const LIMIT_HINT: &str = "1 MiB holds about 7,000 services of a few lines each; there is no separate limit on services or environments";
 
 /// A blueprint that parsed and validated, with the warnings it raised.
 #[derive(Debug)]
@@ -32,6 +37,7 @@ pub fn too_large(size: u64) -> Diagnostic {
     "",
     format!("the blueprint is {size} bytes; the limit is {MAX_BYTES}"),
   )
+  .with_hint(LIMIT_HINT)
 }
 
 /// The problem of a blueprint read from a pipe or a device that gave more

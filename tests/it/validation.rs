@@ -262,7 +262,7 @@ fn a_file_past_the_limit_is_told_its_size() {
     .run()
     .code(2)
     .stdout("")
-    .stderr("error: the blueprint is 2000000 bytes; the limit is 1048576\n  --> platform.yaml\nerror: `platform.yaml` has 1 problem; nothing was written\n");
+    .stderr("error: the blueprint is 2000000 bytes; the limit is 1048576\n  --> platform.yaml\n  = help: 1 MiB holds about 7,000 services of a few lines each; there is no separate limit on services or environments\nerror: `platform.yaml` has 1 problem; nothing was written\n");
 }
 
 /// One big value anchored once and referenced thousands of times is few

@@ -111,7 +111,8 @@ ORDER = [
     ("NGINX Gateway Fabric", "shared Gateway"),
     ("AWS Load Balancer Controller", "NGINX Gateway Fabric"),
     ("AWS Load Balancer Controller", "ingress-nginx"),
-    ("Grafana admin credentials", "kube-prometheus-stack"),
+    # "=name": the step named exactly so (the chart, not its CRDs' step).
+    ("Grafana admin credentials", "=kube-prometheus-stack"),
     # The system node group takes critical add-ons only: the others wait for
     # the nodes Karpenter launches.
     ("Karpenter", "Calico"),
@@ -895,6 +896,8 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
     steps = re.findall(r'^step "([^"]*)"', text, flags=re.M)
 
     def position(name: str) -> int:
+        if name.startswith("="):
+            return next((i for i, s in enumerate(steps) if s == name[1:]), -1)
         return next((i for i, s in enumerate(steps) if name in s), -1)
 
     for before, after in ORDER:

@@ -124,17 +124,17 @@ pub(super) fn alerts(resolved: &Resolved) -> PrometheusRule {
         "15m",
         "critical",
         "A container of the platform restarts again and again",
-        "{{ $labels.pod }} ({{ $labels.container }}) has been crash looping for 15 minutes: kubectl -n {{ $labels.namespace }} logs {{ $labels.pod }} -c {{ $labels.container }} --previous",
+        "{{ $labels.pod }} ({{ $labels.container }}) has been crash looping for 15 minutes; its last logs:\nkubectl -n {{ $labels.namespace }} logs {{ $labels.pod }} -c {{ $labels.container }} --previous",
       ),
       rule(
         "PlatformPodNotReady",
         format!(
-          "max by (namespace, pod) (kube_pod_status_ready{{namespace=\"{namespace}\", condition=\"false\"}}) == 1 unless on (namespace, pod) max by (namespace, pod) (kube_pod_status_phase{{namespace=\"{namespace}\", phase=\"Succeeded\"}}) == 1"
+          "max by (namespace, pod) (kube_pod_status_ready{{namespace=\"{namespace}\", condition=\"false\"}}) == 1\nunless on (namespace, pod) max by (namespace, pod) (kube_pod_status_phase{{namespace=\"{namespace}\", phase=\"Succeeded\"}}) == 1"
         ),
         "15m",
         "warning",
         "A pod of the platform is not ready",
-        "{{ $labels.pod }} has not been ready for 15 minutes: kubectl -n {{ $labels.namespace }} describe pod {{ $labels.pod }}",
+        "{{ $labels.pod }} has not been ready for 15 minutes; why:\nkubectl -n {{ $labels.namespace }} describe pod {{ $labels.pod }}",
       ),
     ],
   }];
@@ -150,7 +150,7 @@ pub(super) fn alerts(resolved: &Resolved) -> PrometheusRule {
         rule(
           "ServiceErrorRatioHigh",
           format!(
-            "sum by (ingress) (rate({errors}[5m])) / sum by (ingress) (rate({requests}[5m])) > {ERROR_RATIO}"
+            "sum by (ingress) (rate({errors}[5m]))\n/ sum by (ingress) (rate({requests}[5m])) > {ERROR_RATIO}"
           ),
           "10m",
           "critical",
@@ -188,7 +188,7 @@ pub(super) fn alerts(resolved: &Resolved) -> PrometheusRule {
           "1h",
           "warning",
           "A certificate is close to its expiry and was not renewed",
-          "{{ $labels.namespace }}/{{ $labels.name }} expires in {{ $value | humanizeDuration }}: kubectl -n {{ $labels.namespace }} describe certificate {{ $labels.name }}",
+          "{{ $labels.namespace }}/{{ $labels.name }} expires in {{ $value | humanizeDuration }}; why it was not renewed:\nkubectl -n {{ $labels.namespace }} describe certificate {{ $labels.name }}",
         ),
         rule(
           "CertificateNotReady",
@@ -197,7 +197,7 @@ pub(super) fn alerts(resolved: &Resolved) -> PrometheusRule {
           "15m",
           "critical",
           "A certificate is not ready",
-          "{{ $labels.namespace }}/{{ $labels.name }} has not been ready for 15 minutes: kubectl -n {{ $labels.namespace }} describe certificate {{ $labels.name }}",
+          "{{ $labels.namespace }}/{{ $labels.name }} has not been ready for 15 minutes; why:\nkubectl -n {{ $labels.namespace }} describe certificate {{ $labels.name }}",
         ),
       ],
     });

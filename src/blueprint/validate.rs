@@ -11,8 +11,9 @@ use super::resolved::scalar_text;
 use crate::diagnostic::{Diagnostic, suggest};
 use crate::names;
 
-/// EKS minor versions in standard support.
-pub(crate) const EKS_STANDARD: &[&str] = &["1.34", "1.35"];
+/// EKS minor versions in standard support (the EKS release calendar: 1.34
+/// until 2026-12-02, 1.35 until 2027-03-27, 1.36 after it).
+pub(crate) const EKS_STANDARD: &[&str] = &["1.34", "1.35", "1.36"];
 /// EKS minor versions in extended support (they cost more and end soon).
 pub(crate) const EKS_EXTENDED: &[&str] = &["1.32", "1.33"];
 /// Longest IAM role `name_prefix`: a 64-character name less the 26-character

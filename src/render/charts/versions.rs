@@ -131,7 +131,7 @@ pub(crate) const CERT_MANAGER: AddonChart = AddonChart {
   namespace: "cert-manager",
   chart: "oci://quay.io/jetstack/charts/cert-manager",
   repository: None,
-  version: "v1.21.1",
+  version: "v1.21.2",
   crds: ChartCrds::Templates,
 };
 
@@ -263,6 +263,7 @@ const CLUSTER_AUTOSCALER_IMAGES: &[(&str, &str)] = &[
   ("1.33", "v1.33.6"),
   ("1.34", "v1.34.5"),
   ("1.35", "v1.35.2"),
+  ("1.36", "v1.36.1"),
 ];
 
 /// The Cluster Autoscaler image tag for a Kubernetes minor version.

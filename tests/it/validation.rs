@@ -350,6 +350,15 @@ fn thousands_of_problems_print_the_first_fifty() {
 }
 
 /// The errors `text` fails with, as `path: message`.
+/// The located warnings of a valid blueprint, as `path: message`.
+fn warnings_of(loaded: &blueprint::Loaded) -> Vec<String> {
+  loaded
+    .warnings
+    .iter()
+    .map(|d| format!("{}: {}", d.path, d.message))
+    .collect()
+}
+
 fn errors_of(text: &str) -> Vec<String> {
   match blueprint::load(text.as_bytes()) {
     Ok(_) => Vec::new(),
@@ -503,11 +512,7 @@ fn database_references_need_a_service_that_runs_the_migrations() {
 fn no_nat_gateway_warns_what_still_needs_the_internet() {
   let text = edit("natGateways: onePerAz", "natGateways: none");
   let loaded = blueprint::load(text.as_bytes()).expect("a warning is not an error");
-  let warnings: Vec<String> = loaded
-    .warnings
-    .iter()
-    .map(|d| format!("{}: {}", d.path, d.message))
-    .collect();
+  let warnings = warnings_of(&loaded);
   assert_eq!(
     warnings,
     [
@@ -538,11 +543,7 @@ fn an_eks_endpoint_open_to_every_address_warns_where_it_is_written() {
     &format!("{admins}    endpoint:\n      publicAccessCidrs: [203.0.113.0/24, 0.0.0.0/0]\n"),
   );
   let loaded = blueprint::load(open.as_bytes()).expect("a warning is not an error");
-  let warnings: Vec<String> = loaded
-    .warnings
-    .iter()
-    .map(|d| format!("{}: {}", d.path, d.message))
-    .collect();
+  let warnings = warnings_of(&loaded);
   assert_eq!(
     warnings,
     [

@@ -422,15 +422,24 @@ pub(super) fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
     },
     secret_key,
   };
+  monitoring_secret(
+    GRAFANA_ADMIN_SECRET,
+    vec![
+      key("admin-user", "username"),
+      key("admin-password", "password"),
+    ],
+  )
+}
+
+/// An ExternalSecret of the monitoring namespace: the Secret `name`, owned by
+/// it, with `data` from the platform's ClusterSecretStore, refreshed hourly.
+fn monitoring_secret(name: &'static str, data: Vec<SecretData>) -> Manifest<ExternalSecretSpec> {
   Manifest {
     api_version: "external-secrets.io/v1",
     kind: "ExternalSecret",
-    metadata: Metadata::namespaced(GRAFANA_ADMIN_SECRET, KUBE_PROMETHEUS_STACK.namespace),
+    metadata: Metadata::namespaced(name, KUBE_PROMETHEUS_STACK.namespace),
     spec: ExternalSecretSpec {
-      data: vec![
-        key("admin-user", "username"),
-        key("admin-password", "password"),
-      ],
+      data,
       refresh_interval: "1h",
       secret_store_ref: KindRef {
         kind: "ClusterSecretStore",
@@ -438,7 +447,7 @@ pub(super) fn grafana_admin(remote: &str) -> Manifest<ExternalSecretSpec> {
       },
       target: SecretTarget {
         creation_policy: "Owner",
-        name: GRAFANA_ADMIN_SECRET,
+        name,
       },
     },
   }
@@ -451,32 +460,19 @@ pub(super) fn alertmanager_receivers(
   scope: &str,
   receivers: &[(&'static str, &'static str, &'static str)],
 ) -> Manifest<ExternalSecretSpec> {
-  Manifest {
-    api_version: "external-secrets.io/v1",
-    kind: "ExternalSecret",
-    metadata: Metadata::namespaced(RECEIVERS_SECRET, KUBE_PROMETHEUS_STACK.namespace),
-    spec: ExternalSecretSpec {
-      data: receivers
-        .iter()
-        .map(|(key, property, secret_key)| SecretData {
-          remote_ref: RemoteRef {
-            key: format!("{scope}{key}"),
-            property,
-          },
-          secret_key,
-        })
-        .collect(),
-      refresh_interval: "1h",
-      secret_store_ref: KindRef {
-        kind: "ClusterSecretStore",
-        name: names::SECRET_STORE.to_string(),
-      },
-      target: SecretTarget {
-        creation_policy: "Owner",
-        name: RECEIVERS_SECRET,
-      },
-    },
-  }
+  monitoring_secret(
+    RECEIVERS_SECRET,
+    receivers
+      .iter()
+      .map(|(key, property, secret_key)| SecretData {
+        remote_ref: RemoteRef {
+          key: format!("{scope}{key}"),
+          property,
+        },
+        secret_key,
+      })
+      .collect(),
+  )
 }
 
 // StorageClass

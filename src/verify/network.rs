@@ -41,7 +41,10 @@ pub(super) fn check(repo: &Repo) -> Vec<Finding> {
       }
     }
   }
-  for (file, doc) in repo.cluster_docs().filter(|(_, doc)| is_policy(doc)) {
+  for (file, doc) in repo
+    .cluster_docs()
+    .filter(|(_, doc)| is_policy(doc) && !is_deny_all(doc))
+  {
     if !(allows(doc, "53", "UDP", None, reaches_dns) && allows(doc, "53", "TCP", None, reaches_dns))
     {
       findings.push(dns_finding(&file.path, doc));
@@ -52,6 +55,15 @@ pub(super) fn check(repo: &Repo) -> Vec<Finding> {
 
 fn is_policy(doc: &Node) -> bool {
   doc.str_at(&["kind"]) == Some("NetworkPolicy")
+}
+
+/// A baseline that selects every pod and allows nothing (the namespace's
+/// default deny): it opens no traffic, so DNS is up to each pod's own policy.
+fn is_deny_all(doc: &Node) -> bool {
+  let selects_all = doc.at(&["spec", "podSelector"]).is_none_or(|selector| {
+    selector.is_null() || (selector.is_map() && selector.entries().is_empty())
+  });
+  selects_all && doc.at(&["spec", "ingress"]).is_none() && doc.at(&["spec", "egress"]).is_none()
 }
 
 fn dns_finding(path: &str, doc: &Node) -> Finding {

@@ -601,6 +601,7 @@ pub(crate) fn render(
     "cluster/manifests/deployers.yaml",
     documents(&manifests::deployers(
       &resolved.namespace,
+      &resolved.kubernetes_version,
       &names::deployers_group(&resolved.platform),
       &custom_resources,
     )),

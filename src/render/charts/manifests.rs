@@ -548,13 +548,31 @@ pub(super) fn storage_class() -> StorageClass {
 /// cluster-admin, never by the deploy.
 pub(super) fn deployers(
   namespace: &str,
+  kubernetes_version: &str,
   group: &str,
   custom_resources: &[(&'static str, &'static str)],
 ) -> Vec<String> {
   let metadata = |name: &str| ObjectMeta {
     name: name.to_string(),
     namespace: Some(namespace.to_string()),
+    labels: None,
   };
+  // Pod Security Admission: every pod of the namespace must meet the
+  // `restricted` standard of the cluster's Kubernetes version (the charts
+  // do: non-root, no privilege escalation, all capabilities dropped,
+  // RuntimeDefault seccomp); audit and warn name any that does not.
+  let version = format!("v{kubernetes_version}");
+  let mut labels = std::collections::BTreeMap::new();
+  for mode in ["enforce", "audit", "warn"] {
+    labels.insert(
+      format!("pod-security.kubernetes.io/{mode}"),
+      "restricted".to_string(),
+    );
+    labels.insert(
+      format!("pod-security.kubernetes.io/{mode}-version"),
+      version.clone(),
+    );
+  }
   let rules = custom_resources
     .iter()
     .map(|(api_group, resource)| PolicyRule {
@@ -572,8 +590,24 @@ pub(super) fn deployers(
       metadata: ObjectMeta {
         name: namespace.to_string(),
         namespace: None,
+        labels: Some(labels),
       },
       rest: Rest::None {},
+    }),
+    // Nothing reaches or leaves a pod of the namespace unless a policy of its
+    // own allows it: each service's and each migrations Job's NetworkPolicy
+    // opens exactly what it needs (DNS, its database, HTTPS, the gateway,
+    // Prometheus).
+    to_yaml(&Object {
+      api_version: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: metadata(DEFAULT_DENY),
+      rest: Rest::NetworkPolicy {
+        spec: DenyAll {
+          pod_selector: std::collections::BTreeMap::new(),
+          policy_types: ["Ingress", "Egress"],
+        },
+      },
     }),
     to_yaml(&Object {
       api_version: "rbac.authorization.k8s.io/v1",
@@ -621,6 +655,20 @@ struct ObjectMeta {
   name: String,
   #[serde(skip_serializing_if = "Option::is_none")]
   namespace: Option<String>,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  labels: Option<std::collections::BTreeMap<String, String>>,
+}
+
+/// The NetworkPolicy that denies every pod of the platform's namespace all
+/// traffic its own policies do not allow.
+pub(crate) const DEFAULT_DENY: &str = "default-deny";
+
+/// A NetworkPolicy spec that selects every pod and allows nothing.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DenyAll {
+  pod_selector: std::collections::BTreeMap<String, String>,
+  policy_types: [&'static str; 2],
 }
 
 #[derive(Serialize)]
@@ -634,6 +682,9 @@ enum Rest {
     #[serde(rename = "roleRef")]
     role_ref: RoleRef,
     subjects: Vec<Subject>,
+  },
+  NetworkPolicy {
+    spec: DenyAll,
   },
 }
 
@@ -957,6 +1008,33 @@ pub(super) struct Identity {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn the_platform_namespace_is_restricted_and_denies_by_default() {
+    let docs = deployers("shop", "1.35", "shop-deployers", &[]);
+    let namespace = &docs[0];
+    for mode in ["enforce", "audit", "warn"] {
+      assert!(
+        namespace.contains(&format!("pod-security.kubernetes.io/{mode}: restricted\n")),
+        "{namespace}"
+      );
+      assert!(
+        namespace.contains(&format!(
+          "pod-security.kubernetes.io/{mode}-version: v1.35\n"
+        )),
+        "{namespace}"
+      );
+    }
+    let deny = &docs[1];
+    assert!(deny.contains("kind: NetworkPolicy\n"), "{deny}");
+    assert!(deny.contains("namespace: shop\n"), "{deny}");
+    assert!(deny.contains("podSelector: {}\n"), "{deny}");
+    assert!(deny.contains("- Ingress\n  - Egress\n"), "{deny}");
+    assert!(
+      !deny.contains("ingress:") && !deny.contains("egress:"),
+      "{deny}"
+    );
+  }
 
   #[test]
   fn vcpus_follow_the_size() {

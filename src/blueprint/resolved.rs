@@ -539,6 +539,11 @@ impl Platform {
 }
 
 impl Resolved {
+  /// The environments' names, in promotion order.
+  pub fn environment_names(&self) -> Vec<String> {
+    self.environments.iter().map(|e| e.name.clone()).collect()
+  }
+
   /// Resolves a validated blueprint.
   ///
   /// # Panics

@@ -659,11 +659,7 @@ impl TerraformData {
     TerraformData {
       platform: name.clone(),
       region: resolved.region.clone(),
-      environments: resolved
-        .environments
-        .iter()
-        .map(|e| e.name.clone())
-        .collect(),
+      environments: resolved.environment_names(),
       versions: Versions {
         terraform: TERRAFORM_REQUIRED,
         aws: AWS_PROVIDER,

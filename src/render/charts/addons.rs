@@ -664,11 +664,7 @@ pub(crate) fn render(
   let data = InstallData {
     check_secrets: selection.external_secrets,
     platform: resolved.name.clone(),
-    environments: resolved
-      .environments
-      .iter()
-      .map(|e| e.name.clone())
-      .collect(),
+    environments: resolved.environment_names(),
     remote_crds: steps.iter().any(|step| !step.crds.is_empty()),
     steps,
     region: resolved.region.clone(),
@@ -811,11 +807,7 @@ impl CheckSecretsData {
     Self {
       platform: resolved.name.clone(),
       region: resolved.region.clone(),
-      environments: resolved
-        .environments
-        .iter()
-        .map(|e| e.name.clone())
-        .collect(),
+      environments: resolved.environment_names(),
       secrets,
     }
   }

@@ -108,6 +108,18 @@ pub enum Command {
     #[arg(default_value = ".")]
     dir: PathBuf,
   },
+  /// List what a blueprint pins: each component, its version and the files that carry it
+  ///
+  /// The versions come from oi-gen's version table, with the blueprint's
+  /// `spec.versions` overrides applied; a component is listed when a file
+  /// of the render carries it (by version, commit SHA, digest or checksum).
+  Versions {
+    #[command(flatten)]
+    blueprint: Blueprint,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+  },
 }
 
 const VERIFY_ABOUT: &str = "\

@@ -7,8 +7,8 @@ pub(crate) struct Tool {
   pub name: &'static str,
   /// Arguments that print the version.
   pub args: &'static [&'static str],
-  /// The version oi-gen pins, if any.
-  pub pinned: Option<&'static str>,
+  /// Its component in the version table, if oi-gen pins it.
+  pub component: Option<&'static str>,
   pub required: bool,
   pub purpose: &'static str,
 }
@@ -17,60 +17,73 @@ pub(crate) const TOOLS: &[Tool] = &[
   Tool {
     name: "terraform",
     args: &["version"],
-    pinned: Some("1.15.5"),
+    component: Some("terraform-cli"),
     required: true,
     purpose: "plan and apply infra/",
   },
   Tool {
     name: "tflint",
     args: &["--version"],
-    pinned: Some("0.64.0"),
+    component: Some("tflint"),
     required: false,
     purpose: "lint infra/",
   },
   Tool {
     name: "helm",
     args: &["version", "--short"],
-    pinned: Some("4.2.4"),
+    component: Some("helm"),
     required: true,
     purpose: "lint and deploy charts/",
   },
   Tool {
     name: "kubectl",
     args: &["version", "--client"],
-    pinned: None,
+    component: None,
     required: true,
     purpose: "talk to the cluster",
   },
   Tool {
     name: "aws",
     args: &["--version"],
-    pinned: None,
+    component: None,
     required: true,
     purpose: "credentials, kubeconfig and ECR",
   },
   Tool {
     name: "checkov",
     args: &["--version"],
-    pinned: Some("3.3.30"),
+    component: Some("checkov"),
     required: false,
     purpose: "policy checks",
   },
   Tool {
     name: "flyway",
     args: &["--version"],
-    pinned: Some("13.0.0"),
+    component: Some("flyway"),
     required: false,
     purpose: "database migrations (or docker with the Flyway image)",
   },
   Tool {
     name: "docker",
     args: &["--version"],
-    pinned: None,
+    component: None,
     required: false,
     purpose: "build images, run Flyway locally",
   },
 ];
+
+impl Tool {
+  /// The version oi-gen pins (from the version table), without a `v`, as
+  /// the tools print theirs.
+  pub(crate) fn pinned(&self) -> Option<&'static str> {
+    let component = self.component?;
+    Some(
+      crate::versions::Versions::builtin()
+        .version(component)
+        .trim_start_matches('v'),
+    )
+  }
+}
 
 /// The first `x.y.z` (or `x.y`) in a tool's version output.
 pub(crate) fn find_version(text: &str) -> Option<String> {
@@ -125,7 +138,7 @@ pub(crate) fn report() -> Vec<&'static str> {
         ("missing".to_string(), " (required)")
       }
       Found::Missing => ("missing".to_string(), ""),
-      Found::Version(Some(v)) if tool.pinned.is_some_and(|p| p != v) => {
+      Found::Version(Some(v)) if tool.pinned().is_some_and(|p| p != v) => {
         (v.clone(), " (differs from the pin)")
       }
       Found::Version(Some(v)) => (v.clone(), ""),
@@ -135,7 +148,7 @@ pub(crate) fn report() -> Vec<&'static str> {
       "{:<10} {:<10} {:<10} {}{note}",
       tool.name,
       shown,
-      tool.pinned.unwrap_or("-"),
+      tool.pinned().unwrap_or("-"),
       tool.purpose
     );
   }

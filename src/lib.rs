@@ -20,4 +20,5 @@ mod runlock;
 mod schema;
 mod ui;
 mod verify;
+pub mod versions;
 pub mod workspace;

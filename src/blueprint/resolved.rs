@@ -208,6 +208,9 @@ pub struct Resolved {
   /// images: the Deploy workflow on the main branch, which alone builds and
   /// signs (`https://github.com/<owner>/<name>/.github/workflows/deploy.yml@refs/heads/<branch>`).
   pub signer_identity: String,
+  /// The version table with the blueprint's `spec.versions` overrides
+  /// applied: every version the outputs carry is read from here.
+  pub versions: crate::versions::Versions,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -713,6 +716,7 @@ impl Resolved {
         &platform.spec.delivery.github.repository,
         platform.branch(),
       ),
+      versions: versions(platform),
       platform: platform.clone(),
     }
   }
@@ -1061,4 +1065,19 @@ impl Resolved {
     }
     hosts
   }
+}
+
+/// The version table with `spec.versions` applied (validation has checked
+/// every override; one that does not parse is left out).
+fn versions(platform: &Platform) -> crate::versions::Versions {
+  let mut table = crate::versions::Versions::builtin().clone();
+  for (name, value) in &platform.spec.versions {
+    let Some(component) = table.find(name) else {
+      continue;
+    };
+    if let Ok(value) = crate::versions::parse_override(component, value) {
+      table = table.with_override(name, &value);
+    }
+  }
+  table
 }

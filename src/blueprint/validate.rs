@@ -63,6 +63,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.service_aws();
   checker.state_buckets();
   checker.reviewers();
+  checker.versions();
   deployable(platform, &mut checker.found);
   checker.found
 }
@@ -2311,5 +2312,53 @@ fn no_control_characters(platform: &Platform, found: &mut Vec<Diagnostic>) {
   }
   if let Ok(value) = yaml_serde::to_value(platform) {
     walk(&value, "", found);
+  }
+}
+
+impl Checker<'_> {
+  /// `spec.versions`: each key a component of the version table, each
+  /// value in the format of its kind; an override older than the table's
+  /// release is allowed, with a warning.
+  fn versions(&mut self) {
+    let table = crate::versions::Versions::builtin();
+    for (name, value) in &self.platform.spec.versions {
+      let path = format!("spec.versions.{name}");
+      let Some(component) = table.find(name) else {
+        let d = self.error(path, format!("`{name}` is not a component oi-gen pins"));
+        d.hint = Some(match crate::diagnostic::suggest(name, table.names()) {
+          Some(best) => format!("did you mean `{best}`? `oi-gen versions` lists the components"),
+          None => "`oi-gen versions` lists the components".into(),
+        });
+        continue;
+      };
+      match crate::versions::parse_override(component, value) {
+        Err(problem) => {
+          self
+            .error(
+              path,
+              format!("`{name}` (kind {}): {problem}", component.kind.as_str()),
+            )
+            .hint = Some(format!(
+            "oi-gen pins `{}`; write a release in the same form (see {})",
+            component.version, component.source
+          ));
+        }
+        Ok(over) => {
+          let kubernetes = self.platform.kubernetes_version();
+          let pinned = component.tag_for(&kubernetes);
+          if crate::versions::compare(&over.version, pinned) == Some(std::cmp::Ordering::Less) {
+            self
+              .warn(
+                path,
+                format!(
+                  "`{}` is older than the `{pinned}` oi-gen pins for `{name}`",
+                  over.version
+                ),
+              )
+              .hint = Some("remove the override unless you need the older release".into());
+          }
+        }
+      }
+    }
   }
 }

@@ -19,6 +19,7 @@ pub(crate) mod schema;
 pub(crate) mod upgrade;
 pub(crate) mod validate;
 pub(crate) mod verify;
+pub(crate) mod versions;
 
 use std::borrow::Cow;
 use std::io::Read as _;

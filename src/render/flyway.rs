@@ -20,7 +20,7 @@ struct FlywayData<'a> {
   platform: &'a str,
   owner: &'a str,
   environments: Vec<&'a str>,
-  flyway_image: &'static str,
+  flyway_image: String,
   first_environment: &'a str,
 }
 
@@ -44,7 +44,7 @@ pub(crate) fn render(
       .iter()
       .map(|e| e.name.as_str())
       .collect(),
-    flyway_image: super::workflows::FLYWAY_IMAGE,
+    flyway_image: super::workflows::flyway_image(&resolved.versions),
     first_environment: &resolved.first_environment().name,
   };
   out.add(

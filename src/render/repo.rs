@@ -31,20 +31,15 @@ pub(crate) fn render(
   service_code(resolved, engine, out)
 }
 
-/// Pre-commit hooks, each pinned to the tag of a release.
-/// github.com/antonbabenko/pre-commit-terraform (terraform_fmt,
-/// terraform_tflint, terraform_checkov, with the tools on PATH).
-const PRE_COMMIT_TERRAFORM: &str = "v1.109.0";
-/// github.com/rhysd/actionlint (the `actionlint` hook builds it with Go).
-const ACTIONLINT: &str = "v1.7.12";
-
 #[derive(Serialize)]
 struct Hygiene<'a> {
   owners: Option<&'a crate::blueprint::model::Owners>,
   environments: Vec<&'a str>,
   services: Vec<&'a str>,
-  pre_commit_terraform: &'static str,
-  actionlint: &'static str,
+  /// The hooks' repositories, each pinned to the tag of a release (the
+  /// `pre-commit` components of the version table).
+  pre_commit_terraform: &'a str,
+  actionlint: &'a str,
 }
 
 /// CODEOWNERS (with `spec.owners`), the pre-commit hooks, the Renovate
@@ -58,8 +53,8 @@ fn hygiene(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Result<(),
       .map(|e| e.name.as_str())
       .collect(),
     services: resolved.services.iter().map(|s| s.name.as_str()).collect(),
-    pre_commit_terraform: PRE_COMMIT_TERRAFORM,
-    actionlint: ACTIONLINT,
+    pre_commit_terraform: resolved.versions.version("pre-commit-terraform"),
+    actionlint: resolved.versions.version("actionlint"),
   };
   let mut templates = vec![".pre-commit-config.yaml.tera", "Makefile.tera"];
   if data.owners.is_some() {
@@ -156,7 +151,7 @@ struct ServiceCode<'a> {
   port: i64,
   health_path: &'a str,
   branch: &'a str,
-  python_image: &'static str,
+  python_image: String,
 }
 
 /// A minimal service that builds, listens on the service's port and
@@ -171,7 +166,7 @@ fn service_code(resolved: &Resolved, engine: &Engine, out: &mut Output) -> Resul
       port: service.port,
       health_path: &service.health_path,
       branch: &resolved.branch,
-      python_image: super::workflows::PYTHON_IMAGE,
+      python_image: super::workflows::python_image(&resolved.versions),
     };
     for template in SERVICE_CODE {
       let path = template

@@ -28,27 +28,13 @@ use crate::blueprint::resolved::{EnvironmentNames, ResolvedEnvironment, Sizes};
 use crate::blueprint::validate::KARPENTER_SYSTEM_GROUP;
 use crate::names;
 
-/// `required_version` of the root modules.
-pub(crate) const TERRAFORM_REQUIRED: &str = "~> 1.15";
-/// The hashicorp/aws provider: the floor both modules below need.
-pub(crate) const AWS_PROVIDER: &str = ">= 6.28, < 7.0";
-/// The hashicorp/random provider: its ephemeral `random_password` (no value
-/// in the state) arrived in 3.7.1.
-pub(crate) const RANDOM_PROVIDER: &str = ">= 3.7.1, < 4.0";
-/// The integrations/github provider of `infra/github/`: v6.13.0, the latest
-/// release (github.com/integrations/terraform-provider-github tags), with
-/// `tag_pattern` on environment deployment policies.
-pub(crate) const GITHUB_PROVIDER: &str = ">= 6.13, < 7.0";
+/// The registry modules, as the templates source them; their versions (and
+/// the providers' and Terraform's) are components of the version table.
+pub(crate) const VPC_MODULE: &str = "vpc";
+pub(crate) const EKS_MODULE: &str = "eks";
 /// Release tags as the environment deployment policies match them (GitHub's
 /// fnmatch patterns): the vX.Y.Z tags the release workflow starts on.
 pub(crate) const RELEASE_TAG_PATTERN: &str = "v*.*.*";
-pub(crate) const VPC_MODULE: &str = "terraform-aws-modules/vpc/aws";
-pub(crate) const VPC_MODULE_VERSION: &str = "~> 6.6";
-pub(crate) const EKS_MODULE: &str = "terraform-aws-modules/eks/aws";
-pub(crate) const EKS_MODULE_VERSION: &str = "~> 21.19";
-/// TFLint and its AWS ruleset.
-pub(crate) const TFLINT_REQUIRED: &str = ">= 0.64";
-pub(crate) const TFLINT_AWS_RULESET: &str = "0.48.0";
 /// Days CloudWatch keeps the VPC flow logs, the EKS control plane logs and
 /// the database's exported logs.
 const LOG_RETENTION_DAYS: u32 = 365;
@@ -401,16 +387,16 @@ impl GitHubData {
 
 #[derive(Serialize)]
 struct Versions {
-  terraform: &'static str,
-  aws: &'static str,
-  random: &'static str,
-  vpc: &'static str,
-  vpc_source: &'static str,
-  eks: &'static str,
-  eks_source: &'static str,
-  tflint: &'static str,
-  tflint_aws: &'static str,
-  github: &'static str,
+  terraform: String,
+  aws: String,
+  random: String,
+  vpc: String,
+  vpc_source: String,
+  eks: String,
+  eks_source: String,
+  tflint: String,
+  tflint_aws: String,
+  github: String,
 }
 
 /// Names shared with the charts and workflows, as Terraform expressions of
@@ -660,17 +646,22 @@ impl TerraformData {
       platform: name.clone(),
       region: resolved.region.clone(),
       environments: resolved.environment_names(),
-      versions: Versions {
-        terraform: TERRAFORM_REQUIRED,
-        aws: AWS_PROVIDER,
-        random: RANDOM_PROVIDER,
-        vpc: VPC_MODULE_VERSION,
-        vpc_source: VPC_MODULE,
-        eks: EKS_MODULE_VERSION,
-        eks_source: EKS_MODULE,
-        tflint: TFLINT_REQUIRED,
-        tflint_aws: TFLINT_AWS_RULESET,
-        github: GITHUB_PROVIDER,
+      versions: {
+        let v = &resolved.versions;
+        let eks = v.get(EKS_MODULE);
+        let vpc = v.get(VPC_MODULE);
+        Versions {
+          terraform: v.version("terraform").to_string(),
+          aws: v.version("aws").to_string(),
+          random: v.version("random").to_string(),
+          vpc: vpc.version.clone(),
+          vpc_source: vpc.module.clone().unwrap_or_default(),
+          eks: eks.version.clone(),
+          eks_source: eks.module.clone().unwrap_or_default(),
+          tflint: v.version("tflint-required").to_string(),
+          tflint_aws: v.version("tflint-ruleset-aws").to_string(),
+          github: v.version("github").to_string(),
+        }
       },
       names: Names {
         stack: symbolic_names.stack.clone(),
@@ -1939,7 +1930,10 @@ mod tests {
       let versions = &files["infra/github/versions.tf"];
       let (owner, _) = resolved.repository.split_once('/').unwrap();
       assert!(versions.contains(&format!("owner = \"{owner}\"")));
-      assert!(versions.contains(&format!("version = \"{GITHUB_PROVIDER}\"")));
+      assert!(versions.contains(&format!(
+        "version = \"{}\"",
+        crate::versions::Versions::builtin().version("github")
+      )));
     }
   }
 
@@ -2201,7 +2195,10 @@ mod tests {
     assert!(tflint.contains(
       "# new instance types\nrule \"aws_instance_invalid_type\" {\n  enabled = false\n}\n"
     ));
-    assert!(tflint.contains(&format!("version = \"{TFLINT_AWS_RULESET}\"")));
+    assert!(tflint.contains(&format!(
+      "version = \"{}\"",
+      crate::versions::Versions::builtin().version("tflint-ruleset-aws")
+    )));
     parse("infra/.tflint.hcl", tflint);
   }
 

@@ -19,7 +19,7 @@ use super::{Engine, Output, terraform};
 use crate::blueprint::Resolved;
 use crate::blueprint::resolved::ResolvedEnvironment;
 
-pub(crate) use actions::{FLYWAY_IMAGE, OI_GEN_RELEASES, PYTHON_IMAGE};
+pub(crate) use actions::{OI_GEN_RELEASES, flyway_image, python_image};
 pub(crate) use expressions::protect as protect_expressions;
 
 /// Where the workflows live in the generated repository.
@@ -122,14 +122,18 @@ struct MigrationsImage {
 
 #[derive(Serialize)]
 struct Versions {
-  terraform: &'static str,
-  tflint: &'static str,
-  helm: &'static str,
-  checkov: &'static str,
-  flyway_image: &'static str,
+  terraform: String,
+  tflint: String,
+  helm: String,
+  checkov: String,
+  flyway_image: String,
   /// Where the drift job downloads oi-gen's release binaries from.
   oi_gen_releases: &'static str,
-  cosign: &'static str,
+  cosign: String,
+  /// `test/infra/go.mod`: the Go toolchain and the modules.
+  go: String,
+  terratest: String,
+  testify: String,
 }
 
 #[derive(Serialize)]
@@ -204,15 +208,21 @@ impl WorkflowData {
       branch: resolved.branch.clone(),
       repository: resolved.repository.clone(),
       namespace: resolved.namespace.clone(),
-      uses: actions::PINS.iter().map(|p| (p.key, p.uses())).collect(),
-      versions: Versions {
-        terraform: actions::TERRAFORM,
-        tflint: actions::TFLINT,
-        helm: actions::HELM,
-        checkov: actions::CHECKOV,
-        flyway_image: actions::FLYWAY_IMAGE,
-        oi_gen_releases: actions::OI_GEN_RELEASES,
-        cosign: actions::COSIGN,
+      uses: actions::uses(&resolved.versions),
+      versions: {
+        let v = &resolved.versions;
+        Versions {
+          terraform: v.version("terraform-cli").to_string(),
+          tflint: v.version("tflint").to_string(),
+          helm: v.version("helm").to_string(),
+          checkov: v.version("checkov").to_string(),
+          flyway_image: actions::flyway_image(v),
+          oi_gen_releases: actions::OI_GEN_RELEASES,
+          cosign: v.version("cosign").to_string(),
+          go: v.version("go").to_string(),
+          terratest: v.version("terratest").to_string(),
+          testify: v.version("testify").to_string(),
+        }
       },
       services: resolved
         .services

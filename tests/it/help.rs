@@ -28,6 +28,7 @@ fn help_of_every_command() {
     "doctor",
     "explain",
     "verify",
+    "versions",
     "migration",
     "migration new",
   ];

@@ -25,3 +25,4 @@ mod supply_chain;
 mod upgrade;
 mod validation;
 mod verify;
+mod versions;

@@ -11,13 +11,14 @@ use super::versions::{
   CLUSTER_AUTOSCALER_SERVICE_ACCOUNT, ChartCrds, EXTERNAL_DNS, EXTERNAL_DNS_SERVICE_ACCOUNT,
   EXTERNAL_SECRETS, INGRESS_NGINX, KARPENTER, KARPENTER_SERVICE_ACCOUNT, KUBE_PROMETHEUS_STACK,
   METRICS_SERVER, NGINX_GATEWAY_FABRIC, POLICY_CONTROLLER, POLICY_CONTROLLER_SERVICE_ACCOUNT,
-  PinnedManifest, TIGERA_OPERATOR,
+  TIGERA_OPERATOR,
 };
 use crate::blueprint::Resolved;
 use crate::blueprint::model::{Autoscaler, Nginx};
 use crate::blueprint::resolved::{EnvironmentDns, MonitoringSettings};
 use crate::names;
 use crate::render::{Engine, Output};
+use crate::versions::{PinnedManifest, Versions};
 
 /// The template of `cluster/install.sh`.
 const INSTALL_TEMPLATE: &str = "cluster/install.sh.tera";
@@ -56,11 +57,11 @@ struct InstallStep {
   #[serde(skip_serializing_if = "Option::is_none")]
   namespace: Option<&'static str>,
   #[serde(skip_serializing_if = "Option::is_none")]
-  chart: Option<&'static str>,
+  chart: Option<String>,
   #[serde(skip_serializing_if = "Option::is_none")]
-  repository: Option<&'static str>,
+  repository: Option<String>,
   #[serde(skip_serializing_if = "Option::is_none")]
-  version: Option<&'static str>,
+  version: Option<String>,
   /// Values files relative to `cluster/`; `{env}` is the environment.
   values: Vec<String>,
   /// Manifests (files or folders relative to `cluster/`) or a URL.
@@ -92,7 +93,8 @@ struct WaitFor {
 }
 
 impl InstallStep {
-  fn chart(chart: &AddonChart, title: &str, per_environment: bool) -> Self {
+  fn chart(versions: &Versions, chart: &AddonChart, title: &str, per_environment: bool) -> Self {
+    let pin = versions.get(chart.component);
     let mut values = vec![format!("addons/{}/values.yaml", chart.release)];
     if per_environment {
       values.push(format!("addons/{}/values-{{env}}.yaml", chart.release));
@@ -102,9 +104,9 @@ impl InstallStep {
       title: title.to_string(),
       release: Some(chart.release),
       namespace: Some(chart.namespace),
-      chart: Some(chart.chart),
-      repository: chart.repository,
-      version: Some(chart.version),
+      chart: pin.chart.clone(),
+      repository: pin.repository.clone(),
+      version: Some(pin.version.clone()),
       values,
       apply: Vec::new(),
       warning: None,
@@ -117,12 +119,13 @@ impl InstallStep {
 
   /// `chart-crds`: the CRDs in the pinned chart's `crds/` folder, applied
   /// server-side (Helm installs those once and never upgrades them).
-  fn chart_crds(chart: &AddonChart) -> Self {
-    let mut step = Self::chart(chart, "", false);
+  fn chart_crds(versions: &Versions, chart: &AddonChart) -> Self {
+    let mut step = Self::chart(versions, chart, "", false);
     step.kind = "chart-crds";
     step.title = format!(
       "CRDs of the {} chart {} (helm upgrade never updates them)",
-      chart.release, chart.version
+      chart.release,
+      versions.version(chart.component)
     );
     step.values = Vec::new();
     step
@@ -150,15 +153,16 @@ impl InstallStep {
 
 /// Adds a chart's steps: its CRDs first when Helm would not upgrade them.
 fn push_chart(
+  versions: &Versions,
   steps: &mut Vec<InstallStep>,
   chart: &AddonChart,
   title: &str,
   per_environment: bool,
 ) {
   if chart.crds == ChartCrds::Folder {
-    steps.push(InstallStep::chart_crds(chart));
+    steps.push(InstallStep::chart_crds(versions, chart));
   }
-  steps.push(InstallStep::chart(chart, title, per_environment));
+  steps.push(InstallStep::chart(versions, chart, title, per_environment));
 }
 
 #[derive(Serialize)]
@@ -230,16 +234,22 @@ pub(crate) fn render(
   // The monitoring CRDs come first: ingress-nginx and cert-manager create
   // their ServiceMonitors with their releases.
   if selection.monitoring {
-    steps.push(InstallStep::chart_crds(&KUBE_PROMETHEUS_STACK));
+    steps.push(InstallStep::chart_crds(
+      &resolved.versions,
+      &KUBE_PROMETHEUS_STACK,
+    ));
   }
 
   if selection.nginx == Nginx::Gateway {
     let mut step = InstallStep::other(
       "crds",
-      &format!("Gateway API {} standard CRDs", versions::GATEWAY_API),
+      &format!(
+        "Gateway API {} standard CRDs",
+        resolved.versions.version(versions::GATEWAY_API)
+      ),
       Vec::new(),
     );
-    step.crds = versions::gateway_api_crds();
+    step.crds = resolved.versions.get(versions::GATEWAY_API).manifests();
     steps.push(step);
   }
 
@@ -253,6 +263,7 @@ pub(crate) fn render(
       yaml(&CalicoValues::new()),
     );
     push_chart(
+      &resolved.versions,
       &mut steps,
       &TIGERA_OPERATOR,
       "Calico (policy only, on the VPC CNI)",
@@ -264,7 +275,12 @@ pub(crate) fn render(
     format!("cluster/addons/{}/values.yaml", METRICS_SERVER.release),
     yaml(&MetricsServerValues::new()),
   );
-  steps.push(InstallStep::chart(&METRICS_SERVER, "metrics-server", false));
+  steps.push(InstallStep::chart(
+    &resolved.versions,
+    &METRICS_SERVER,
+    "metrics-server",
+    false,
+  ));
 
   if resolved.autoscaler == Autoscaler::ClusterAutoscaler {
     out.add(
@@ -285,6 +301,7 @@ pub(crate) fn render(
       );
     }
     steps.push(InstallStep::chart(
+      &resolved.versions,
       &CLUSTER_AUTOSCALER,
       "Cluster Autoscaler",
       true,
@@ -310,6 +327,7 @@ pub(crate) fn render(
       )),
     );
     steps.push(InstallStep::chart(
+      &resolved.versions,
       &EXTERNAL_SECRETS,
       "External Secrets Operator (its CRDs are templates, upgraded with the release)",
       false,
@@ -343,6 +361,7 @@ pub(crate) fn render(
     );
   }
   push_chart(
+    &resolved.versions,
     &mut steps,
     &AWS_LOAD_BALANCER_CONTROLLER,
     "AWS Load Balancer Controller (the NLB in front of NGINX)",
@@ -359,6 +378,7 @@ pub(crate) fn render(
         yaml(&NginxGatewayFabricValues::new()),
       );
       push_chart(
+        &resolved.versions,
         &mut steps,
         &NGINX_GATEWAY_FABRIC,
         "NGINX Gateway Fabric",
@@ -370,7 +390,12 @@ pub(crate) fn render(
         format!("cluster/addons/{}/values.yaml", INGRESS_NGINX.release),
         yaml(&IngressNginxValues::new(selection.monitoring)),
       );
-      let mut step = InstallStep::chart(&INGRESS_NGINX, "ingress-nginx (retired upstream)", false);
+      let mut step = InstallStep::chart(
+        &resolved.versions,
+        &INGRESS_NGINX,
+        "ingress-nginx (retired upstream)",
+        false,
+      );
       step.warning = Some(INGRESS_NGINX_WARNING);
       steps.push(step);
     }
@@ -398,6 +423,7 @@ pub(crate) fn render(
     );
   }
   push_chart(
+    &resolved.versions,
     &mut steps,
     &EXTERNAL_DNS,
     "external-dns (Route53 records of the hosts)",
@@ -434,6 +460,7 @@ pub(crate) fn render(
       );
     }
     steps.push(InstallStep::chart(
+      &resolved.versions,
       &CERT_MANAGER,
       "cert-manager (its CRDs are templates, upgraded with the release)",
       false,
@@ -570,6 +597,7 @@ pub(crate) fn render(
       steps.push(step);
     }
     steps.push(InstallStep::chart(
+      &resolved.versions,
       &KUBE_PROMETHEUS_STACK,
       "kube-prometheus-stack",
       false,
@@ -633,6 +661,7 @@ pub(crate) fn render(
     );
   }
   steps.push(InstallStep::chart(
+    &resolved.versions,
     &POLICY_CONTROLLER,
     "Sigstore policy controller (its CRDs are templates, upgraded with the release)",
     false,
@@ -719,6 +748,7 @@ fn karpenter(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>
     );
   }
   push_chart(
+    &resolved.versions,
     steps,
     &KARPENTER,
     "Karpenter (launches the nodes of the node groups)",
@@ -960,7 +990,7 @@ struct ClusterAutoscalerArgs {
 
 #[derive(Serialize)]
 struct ImageTag {
-  tag: &'static str,
+  tag: String,
 }
 
 #[derive(Serialize)]
@@ -980,7 +1010,11 @@ impl ClusterAutoscalerValues {
         skip_nodes_with_system_pods: false,
       },
       image: ImageTag {
-        tag: versions::cluster_autoscaler_image(&resolved.kubernetes_version).unwrap_or(""),
+        tag: resolved
+          .versions
+          .get(versions::CLUSTER_AUTOSCALER_IMAGE)
+          .tag_for(&resolved.kubernetes_version)
+          .to_string(),
       },
       rbac: Rbac {
         service_account: ServiceAccount {

@@ -1,6 +1,6 @@
-//! Pinned versions of the cluster add-ons: one table, so a bump is a data
-//! change. Each pin is the newest release read at its tag; check the tags
-//! again before a release of oi-gen.
+//! The cluster add-ons: how each Helm release is installed. Their charts,
+//! repositories and versions are components of the version table
+//! (`versions.toml`, [`crate::versions`]), named by `component`.
 
 /// A Helm chart installed by `cluster/install.sh`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,11 +9,8 @@ pub(crate) struct AddonChart {
   pub release: &'static str,
   /// Namespace the release is installed to.
   pub namespace: &'static str,
-  /// `oci://…` reference, or the chart name in `repository`.
-  pub chart: &'static str,
-  /// Classic chart repository, when the chart is not an OCI artifact.
-  pub repository: Option<&'static str>,
-  pub version: &'static str,
+  /// Its component in the version table: chart, repository, version.
+  pub component: &'static str,
   /// Where the chart keeps its CRDs, which decides how they are upgraded.
   pub crds: ChartCrds,
 }
@@ -32,87 +29,14 @@ pub(crate) enum ChartCrds {
   Templates,
 }
 
-/// Gateway API standard-channel CRDs, applied server-side before NGINX
-/// Gateway Fabric and cert-manager.
-pub(crate) const GATEWAY_API: &str = "v1.6.1";
-
-/// The files of `config/crd/standard/` at [`GATEWAY_API`] (what the release's
-/// `standard-install.yaml` bundles), each with the sha256 of its bytes at that
-/// tag: `install.sh` downloads, checks and applies them.
-const GATEWAY_API_CRDS: &[(&str, &str)] = &[
-  (
-    "backendtlspolicies",
-    "0d48c9e4b53dd9510cf615b9b1192d9d7afb07a1cc0498c9515627cb1c075419",
-  ),
-  (
-    "gatewayclasses",
-    "53710048ba26f8620eed59d5e51b157ecf040daf5c6eef31a4b991e0808c4be5",
-  ),
-  (
-    "gateways",
-    "25b885f5870b8fff1ae82efa2628b2761cef3745900c2aecf8fb76629a01255a",
-  ),
-  (
-    "grpcroutes",
-    "53a8d029da8f07e55d3fa58a5cf6de5950dab19fbb8d6a8082fb5e51ca5ef6fc",
-  ),
-  (
-    "httproutes",
-    "a424a0d6c953b162e71d1d97bb7e75012d8f1ac264e7274f2763d1b96ab39852",
-  ),
-  (
-    "listenersets",
-    "bf4d4b02564999b2558b96e31465129895db9b3a8adfb90adb9c80eac52a3a70",
-  ),
-  (
-    "referencegrants",
-    "8c645e9333cfa67790cc2a53e0c00076f88b2bd4230d2b49688c78bc34f9b2c3",
-  ),
-  (
-    "tcproutes",
-    "d5104d0cf30e924f5e3c9e2e76abd46876401c34ca33b9e79321523eee78c7f6",
-  ),
-  (
-    "tlsroutes",
-    "bb8b67926e5d9652cbfd2e19063b7c1d9e78806c9dd671608f57baef2f2e3bbb",
-  ),
-  (
-    "udproutes",
-    "4b80684c2bf8ef4b0a2a3ab45164ac9f96258fc69912645ff50ced595b0aa6de",
-  ),
-  // The ValidatingAdmissionPolicy that refuses a downgrade to older CRDs.
-  (
-    "vap_safeupgrades",
-    "afb0ea1b3cc2e9344d93b0926fbe741aeb48ab4439f9f7b4b77b9ac94faf6c2e",
-  ),
-];
-
-/// A remote manifest pinned by the sha256 of its bytes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct PinnedManifest {
-  pub url: String,
-  pub sha256: &'static str,
-}
-
-/// The Gateway API CRDs of [`GATEWAY_API`], by their raw URLs at the tag.
-pub(crate) fn gateway_api_crds() -> Vec<PinnedManifest> {
-  GATEWAY_API_CRDS
-    .iter()
-    .map(|(name, sha256)| PinnedManifest {
-      url: format!(
-        "https://raw.githubusercontent.com/kubernetes-sigs/gateway-api/{GATEWAY_API}/config/crd/standard/gateway.networking.k8s.io_{name}.yaml"
-      ),
-      sha256,
-    })
-    .collect()
-}
+/// The Gateway API standard-channel CRDs (a `crds` component), applied
+/// server-side before NGINX Gateway Fabric and cert-manager.
+pub(crate) const GATEWAY_API: &str = "gateway-api";
 
 pub(crate) const NGINX_GATEWAY_FABRIC: AddonChart = AddonChart {
   release: "nginx-gateway-fabric",
   namespace: "nginx-gateway",
-  chart: "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
-  repository: None,
-  version: "2.7.2",
+  component: "nginx-gateway-fabric",
   crds: ChartCrds::Folder,
 };
 
@@ -120,18 +44,14 @@ pub(crate) const NGINX_GATEWAY_FABRIC: AddonChart = AddonChart {
 pub(crate) const INGRESS_NGINX: AddonChart = AddonChart {
   release: "ingress-nginx",
   namespace: "ingress-nginx",
-  chart: "ingress-nginx",
-  repository: Some("https://kubernetes.github.io/ingress-nginx"),
-  version: "4.15.1",
+  component: "ingress-nginx",
   crds: ChartCrds::None,
 };
 
 pub(crate) const CERT_MANAGER: AddonChart = AddonChart {
   release: "cert-manager",
   namespace: "cert-manager",
-  chart: "oci://quay.io/jetstack/charts/cert-manager",
-  repository: None,
-  version: "v1.21.2",
+  component: "cert-manager",
   crds: ChartCrds::Templates,
 };
 
@@ -139,18 +59,14 @@ pub(crate) const CERT_MANAGER: AddonChart = AddonChart {
 pub(crate) const EXTERNAL_SECRETS: AddonChart = AddonChart {
   release: "external-secrets",
   namespace: crate::names::ESO_NAMESPACE,
-  chart: "external-secrets",
-  repository: Some("https://charts.external-secrets.io"),
-  version: "2.9.0",
+  component: "external-secrets",
   crds: ChartCrds::Templates,
 };
 
 pub(crate) const KUBE_PROMETHEUS_STACK: AddonChart = AddonChart {
   release: "kube-prometheus-stack",
   namespace: "monitoring",
-  chart: "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack",
-  repository: None,
-  version: "88.5.3",
+  component: "kube-prometheus-stack",
   crds: ChartCrds::Folder,
 };
 
@@ -158,18 +74,14 @@ pub(crate) const KUBE_PROMETHEUS_STACK: AddonChart = AddonChart {
 pub(crate) const TIGERA_OPERATOR: AddonChart = AddonChart {
   release: "calico",
   namespace: "tigera-operator",
-  chart: "tigera-operator",
-  repository: Some("https://docs.tigera.io/calico/charts"),
-  version: "v3.32.1",
+  component: "tigera-operator",
   crds: ChartCrds::Folder,
 };
 
 pub(crate) const METRICS_SERVER: AddonChart = AddonChart {
   release: "metrics-server",
   namespace: "kube-system",
-  chart: "metrics-server",
-  repository: Some("https://kubernetes-sigs.github.io/metrics-server/"),
-  version: "3.13.1",
+  component: "metrics-server",
   crds: ChartCrds::None,
 };
 
@@ -178,9 +90,7 @@ pub(crate) const METRICS_SERVER: AddonChart = AddonChart {
 pub(crate) const EXTERNAL_DNS: AddonChart = AddonChart {
   release: "external-dns",
   namespace: "external-dns",
-  chart: "external-dns",
-  repository: Some("https://kubernetes-sigs.github.io/external-dns/"),
-  version: "1.21.1",
+  component: "external-dns",
   crds: ChartCrds::Folder,
 };
 
@@ -191,9 +101,7 @@ pub(crate) const EXTERNAL_DNS: AddonChart = AddonChart {
 pub(crate) const POLICY_CONTROLLER: AddonChart = AddonChart {
   release: "policy-controller",
   namespace: "cosign-system",
-  chart: "policy-controller",
-  repository: Some("https://sigstore.github.io/helm-charts"),
-  version: "0.10.6",
+  component: "policy-controller",
   crds: ChartCrds::Templates,
 };
 
@@ -210,9 +118,7 @@ pub(crate) const EXTERNAL_DNS_SERVICE_ACCOUNT: &str = "external-dns";
 pub(crate) const AWS_LOAD_BALANCER_CONTROLLER: AddonChart = AddonChart {
   release: "aws-load-balancer-controller",
   namespace: "kube-system",
-  chart: "aws-load-balancer-controller",
-  repository: Some("https://aws.github.io/eks-charts"),
-  version: "3.5.0",
+  component: "aws-load-balancer-controller",
   crds: ChartCrds::Folder,
 };
 
@@ -229,9 +135,7 @@ pub(crate) const CERT_MANAGER_SERVICE_ACCOUNT: &str = "cert-manager";
 pub(crate) const CLUSTER_AUTOSCALER: AddonChart = AddonChart {
   release: "cluster-autoscaler",
   namespace: "kube-system",
-  chart: "cluster-autoscaler",
-  repository: Some("https://kubernetes.github.io/autoscaler"),
-  version: "9.59.0",
+  component: "cluster-autoscaler",
   crds: ChartCrds::None,
 };
 
@@ -243,9 +147,7 @@ pub(crate) const CLUSTER_AUTOSCALER: AddonChart = AddonChart {
 pub(crate) const KARPENTER: AddonChart = AddonChart {
   release: "karpenter",
   namespace: "kube-system",
-  chart: "oci://public.ecr.aws/karpenter/karpenter",
-  repository: None,
-  version: "1.14.1",
+  component: "karpenter",
   crds: ChartCrds::Folder,
 };
 
@@ -256,28 +158,39 @@ pub(crate) const KARPENTER_SERVICE_ACCOUNT: &str = "karpenter";
 /// through EKS Pod Identity.
 pub(crate) const CLUSTER_AUTOSCALER_SERVICE_ACCOUNT: &str = "cluster-autoscaler";
 
-/// Cluster Autoscaler releases follow the Kubernetes minor version: the
-/// newest patch of each minor EKS offers.
-const CLUSTER_AUTOSCALER_IMAGES: &[(&str, &str)] = &[
-  ("1.32", "v1.32.7"),
-  ("1.33", "v1.33.6"),
-  ("1.34", "v1.34.5"),
-  ("1.35", "v1.35.2"),
-  ("1.36", "v1.36.1"),
-];
-
-/// The Cluster Autoscaler image tag for a Kubernetes minor version.
-pub(crate) fn cluster_autoscaler_image(kubernetes_version: &str) -> Option<&'static str> {
-  CLUSTER_AUTOSCALER_IMAGES
-    .iter()
-    .find(|(minor, _)| *minor == kubernetes_version)
-    .map(|(_, tag)| *tag)
-}
+/// The Cluster Autoscaler image (its tag per Kubernetes minor version).
+pub(crate) const CLUSTER_AUTOSCALER_IMAGE: &str = "cluster-autoscaler-image";
 
 #[cfg(test)]
 mod tests {
   use super::*;
   use crate::blueprint::validate::{EKS_EXTENDED, EKS_STANDARD};
+
+  #[test]
+  fn every_chart_is_a_chart_of_the_version_table() {
+    for chart in [
+      NGINX_GATEWAY_FABRIC,
+      INGRESS_NGINX,
+      CERT_MANAGER,
+      EXTERNAL_SECRETS,
+      KUBE_PROMETHEUS_STACK,
+      TIGERA_OPERATOR,
+      METRICS_SERVER,
+      EXTERNAL_DNS,
+      POLICY_CONTROLLER,
+      AWS_LOAD_BALANCER_CONTROLLER,
+      CLUSTER_AUTOSCALER,
+      KARPENTER,
+    ] {
+      let component = crate::versions::Versions::builtin().get(chart.component);
+      assert_eq!(
+        component.kind,
+        crate::versions::Kind::Chart,
+        "{}",
+        chart.component
+      );
+    }
+  }
 
   #[test]
   fn no_platform_can_take_an_add_on_namespace() {
@@ -305,7 +218,11 @@ mod tests {
   #[test]
   fn every_supported_kubernetes_version_has_an_autoscaler_image() {
     for minor in EKS_STANDARD.iter().chain(EKS_EXTENDED) {
-      let tag = cluster_autoscaler_image(minor).unwrap_or_else(|| panic!("no image for {minor}"));
+      let image = crate::versions::Versions::builtin().get(CLUSTER_AUTOSCALER_IMAGE);
+      let tag = image
+        .by_kubernetes
+        .get(*minor)
+        .unwrap_or_else(|| panic!("no image for {minor}"));
       assert!(tag.starts_with(&format!("v{minor}.")), "{tag}");
     }
   }

@@ -55,7 +55,8 @@ pub(crate) const CERT_MANAGER: AddonChart = AddonChart {
   crds: ChartCrds::Templates,
 };
 
-/// Bump together with the CRD schemas in `tests/data/crd-schemas/`.
+/// Bump (in `versions.toml`) together with the CRD schemas in
+/// `tests/data/crd-schemas/`.
 pub(crate) const EXTERNAL_SECRETS: AddonChart = AddonChart {
   release: "external-secrets",
   namespace: crate::names::ESO_NAMESPACE,
@@ -95,9 +96,9 @@ pub(crate) const EXTERNAL_DNS: AddonChart = AddonChart {
 };
 
 /// The Sigstore policy controller: admits into the platform's namespace only
-/// images signed by the repository's Deploy workflow
-/// (sigstore/helm-charts `charts/policy-controller`, app v0.13.1). Bump
-/// together with the ClusterImagePolicy schema in `tests/data/crd-schemas/`.
+/// images signed by the repository's Deploy workflow (sigstore/helm-charts
+/// `charts/policy-controller`). Bump (in `versions.toml`) together with the
+/// ClusterImagePolicy schema in `tests/data/crd-schemas/`.
 pub(crate) const POLICY_CONTROLLER: AddonChart = AddonChart {
   release: "policy-controller",
   namespace: "cosign-system",
@@ -141,9 +142,9 @@ pub(crate) const CLUSTER_AUTOSCALER: AddonChart = AddonChart {
 
 /// Karpenter launches the nodes of each node group (a NodePool and an
 /// EC2NodeClass) with `autoscaler: karpenter`. Its CRDs are in the chart's
-/// `crds/` folder (`charts/karpenter/Chart.yaml` at tag v1.14.1 of
-/// aws/karpenter-provider-aws). Bump together with the NodePool and
-/// EC2NodeClass schemas of the conformance suite.
+/// `crds/` folder (`charts/karpenter/Chart.yaml` of
+/// aws/karpenter-provider-aws). Bump (in `versions.toml`) together with the
+/// NodePool and EC2NodeClass schemas of the conformance suite.
 pub(crate) const KARPENTER: AddonChart = AddonChart {
   release: "karpenter",
   namespace: "kube-system",

@@ -267,6 +267,18 @@ pub fn parse_override(component: &Component, value: &str) -> Result<Override, St
        they change with a release of oi-gen"
         .to_string(),
     ),
+    // The Cluster Autoscaler's image is set by tag in its chart's values,
+    // with no digest to pin: it takes a tag.
+    Kind::Image if component.digest.is_none() => {
+      if is_tag(value) {
+        Ok(Override {
+          version: value.to_string(),
+          pin: None,
+        })
+      } else {
+        Err(format!("`{value}` is not an image tag"))
+      }
+    }
     Kind::Image => {
       let Some((tag, digest)) = value.split_once('@') else {
         return Err(format!(
@@ -627,6 +639,9 @@ mod tests {
     );
     assert!(parse_override(action, &format!("v7.0.2@{}", "b".repeat(40))).is_ok());
     assert!(parse_override(table.get("gateway-api"), "v1.7.0").is_err());
+    let by_tag = table.get("cluster-autoscaler-image");
+    assert_eq!(parse_override(by_tag, "v1.36.2").unwrap().pin, None);
+    assert!(parse_override(by_tag, "v1.36.2 x").is_err());
     let module = table.get("eks");
     assert!(parse_override(module, "~> 21.20").is_ok());
     assert!(parse_override(module, "21.20").is_ok());

@@ -64,7 +64,7 @@ pub struct Spec {
   /// optional: how the Terraform state buckets are named. Default `<platform>-<env>-tfstate`, which two AWS accounts or organisations with the same platform name would both claim in S3's global namespace.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub state_buckets: Option<StateBuckets>,
-  /// optional: component → version, overriding oi-gen's pinned version of that component everywhere it renders (`oi-gen versions` lists the components and their kinds), for a release newer than the one oi-gen pins. Charts and tools take a release (`v1.22.0`, or `2.10.0` when the table's has no `v`); Terraform modules and providers a constraint (`~> 21.20`); images `<tag>@sha256:<digest>` and actions `vX.Y.Z@<commit SHA>`, since the outputs pin those. An override older than the table's is warned about.
+  /// optional: component → version, overriding oi-gen's pinned version of that component everywhere it renders (`oi-gen versions` lists the components and their kinds), for a release newer than the one oi-gen pins. Charts and tools take a release (`v1.22.0`, or `2.10.0` when the table's has no `v`); Terraform modules and providers a constraint (`~> 21.20`); images `<tag>@sha256:<digest>` and actions `vX.Y.Z@<commit SHA>`, since the outputs pin those (the Cluster Autoscaler image, set by tag in its chart's values, takes a tag). An override older than the table's is warned about.
   #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
   #[schemars(with = "std::collections::BTreeMap<String, String>")]
   pub versions: std::collections::BTreeMap<String, String>,

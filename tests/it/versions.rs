@@ -215,3 +215,18 @@ fn versions_lists_what_the_blueprint_pins_and_where() {
   assert!(listed.contains("gateway-api") && listed.contains("terratest"));
   assert!(!listed.contains("ingress-nginx"), "{listed:?}");
 }
+
+#[test]
+fn an_image_set_by_tag_takes_a_tag_for_every_kubernetes_version() {
+  let text = format!(
+    "{}  versions:\n    cluster-autoscaler-image: v1.34.9\n",
+    builtin_text("acme-shop")
+  );
+  let (resolved, output) = render_text(&text);
+  let values = yaml(file(
+    &output,
+    "cluster/addons/cluster-autoscaler/values.yaml",
+  ));
+  assert_eq!(values["image"]["tag"], "v1.34.9");
+  assert_eq!(unexplained(&resolved, &output), Vec::<String>::new());
+}

@@ -11,8 +11,9 @@ use crate::error::Error;
 pub(crate) fn run(file: &Path, format: Format) -> Result<(), Error> {
   let source = Source::read(file)?;
   let loaded = source.load()?;
-  let root = file.parent().unwrap_or(Path::new("."));
-  let output = super::render_output(&loaded, root)?;
+  // The repository's template overrides apply, as they do to `render`.
+  let root = super::output_dir(file, None);
+  let output = super::render_output(&loaded, &root)?;
   let resolved = &loaded.resolved;
   let usage = resolved.versions.usage(
     &resolved.kubernetes_version,

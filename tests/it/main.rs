@@ -7,6 +7,7 @@
 mod support;
 
 mod accounts;
+mod adopt;
 mod aws_names;
 mod charts;
 mod cli;

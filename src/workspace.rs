@@ -513,7 +513,10 @@ impl Plan {
           .get(&step.path)
           .is_some_and(|entry| entry.kept.is_some());
         // A customization stays recorded while the file is left as kept, and
-        // follows the file through a clean merge onto the new render.
+        // follows the file through a clean merge onto the new render, also
+        // when the merge is already on disk (a run stopped after writing the
+        // files, before the lock): the merge then leaves the file unchanged.
+        let disk = step.disk.as_deref().unwrap_or_default();
         let kept = match (&action, was_kept) {
           (Action::Customized, _) => old_files.get(&step.path).and_then(|e| e.kept.clone()),
           (Action::Merge, true) => Some(Kept {
@@ -521,6 +524,10 @@ impl Plan {
               write.as_deref().unwrap_or_default().as_bytes(),
               step.user_section,
             ),
+            render: digest(text.as_bytes(), step.user_section),
+          }),
+          (Action::Unchanged, true) if disk != text.as_bytes() => Some(Kept {
+            sha256: digest(disk, step.user_section),
             render: digest(text.as_bytes(), step.user_section),
           }),
           _ => None,

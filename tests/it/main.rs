@@ -12,6 +12,7 @@ mod aws_names;
 mod charts;
 mod cli;
 mod delivery;
+mod disk_full;
 mod dns;
 mod egress;
 mod help;

@@ -9,6 +9,7 @@ use super::model::{
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
 use crate::names;
+pub use crate::names::{AwsKind, AwsName, NameRule};
 
 /// Every IPv4 address, the public EKS endpoint's default range.
 pub const OPEN_TO_ALL: &str = "0.0.0.0/0";
@@ -208,6 +209,10 @@ pub struct Resolved {
   /// images: the Deploy workflow on the main branch, which alone builds and
   /// signs (`https://github.com/<owner>/<name>/.github/workflows/deploy.yml@refs/heads/<branch>`).
   pub signer_identity: String,
+  /// Every AWS name the render creates, per environment, with its limit and
+  /// the blueprint fields that make it (`names::aws_names`; validation
+  /// checks each against its limit).
+  pub aws_names: Vec<AwsName>,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -713,6 +718,7 @@ impl Resolved {
         &platform.spec.delivery.github.repository,
         platform.branch(),
       ),
+      aws_names: names::aws_names(platform),
       platform: platform.clone(),
     }
   }

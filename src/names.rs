@@ -405,8 +405,12 @@ impl AwsName {
 /// Every AWS name the render creates, per environment, each with its limit
 /// (its kind) and the fields that drive it. Validation checks each against
 /// its limit; `tests/it/aws_names.rs` checks the table holds every name the
-/// rendered Terraform sets. The names of add-ons and options a blueprint
-/// leaves out are left out.
+/// rendered Terraform sets. The names of the database, of the autoscaler,
+/// of a service's AWS access and of the migrations image are listed only
+/// when the blueprint has them; the add-ons' roles and secrets always (each
+/// is the stack plus a short suffix, within its limit whenever the stack is,
+/// so listing one the render leaves out refuses nothing). The load
+/// balancers are named by the AWS Load Balancer Controller, not here.
 pub(crate) fn aws_names(platform: &Platform) -> Vec<AwsName> {
   let mut out = Vec::new();
   let autoscaler = platform.autoscaler();
@@ -663,6 +667,54 @@ fn uses_database(service: &Service) -> bool {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  /// The built-in platform's table: per environment, the tightest name
+  /// first, every kind it renders, every name within its limit, and each
+  /// name made by a field of the blueprint but the Karpenter `system` group.
+  #[test]
+  fn the_table_lists_every_kind_per_environment() {
+    let text = crate::builtin::get("openinnovation").unwrap().text;
+    let loaded = crate::blueprint::load(text.as_bytes()).unwrap();
+    let table = &loaded.resolved.aws_names;
+    for environment in &loaded.resolved.environments {
+      let names: Vec<&AwsName> = table
+        .iter()
+        .filter(|name| name.environment == environment.name)
+        .collect();
+      assert_eq!(names[0].kind, AwsKind::IamRoleNamePrefix);
+      assert_eq!(
+        names[0].name,
+        format!("openinnovation-ai-{}-cluster-", environment.name)
+      );
+      for kind in [
+        AwsKind::IamRole,
+        AwsKind::IamRoleNamePrefix,
+        AwsKind::IamPolicy,
+        AwsKind::EksCluster,
+        AwsKind::EksNodeGroupPrefix,
+        AwsKind::RdsInstance,
+        AwsKind::RdsParameterGroupPrefix,
+        AwsKind::RdsFinalSnapshot,
+        AwsKind::RdsSubnetGroup,
+        AwsKind::S3Bucket,
+        AwsKind::EcrRepository,
+        AwsKind::Secret,
+        AwsKind::KmsAlias,
+        AwsKind::LogGroup,
+        AwsKind::SqsQueue,
+        AwsKind::SecurityGroup,
+      ] {
+        assert!(names.iter().any(|name| name.kind == kind), "{kind:?}");
+      }
+      for name in &names {
+        assert_eq!(name.overflow(), 0, "{name:?}");
+        assert!(
+          !name.fields.is_empty() || name.name.starts_with("system-"),
+          "{name:?}"
+        );
+      }
+    }
+  }
 
   #[test]
   fn registries_follow_the_partition_of_the_region() {

@@ -356,3 +356,76 @@ fn copy_tree(from: &Path, to: &Path) {
     fs::write(target, text).unwrap();
   }
 }
+
+/// `render --adopt` stopped by a full disk while it saves the user's file
+/// aside, or after, at the lock: the user's file is never lost, and the next
+/// `render --adopt` finishes the adoption.
+#[test]
+fn an_adoption_stopped_by_a_full_disk_loses_nothing() {
+  let temp = tempfile::tempdir().unwrap();
+  fs::write(temp.path().join("platform.yaml"), blueprint("synthetic", 2)).unwrap();
+  let out = oi_gen(temp.path(), &["init", "repo", "--from", "platform.yaml"]);
+  assert!(out.status.success(), "{}", stderr(&out));
+  let repo = temp.path().join("repo");
+  let adopted = "infra/vpc.tf";
+  let rendered = fs::read(repo.join(adopted)).unwrap();
+  // The user's own file at the path, larger than every other write but the
+  // lock; the base already holds the render's text, so it is not written.
+  let mine = format!("# my own network\n{}", "# notes\n".repeat(1500));
+  let lock_size = fs::read(repo.join(".oi-gen/lock.toml")).unwrap().len() as u64;
+  assert!((mine.len() as u64) < lock_size && mine.len() > rendered.len());
+  let forget = |repo: &Path| {
+    let path = repo.join(".oi-gen/lock.toml");
+    let mut lock: toml::Table = toml::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    lock["files"]
+      .as_table_mut()
+      .unwrap()
+      .remove(adopted)
+      .unwrap();
+    fs::write(&path, toml::to_string(&lock).unwrap()).unwrap();
+    fs::write(repo.join(adopted), &mine).unwrap();
+  };
+  for (limit, fails_at) in [
+    (mine.len() as u64 - 1, format!("{adopted}.orig")),
+    (lock_size - 1, ".oi-gen/lock.toml".to_string()),
+  ] {
+    forget(&repo);
+    let _ = fs::remove_file(repo.join(format!("{adopted}.orig")));
+    let out = oi_gen_limited(&repo, &["render", "--adopt"], Some(limit));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+      stderr(&out).contains(&format!(
+        "error: cannot write `./{fails_at}`: File too large"
+      )),
+      "{}",
+      stderr(&out)
+    );
+    assert_eq!(temp_files(&repo), Vec::<String>::new());
+    // The user's text is where it was, or saved aside, or both.
+    let on_disk = fs::read_to_string(repo.join(adopted)).unwrap();
+    let saved = fs::read_to_string(repo.join(format!("{adopted}.orig"))).ok();
+    assert!(
+      on_disk == mine || saved.as_deref() == Some(mine.as_str()),
+      "after a failure at {fails_at}"
+    );
+
+    let out = oi_gen(&repo, &["render", "--adopt"]);
+    assert!(
+      out.status.success(),
+      "after a failure at {fails_at}: {}",
+      stderr(&out)
+    );
+    assert_eq!(fs::read(repo.join(adopted)).unwrap(), rendered);
+    assert_eq!(
+      fs::read_to_string(repo.join(format!("{adopted}.orig"))).unwrap(),
+      mine,
+      "after a failure at {fails_at}"
+    );
+    let check = oi_gen(&repo, &["render", "--check"]);
+    assert!(
+      check.status.success(),
+      "after a failure at {fails_at}: {}",
+      stderr(&check)
+    );
+  }
+}

@@ -52,6 +52,10 @@ pub enum Command {
     /// changed by hand stay edits
     #[arg(long, conflicts_with_all = ["check", "force"])]
     rebuild_lock: bool,
+    /// Take over files oi-gen never wrote that stand at generated paths (all of them, or the
+    /// FILEs named): each is saved as FILE.orig, then rendered over and recorded as oi-gen's
+    #[arg(long, value_name = "FILE", num_args = 0.., conflicts_with_all = ["check", "rebuild_lock"])]
+    adopt: Option<Vec<PathBuf>>,
     /// Report format of --check
     #[arg(long, value_enum, default_value = "text", requires = "check")]
     format: Format,

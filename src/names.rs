@@ -258,9 +258,463 @@ pub(crate) fn karpenter_queue(stack: &str) -> String {
   format!("{stack}-karpenter")
 }
 
+/// Longest IAM role `name_prefix`: a 64-character name less the 26-character
+/// unique suffix Terraform appends.
+pub(crate) const IAM_NAME_PREFIX_MAX: usize = 38;
+/// What the EKS module (v21) appends to the cluster name for the cluster IAM
+/// role's `name_prefix` (`"${name}-cluster"` and the `-` separator).
+pub(crate) const EKS_CLUSTER_ROLE_SUFFIX: &str = "-cluster-";
+/// What its managed node group submodule appends to a node group's name for
+/// the node IAM role's `name_prefix` (`"${name}-eks-node-group"` and `-`).
+pub(crate) const EKS_NODE_ROLE_SUFFIX: &str = "-eks-node-group-";
+
+/// A kind of AWS name, with the limit AWS puts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AwsKind {
+  /// `aws_iam_role.name`: 64 (IAM quotas).
+  IamRole,
+  /// `aws_iam_role.name_prefix` (or a module's `use_name_prefix`): 38, the
+  /// 64 of a name less the 26 characters Terraform appends.
+  IamRoleNamePrefix,
+  /// `aws_iam_policy.name`: 128.
+  IamPolicy,
+  /// `aws_eks_cluster.name`: 100.
+  EksCluster,
+  /// `aws_eks_node_group.node_group_name_prefix`: 63 less 26.
+  EksNodeGroupPrefix,
+  /// `aws_db_instance.identifier`: 63.
+  RdsInstance,
+  /// `aws_db_parameter_group.name_prefix`: 255 less 26.
+  RdsParameterGroupPrefix,
+  /// `aws_db_instance.final_snapshot_identifier`: 255.
+  RdsFinalSnapshot,
+  /// `aws_db_subnet_group.name`: 255.
+  RdsSubnetGroup,
+  /// `aws_s3_bucket.bucket`: 63.
+  S3Bucket,
+  /// `aws_ecr_repository.name`: 256.
+  EcrRepository,
+  /// `aws_secretsmanager_secret.name`: 512.
+  Secret,
+  /// `aws_kms_alias.name`: 256.
+  KmsAlias,
+  /// `aws_cloudwatch_log_group.name`: 512.
+  LogGroup,
+  /// `aws_sqs_queue.name`: 80.
+  SqsQueue,
+  /// `aws_security_group.name`: 255.
+  SecurityGroup,
+}
+
+impl AwsKind {
+  /// The longest name AWS accepts.
+  pub fn limit(self) -> usize {
+    match self {
+      AwsKind::IamRole => 64,
+      AwsKind::IamRoleNamePrefix => IAM_NAME_PREFIX_MAX,
+      AwsKind::IamPolicy => 128,
+      AwsKind::EksCluster => 100,
+      AwsKind::EksNodeGroupPrefix => 63 - 26,
+      AwsKind::RdsInstance | AwsKind::S3Bucket => 63,
+      AwsKind::RdsParameterGroupPrefix => 255 - 26,
+      AwsKind::RdsFinalSnapshot | AwsKind::RdsSubnetGroup | AwsKind::SecurityGroup => 255,
+      AwsKind::EcrRepository | AwsKind::KmsAlias => 256,
+      AwsKind::Secret | AwsKind::LogGroup => 512,
+      AwsKind::SqsQueue => 80,
+    }
+  }
+
+  /// What the name is, for messages.
+  pub fn describe(self) -> &'static str {
+    match self {
+      AwsKind::IamRole => "IAM role name",
+      AwsKind::IamRoleNamePrefix => "IAM role name prefix",
+      AwsKind::IamPolicy => "IAM policy name",
+      AwsKind::EksCluster => "EKS cluster name",
+      AwsKind::EksNodeGroupPrefix => "EKS node group name prefix",
+      AwsKind::RdsInstance => "RDS instance identifier",
+      AwsKind::RdsParameterGroupPrefix => "RDS parameter group name prefix",
+      AwsKind::RdsFinalSnapshot => "RDS final snapshot identifier",
+      AwsKind::RdsSubnetGroup => "RDS subnet group name",
+      AwsKind::S3Bucket => "S3 bucket name",
+      AwsKind::EcrRepository => "ECR repository name",
+      AwsKind::Secret => "Secrets Manager secret name",
+      AwsKind::KmsAlias => "KMS alias",
+      AwsKind::LogGroup => "CloudWatch log group name",
+      AwsKind::SqsQueue => "SQS queue name",
+      AwsKind::SecurityGroup => "security group name",
+    }
+  }
+}
+
+/// Which rule of the blueprint a name is checked under, for the message
+/// validation gives when it is too long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameRule {
+  /// Built from `<platform>-<environment>` (the stack), whose tightest name
+  /// is the EKS cluster IAM role's prefix.
+  Stack { stack: String },
+  /// Built from a node group's name.
+  NodeGroup { group: String },
+  /// A service's own AWS role.
+  ServiceRole,
+  /// A `secret:` reference, by its in-scope key.
+  Secret { key: String },
+  /// A Terraform state bucket.
+  StateBucket,
+  /// Any other.
+  Other,
+}
+
+impl NameRule {
+  /// The rule's name, one per variant.
+  pub fn family(&self) -> &'static str {
+    match self {
+      NameRule::Stack { .. } => "stack",
+      NameRule::NodeGroup { .. } => "node group",
+      NameRule::ServiceRole => "service role",
+      NameRule::Secret { .. } => "secret",
+      NameRule::StateBucket => "state bucket",
+      NameRule::Other => "other",
+    }
+  }
+}
+
+/// One AWS name the render creates, in one environment, with the blueprint
+/// fields that make it: the first is where validation points when the name
+/// is too long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsName {
+  pub kind: AwsKind,
+  /// The environment it is created in.
+  pub environment: String,
+  pub name: String,
+  /// Field paths of the blueprint that make the name, the one to shorten
+  /// first.
+  pub fields: Vec<String>,
+  pub rule: NameRule,
+}
+
+impl AwsName {
+  /// Characters past the limit, or 0.
+  pub fn overflow(&self) -> usize {
+    self.name.len().saturating_sub(self.kind.limit())
+  }
+}
+
+/// Every AWS name the render creates, per environment, each with its limit
+/// (its kind) and the fields that drive it. Validation checks each against
+/// its limit; `tests/it/aws_names.rs` checks the table holds every name the
+/// rendered Terraform sets. The names of the database, of the autoscaler,
+/// of a service's AWS access and of the migrations image are listed only
+/// when the blueprint has them; the add-ons' roles and secrets always (each
+/// is the stack plus a short suffix, within its limit whenever the stack is,
+/// so listing one the render leaves out refuses nothing). The load
+/// balancers are named by the AWS Load Balancer Controller, not here.
+pub(crate) fn aws_names(platform: &Platform) -> Vec<AwsName> {
+  let mut out = Vec::new();
+  let autoscaler = platform.autoscaler();
+  for (i, environment) in platform.spec.environments.iter().enumerate() {
+    let env_field = format!("spec.environments[{i}].name");
+    let stack = stack(platform, environment);
+    let of_stack = |out: &mut Vec<AwsName>, kind: AwsKind, name: String| {
+      out.push(AwsName {
+        kind,
+        environment: environment.name.clone(),
+        name,
+        fields: vec![env_field.clone(), "metadata.name".to_string()],
+        rule: NameRule::Stack {
+          stack: stack.clone(),
+        },
+      });
+    };
+    // The tightest first: the cluster IAM role's prefix.
+    of_stack(
+      &mut out,
+      AwsKind::IamRoleNamePrefix,
+      format!("{stack}{EKS_CLUSTER_ROLE_SUFFIX}"),
+    );
+    of_stack(
+      &mut out,
+      AwsKind::EksCluster,
+      cluster(platform, environment),
+    );
+    of_stack(
+      &mut out,
+      AwsKind::LogGroup,
+      format!("/aws/eks/{stack}/cluster"),
+    );
+    of_stack(&mut out, AwsKind::KmsAlias, format!("alias/{stack}"));
+    of_stack(&mut out, AwsKind::RdsSubnetGroup, stack.clone());
+    of_stack(
+      &mut out,
+      AwsKind::SecurityGroup,
+      format!("{stack}-vpc-endpoints"),
+    );
+    for role in [
+      deploy_role(platform, environment),
+      terraform_role(platform, environment),
+      terraform_plan_role(platform, environment),
+      format!("{stack}-external-secrets"),
+      format!("{stack}-external-dns"),
+      format!("{stack}-cert-manager"),
+      format!("{stack}-policy-controller"),
+      format!("{stack}-load-balancer"),
+      format!("{stack}-ebs-csi"),
+    ] {
+      of_stack(&mut out, AwsKind::IamRole, role);
+    }
+    if i == 0 {
+      of_stack(
+        &mut out,
+        AwsKind::IamRole,
+        build_role(platform, environment),
+      );
+    }
+    of_stack(
+      &mut out,
+      AwsKind::IamPolicy,
+      format!("{stack}-load-balancer-controller"),
+    );
+    match autoscaler {
+      crate::blueprint::model::Autoscaler::Karpenter => {
+        of_stack(
+          &mut out,
+          AwsKind::IamRole,
+          karpenter_controller_role(&stack),
+        );
+        of_stack(&mut out, AwsKind::IamRole, karpenter_node_role(&stack));
+        of_stack(&mut out, AwsKind::SqsQueue, karpenter_queue(&stack));
+      }
+      crate::blueprint::model::Autoscaler::ClusterAutoscaler => {
+        of_stack(
+          &mut out,
+          AwsKind::IamRole,
+          format!("{stack}-cluster-autoscaler"),
+        );
+      }
+    }
+    if platform.spec.database.is_some() {
+      let db = database_instance(platform, environment);
+      of_stack(&mut out, AwsKind::RdsInstance, db.clone());
+      of_stack(&mut out, AwsKind::RdsParameterGroupPrefix, format!("{db}-"));
+      // `-final-` and 8 characters of a random id.
+      of_stack(
+        &mut out,
+        AwsKind::RdsFinalSnapshot,
+        format!("{db}-final-xxxxxxxx"),
+      );
+      of_stack(&mut out, AwsKind::IamRole, format!("{db}-monitoring"));
+      for log in ["postgresql", "upgrade"] {
+        of_stack(
+          &mut out,
+          AwsKind::LogGroup,
+          format!("/aws/rds/instance/{db}/{log}"),
+        );
+      }
+      of_stack(
+        &mut out,
+        AwsKind::Secret,
+        format!("{}{DATABASE_KEY}", secret_scope(platform, environment)),
+      );
+    }
+    of_stack(
+      &mut out,
+      AwsKind::Secret,
+      grafana_admin_secret(platform, environment),
+    );
+    for (key, _, _) in [
+      ALERTMANAGER_EMAIL,
+      ALERTMANAGER_SLACK,
+      ALERTMANAGER_PAGERDUTY,
+    ] {
+      of_stack(
+        &mut out,
+        AwsKind::Secret,
+        format!("{}{key}", secret_scope(platform, environment)),
+      );
+    }
+
+    let groups = platform.spec.cluster.node_groups.iter().enumerate();
+    let system = (autoscaler == crate::blueprint::model::Autoscaler::Karpenter)
+      .then(|| (None, "system".to_string()));
+    for (field, group) in groups
+      .map(|(j, group)| {
+        (
+          Some(format!("spec.cluster.nodeGroups[{j}].name")),
+          group.name.clone(),
+        )
+      })
+      .chain(system)
+    {
+      let fields: Vec<String> = field.into_iter().collect();
+      for (kind, name) in [
+        (
+          AwsKind::IamRoleNamePrefix,
+          format!("{group}{EKS_NODE_ROLE_SUFFIX}"),
+        ),
+        (AwsKind::EksNodeGroupPrefix, format!("{group}-")),
+      ] {
+        out.push(AwsName {
+          kind,
+          environment: environment.name.clone(),
+          name,
+          fields: fields.clone(),
+          rule: NameRule::NodeGroup {
+            group: group.clone(),
+          },
+        });
+      }
+    }
+
+    for (k, service) in platform.spec.services.iter().enumerate() {
+      let service_field = format!("spec.services[{k}].name");
+      let fields = vec![
+        service_field.clone(),
+        env_field.clone(),
+        "metadata.name".to_string(),
+      ];
+      let mut repositories = vec![ecr_repository(platform, environment, service)];
+      if service.runs_migrations {
+        repositories.push(migrations_repository(platform, environment, service));
+      }
+      for name in repositories {
+        out.push(AwsName {
+          kind: AwsKind::EcrRepository,
+          environment: environment.name.clone(),
+          name,
+          fields: fields.clone(),
+          rule: NameRule::Other,
+        });
+      }
+      if service.aws.is_some() {
+        out.push(AwsName {
+          kind: AwsKind::IamRole,
+          environment: environment.name.clone(),
+          name: format!("{stack}-{}", service.name),
+          fields: fields.clone(),
+          rule: NameRule::ServiceRole,
+        });
+      }
+      if platform.spec.database.is_some() && uses_database(service) {
+        out.push(AwsName {
+          kind: AwsKind::Secret,
+          environment: environment.name.clone(),
+          name: format!(
+            "{}{}",
+            secret_scope(platform, environment),
+            database_role_key(&service.name)
+          ),
+          fields: fields.clone(),
+          rule: NameRule::Other,
+        });
+      }
+      for (variable, reference) in &service.secret_env {
+        let Some(secret) = reference.secret.as_deref().filter(|s| !s.is_empty()) else {
+          continue;
+        };
+        let key = scoped_secret_key(platform, secret);
+        out.push(AwsName {
+          kind: AwsKind::Secret,
+          environment: environment.name.clone(),
+          name: format!("{}{key}", secret_scope(platform, environment)),
+          fields: vec![
+            format!("spec.services[{k}].secretEnv.{variable}.secret"),
+            env_field.clone(),
+            "metadata.name".to_string(),
+          ],
+          rule: NameRule::Secret {
+            key: key.to_string(),
+          },
+        });
+      }
+    }
+
+    let prefix = platform
+      .spec
+      .state_buckets
+      .as_ref()
+      .and_then(|settings| settings.prefix.as_ref());
+    let mut fields = Vec::new();
+    if prefix.is_some() {
+      fields.push("spec.stateBuckets.prefix".to_string());
+    }
+    fields.extend([env_field.clone(), "metadata.name".to_string()]);
+    out.push(AwsName {
+      kind: AwsKind::S3Bucket,
+      environment: environment.name.clone(),
+      name: state_bucket(platform, environment),
+      fields,
+      rule: NameRule::StateBucket,
+    });
+    of_stack(
+      &mut out,
+      AwsKind::KmsAlias,
+      format!("alias/{}-tfstate", platform.name()),
+    );
+  }
+  out
+}
+
+/// Whether a service reads the database (its `secretEnv` names it).
+fn uses_database(service: &Service) -> bool {
+  service
+    .secret_env
+    .values()
+    .any(|reference| reference.database.is_some())
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  /// The built-in platform's table: per environment, the tightest name
+  /// first, every kind it renders, every name within its limit, and each
+  /// name made by a field of the blueprint but the Karpenter `system` group.
+  #[test]
+  fn the_table_lists_every_kind_per_environment() {
+    let text = crate::builtin::get("openinnovation").unwrap().text;
+    let loaded = crate::blueprint::load(text.as_bytes()).unwrap();
+    let table = &loaded.resolved.aws_names;
+    for environment in &loaded.resolved.environments {
+      let names: Vec<&AwsName> = table
+        .iter()
+        .filter(|name| name.environment == environment.name)
+        .collect();
+      assert_eq!(names[0].kind, AwsKind::IamRoleNamePrefix);
+      assert_eq!(
+        names[0].name,
+        format!("openinnovation-ai-{}-cluster-", environment.name)
+      );
+      for kind in [
+        AwsKind::IamRole,
+        AwsKind::IamRoleNamePrefix,
+        AwsKind::IamPolicy,
+        AwsKind::EksCluster,
+        AwsKind::EksNodeGroupPrefix,
+        AwsKind::RdsInstance,
+        AwsKind::RdsParameterGroupPrefix,
+        AwsKind::RdsFinalSnapshot,
+        AwsKind::RdsSubnetGroup,
+        AwsKind::S3Bucket,
+        AwsKind::EcrRepository,
+        AwsKind::Secret,
+        AwsKind::KmsAlias,
+        AwsKind::LogGroup,
+        AwsKind::SqsQueue,
+        AwsKind::SecurityGroup,
+      ] {
+        assert!(names.iter().any(|name| name.kind == kind), "{kind:?}");
+      }
+      for name in &names {
+        assert_eq!(name.overflow(), 0, "{name:?}");
+        assert!(
+          !name.fields.is_empty() || name.name.starts_with("system-"),
+          "{name:?}"
+        );
+      }
+    }
+  }
 
   #[test]
   fn registries_follow_the_partition_of_the_region() {

@@ -327,15 +327,47 @@ fn refusal_help(refused: &[&Step], command: &str) -> String {
       "move the changes into platform.yaml, record them as intended with `oi-gen keep FILE…`, or run `oi-gen {command} --force` to overwrite them"
     )
   } else if untracked == refused.len() {
+    let them = if untracked == 1 { "it" } else { "them" };
+    let adopt = match command {
+      "render" => format!(
+        ", or run `oi-gen render --adopt` to take {them} over (each is saved as FILE.orig first)"
+      ),
+      "upgrade" => format!(
+        ", or take {them} over with `oi-gen render --adopt` (each is saved as FILE.orig first)"
+      ),
+      _ => String::new(),
+    };
     format!(
-      "oi-gen never overwrites a file it did not write, even with `--force`: move {} aside, then run `oi-gen {command}` again",
-      if untracked == 1 { "it" } else { "them" }
+      "oi-gen never overwrites a file it did not write, even with `--force`: move {them} aside, then run `oi-gen {command}` again{adopt}"
     )
   } else {
     format!(
-      "move the changes into platform.yaml, record them as intended with `oi-gen keep FILE…`, or run `oi-gen {command} --force` to overwrite the edited files; oi-gen never overwrites a file it did not write: move those aside"
+      "move the changes into platform.yaml, record them as intended with `oi-gen keep FILE…`, or run `oi-gen {command} --force` to overwrite the edited files; oi-gen never overwrites a file it did not write: move those aside, or take them over with `oi-gen render --adopt` (each is saved as FILE.orig first)"
     )
   }
+}
+
+/// Refuses a `render --adopt` that names a file that does not collide, or
+/// that cannot save a file aside; nothing is written.
+pub(crate) fn not_adopted(refused: Vec<(String, crate::workspace::NotAdopted)>) -> Error {
+  let count = refused.len();
+  Findings {
+    listing: String::new(),
+    problems: refused
+      .into_iter()
+      .map(|(path, why)| (format!("`{path}` {why}"), String::new()))
+      .collect(),
+    summary: Some(
+      Message::new(format!(
+        "{count} file{} cannot be adopted; nothing was written",
+        plural(count)
+      ))
+      .with_help(
+        "`--adopt` takes over only the files a plain `oi-gen render` lists as not written by oi-gen",
+      ),
+    ),
+  }
+  .into()
 }
 
 /// The paths an upgrade wrote, or would write, with conflict markers.

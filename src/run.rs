@@ -29,6 +29,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
       check,
       force,
       rebuild_lock,
+      adopt,
       format,
     } => command::render::run(
       &blueprint.file,
@@ -36,6 +37,7 @@ fn dispatch(command: Command) -> Result<(), Error> {
       check,
       force,
       rebuild_lock,
+      adopt.as_deref(),
       format,
     ),
     Command::Upgrade { blueprint, dry_run } => command::upgrade::run(&blueprint.file, dry_run),

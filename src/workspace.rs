@@ -9,7 +9,7 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use crate::base;
-use crate::error::Error;
+use crate::error::{Error, Op};
 use crate::fsutil;
 pub use crate::fsutil::Root;
 use crate::lock::{self, Entry, Kept, Lock};
@@ -73,6 +73,9 @@ pub struct Step {
   pub disk: Option<Vec<u8>>,
   /// The file has a user section, left out of its digest.
   user_section: bool,
+  /// A file oi-gen never wrote, taken over with `render --adopt`: saved
+  /// beside itself as `<path>.orig`, then written like an update.
+  adopted: bool,
 }
 
 /// The digest the lock records: of the whole file, or of everything but the
@@ -292,6 +295,7 @@ pub fn plan(
       write,
       disk,
       user_section: file.user_section,
+      adopted: false,
     });
   }
 
@@ -317,6 +321,7 @@ pub fn plan(
       write: None,
       disk: Some(bytes),
       user_section: false,
+      adopted: false,
     });
   }
 
@@ -508,7 +513,10 @@ impl Plan {
           .get(&step.path)
           .is_some_and(|entry| entry.kept.is_some());
         // A customization stays recorded while the file is left as kept, and
-        // follows the file through a clean merge onto the new render.
+        // follows the file through a clean merge onto the new render, also
+        // when the merge is already on disk (a run stopped after writing the
+        // files, before the lock): the merge then leaves the file unchanged.
+        let disk = step.disk.as_deref().unwrap_or_default();
         let kept = match (&action, was_kept) {
           (Action::Customized, _) => old_files.get(&step.path).and_then(|e| e.kept.clone()),
           (Action::Merge, true) => Some(Kept {
@@ -516,6 +524,10 @@ impl Plan {
               write.as_deref().unwrap_or_default().as_bytes(),
               step.user_section,
             ),
+            render: digest(text.as_bytes(), step.user_section),
+          }),
+          (Action::Unchanged, true) if disk != text.as_bytes() => Some(Kept {
+            sha256: digest(disk, step.user_section),
             render: digest(text.as_bytes(), step.user_section),
           }),
           _ => None,
@@ -572,6 +584,17 @@ impl Plan {
         Action::Delete => {
           fsutil::remove(self.root.path(), &path)?;
           summary.deleted += 1;
+        }
+        Action::Update if step.adopted => {
+          // The user's file first, durably, beside it: the render only
+          // replaces it once it is saved.
+          let saved = self.root.resolve(&orig_path(&step.path))?;
+          let bytes = std::fs::read(&path).map_err(Error::io(Op::Read, &path))?;
+          if fsutil::read_optional(&saved)?.as_deref() != Some(bytes.as_slice()) {
+            fsutil::write_durable(&saved, &bytes)?;
+          }
+          fsutil::write_atomic_in_place(&path, write.as_deref().unwrap_or_default().as_bytes())?;
+          summary.adopted += 1;
         }
         Action::Create | Action::Update | Action::Merge | Action::Conflict => {
           self.root.make_parent(&path)?;
@@ -828,6 +851,127 @@ impl Plan {
   }
 }
 
+/// Where `render --adopt` saves the user's file before writing the render
+/// over it.
+pub fn orig_path(path: &str) -> String {
+  format!("{path}.orig")
+}
+
+/// Why `render --adopt` does not take over a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAdopted {
+  /// Not a path this render produces.
+  Unknown,
+  /// Not on disk: the render creates it, nothing to adopt.
+  Missing,
+  /// Written by oi-gen: an edit of it is oi-gen's protection, not a
+  /// collision (`--force` or `oi-gen keep`).
+  Ours,
+  /// Already the render's bytes, or a seeded file the user owns: nothing
+  /// collides.
+  NoCollision,
+  /// `<path>.orig` is taken by another file, or by a path oi-gen writes.
+  OrigTaken(String),
+}
+
+impl std::fmt::Display for NotAdopted {
+  fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    match self {
+      NotAdopted::Unknown => f.write_str("is not a file this render produces"),
+      NotAdopted::Missing => f.write_str("is not on disk: the render creates it"),
+      NotAdopted::Ours => f.write_str(
+        "was written by oi-gen: an edit of it needs `--force`, or `oi-gen keep` to record it",
+      ),
+      NotAdopted::NoCollision => f.write_str(
+        "does not collide with the render: it matches it, or is a seeded file that stays yours",
+      ),
+      NotAdopted::OrigTaken(orig) => write!(
+        f,
+        "cannot be saved aside: `{orig}` is taken (another file, a link, or a path oi-gen writes); move it away"
+      ),
+    }
+  }
+}
+
+impl Plan {
+  /// Takes over the files oi-gen never wrote that stand at paths of the
+  /// render: all of them, or those of `only` (paths inside the output
+  /// folder). Each is saved as `<path>.orig` and then written like an
+  /// update, so the lock and base record the render. Refuses, changing
+  /// nothing, when any path named does not collide or cannot be saved;
+  /// files that do not collide are never touched. Returns the paths taken
+  /// over.
+  pub fn adopt(
+    &mut self,
+    only: Option<&[String]>,
+  ) -> Result<Vec<String>, Vec<(String, NotAdopted)>> {
+    let mut refused = Vec::new();
+    if let Some(only) = only {
+      for path in only {
+        let why = match self.steps.iter().find(|step| &step.path == path) {
+          None => Some(NotAdopted::Unknown),
+          Some(step) => match step.action {
+            Action::Untracked => None,
+            Action::Create | Action::KeepDeleted => Some(NotAdopted::Missing),
+            Action::Unchanged | Action::Keep => Some(NotAdopted::NoCollision),
+            Action::EditedOrphan | Action::Delete => Some(NotAdopted::Unknown),
+            _ => Some(NotAdopted::Ours),
+          },
+        };
+        if let Some(why) = why {
+          refused.push((path.clone(), why));
+        }
+      }
+    }
+    let chosen: Vec<usize> = self
+      .steps
+      .iter()
+      .enumerate()
+      .filter(|(_, step)| {
+        step.action == Action::Untracked && only.is_none_or(|only| only.contains(&step.path))
+      })
+      .map(|(at, _)| at)
+      .collect();
+    let written: std::collections::BTreeSet<&str> =
+      self.steps.iter().map(|step| step.path.as_str()).collect();
+    for &at in &chosen {
+      let step = &self.steps[at];
+      let orig = orig_path(&step.path);
+      // A `.orig` left by a run stopped after saving it holds these bytes;
+      // anything else there is the user's too, and not overwritten.
+      let free = !written.contains(orig.as_str())
+        && match self
+          .root
+          .resolve(&orig)
+          .map(|saved| fsutil::read_optional(&saved))
+        {
+          Ok(Ok(None)) => true,
+          Ok(Ok(Some(saved))) => self
+            .root
+            .resolve(&step.path)
+            .ok()
+            .and_then(|path| std::fs::read(path).ok())
+            .is_some_and(|now| now == saved),
+          _ => false,
+        };
+      if !free {
+        refused.push((step.path.clone(), NotAdopted::OrigTaken(orig)));
+      }
+    }
+    if !refused.is_empty() {
+      return Err(refused);
+    }
+    let mut adopted = Vec::with_capacity(chosen.len());
+    for at in chosen {
+      let step = &mut self.steps[at];
+      step.action = Action::Update;
+      step.adopted = true;
+      adopted.push(step.path.clone());
+    }
+    Ok(adopted)
+  }
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Summary {
   pub created: usize,
@@ -837,6 +981,8 @@ pub struct Summary {
   pub deleted: usize,
   pub unchanged: usize,
   pub kept: usize,
+  /// Files oi-gen never wrote, taken over with `render --adopt`.
+  pub adopted: usize,
 }
 
 impl Summary {

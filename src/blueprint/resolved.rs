@@ -9,6 +9,7 @@ use super::model::{
 use super::network::{self, Cidr, SubnetPlan};
 use super::regions;
 use crate::names;
+pub use crate::names::{AwsKind, AwsName, NameRule};
 
 /// Every IPv4 address, the public EKS endpoint's default range.
 pub const OPEN_TO_ALL: &str = "0.0.0.0/0";
@@ -211,6 +212,10 @@ pub struct Resolved {
   /// The version table with the blueprint's `spec.versions` overrides
   /// applied: every version the outputs carry is read from here.
   pub versions: crate::versions::Versions,
+  /// Every AWS name the render creates, per environment, with its limit and
+  /// the blueprint fields that make it (`names::aws_names`; validation
+  /// checks each against its limit).
+  pub aws_names: Vec<AwsName>,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -717,6 +722,7 @@ impl Resolved {
         platform.branch(),
       ),
       versions: versions(platform),
+      aws_names: names::aws_names(platform),
       platform: platform.clone(),
     }
   }

@@ -16,15 +16,7 @@ use crate::names;
 pub(crate) const EKS_STANDARD: &[&str] = &["1.34", "1.35", "1.36"];
 /// EKS minor versions in extended support (they cost more and end soon).
 pub(crate) const EKS_EXTENDED: &[&str] = &["1.32", "1.33"];
-/// Longest IAM role `name_prefix`: a 64-character name less the 26-character
-/// unique suffix Terraform appends.
-pub(crate) const IAM_NAME_PREFIX_MAX: usize = 38;
-/// What the EKS module (v21) appends to the cluster name for the cluster IAM
-/// role's `name_prefix` (`"${name}-cluster"` and the `-` separator).
-pub(crate) const EKS_CLUSTER_ROLE_SUFFIX: &str = "-cluster-";
-/// What its managed node group submodule appends to a node group's name for
-/// the node IAM role's `name_prefix` (`"${name}-eks-node-group"` and `-`).
-pub(crate) const EKS_NODE_ROLE_SUFFIX: &str = "-eks-node-group-";
+use crate::names::{EKS_CLUSTER_ROLE_SUFFIX, EKS_NODE_ROLE_SUFFIX, IAM_NAME_PREFIX_MAX};
 /// Longest `<platform>-<environment>`, the EKS cluster name: the tightest of
 /// the names built from it is the cluster IAM role's prefix (the RDS
 /// identifier, 63, the state bucket, 63, and the other roles, 64, leave room).
@@ -55,7 +47,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.compliance();
   checker.owners();
   checker.cluster_admins();
-  checker.node_group_name_limits();
+  checker.aws_name_limits();
   checker.karpenter();
   checker.egress();
   checker.accounts();
@@ -153,46 +145,6 @@ impl Checker<'_> {
           ),
         )
         .hint = Some("give every environment its `account`, or set a `prefix` instead".into());
-    }
-    let longest = p
-      .spec
-      .environments
-      .iter()
-      .enumerate()
-      .map(|(i, env)| (i, env, names::state_bucket(p, env)))
-      .max_by_key(|(_, _, bucket)| bucket.len());
-    if let Some((i, env, bucket)) = longest
-      && bucket.len() > names::MAX_BUCKET_NAME
-    {
-      let over = bucket.len() - names::MAX_BUCKET_NAME;
-      let (path, hint) = match &settings.prefix {
-        Some(prefix) if prefix.len() > over => (
-          "spec.stateBuckets.prefix".to_string(),
-          format!(
-            "shorten the prefix to {} characters or fewer",
-            prefix.len() - over
-          ),
-        ),
-        Some(_) => (
-          "spec.stateBuckets.prefix".to_string(),
-          "leave the prefix out, or shorten metadata.name or the environment name".to_string(),
-        ),
-        None => (
-          format!("spec.environments[{i}].name"),
-          "shorten metadata.name or the environment name".to_string(),
-        ),
-      };
-      self
-        .error(
-          path,
-          format!(
-            "the state bucket of `{}`, `{bucket}`, is {} characters; S3 allows {} for a bucket name",
-            env.name,
-            bucket.len(),
-            names::MAX_BUCKET_NAME
-          ),
-        )
-        .hint = Some(hint);
     }
   }
 
@@ -317,23 +269,31 @@ impl Checker<'_> {
     }
   }
 
-  /// Node group names fit the IAM role name prefix the EKS module builds from them.
-  fn node_group_name_limits(&mut self) {
-    for (i, group) in self.platform.spec.cluster.node_groups.iter().enumerate() {
-      let name = &group.name;
-      if name.len() > MAX_NODE_GROUP_NAME {
-        self
-          .error(
-            format!("spec.cluster.nodeGroups[{i}].name"),
-            format!(
-              "node group name `{name}` is {} characters; at most {MAX_NODE_GROUP_NAME} fit: the EKS module names its IAM role with the prefix `{name}{EKS_NODE_ROLE_SUFFIX}`, and IAM allows {IAM_NAME_PREFIX_MAX} characters for a name prefix",
-              name.len()
-            ),
-          )
-          .hint = Some(format!(
-          "shorten it to {MAX_NODE_GROUP_NAME} characters or fewer"
-        ));
+  /// Every AWS name of the render (`names::aws_names`) within its limit:
+  /// one error per field that makes names too long, at that field, for the
+  /// name it overflows most.
+  fn aws_name_limits(&mut self) {
+    let table = names::aws_names(self.platform);
+    let mut worst: Vec<(String, &names::AwsName)> = Vec::new();
+    for name in table.iter().filter(|name| name.overflow() > 0) {
+      let Some(field) = name.fields.first() else {
+        continue;
+      };
+      // One error per field and rule; the state buckets, one in all.
+      let key = match &name.rule {
+        names::NameRule::StateBucket => "state bucket".to_string(),
+        rule => format!("{field} {}", rule.family()),
+      };
+      match worst.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, kept)) if kept.overflow() < name.overflow() => *kept = name,
+        Some(_) => {}
+        None => worst.push((key, name)),
       }
+    }
+    for (_, name) in worst {
+      let field = name.fields[0].clone();
+      let (message, hint) = too_long(name, self.platform);
+      self.error(field, message).hint = Some(hint);
     }
   }
 
@@ -523,20 +483,6 @@ impl Checker<'_> {
               );
             }
           }
-        }
-      }
-      for environment in &self.platform.spec.environments {
-        let role = format!(
-          "{}-{}",
-          crate::names::stack(self.platform, environment),
-          service.name
-        );
-        if role.len() > 64 {
-          self.error(
-            format!("spec.services[{i}].name"),
-            format!("the service's AWS role in `{}` would be named `{role}`, {} characters; IAM allows 64", environment.name, role.len()),
-          ).hint = Some("shorten the service, platform or environment name".into());
-          break;
         }
       }
       if let Some(egress) = &service.egress
@@ -1574,16 +1520,6 @@ impl Checker<'_> {
           self.error(format!("{path}.secret"), "the secret name is empty");
         } else {
           let key = crate::names::scoped_secret_key(self.platform, secret);
-          let longest_env = self
-            .platform
-            .spec
-            .environments
-            .iter()
-            .map(|e| e.name.len())
-            .max()
-            .unwrap_or_default();
-          // `<platform>/<env>/<key>`, as Terraform creates it in each environment.
-          let full = self.platform.metadata.name.len() + longest_env + 2 + key.len();
           if let Some(bad) = key
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-".contains(*c)))
@@ -1594,15 +1530,6 @@ impl Checker<'_> {
                 format!("`{secret}` is not a Secrets Manager name: `{bad}` is not allowed"),
               )
               .hint = Some("use letters, digits and / _ + = . @ -".into());
-          } else if full > MAX_SECRET_NAME {
-            self
-              .error(
-                format!("{path}.secret"),
-                format!(
-                  "the secret's name in its environment, `<platform>/<environment>/{key}`, would be {full} characters; Secrets Manager allows {MAX_SECRET_NAME}"
-                ),
-              )
-              .hint = Some("shorten the secret name".into());
           } else if crate::names::reserved_secret_key(key) {
             self
               .error(
@@ -1648,18 +1575,6 @@ impl Checker<'_> {
     for (i, env) in p.spec.environments.iter().enumerate() {
       let path = format!("spec.environments[{i}]");
       self.label(&format!("{path}.name"), &env.name, 20);
-      let stack = format!("{}-{}", p.metadata.name, env.name);
-      if stack.len() > MAX_STACK_NAME {
-        self
-          .error(
-            format!("{path}.name"),
-            format!(
-              "`{stack}` (platform and environment) is {} characters; at most {MAX_STACK_NAME} fit: the EKS module names the cluster IAM role with the prefix `{stack}{EKS_CLUSTER_ROLE_SUFFIX}`, and IAM allows {IAM_NAME_PREFIX_MAX} characters for a name prefix",
-              stack.len()
-            ),
-          )
-          .hint = Some("shorten metadata.name or the environment name".into());
-      }
       if let Some(first) = names.insert(env.name.as_str(), i) {
         self.error(
           format!("{path}.name"),
@@ -2057,7 +1972,6 @@ fn deployable(platform: &Platform, found: &mut Vec<Diagnostic>) {
 }
 
 /// The longest Secrets Manager secret name.
-const MAX_SECRET_NAME: usize = 512;
 /// Required reviewers GitHub takes per environment, of users and of teams each.
 const MAX_REVIEWERS: usize = 6;
 
@@ -2360,5 +2274,72 @@ impl Checker<'_> {
         }
       }
     }
+  }
+}
+
+/// The error for an AWS name past its limit: the message and the hint.
+fn too_long(name: &names::AwsName, platform: &Platform) -> (String, String) {
+  let len = name.name.len();
+  let limit = name.kind.limit();
+  match &name.rule {
+    names::NameRule::Stack { stack } if name.kind == names::AwsKind::IamRoleNamePrefix => (
+      format!(
+        "`{stack}` (platform and environment) is {} characters; at most {MAX_STACK_NAME} fit: the EKS module names the cluster IAM role with the prefix `{stack}{EKS_CLUSTER_ROLE_SUFFIX}`, and IAM allows {IAM_NAME_PREFIX_MAX} characters for a name prefix",
+        stack.len()
+      ),
+      "shorten metadata.name or the environment name".into(),
+    ),
+    names::NameRule::NodeGroup { group } => (
+      format!(
+        "node group name `{group}` is {} characters; at most {MAX_NODE_GROUP_NAME} fit: the EKS module names its IAM role with the prefix `{group}{EKS_NODE_ROLE_SUFFIX}`, and IAM allows {IAM_NAME_PREFIX_MAX} characters for a name prefix",
+        group.len()
+      ),
+      format!("shorten it to {MAX_NODE_GROUP_NAME} characters or fewer"),
+    ),
+    names::NameRule::ServiceRole => (
+      format!(
+        "the service's AWS role in `{}` would be named `{}`, {len} characters; IAM allows {limit}",
+        name.environment, name.name
+      ),
+      "shorten the service, platform or environment name".into(),
+    ),
+    names::NameRule::Secret { key } => (
+      format!(
+        "the secret's name in its environment, `<platform>/<environment>/{key}`, would be {len} characters; Secrets Manager allows {limit}"
+      ),
+      "shorten the secret name".into(),
+    ),
+    names::NameRule::StateBucket => {
+      let over = name.overflow();
+      let prefix = platform
+        .spec
+        .state_buckets
+        .as_ref()
+        .and_then(|settings| settings.prefix.as_ref());
+      let hint = match prefix {
+        Some(prefix) if prefix.len() > over => format!(
+          "shorten the prefix to {} characters or fewer",
+          prefix.len() - over
+        ),
+        Some(_) => "leave the prefix out, or shorten metadata.name or the environment name".into(),
+        None => "shorten metadata.name or the environment name".into(),
+      };
+      (
+        format!(
+          "the state bucket of `{}`, `{}`, is {len} characters; S3 allows {limit} for a bucket name",
+          name.environment, name.name
+        ),
+        hint,
+      )
+    }
+    names::NameRule::Stack { .. } | names::NameRule::Other => (
+      format!(
+        "the {} `{}` (environment `{}`) is {len} characters; AWS allows {limit}",
+        name.kind.describe(),
+        name.name,
+        name.environment
+      ),
+      format!("shorten {}", name.fields.join(" or ")),
+    ),
   }
 }

@@ -65,7 +65,7 @@ pub(crate) fn run(file: &Path, files: &[std::path::PathBuf]) -> Result<(), Error
 
 /// `given` (relative to the current folder, or absolute) as a path inside
 /// the repository at `root`, with `/` separators.
-fn relative_to(root: &Path, given: &Path) -> Result<String, Error> {
+pub(crate) fn relative_to(root: &Path, given: &Path) -> Result<String, Error> {
   let outside = || {
     Error::usage(format!(
       "`{}` is not inside the repository at `{}`",

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::migrations;
 use crate::report;
 use crate::ui::{self, info};
-use crate::workspace::{Mode, Previous, Root};
+use crate::workspace::{self, Mode, Previous, Root};
 
 pub(crate) fn run(
   file: &Path,
@@ -17,13 +17,23 @@ pub(crate) fn run(
   check: bool,
   force: bool,
   rebuild_lock: bool,
+  adopt: Option<&[std::path::PathBuf]>,
   format: Format,
 ) -> Result<(), Error> {
   let source = Source::read(file)?;
-  let loaded = source.load()?;
   let root = Root::new(&output_dir(file, out));
+  // Paths named to `--adopt`, checked before anything is rendered.
+  let adopt = adopt
+    .map(|given| {
+      given
+        .iter()
+        .map(|path| super::keep::relative_to(root.path(), path))
+        .collect::<Result<Vec<_>, _>>()
+    })
+    .transpose()?;
+  let loaded = source.load()?;
   let output = render_output(&loaded, root.path())?;
-  let (_guard, plan) = if rebuild_lock {
+  let (_guard, mut plan) = if rebuild_lock {
     super::lock_and_plan_from(
       &root,
       true,
@@ -40,6 +50,12 @@ pub(crate) fn run(
     return report::drift(&plan, format);
   }
   report::unresolved(&plan, "render")?;
+  let adopted = match &adopt {
+    Some(only) => plan
+      .adopt((!only.is_empty()).then_some(only.as_slice()))
+      .map_err(report::not_adopted)?,
+    None => Vec::new(),
+  };
   report::refusal(&plan, "render", force)?;
   for problem in plan.migration_problems() {
     ui::warn(format_args!("{}: {problem}", migrations::DIR));
@@ -48,8 +64,19 @@ pub(crate) fn run(
     ui::warn(format_args!("{}: {problem}", problem.path()));
   }
   let summary = plan.apply(force)?;
+  for path in &adopted {
+    info!(
+      "adopted {path}: your file is saved as {}; what oi-gen renders is there now",
+      workspace::orig_path(path)
+    );
+  }
+  let adopted = if summary.adopted == 0 {
+    String::new()
+  } else {
+    format!(", {} adopted", summary.adopted)
+  };
   info!(
-    "rendered {}: {} created, {} updated, {} deleted, {} unchanged",
+    "rendered {}: {} created, {} updated, {} deleted, {} unchanged{adopted}",
     display_dir(root.path()),
     summary.created,
     summary.updated,

@@ -118,9 +118,28 @@ fn fill(text: &str, environment: &str, locals: &BTreeMap<String, String>) -> Str
   out
 }
 
-#[test]
-fn every_aws_name_fits_its_limit_at_the_longest_blueprint_names() {
-  let loaded = blueprint::load(blueprint_at_the_limits().as_bytes()).expect("valid at the limits");
+/// A name the rendered Terraform sets: where, the resource and attribute,
+/// the environment, the name with the environment and locals filled in,
+/// and its limit.
+struct Found {
+  path: String,
+  kind: String,
+  key: String,
+  environment: String,
+  name: String,
+  limit: usize,
+}
+
+/// Every name of `LIMITS` the Terraform of `text` sets, in each of its
+/// environments.
+fn names_in_the_terraform(text: &str) -> (Vec<Found>, Vec<String>) {
+  let loaded = blueprint::load(text.as_bytes()).expect("valid at the limits");
+  let environments: Vec<String> = loaded
+    .resolved
+    .environments
+    .iter()
+    .map(|env| env.name.clone())
+    .collect();
   let output = render::render(&loaded.resolved, &Engine::new().unwrap()).unwrap();
   let bodies: Vec<(String, Body)> = output
     .files
@@ -138,7 +157,7 @@ fn every_aws_name_fits_its_limit_at_the_longest_blueprint_names() {
       }
     }
   }
-  let mut checked = 0;
+  let mut found = Vec::new();
   let mut unresolved = Vec::new();
   for (path, body) in &bodies {
     for block in body.blocks().filter(|b| b.identifier() == "resource") {
@@ -152,27 +171,85 @@ fn every_aws_name_fits_its_limit_at_the_longest_blueprint_names() {
         else {
           continue;
         };
-        for environment in [LONG_ENV, "production"] {
+        for environment in &environments {
           let name = fill(&text, environment, &locals);
           if name.contains("${") {
             unresolved.push(format!("{path}: {kind}.{key} = {name}"));
             continue;
           }
-          checked += 1;
-          assert!(
-            name.len() <= limit,
-            "{path}: {kind} {key} `{name}` is {} characters; AWS allows {limit}",
-            name.len()
-          );
+          found.push(Found {
+            path: path.clone(),
+            kind: kind.to_string(),
+            key: key.to_string(),
+            environment: environment.clone(),
+            name,
+            limit,
+          });
         }
       }
     }
   }
+  (found, unresolved)
+}
+
+#[test]
+fn every_aws_name_fits_its_limit_at_the_longest_blueprint_names() {
+  let (found, unresolved) = names_in_the_terraform(&blueprint_at_the_limits());
+  for name in &found {
+    assert!(
+      name.name.len() <= name.limit,
+      "{}: {} {} `{}` is {} characters; AWS allows {}",
+      name.path,
+      name.kind,
+      name.key,
+      name.name,
+      name.name.len(),
+      name.limit
+    );
+  }
   // The test reads real names, not nothing.
   assert!(
-    checked >= 20,
-    "only {checked} names checked; unresolved: {unresolved:#?}"
+    found.len() >= 20,
+    "only {} names checked; unresolved: {unresolved:#?}",
+    found.len()
   );
+}
+
+/// The table of AWS names in the resolved model, which validation checks,
+/// holds every name the rendered Terraform sets (but the fixed names of
+/// inline policies, which no blueprint field makes), with the same limit,
+/// for the built-in blueprints and the one at the limits.
+#[test]
+fn the_table_of_aws_names_holds_every_name_the_terraform_sets() {
+  let mut texts = vec![blueprint_at_the_limits()];
+  texts.extend(oi_gen::builtin::all().iter().map(|b| b.text.to_string()));
+  let mut compared = 0;
+  for text in &texts {
+    let loaded = blueprint::load(text.as_bytes()).expect("valid");
+    let table = &loaded.resolved.aws_names;
+    let (found, _) = names_in_the_terraform(text);
+    for name in found.iter().filter(|n| n.kind != "aws_iam_role_policy") {
+      let entry = table
+        .iter()
+        .find(|entry| entry.environment == name.environment && entry.name == name.name);
+      let Some(entry) = entry else {
+        panic!(
+          "{}: {}.{} `{}` ({}) is not in the table of AWS names",
+          name.path, name.kind, name.key, name.name, name.environment
+        );
+      };
+      assert_eq!(
+        entry.kind.limit(),
+        name.limit,
+        "{}: the table's limit of `{}`",
+        name.path,
+        name.name
+      );
+      assert!(!entry.fields.is_empty(), "`{}` names its fields", name.name);
+      compared += 1;
+    }
+  }
+  assert!(compared >= 40, "only {compared} names compared");
 }
 
 /// `spec.stateBuckets`: at the longest prefix validation allows, the longest

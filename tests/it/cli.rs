@@ -592,7 +592,7 @@ fn force_never_overwrites_files_oi_gen_did_not_write() {
   }
   expected.push_str(
     "error: 3 files would lose changes; nothing was written\n  \
-     = help: oi-gen never overwrites a file it did not write, even with `--force`: move them aside, then run `oi-gen render` again\n",
+     = help: oi-gen never overwrites a file it did not write, even with `--force`: move them aside, then run `oi-gen render` again, or run `oi-gen render --adopt` to take them over (each is saved as FILE.orig first)\n",
   );
   for args in [
     &["render", "--out", "out", "--force"][..],
@@ -642,7 +642,7 @@ fn upgrade_never_merges_into_files_oi_gen_did_not_write() {
     .stderr(format!(
       "error: `infra/vpc.tf` exists and was not written by oi-gen\n{}\
        error: 1 file would lose changes; nothing was written\n  \
-       = help: oi-gen never overwrites a file it did not write, even with `--force`: move it aside, then run `oi-gen upgrade` again\n",
+       = help: oi-gen never overwrites a file it did not write, even with `--force`: move it aside, then run `oi-gen upgrade` again, or take it over with `oi-gen render --adopt` (each is saved as FILE.orig first)\n",
       {
         let (_r, reference) = init("openinnovation");
         diff_of_a_replaced_file("infra/vpc.tf", "# my own network\n", &read(&reference, "infra/vpc.tf"))

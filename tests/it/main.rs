@@ -7,10 +7,12 @@
 mod support;
 
 mod accounts;
+mod adopt;
 mod aws_names;
 mod charts;
 mod cli;
 mod delivery;
+mod disk_full;
 mod dns;
 mod egress;
 mod help;

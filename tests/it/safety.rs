@@ -164,14 +164,29 @@ fn a_check_waits_for_a_render_in_progress() {
   let file = repo.join("infra/vpc.tf");
   let original = fs::read_to_string(&file).unwrap();
   fs::write(&file, format!("{original}# half written\n")).unwrap();
-  let check = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
+  let mut check = Command::new(env!("CARGO_BIN_EXE_oi-gen"))
     .args(["render", "--check"])
     .current_dir(&repo)
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
-  std::thread::sleep(Duration::from_millis(300));
+  // The check says it waits before it reads anything; only then does the
+  // render finish, however long the check took to start.
+  let mut stderr = std::io::BufReader::new(check.stderr.take().unwrap());
+  let mut said = String::new();
+  loop {
+    let mut line = String::new();
+    let read = std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    said.push_str(&line);
+    if read == 0 || line.contains("waiting: another oi-gen is writing to .") {
+      break;
+    }
+  }
+  assert!(
+    said.contains("waiting: another oi-gen is writing to ."),
+    "the check did not wait for the run lock: {said}"
+  );
   // The render finishes: the tree is whole again, and the lock is released.
   fs::write(&file, original).unwrap();
   drop(lock);
@@ -180,11 +195,6 @@ fn a_check_waits_for_a_render_in_progress() {
     out.status.success(),
     "the check compared a half-written tree: {}",
     String::from_utf8_lossy(&out.stdout)
-  );
-  assert!(
-    String::from_utf8_lossy(&out.stderr).contains("waiting: another oi-gen is writing to ."),
-    "{}",
-    String::from_utf8_lossy(&out.stderr)
   );
 }
 

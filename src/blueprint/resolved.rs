@@ -208,6 +208,9 @@ pub struct Resolved {
   /// images: the Deploy workflow on the main branch, which alone builds and
   /// signs (`https://github.com/<owner>/<name>/.github/workflows/deploy.yml@refs/heads/<branch>`).
   pub signer_identity: String,
+  /// The LimitRange of the platform's namespace: defaults for a container
+  /// that sets no requests or limits, and the most one may have.
+  pub limit_range: super::quota::LimitRange,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -326,6 +329,9 @@ pub struct ResolvedEnvironment {
   pub account: Option<String>,
   /// Its ECR registry host, known when its account is.
   pub registry: Option<String>,
+  /// The ResourceQuota of the platform's namespace here: computed from the
+  /// services (`quota.rs`), `overrides.quota` applied.
+  pub quota: super::quota::NamespaceQuota,
 }
 
 /// Where an environment's DNS records and DNS-01 challenges go.
@@ -617,6 +623,12 @@ impl Resolved {
         registry: environment
           .account_id()
           .map(|account| names::ecr_registry(&account, platform.region().trim())),
+        quota: super::quota::in_environment(
+          &super::quota::workloads(platform, environment)
+            .expect("validation guarantees the services' quantities"),
+          super::quota::runs_migrations(platform),
+          environment,
+        ),
       })
       .collect();
     let services: Vec<ResolvedService> = platform
@@ -713,6 +725,7 @@ impl Resolved {
         &platform.spec.delivery.github.repository,
         platform.branch(),
       ),
+      limit_range: super::quota::limit_range(platform),
       platform: platform.clone(),
     }
   }
@@ -1002,8 +1015,8 @@ impl Service {
       .as_ref()
       .and_then(|r| r.requests.clone())
       .unwrap_or_else(|| ResourceAmounts {
-        cpu: "100m".into(),
-        memory: "128Mi".into(),
+        cpu: super::quota::DEFAULT_REQUESTS.0.into(),
+        memory: super::quota::DEFAULT_REQUESTS.1.into(),
       })
   }
 
@@ -1013,8 +1026,8 @@ impl Service {
       .as_ref()
       .and_then(|r| r.limits.clone())
       .unwrap_or_else(|| ResourceAmounts {
-        cpu: "500m".into(),
-        memory: "512Mi".into(),
+        cpu: super::quota::DEFAULT_LIMITS.0.into(),
+        memory: super::quota::DEFAULT_LIMITS.1.into(),
       })
   }
 

@@ -309,6 +309,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
   ),
   row("cluster/manifests/deployers.yaml", Always, &[NAME, ADDONS]),
+  row(
+    "cluster/manifests/{environment}/quota.yaml",
+    Always,
+    &[NAME, SERVICES, DATABASE, ADDONS, ENVIRONMENT],
+  ),
   row("cluster/manifests/storage-class.yaml", Always, &[]),
   row(
     "cluster/manifests/cluster-secret-store.yaml",

@@ -614,6 +614,24 @@ pub(crate) fn render(
     ),
     vec!["manifests/deployers.yaml".into()],
   ));
+  for environment in &resolved.environments {
+    out.add(
+      format!("cluster/manifests/{}/quota.yaml", environment.name),
+      documents(&manifests::namespace_quota(
+        &resolved.namespace,
+        &environment.quota,
+        &resolved.limit_range,
+      )),
+    );
+  }
+  steps.push(InstallStep::other(
+    "manifests",
+    &format!(
+      "the {} namespace's ResourceQuota and LimitRange",
+      resolved.namespace
+    ),
+    vec!["manifests/{env}/quota.yaml".into()],
+  ));
   // Image admission, last: the platform's namespace admits only images of
   // its environment's registry signed by the Deploy workflow. The policy
   // exists before the namespace opts in.

@@ -11,6 +11,7 @@ use super::addons::{
 use super::values::https_listener;
 use super::versions::KUBE_PROMETHEUS_STACK;
 use crate::blueprint::model::CapacityType;
+use crate::blueprint::quota::{Amounts, LimitRange, NamespaceQuota};
 use crate::blueprint::resolved::ResolvedNodeGroup;
 use crate::names;
 
@@ -635,6 +636,112 @@ pub(super) fn deployers(
   ]
 }
 
+/// `cluster/manifests/<env>/quota.yaml`: the compute budget of the
+/// platform's namespace in one environment. The ResourceQuota is computed in
+/// `blueprint/quota.rs` (every service at its most replicas plus a rolling
+/// update's 25% surge, the migration Job and one spare pod, or the
+/// blueprint's `overrides.quota`); it allows no LoadBalancer or NodePort
+/// Service, so traffic enters only through the shared gateway. The LimitRange
+/// gives a container that sets no requests or limits a service's defaults
+/// (the ResourceQuota rejects a pod without them) and caps a container at
+/// the largest limits the charts set.
+pub(super) fn namespace_quota(
+  namespace: &str,
+  quota: &NamespaceQuota,
+  limits: &LimitRange,
+) -> Vec<String> {
+  let metadata = |name: &str| ObjectMeta {
+    name: name.to_string(),
+    namespace: Some(namespace.to_string()),
+    labels: None,
+  };
+  let amounts = |a: &Amounts| ContainerAmounts {
+    cpu: a.cpu_text(),
+    memory: a.memory_text(),
+  };
+  vec![
+    to_yaml(&Object {
+      api_version: "v1",
+      kind: "ResourceQuota",
+      metadata: metadata(QUOTA_NAME),
+      rest: Rest::ResourceQuota {
+        spec: QuotaSpec {
+          hard: QuotaHard {
+            limits_cpu: quota.limits.cpu_text(),
+            limits_memory: quota.limits.memory_text(),
+            pods: quota.pods.to_string(),
+            requests_cpu: quota.requests.cpu_text(),
+            requests_memory: quota.requests.memory_text(),
+            services_loadbalancers: "0",
+            services_nodeports: "0",
+          },
+        },
+      },
+    }),
+    to_yaml(&Object {
+      api_version: "v1",
+      kind: "LimitRange",
+      metadata: metadata(QUOTA_NAME),
+      rest: Rest::LimitRange {
+        spec: LimitRangeSpec {
+          limits: vec![LimitRangeItem {
+            default: amounts(&limits.default_limits),
+            default_request: amounts(&limits.default_requests),
+            max: amounts(&limits.max),
+            kind: "Container",
+          }],
+        },
+      },
+    }),
+  ]
+}
+
+/// The name of the namespace's ResourceQuota and LimitRange.
+pub(crate) const QUOTA_NAME: &str = "compute";
+
+#[derive(Serialize)]
+struct QuotaSpec {
+  hard: QuotaHard,
+}
+
+#[derive(Serialize)]
+struct QuotaHard {
+  #[serde(rename = "limits.cpu")]
+  limits_cpu: String,
+  #[serde(rename = "limits.memory")]
+  limits_memory: String,
+  pods: String,
+  #[serde(rename = "requests.cpu")]
+  requests_cpu: String,
+  #[serde(rename = "requests.memory")]
+  requests_memory: String,
+  #[serde(rename = "services.loadbalancers")]
+  services_loadbalancers: &'static str,
+  #[serde(rename = "services.nodeports")]
+  services_nodeports: &'static str,
+}
+
+#[derive(Serialize)]
+struct LimitRangeSpec {
+  limits: Vec<LimitRangeItem>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LimitRangeItem {
+  default: ContainerAmounts,
+  default_request: ContainerAmounts,
+  max: ContainerAmounts,
+  #[serde(rename = "type")]
+  kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ContainerAmounts {
+  cpu: String,
+  memory: String,
+}
+
 fn to_yaml(value: &impl Serialize) -> String {
   yaml_serde::to_string(value).expect("plain data serializes")
 }
@@ -685,6 +792,12 @@ enum Rest {
   },
   NetworkPolicy {
     spec: DenyAll,
+  },
+  ResourceQuota {
+    spec: QuotaSpec,
+  },
+  LimitRange {
+    spec: LimitRangeSpec,
   },
 }
 

@@ -350,6 +350,7 @@ pub(crate) static ROWS: &[Row] = &[
     Always,
     &[ENVIRONMENT, NAME, DOMAIN, DNS],
   ),
+  row("cluster/manifests/addon-network-policies.yaml", Always, &[]),
   row(
     "cluster/addons/aws-load-balancer-controller/values.yaml",
     Always,

@@ -403,6 +403,15 @@ pub(crate) fn render(
     "external-dns (Route53 records of the hosts)",
     true,
   );
+  out.add(
+    "cluster/manifests/addon-network-policies.yaml",
+    documents(&manifests::addon_ingress_deny(&[EXTERNAL_DNS.namespace])),
+  );
+  steps.push(InstallStep::other(
+    "manifests",
+    "no inbound traffic to the external-dns namespace",
+    vec!["manifests/addon-network-policies.yaml".into()],
+  ));
 
   if let Some(email) = &selection.cert_manager {
     out.add(

@@ -149,6 +149,8 @@ and checks the references between its parts. Each finding is printed as \
   netpol-database  a chart that uses the database lets its pods reach its port
   chart-values     every .Values path a template reads is set in values.yaml
                    and each values-<env>.yaml
+  namespace-quota  the charts at their most replicas fit each environment's
+                   ResourceQuota (requests, limits, pods)
   parse            a file the rules read does not parse
 
 Exit codes: 0 no findings, 1 findings, 2 the folder cannot be read or holds no platform.";

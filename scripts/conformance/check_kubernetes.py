@@ -26,6 +26,12 @@ Over RENDERED_REPO/charts/<service> and RENDERED_REPO/cluster:
                           the managed username and URL-escaped password, routes attach to an
                           existing listener of the environment's Gateway, NetworkPolicies cover
                           every pod, install.sh installs what the blueprint turns on, in order
+  quota                   each environment's cluster/manifests/<env>/quota.yaml holds a ResourceQuota and
+                          a LimitRange in the platform's namespace (defaultRequest <= default <= max, no
+                          LoadBalancer or NodePort Service); every container of every pod the charts render
+                          (Deployments, the migration Job) sets requests and limits, within the LimitRange's
+                          max, and the pods at their peak mid-rollout (HPA maxReplicas or replicas, plus the
+                          25% surge; each Job's parallelism) fit the ResourceQuota
   migrations              the owner's chart renders the Flyway Job and its ServiceAccount,
                           ExternalSecret and NetworkPolicy as pre-install/pre-upgrade hooks,
                           those before the Job (lower weight); the Job is bounded, hardened,
@@ -671,6 +677,107 @@ def check_route(label, doc, gateway, blueprint, report) -> None:
             report.fail("gateway", f"{label}: listener {listener['name']} does not admit the app namespace")
 
 
+QUANTITY_SUFFIXES = {
+    "": 1, "m": 0.001, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
+}
+
+
+def quantity(value) -> float:
+    """A Kubernetes quantity as a number (`250m` is 0.25, `1Gi` is 2**30)."""
+    match = re.fullmatch(r"([0-9.]+)([a-zA-Z]*)", str(value))
+    if not match or match.group(2) not in QUANTITY_SUFFIXES:
+        raise ValueError(f"not a quantity: {value!r}")
+    return float(match.group(1)) * QUANTITY_SUFFIXES[match.group(2)]
+
+
+def pod_spec(doc: dict) -> dict | None:
+    spec = doc.get("spec") or {}
+    if doc["kind"] == "Pod":
+        return spec
+    if doc["kind"] == "CronJob":
+        return spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec")
+    return spec.get("template", {}).get("spec")
+
+
+def check_quota(repo: Path, blueprint: Blueprint, objects: list[dict], report: Report) -> None:
+    """Every pod the charts render fits the namespace's LimitRange and, at the peak, its ResourceQuota."""
+    for env in blueprint.environments:
+        path = repo / "cluster" / "manifests" / env / "quota.yaml"
+        if not path.exists():
+            report.fail("quota", f"{env}: cluster/manifests/{env}/quota.yaml is missing")
+            continue
+        docs = {d["kind"]: d for d in documents(path.read_text())}
+        quota, limit_range = docs.get("ResourceQuota"), docs.get("LimitRange")
+        if not quota or not limit_range:
+            report.fail("quota", f"{env}: quota.yaml holds {sorted(docs)}, not a ResourceQuota and a LimitRange")
+            continue
+        for doc in (quota, limit_range):
+            if doc["metadata"].get("namespace") != blueprint.name:
+                report.fail("quota", f"{env}: {doc['kind']} is not in namespace {blueprint.name}")
+        hard = quota["spec"]["hard"]
+        (item,) = limit_range["spec"]["limits"]
+        if item["type"] != "Container":
+            report.fail("quota", f"{env}: the LimitRange item is of type {item['type']}")
+        for resource in ("cpu", "memory"):
+            low, default, top = (quantity(item[k][resource]) for k in ("defaultRequest", "default", "max"))
+            if not low <= default <= top:
+                report.fail("quota", f"{env}: LimitRange {resource}: defaultRequest <= default <= max does not hold")
+        for key in ("services.loadbalancers", "services.nodeports"):
+            if str(hard.get(key)) != "0":
+                report.fail("quota", f"{env}: ResourceQuota {key} is {hard.get(key)!r}, not '0'")
+        mine = [o for o in objects if o["env"] == env]
+        hpa_max = {
+            (o["service"], o["doc"]["spec"]["scaleTargetRef"]["name"]): o["doc"]["spec"]["maxReplicas"]
+            for o in mine
+            if o["doc"]["kind"] == "HorizontalPodAutoscaler"
+        }
+        totals = {"requests.cpu": 0.0, "requests.memory": 0.0, "limits.cpu": 0.0, "limits.memory": 0.0, "pods": 0}
+        templates = 0
+        for o in mine:
+            doc = o["doc"]
+            spec = pod_spec(doc)
+            if doc["kind"] not in ("Deployment", "Job", "Pod", "StatefulSet", "DaemonSet", "CronJob", "ReplicaSet") or spec is None:
+                continue
+            templates += 1
+            label = f"{o['service']}/{env} {doc['kind']} {doc['metadata']['name']}"
+            if doc["kind"] == "Deployment":
+                peak = hpa_max.get((o["service"], doc["metadata"]["name"]), doc["spec"].get("replicas", 1))
+                surge = doc["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", "25%")
+                if surge != "25%":
+                    report.fail("quota", f"{label}: maxSurge {surge!r}; the quota counts the default 25%")
+                pods = peak + -(-peak // 4)
+            elif doc["kind"] == "Job":
+                pods = doc["spec"].get("parallelism", 1)
+            else:
+                report.fail("quota", f"{label}: a {doc['kind']} the quota does not count")
+                continue
+            per_pod = {k: 0.0 for k in totals if k != "pods"}
+            for container in spec.get("containers", []) + spec.get("initContainers", []):
+                resources = container.get("resources") or {}
+                for kind in ("requests", "limits"):
+                    for resource in ("cpu", "memory"):
+                        value = (resources.get(kind) or {}).get(resource)
+                        if value is None:
+                            report.fail("quota", f"{label}: container {container['name']} sets no {kind}.{resource}")
+                            continue
+                        amount = quantity(value)
+                        if kind == "limits" and amount > quantity(item["max"][resource]):
+                            report.fail("quota", f"{label}: container {container['name']} limits.{resource} {value} is above the LimitRange max {item['max'][resource]}")
+                        if container in spec.get("containers", []):
+                            per_pod[f"{kind}.{resource}"] += amount
+            for key, amount in per_pod.items():
+                totals[key] += amount * pods
+            totals["pods"] += pods
+        for key, used in totals.items():
+            if used > quantity(hard[key]):
+                report.fail("quota", f"{env}: the charts' pods at their peak mid-rollout need {key} {used:g}, above the ResourceQuota's {hard[key]}")
+        report.ok(
+            f"quota: {env}: {templates} pod templates set requests and limits within the LimitRange; at their peak mid-rollout"
+            f" ({totals['pods']} pods) they fit the ResourceQuota"
+        )
+
+
 def split_objects(repo: Path, objects: list[dict], work: Path) -> tuple[list[Path], dict[Path, list[Path]]]:
     """Writes each object to its own file: built-in kinds, and custom resources by schema."""
     builtin: list[Path] = []
@@ -996,6 +1103,7 @@ def main() -> int:
         if objects:
             report.ok(f"helm lint and render: {len({(o['service'], o['env']) for o in objects})} chart/environment pairs")
         check_structure(repo, blueprint, objects, report)
+        check_quota(repo, blueprint, objects, report)
         builtin, custom = split_objects(repo, objects, work)
         check_schemas(blueprint, builtin, custom, work, report)
         check_checkov(builtin, custom, work, report)

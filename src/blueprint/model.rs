@@ -645,6 +645,36 @@ pub struct Overrides {
   /// Node group sizes in this environment.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub node_groups: Option<NodeGroupOverrides>,
+  /// optional: the ResourceQuota of the platform's namespace in this environment (`cluster/manifests/<env>/quota.yaml`). Each amount given replaces the one oi-gen computes from the services (every service at its most replicas plus a rolling update's surge, the migration Job and one spare pod); none may be below what the services request at their most replicas.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub quota: Option<QuotaOverrides>,
+}
+
+/// The namespace's ResourceQuota in one environment: `{requests: {cpu: "8"}, pods: 40}`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QuotaOverrides {
+  /// optional: the sum of the requests of the namespace's pods (`requests.cpu`, `requests.memory`).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub requests: Option<QuotaAmounts>,
+  /// optional: the sum of the limits of the namespace's pods (`limits.cpu`, `limits.memory`).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub limits: Option<QuotaAmounts>,
+  /// optional: the most pods the namespace runs at once.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub pods: Option<i64>,
+}
+
+/// CPU and memory of a quota, each optional.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QuotaAmounts {
+  /// optional: CPU quantity, e.g. `"8"` or `7500m`.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub cpu: Option<String>,
+  /// optional: memory quantity, e.g. `16Gi`.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub memory: Option<String>,
 }
 
 /// Database settings of one environment.

@@ -216,6 +216,9 @@ pub struct Resolved {
   /// the blueprint fields that make it (`names::aws_names`; validation
   /// checks each against its limit).
   pub aws_names: Vec<AwsName>,
+  /// The LimitRange of the platform's namespace: defaults for a container
+  /// that sets no requests or limits, and the most one may have.
+  pub limit_range: super::quota::LimitRange,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -334,6 +337,9 @@ pub struct ResolvedEnvironment {
   pub account: Option<String>,
   /// Its ECR registry host, known when its account is.
   pub registry: Option<String>,
+  /// The ResourceQuota of the platform's namespace here: computed from the
+  /// services (`quota.rs`), `overrides.quota` applied.
+  pub quota: super::quota::NamespaceQuota,
 }
 
 /// Where an environment's DNS records and DNS-01 challenges go.
@@ -625,6 +631,12 @@ impl Resolved {
         registry: environment
           .account_id()
           .map(|account| names::ecr_registry(&account, platform.region().trim())),
+        quota: super::quota::in_environment(
+          &super::quota::workloads(platform, environment)
+            .expect("validation guarantees the services' quantities"),
+          super::quota::runs_migrations(platform),
+          environment,
+        ),
       })
       .collect();
     let services: Vec<ResolvedService> = platform
@@ -723,6 +735,7 @@ impl Resolved {
       ),
       versions: versions(platform),
       aws_names: names::aws_names(platform),
+      limit_range: super::quota::limit_range(platform),
       platform: platform.clone(),
     }
   }
@@ -1012,8 +1025,8 @@ impl Service {
       .as_ref()
       .and_then(|r| r.requests.clone())
       .unwrap_or_else(|| ResourceAmounts {
-        cpu: "100m".into(),
-        memory: "128Mi".into(),
+        cpu: super::quota::DEFAULT_REQUESTS.0.into(),
+        memory: super::quota::DEFAULT_REQUESTS.1.into(),
       })
   }
 
@@ -1023,8 +1036,8 @@ impl Service {
       .as_ref()
       .and_then(|r| r.limits.clone())
       .unwrap_or_else(|| ResourceAmounts {
-        cpu: "500m".into(),
-        memory: "512Mi".into(),
+        cpu: super::quota::DEFAULT_LIMITS.0.into(),
+        memory: super::quota::DEFAULT_LIMITS.1.into(),
       })
   }
 

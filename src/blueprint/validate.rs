@@ -56,11 +56,144 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.state_buckets();
   checker.reviewers();
   checker.versions();
+  checker.quota();
   deployable(platform, &mut checker.found);
   checker.found
 }
 
 impl Checker<'_> {
+  /// `spec.environments[].overrides.quota`: quantities, and no amount below
+  /// what the services request (or may use, for limits) at their most
+  /// replicas; below the computed quota it warns (a deploy at the peak
+  /// would wait for quota).
+  fn quota(&mut self) {
+    use super::quota::{self, Amounts};
+    let p = self.platform;
+    for (i, env) in p.spec.environments.iter().enumerate() {
+      let Some(given) = env.overrides.as_ref().and_then(|o| o.quota.as_ref()) else {
+        continue;
+      };
+      let path = format!("spec.environments[{i}].overrides.quota");
+      let workloads = quota::workloads(p, env);
+      let least = workloads.as_deref().map(quota::floor);
+      let computed = workloads
+        .as_deref()
+        .map(|w| quota::computed(w, quota::runs_migrations(p)));
+      for (kind, amounts) in [("requests", &given.requests), ("limits", &given.limits)] {
+        let Some(amounts) = amounts else { continue };
+        let pick = |a: &quota::NamespaceQuota| -> Amounts {
+          if kind == "requests" {
+            a.requests
+          } else {
+            a.limits
+          }
+        };
+        let per_pod = |w: &quota::Workload| {
+          if kind == "requests" {
+            w.requests
+          } else {
+            w.limits
+          }
+        };
+        for (resource, value) in [("cpu", &amounts.cpu), ("memory", &amounts.memory)] {
+          let Some(value) = value else { continue };
+          let at = format!("{path}.{kind}.{resource}");
+          let (parsed, example) = if resource == "cpu" {
+            (quota::cpu_millis(value), "`8` or `7500m`")
+          } else {
+            (quota::memory_bytes(value), "`16Gi`")
+          };
+          let Some(parsed) = parsed else {
+            self.error(
+              at,
+              format!(
+                "`{value}` is not a {} quantity such as {example}",
+                if resource == "cpu" { "CPU" } else { "memory" }
+              ),
+            );
+            continue;
+          };
+          let (Some(least), Some(computed), Some(workloads)) = (&least, &computed, &workloads)
+          else {
+            continue;
+          };
+          let (least, computed, text): (u64, u64, fn(u64) -> String) = if resource == "cpu" {
+            (pick(least).cpu, pick(computed).cpu, quota::format_cpu)
+          } else {
+            (
+              pick(least).memory,
+              pick(computed).memory,
+              quota::format_memory,
+            )
+          };
+          if parsed < least {
+            let terms: Vec<String> = workloads
+              .iter()
+              .map(|w| {
+                let amount = if resource == "cpu" {
+                  quota::format_cpu(per_pod(w).cpu)
+                } else {
+                  quota::format_memory(per_pod(w).memory)
+                };
+                format!("{} {} × {amount}", w.name, w.max_replicas)
+              })
+              .collect();
+            self
+              .error(
+                at,
+                format!(
+                  "{kind}.{resource} `{value}` is below the `{}` the services' {kind} come to at their most replicas ({}); the namespace could not run them",
+                  text(least),
+                  terms.join(" + ")
+                ),
+              )
+              .hint = Some(format!(
+              "give at least `{}`, or leave it out for the computed `{}`",
+              text(least),
+              text(computed)
+            ));
+          } else if parsed < computed {
+            self
+              .warn(
+                at,
+                format!(
+                  "{kind}.{resource} `{value}` is below the computed `{}`: a rolling update at the services' most replicas, the migration Job or a one-off pod would wait for quota",
+                  text(computed)
+                ),
+              )
+              .hint = Some(format!("leave it out for the computed `{}`", text(computed)));
+          }
+        }
+      }
+      if let Some(pods) = given.pods {
+        let at = format!("{path}.pods");
+        let least = least.as_ref().map_or(1, |l| l.pods.max(1));
+        if pods < i64::try_from(least).unwrap_or(i64::MAX) {
+          self
+            .error(
+              at,
+              format!(
+                "pods `{pods}` is below the {least} pods the services run at their most replicas"
+              ),
+            )
+            .hint = Some(format!("give at least {least}, or leave it out"));
+        } else if let Some(computed) = &computed
+          && pods < i64::try_from(computed.pods).unwrap_or(i64::MAX)
+        {
+          self
+            .warn(
+              at,
+              format!(
+                "pods `{pods}` is below the computed {}: a rolling update at the services' most replicas, the migration Job or a one-off pod would wait for quota",
+                computed.pods
+              ),
+            )
+            .hint = Some(format!("leave it out for the computed {}", computed.pods));
+        }
+      }
+    }
+  }
+
   /// `spec.delivery.github.reviewers`: GitHub user names and team slugs,
   /// each once, at most 6 of each (GitHub's limit per environment).
   fn reviewers(&mut self) {

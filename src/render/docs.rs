@@ -63,6 +63,53 @@ struct ReadmeData {
   service_accounts: std::collections::BTreeMap<&'static str, String>,
   /// With monitoring: volumes, receivers, alerts.
   monitoring: Option<ReadmeMonitoring>,
+  /// The namespace's ResourceQuota per environment and its LimitRange.
+  quota: ReadmeQuota,
+}
+
+/// The compute budget of the platform's namespace, as quantities.
+#[derive(Serialize)]
+struct ReadmeQuota {
+  /// Environment → requests (cpu, memory), limits (cpu, memory), pods.
+  environments: Vec<(String, [String; 5])>,
+  default_requests: [String; 2],
+  default_limits: [String; 2],
+  max: [String; 2],
+  /// The add-on traffic enters through.
+  entry: &'static str,
+}
+
+impl ReadmeQuota {
+  fn new(resolved: &Resolved) -> Self {
+    let pair = |a: &crate::blueprint::quota::Amounts| [a.cpu_text(), a.memory_text()];
+    let limits = &resolved.limit_range;
+    Self {
+      environments: resolved
+        .environments
+        .iter()
+        .map(|env| {
+          let q = &env.quota;
+          (
+            env.name.clone(),
+            [
+              q.requests.cpu_text(),
+              q.requests.memory_text(),
+              q.limits.cpu_text(),
+              q.limits.memory_text(),
+              q.pods.to_string(),
+            ],
+          )
+        })
+        .collect(),
+      default_requests: pair(&limits.default_requests),
+      default_limits: pair(&limits.default_limits),
+      max: pair(&limits.max),
+      entry: match resolved.addons.nginx {
+        Nginx::Gateway => "NGINX Gateway Fabric",
+        Nginx::Ingress => "ingress-nginx",
+      },
+    }
+  }
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -378,6 +425,7 @@ pub(crate) fn render(
     deployers_group: crate::names::deployers_group(&resolved.platform),
     service_accounts: service_accounts(),
     monitoring: readme_monitoring(resolved),
+    quota: ReadmeQuota::new(resolved),
     accounts,
     reviewers: readme_reviewers(resolved),
     reviewer_teams: !resolved.reviewers.teams.is_empty(),

@@ -309,6 +309,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
   ),
   row("cluster/manifests/deployers.yaml", Always, &[NAME, ADDONS]),
+  row(
+    "cluster/manifests/{environment}/quota.yaml",
+    Always,
+    &[NAME, SERVICES, DATABASE, ADDONS, ENVIRONMENT],
+  ),
   row("cluster/manifests/storage-class.yaml", Always, &[]),
   row(
     "cluster/manifests/cluster-secret-store.yaml",
@@ -345,6 +350,7 @@ pub(crate) static ROWS: &[Row] = &[
     Always,
     &[ENVIRONMENT, NAME, DOMAIN, DNS],
   ),
+  row("cluster/manifests/addon-network-policies.yaml", Always, &[]),
   row(
     "cluster/addons/aws-load-balancer-controller/values.yaml",
     Always,

@@ -24,12 +24,16 @@
 //!   DNS and, for a chart that uses the database, the database port;
 //! - `chart-values`: every `.Values` path a chart's templates read is set in
 //!   `values.yaml` and each `values-<env>.yaml`;
+//! - `namespace-quota`: in each environment, the charts' requests, limits
+//!   and pods at their most replicas fit every ResourceQuota under
+//!   `cluster/manifests/` that applies there;
 //! - `parse`: a file the rules read does not parse.
 
 mod helm;
 mod hosts;
 mod network;
 mod pod_identity;
+mod quota;
 mod repo;
 mod roles;
 mod secrets;
@@ -97,6 +101,7 @@ pub(crate) fn check(repo: &Repo) -> Vec<Finding> {
   findings.extend(hosts::check(repo));
   findings.extend(network::check(repo));
   findings.extend(values::check(repo));
+  findings.extend(quota::check(repo));
   findings.sort();
   findings.dedup();
   findings

@@ -19,6 +19,7 @@ mod help;
 mod keep;
 mod migrations;
 mod overrides;
+mod quota;
 mod render;
 mod repository;
 mod safety;

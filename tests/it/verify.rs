@@ -602,3 +602,36 @@ fn a_folder_that_is_no_repository_is_a_usage_error() {
     .stdout("")
     .stderr("error: cannot read `missing`: No such file or directory (os error 2)\n");
 }
+
+#[test]
+fn a_namespace_quota_the_services_at_their_most_replicas_do_not_fit() {
+  breaks("openinnovation", |repo| {
+    let file = "cluster/manifests/staging/quota.yaml";
+    edit(repo, file, "requests.cpu: 3650m", "requests.cpu: '2'");
+    edit(repo, file, "pods: '17'", "pods: '10'");
+    let cpu = line_of(repo, file, "requests.cpu:");
+    let pods = line_of(repo, file, "pods:");
+    vec![
+      format!(
+        "{file}:{pods}: namespace-quota: pods `10` is below the 11 the charts' pods need at their most replicas in staging (backend 10 + frontend 1)"
+      ),
+      format!(
+        "{file}:{cpu}: namespace-quota: requests.cpu `2` is below the 2600m the charts' pods need at their most replicas in staging (backend 10 × 250m + frontend 1 × 100m)"
+      ),
+    ]
+  });
+}
+
+#[test]
+fn a_namespace_quota_of_one_environment_is_checked_with_its_values_only() {
+  // Production runs 3 frontend pods (no override), staging 1: a production
+  // quota that fits only staging's numbers is a finding for production.
+  breaks("openinnovation", |repo| {
+    let file = "cluster/manifests/production/quota.yaml";
+    edit(repo, file, "pods: '19'", "pods: '11'");
+    let pods = line_of(repo, file, "pods:");
+    vec![format!(
+      "{file}:{pods}: namespace-quota: pods `11` is below the 13 the charts' pods need at their most replicas in production (backend 10 + frontend 3)"
+    )]
+  });
+}

@@ -429,6 +429,15 @@ pub(crate) fn render(
     "external-dns (Route53 records of the hosts)",
     true,
   );
+  out.add(
+    "cluster/manifests/addon-network-policies.yaml",
+    documents(&manifests::addon_ingress_deny(&[EXTERNAL_DNS.namespace])),
+  );
+  steps.push(InstallStep::other(
+    "manifests",
+    "no inbound traffic to the external-dns namespace",
+    vec!["manifests/addon-network-policies.yaml".into()],
+  ));
 
   if let Some(email) = &selection.cert_manager {
     out.add(
@@ -641,6 +650,24 @@ pub(crate) fn render(
       resolved.namespace
     ),
     vec!["manifests/deployers.yaml".into()],
+  ));
+  for environment in &resolved.environments {
+    out.add(
+      format!("cluster/manifests/{}/quota.yaml", environment.name),
+      documents(&manifests::namespace_quota(
+        &resolved.namespace,
+        &environment.quota,
+        &resolved.limit_range,
+      )),
+    );
+  }
+  steps.push(InstallStep::other(
+    "manifests",
+    &format!(
+      "the {} namespace's ResourceQuota and LimitRange",
+      resolved.namespace
+    ),
+    vec!["manifests/{env}/quota.yaml".into()],
   ));
   // Image admission, last: the platform's namespace admits only images of
   // its environment's registry signed by the Deploy workflow. The policy

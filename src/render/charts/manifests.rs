@@ -11,6 +11,7 @@ use super::addons::{
 use super::values::https_listener;
 use super::versions::KUBE_PROMETHEUS_STACK;
 use crate::blueprint::model::CapacityType;
+use crate::blueprint::quota::{Amounts, LimitRange, NamespaceQuota};
 use crate::blueprint::resolved::ResolvedNodeGroup;
 use crate::names;
 
@@ -605,7 +606,7 @@ pub(super) fn deployers(
       rest: Rest::NetworkPolicy {
         spec: DenyAll {
           pod_selector: std::collections::BTreeMap::new(),
-          policy_types: ["Ingress", "Egress"],
+          policy_types: vec!["Ingress", "Egress"],
         },
       },
     }),
@@ -634,6 +635,146 @@ pub(super) fn deployers(
     }),
   ]
 }
+
+/// `cluster/manifests/<env>/quota.yaml`: the compute budget of the
+/// platform's namespace in one environment. The ResourceQuota is computed in
+/// `blueprint/quota.rs` (every service at its most replicas plus a rolling
+/// update's 25% surge, the migration Job and one spare pod, or the
+/// blueprint's `overrides.quota`); it allows no LoadBalancer or NodePort
+/// Service, so traffic enters only through the shared gateway. The LimitRange
+/// gives a container that sets no requests or limits a service's defaults
+/// (the ResourceQuota rejects a pod without them) and caps a container at
+/// the largest limits the charts set.
+pub(super) fn namespace_quota(
+  namespace: &str,
+  quota: &NamespaceQuota,
+  limits: &LimitRange,
+) -> Vec<String> {
+  let metadata = |name: &str| ObjectMeta {
+    name: name.to_string(),
+    namespace: Some(namespace.to_string()),
+    labels: None,
+  };
+  let amounts = |a: &Amounts| ContainerAmounts {
+    cpu: a.cpu_text(),
+    memory: a.memory_text(),
+  };
+  vec![
+    to_yaml(&Object {
+      api_version: "v1",
+      kind: "ResourceQuota",
+      metadata: metadata(QUOTA_NAME),
+      rest: Rest::ResourceQuota {
+        spec: QuotaSpec {
+          hard: QuotaHard {
+            limits_cpu: quota.limits.cpu_text(),
+            limits_memory: quota.limits.memory_text(),
+            pods: quota.pods.to_string(),
+            requests_cpu: quota.requests.cpu_text(),
+            requests_memory: quota.requests.memory_text(),
+            services_loadbalancers: "0",
+            services_nodeports: "0",
+          },
+        },
+      },
+    }),
+    to_yaml(&Object {
+      api_version: "v1",
+      kind: "LimitRange",
+      metadata: metadata(QUOTA_NAME),
+      rest: Rest::LimitRange {
+        spec: LimitRangeSpec {
+          limits: vec![LimitRangeItem {
+            default: amounts(&limits.default_limits),
+            default_request: amounts(&limits.default_requests),
+            max: amounts(&limits.max),
+            kind: "Container",
+          }],
+        },
+      },
+    }),
+  ]
+}
+
+/// The name of the namespace's ResourceQuota and LimitRange.
+pub(crate) const QUOTA_NAME: &str = "compute";
+
+#[derive(Serialize)]
+struct QuotaSpec {
+  hard: QuotaHard,
+}
+
+#[derive(Serialize)]
+struct QuotaHard {
+  #[serde(rename = "limits.cpu")]
+  limits_cpu: String,
+  #[serde(rename = "limits.memory")]
+  limits_memory: String,
+  pods: String,
+  #[serde(rename = "requests.cpu")]
+  requests_cpu: String,
+  #[serde(rename = "requests.memory")]
+  requests_memory: String,
+  #[serde(rename = "services.loadbalancers")]
+  services_loadbalancers: &'static str,
+  #[serde(rename = "services.nodeports")]
+  services_nodeports: &'static str,
+}
+
+#[derive(Serialize)]
+struct LimitRangeSpec {
+  limits: Vec<LimitRangeItem>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LimitRangeItem {
+  default: ContainerAmounts,
+  default_request: ContainerAmounts,
+  max: ContainerAmounts,
+  #[serde(rename = "type")]
+  kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ContainerAmounts {
+  cpu: String,
+  memory: String,
+}
+
+/// `cluster/manifests/addon-network-policies.yaml`: a NetworkPolicy per
+/// add-on namespace whose inbound traffic is checked against the add-on's
+/// pinned chart, denying every pod there all ingress its own policies do not
+/// allow (egress stays open: the add-ons call AWS and the internet). Today
+/// only external-dns: chart 1.21.1 runs one container whose only port is
+/// 7979 (`http`: metrics and the kubelet's probes), its ServiceMonitor is
+/// off and no webhook calls it, so nothing needs to reach it.
+pub(super) fn addon_ingress_deny(namespaces: &[&str]) -> Vec<String> {
+  namespaces
+    .iter()
+    .map(|namespace| {
+      to_yaml(&Object {
+        api_version: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: ObjectMeta {
+          name: DEFAULT_DENY_INGRESS.to_string(),
+          namespace: Some((*namespace).to_string()),
+          labels: None,
+        },
+        rest: Rest::NetworkPolicy {
+          spec: DenyAll {
+            pod_selector: std::collections::BTreeMap::new(),
+            policy_types: vec!["Ingress"],
+          },
+        },
+      })
+    })
+    .collect()
+}
+
+/// The NetworkPolicy that denies an add-on namespace's pods all inbound
+/// traffic.
+pub(crate) const DEFAULT_DENY_INGRESS: &str = "default-deny-ingress";
 
 fn to_yaml(value: &impl Serialize) -> String {
   yaml_serde::to_string(value).expect("plain data serializes")
@@ -668,7 +809,7 @@ pub(crate) const DEFAULT_DENY: &str = "default-deny";
 #[serde(rename_all = "camelCase")]
 struct DenyAll {
   pod_selector: std::collections::BTreeMap<String, String>,
-  policy_types: [&'static str; 2],
+  policy_types: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -685,6 +826,12 @@ enum Rest {
   },
   NetworkPolicy {
     spec: DenyAll,
+  },
+  ResourceQuota {
+    spec: QuotaSpec,
+  },
+  LimitRange {
+    spec: LimitRangeSpec,
   },
 }
 
@@ -1008,6 +1155,46 @@ pub(super) struct Identity {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  #[test]
+  fn an_addon_namespace_denies_ingress_and_leaves_egress_open() {
+    let docs = addon_ingress_deny(&["external-dns"]);
+    assert_eq!(
+      docs,
+      [
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: default-deny-ingress\n  namespace: external-dns\nspec:\n  podSelector: {}\n  policyTypes:\n  - Ingress\n"
+      ]
+    );
+  }
+
+  #[test]
+  fn the_quota_and_limit_range_carry_the_computed_amounts() {
+    use crate::blueprint::quota::{Amounts, LimitRange, NamespaceQuota};
+    let quota = NamespaceQuota {
+      requests: Amounts::parse("3650m", "3968Mi").unwrap(),
+      limits: Amounts::parse("15", "15Gi").unwrap(),
+      pods: 17,
+    };
+    let limits = LimitRange {
+      default_requests: Amounts::parse("100m", "128Mi").unwrap(),
+      default_limits: Amounts::parse("500m", "512Mi").unwrap(),
+      max: Amounts::parse("1", "1Gi").unwrap(),
+    };
+    let docs = namespace_quota("shop", &quota, &limits);
+    assert!(
+      docs[0].contains(
+        "  hard:\n    limits.cpu: '15'\n    limits.memory: 15Gi\n    pods: '17'\n    requests.cpu: 3650m\n    requests.memory: 3968Mi\n    services.loadbalancers: '0'\n    services.nodeports: '0'\n"
+      ),
+      "{}",
+      docs[0]
+    );
+    assert!(docs[1].contains("kind: LimitRange\n"), "{}", docs[1]);
+    assert!(
+      docs[1].contains("    max:\n      cpu: '1'\n      memory: 1Gi\n    type: Container\n"),
+      "{}",
+      docs[1]
+    );
+  }
 
   #[test]
   fn the_platform_namespace_is_restricted_and_denies_by_default() {

@@ -2,6 +2,7 @@
 //! `values.yaml` holds what every environment shares, `values-<env>.yaml`
 //! only what differs.
 
+use crate::blueprint::quota::{MIGRATION_LIMITS, MIGRATION_REQUESTS};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -273,14 +274,15 @@ impl MigrationJob {
       backoff_limit: 1,
       active_deadline_seconds: HELM_TIMEOUT_SECONDS - 120,
       ttl_seconds_after_finished: 86_400,
+      // The namespace's ResourceQuota counts the Job at these amounts.
       resources: ResourcesValues {
         requests: ResourceAmounts {
-          cpu: "100m".into(),
-          memory: "256Mi".into(),
+          cpu: MIGRATION_REQUESTS.0.into(),
+          memory: MIGRATION_REQUESTS.1.into(),
         },
         limits: ResourceAmounts {
-          cpu: "500m".into(),
-          memory: "512Mi".into(),
+          cpu: MIGRATION_LIMITS.0.into(),
+          memory: MIGRATION_LIMITS.1.into(),
         },
       },
     }

@@ -75,8 +75,16 @@ fn temp_files(repo: &Path) -> Vec<String> {
 
 /// The blueprint with the given name and replicas.
 fn blueprint(name: &str, replicas: u32) -> String {
+  // A fixed quota in production, so a change of replicas changes only the
+  // values files and not the namespace's quota (nor the README's table of
+  // it, a file larger than the lock).
   synth::blueprint(3)
     .replacen("  name: synthetic\n", &format!("  name: {name}\n"), 1)
+    .replacen(
+      "    - name: production\n      approval: true\n",
+      "    - name: production\n      approval: true\n      overrides:\n        quota: {requests: {cpu: \"64\", memory: 256Gi}, limits: {cpu: \"128\", memory: 512Gi}, pods: 500}\n",
+      1,
+    )
     .replace(
       "      replicas: 2\n",
       &format!("      replicas: {replicas}\n"),

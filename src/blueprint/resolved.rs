@@ -208,6 +208,8 @@ pub struct Resolved {
   /// images: the Deploy workflow on the main branch, which alone builds and
   /// signs (`https://github.com/<owner>/<name>/.github/workflows/deploy.yml@refs/heads/<branch>`).
   pub signer_identity: String,
+  /// `spec.delivery.mode`, default actions.
+  pub delivery_mode: crate::blueprint::model::DeliveryMode,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -539,6 +541,11 @@ impl Platform {
 }
 
 impl Resolved {
+  /// Whether Argo CD delivers the services (`spec.delivery.mode: argocd`).
+  pub fn argocd(&self) -> bool {
+    self.delivery_mode == crate::blueprint::model::DeliveryMode::Argocd
+  }
+
   /// The environments' names, in promotion order.
   pub fn environment_names(&self) -> Vec<String> {
     self.environments.iter().map(|e| e.name.clone()).collect()
@@ -713,6 +720,7 @@ impl Resolved {
         &platform.spec.delivery.github.repository,
         platform.branch(),
       ),
+      delivery_mode: platform.spec.delivery.mode.unwrap_or_default(),
       platform: platform.clone(),
     }
   }

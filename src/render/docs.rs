@@ -63,6 +63,8 @@ struct ReadmeData {
   service_accounts: std::collections::BTreeMap<&'static str, String>,
   /// With monitoring: volumes, receivers, alerts.
   monitoring: Option<ReadmeMonitoring>,
+  /// `delivery.mode: argocd`: the argo-cd chart's version.
+  argocd: Option<&'static str>,
 }
 
 /// Who scales the nodes, and with Karpenter its identities per environment.
@@ -378,6 +380,9 @@ pub(crate) fn render(
     deployers_group: crate::names::deployers_group(&resolved.platform),
     service_accounts: service_accounts(),
     monitoring: readme_monitoring(resolved),
+    argocd: resolved
+      .argocd()
+      .then_some(crate::render::charts::versions::ARGO_CD.version),
     accounts,
     reviewers: readme_reviewers(resolved),
     reviewer_teams: !resolved.reviewers.teams.is_empty(),

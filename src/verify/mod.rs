@@ -24,8 +24,12 @@
 //!   DNS and, for a chart that uses the database, the database port;
 //! - `chart-values`: every `.Values` path a chart's templates read is set in
 //!   `values.yaml` and each `values-<env>.yaml`;
+//! - `argocd-source`, `argocd-destination`: every Argo CD Application syncs a
+//!   chart of the repository with values files that exist, into the
+//!   platform's namespace, which its AppProject allows;
 //! - `parse`: a file the rules read does not parse.
 
+mod argocd;
 mod helm;
 mod hosts;
 mod network;
@@ -97,6 +101,7 @@ pub(crate) fn check(repo: &Repo) -> Vec<Finding> {
   findings.extend(hosts::check(repo));
   findings.extend(network::check(repo));
   findings.extend(values::check(repo));
+  findings.extend(argocd::check(repo));
   findings.sort();
   findings.dedup();
   findings

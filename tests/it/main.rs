@@ -7,6 +7,7 @@
 mod support;
 
 mod accounts;
+mod argocd;
 mod aws_names;
 mod charts;
 mod cli;

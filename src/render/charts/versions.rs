@@ -249,6 +249,19 @@ pub(crate) const KARPENTER: AddonChart = AddonChart {
   crds: ChartCrds::Folder,
 };
 
+/// Argo CD, with `spec.delivery.mode: argocd`: it syncs the services' charts
+/// from the repository. Chart 10.1.1 of argoproj/argo-helm
+/// (`charts/argo-cd/Chart.yaml`, appVersion v3.4.4), whose CRDs are
+/// templates (`templates/crds/`, `crds.install: true`).
+pub(crate) const ARGO_CD: AddonChart = AddonChart {
+  release: "argo-cd",
+  namespace: "argocd",
+  chart: "argo-cd",
+  repository: Some("https://argoproj.github.io/argo-helm"),
+  version: "10.1.1",
+  crds: ChartCrds::Templates,
+};
+
 /// Service account of the Karpenter controller (EKS Pod Identity).
 pub(crate) const KARPENTER_SERVICE_ACCOUNT: &str = "karpenter";
 
@@ -293,6 +306,7 @@ mod tests {
       AWS_LOAD_BALANCER_CONTROLLER,
       CLUSTER_AUTOSCALER,
       KARPENTER,
+      ARGO_CD,
     ] {
       assert!(
         crate::names::RESERVED_NAMESPACES.contains(&chart.namespace),

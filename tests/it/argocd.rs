@@ -98,156 +98,158 @@ fn deploys_commit_the_digests_push_or_open_a_pull_request() {
       resolved.environments.len() * resolved.services.len(),
       "{name}"
     );
-    let doc = workflow(&output, "deploy");
-    for env in &resolved.environments {
-      let temp = tempfile::tempdir().unwrap();
-      let (origin, work) = remote_and_checkout(temp.path(), &pins);
-      // The branch moves on after the checkout: the pin goes on its tip.
-      let other = temp.path().join("other");
-      git(
-        temp.path(),
-        &[
-          "clone",
-          "--quiet",
-          origin.to_str().unwrap(),
-          other.to_str().unwrap(),
-        ],
-      );
-      fs::write(other.join("NOTES"), "later\n").unwrap();
-      git(&other, &["add", "NOTES"]);
-      git(&other, &["commit", "--quiet", "-m", "later"]);
-      git(&other, &["push", "--quiet", "origin", "HEAD:main"]);
-
-      let job = &doc["jobs"][format!("deploy-{}", env.name).as_str()];
-      let pin = step(
-        job,
-        &format!(
-          "Pin the images in deploy/{}/images{}",
-          env.name,
-          if env.approval {
-            " (a pull request to review)"
-          } else {
-            ""
-          }
-        ),
-      );
-      let mut vars: Vec<(String, String)> = vec![
-        ("IMAGE_TAG".into(), "abc123".into()),
-        (
-          "REGISTRY".into(),
-          "123456789012.dkr.ecr.eu-central-1.amazonaws.com".into(),
-        ),
-        ("MIGRATIONS_DIGEST".into(), MIGRATIONS.into()),
-        ("DB_SECRET_ARN".into(), SECRET.into()),
-        ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
-      ];
-      for service in &resolved.services {
-        vars.push((
-          format!("{}_DIGEST", service.name.to_uppercase().replace('-', "_")),
-          DIGEST.into(),
-        ));
-      }
-      let env_vars: Vec<(&str, &str)> =
-        vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-      let gh = "case \"$1 $2\" in 'pr list') exit 0 ;; esac";
-      let ran = run_in(&work, pin, &env_vars, &[("gh", gh)]);
-      assert_eq!(
-        ran.code, 0,
-        "{name} {}: {}\n{}",
-        env.name, ran.stdout, ran.stderr
-      );
-      let branch = if env.approval {
-        format!("pin/{}/abc123", env.name)
-      } else {
-        "main".to_string()
-      };
-      let log = git(&origin, &["log", "--format=%s", &branch]);
-      let subjects: Vec<&str> = log.lines().collect();
-      assert_eq!(
-        subjects,
-        [
-          &format!("Deploy abc123 to {}", env.name)[..],
-          "later",
-          "seed"
-        ],
-        "{name} {}",
-        env.name
-      );
-      // Only this environment's pins changed.
-      let changed = git(
-        &origin,
-        &["diff", "--name-only", &format!("{branch}~1"), &branch],
-      );
-      let mut expected: Vec<String> = resolved
-        .services
-        .iter()
-        .map(|s| format!("deploy/{}/images/{}.yaml", env.name, s.name))
-        .collect();
-      expected.sort();
-      assert_eq!(changed.lines().collect::<Vec<_>>(), expected, "{name}");
-      for service in &resolved.services {
-        let text = git(
-          &origin,
+    for (file, tag) in [("deploy", "abc123"), ("release", "v1.2.3")] {
+      let doc = workflow(&output, file);
+      for env in &resolved.environments {
+        let temp = tempfile::tempdir().unwrap();
+        let (origin, work) = remote_and_checkout(temp.path(), &pins);
+        // The branch moves on after the checkout: the pin goes on its tip.
+        let other = temp.path().join("other");
+        git(
+          temp.path(),
           &[
-            "show",
-            &format!("{branch}:deploy/{}/images/{}.yaml", env.name, service.name),
+            "clone",
+            "--quiet",
+            origin.to_str().unwrap(),
+            other.to_str().unwrap(),
           ],
         );
-        let values: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
-        assert_eq!(values["image"]["digest"].as_str(), Some(DIGEST), "{text}");
-        assert_eq!(
-          values["image"].get("registry").is_some(),
-          env.registry.is_none(),
-          "{text}"
+        fs::write(other.join("NOTES"), "later\n").unwrap();
+        git(&other, &["add", "NOTES"]);
+        git(&other, &["commit", "--quiet", "-m", "later"]);
+        git(&other, &["push", "--quiet", "origin", "HEAD:main"]);
+
+        let job = &doc["jobs"][format!("{file}-{}", env.name).as_str()];
+        let pin = step(
+          job,
+          &format!(
+            "Pin the images in deploy/{}/images{}",
+            env.name,
+            if env.approval {
+              " (a pull request to review)"
+            } else {
+              ""
+            }
+          ),
         );
-        let migrates = owner.as_deref() == Some(service.name.as_str());
+        let mut vars: Vec<(String, String)> = vec![
+          ("IMAGE_TAG".into(), tag.into()),
+          (
+            "REGISTRY".into(),
+            "123456789012.dkr.ecr.eu-central-1.amazonaws.com".into(),
+          ),
+          ("MIGRATIONS_DIGEST".into(), MIGRATIONS.into()),
+          ("DB_SECRET_ARN".into(), SECRET.into()),
+          ("GIT_CONFIG_NOSYSTEM".into(), "1".into()),
+        ];
+        for service in &resolved.services {
+          vars.push((
+            format!("{}_DIGEST", service.name.to_uppercase().replace('-', "_")),
+            DIGEST.into(),
+          ));
+        }
+        let env_vars: Vec<(&str, &str)> =
+          vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let gh = "case \"$1 $2\" in 'pr list') exit 0 ;; esac";
+        let ran = run_in(&work, pin, &env_vars, &[("gh", gh)]);
         assert_eq!(
-          values["migrations"]["image"]["digest"].as_str(),
-          migrates.then_some(MIGRATIONS),
-          "{text}"
+          ran.code, 0,
+          "{name} {}: {}\n{}",
+          env.name, ran.stdout, ran.stderr
         );
+        let branch = if env.approval {
+          format!("pin/{}/{tag}", env.name)
+        } else {
+          "main".to_string()
+        };
+        let log = git(&origin, &["log", "--format=%s", &branch]);
+        let subjects: Vec<&str> = log.lines().collect();
         assert_eq!(
-          values["database"]["secretArn"].as_str(),
-          migrates.then_some(SECRET),
-          "{text}"
+          subjects,
+          [
+            &format!("Deploy {tag} to {}", env.name)[..],
+            "later",
+            "seed"
+          ],
+          "{name} {}",
+          env.name
         );
-      }
-      assert_eq!(
-        ran.calls.contains("gh pr create --base main --head pin/"),
-        env.approval,
-        "{}",
-        ran.calls
-      );
-      if !env.approval {
-        // A re-run pins nothing new.
-        let again = run_in(&work, pin, &env_vars, &[("gh", gh)]);
-        assert_eq!(again.code, 0, "{}", again.stderr);
-        assert!(
-          again.stdout.contains("pins these images in"),
+        // Only this environment's pins changed.
+        let changed = git(
+          &origin,
+          &["diff", "--name-only", &format!("{branch}~1"), &branch],
+        );
+        let mut expected: Vec<String> = resolved
+          .services
+          .iter()
+          .map(|s| format!("deploy/{}/images/{}.yaml", env.name, s.name))
+          .collect();
+        expected.sort();
+        assert_eq!(changed.lines().collect::<Vec<_>>(), expected, "{name}");
+        for service in &resolved.services {
+          let text = git(
+            &origin,
+            &[
+              "show",
+              &format!("{branch}:deploy/{}/images/{}.yaml", env.name, service.name),
+            ],
+          );
+          let values: yaml_serde::Value = yaml_serde::from_str(&text).unwrap();
+          assert_eq!(values["image"]["digest"].as_str(), Some(DIGEST), "{text}");
+          assert_eq!(
+            values["image"].get("registry").is_some(),
+            env.registry.is_none(),
+            "{text}"
+          );
+          let migrates = owner.as_deref() == Some(service.name.as_str());
+          assert_eq!(
+            values["migrations"]["image"]["digest"].as_str(),
+            migrates.then_some(MIGRATIONS),
+            "{text}"
+          );
+          assert_eq!(
+            values["database"]["secretArn"].as_str(),
+            migrates.then_some(SECRET),
+            "{text}"
+          );
+        }
+        assert_eq!(
+          ran.calls.contains("gh pr create --base main --head pin/"),
+          env.approval,
           "{}",
-          again.stdout
+          ran.calls
         );
-        let log = git(&origin, &["log", "--format=%s", "main"]);
-        assert_eq!(log.lines().count(), 3, "{log}");
+        if !env.approval {
+          // A re-run pins nothing new.
+          let again = run_in(&work, pin, &env_vars, &[("gh", gh)]);
+          assert_eq!(again.code, 0, "{}", again.stderr);
+          assert!(
+            again.stdout.contains("pins these images in"),
+            "{}",
+            again.stdout
+          );
+          let log = git(&origin, &["log", "--format=%s", "main"]);
+          assert_eq!(log.lines().count(), 3, "{log}");
+        }
+        // Without a digest nothing is committed.
+        let empty: Vec<(&str, &str)> = env_vars
+          .iter()
+          .map(|(k, v)| {
+            if k.ends_with("_DIGEST") {
+              (*k, "")
+            } else {
+              (*k, *v)
+            }
+          })
+          .collect();
+        let failed = run_in(&work, pin, &empty, &[("gh", gh)]);
+        assert_eq!(failed.code, 1, "{}", failed.stdout);
+        assert!(
+          failed.stdout.starts_with("::error::no image digest in "),
+          "{}",
+          failed.stdout
+        );
       }
-      // Without a digest nothing is committed.
-      let empty: Vec<(&str, &str)> = env_vars
-        .iter()
-        .map(|(k, v)| {
-          if k.ends_with("_DIGEST") {
-            (*k, "")
-          } else {
-            (*k, *v)
-          }
-        })
-        .collect();
-      let failed = run_in(&work, pin, &empty, &[("gh", gh)]);
-      assert_eq!(failed.code, 1, "{}", failed.stdout);
-      assert!(
-        failed.stdout.starts_with("::error::no image digest in "),
-        "{}",
-        failed.stdout
-      );
     }
   }
   assert!(seen, "a built-in blueprint delivers with Argo CD");

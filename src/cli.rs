@@ -151,6 +151,11 @@ and checks the references between its parts. Each finding is printed as \
                    and each values-<env>.yaml
   namespace-quota  the charts at their most replicas fit each environment's
                    ResourceQuota (requests, limits, pods)
+  argocd-source    every Argo CD Application syncs a chart of the repository
+                   with values files that exist
+  argocd-destination
+                   every Application deploys into the platform's namespace,
+                   which its AppProject allows
   parse            a file the rules read does not parse
 
 Exit codes: 0 no findings, 1 findings, 2 the folder cannot be read or holds no platform.";

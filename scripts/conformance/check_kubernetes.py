@@ -22,6 +22,11 @@ Over RENDERED_REPO/charts/<service> and RENDERED_REPO/cluster:
   checkov                 kubernetes framework over the rendered objects and cluster/manifests:
                           zero failed checks; every skip carries a reason
   yamllint                values files, Chart.yaml, add-on values, manifests, rendered objects
+  argocd                  with delivery.mode argocd: each environment's AppProject (this repository,
+                          the platform's namespace, nothing cluster-wide) and one Application per
+                          service (automated self-heal sync unless the environment needs approval);
+                          each chart renders through exactly its Application's valueFiles, the
+                          image pin filled as a promotion writes it
   structure               External Secrets braces survive Helm, DATABASE_URL is assembled from
                           the managed username and URL-escaped password, routes attach to an
                           existing listener of the environment's Gateway, NetworkPolicies cover
@@ -75,6 +80,7 @@ CUSTOM_GROUPS = {
     "policy.sigstore.dev",
     "karpenter.sh",
     "karpenter.k8s.aws",
+    "argoproj.io",
 }
 
 SAMPLE_REGISTRY = "123456789012.dkr.ecr.{region}.amazonaws.com"
@@ -324,6 +330,96 @@ def check_charts(repo: Path, blueprint: Blueprint, work: Path, report: Report) -
             check_required(chart, blueprint, service, env, env_values, defaults, report)
             check_values_only(helm, chart, chart_dir, blueprint, service, env, env_values, defaults, report)
     return objects
+
+
+def pinned(text: str, blueprint: Blueprint, env: str) -> dict:
+    """An image pin as a promotion rewrites it: every empty field filled."""
+    values = yaml.safe_load(text) or {}
+    image = values.setdefault("image", {})
+    if "registry" in image:
+        image["registry"] = registry_of(blueprint, env)
+    image["digest"] = SAMPLE_DIGEST
+    if "migrations" in values:
+        values["migrations"]["image"]["digest"] = SAMPLE_MIGRATIONS_DIGEST
+        values["database"]["secretArn"] = SAMPLE_DB_SECRET.format(region=blueprint.region)
+    return values
+
+
+def check_applications(repo: Path, blueprint: Blueprint, report: Report) -> None:
+    """With delivery.mode argocd: each environment's Applications name this repository's
+    charts, the platform's namespace and the AppProject that allows only those; Helm
+    renders each chart through exactly the Application's valueFiles (its image pin as a
+    promotion writes it), and the seeded pin, before any promotion, fails with the
+    chart's message."""
+    import helm_python as helm
+
+    platform = load_yaml(repo / "platform.yaml")
+    if platform["spec"]["delivery"].get("mode") != "argocd":
+        if list((repo / "cluster" / "manifests").glob("*/applications.yaml")) or (repo / "deploy").exists():
+            report.fail("argocd", "Argo CD objects without delivery.mode: argocd")
+        return
+    repository = f"https://github.com/{platform['spec']['delivery']['github']['repository']}.git"
+    count = 0
+    for env in blueprint.environments:
+        path = repo / "cluster" / "manifests" / env / "applications.yaml"
+        if not path.exists():
+            report.fail("argocd", f"{path.relative_to(repo)} is missing")
+            continue
+        docs = documents(path.read_text())
+        projects = [d for d in docs if d["kind"] == "AppProject"]
+        apps = [d for d in docs if d["kind"] == "Application"]
+        if len(projects) != 1:
+            report.fail("argocd", f"{env}: {len(projects)} AppProjects")
+            continue
+        project = projects[0]
+        if project["spec"].get("sourceRepos") != [repository]:
+            report.fail("argocd", f"{env}: the AppProject's sources {project['spec'].get('sourceRepos')}")
+        if [d.get("namespace") for d in project["spec"].get("destinations", [])] != [blueprint.name]:
+            report.fail("argocd", f"{env}: the AppProject's destinations {project['spec'].get('destinations')}")
+        if project["spec"].get("clusterResourceWhitelist") != []:
+            report.fail("argocd", f"{env}: the AppProject allows cluster-wide objects")
+        if sorted(a["metadata"]["name"] for a in apps) != sorted(blueprint.services):
+            report.fail("argocd", f"{env}: Applications {[a['metadata']['name'] for a in apps]}")
+        approval = next(e for e in platform["spec"]["environments"] if e["name"] == env).get("approval", False)
+        for app in apps:
+            spec = app["spec"]
+            label = f"{env}/{app['metadata']['name']}"
+            source = spec["source"]
+            if spec["project"] != project["metadata"]["name"] or source["repoURL"] != repository:
+                report.fail("argocd", f"{label}: project {spec['project']}, source {source['repoURL']}")
+            if spec["destination"].get("namespace") != blueprint.name:
+                report.fail("argocd", f"{label}: destination {spec['destination']}")
+            automated = (spec.get("syncPolicy") or {}).get("automated")
+            if approval != (automated is None) or (automated and not automated.get("selfHeal")):
+                report.fail("argocd", f"{label}: sync policy {spec.get('syncPolicy')} with approval {approval}")
+            chart_dir = repo / source["path"]
+            files = [(chart_dir / f).resolve() for f in source["helm"]["valueFiles"]]
+            missing = [str(f) for f in files if not f.exists() or repo.resolve() not in f.parents]
+            if missing:
+                report.fail("argocd", f"{label}: value files {missing}")
+                continue
+            chart = helm.Chart.load(chart_dir)
+            values: dict = {}
+            seeded: dict = {}
+            for f in files:
+                text = f.read_text()
+                is_pin = "deploy" in f.relative_to(repo.resolve()).parts
+                values = deep_merge(values, pinned(text, blueprint, env) if is_pin else (yaml.safe_load(text) or {}))
+                seeded = deep_merge(seeded, yaml.safe_load(text) or {})
+            name = source["helm"]["releaseName"]
+            try:
+                chart.render(values, name=name, namespace=blueprint.name, is_install=True)
+                count += 1
+            except Exception as error:  # noqa: BLE001 - the report names it
+                report.fail("argocd", f"{label}: helm template with {source['helm']['valueFiles']}: {error}")
+            try:
+                chart.render(seeded, name=name, namespace=blueprint.name, is_install=True)
+                report.fail("argocd", f"{label}: the seeded pin renders without a digest")
+            except Exception as error:  # noqa: BLE001 - the expected refusal
+                if "image.tag is required" not in str(error):
+                    report.fail("argocd", f"{label}: the seeded pin fails with {error}")
+    if count:
+        report.ok(f"argocd: {count} Applications render through their valueFiles; AppProjects allow only this repository and namespace")
 
 
 def check_values_only(helm, chart, chart_dir, blueprint, service, env, env_values, defaults, report) -> None:
@@ -1109,6 +1205,7 @@ def main() -> int:
         check_checkov(builtin, custom, work, report)
         check_yamllint(repo, work, report)
         check_install_script(repo, blueprint, report)
+        check_applications(repo, blueprint, report)
         check_dockerfile(repo, blueprint, report)
         check_service_code(repo, blueprint, report)
     for line in report.passed:

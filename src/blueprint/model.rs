@@ -737,6 +737,20 @@ pub struct Delivery {
   /// optional: the vulnerability gate of the build jobs. Default `{severity: critical}`: an image with a finding of that severity or above in its ECR scan is never signed, so the clusters refuse it.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub vulnerability_gate: Option<VulnerabilityGate>,
+  /// actions | argocd (optional, default actions). `actions`: the Deploy and Release workflows run `helm upgrade` against each environment's cluster. `argocd`: Argo CD, installed in each cluster with the add-ons, syncs every service's chart from this repository; the workflows still build, sign and scan once, then promote by committing the image digest to `deploy/<env>/images/<service>.yaml` (pushed for environments without approval, a pull request where `approval: true`), and a rollback is a revert of that commit.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub mode: Option<DeliveryMode>,
+}
+
+/// How the services reach the clusters.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryMode {
+  /// The Deploy and Release workflows run `helm upgrade` in each environment.
+  #[default]
+  Actions,
+  /// Argo CD syncs the charts from the repository; the workflows commit the image digests.
+  Argocd,
 }
 
 /// The build's vulnerability gate, on the ECR scan of the pushed image.

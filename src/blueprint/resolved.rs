@@ -219,6 +219,8 @@ pub struct Resolved {
   /// The LimitRange of the platform's namespace: defaults for a container
   /// that sets no requests or limits, and the most one may have.
   pub limit_range: super::quota::LimitRange,
+  /// `spec.delivery.mode`, default actions.
+  pub delivery_mode: crate::blueprint::model::DeliveryMode,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -553,6 +555,11 @@ impl Platform {
 }
 
 impl Resolved {
+  /// Whether Argo CD delivers the services (`spec.delivery.mode: argocd`).
+  pub fn argocd(&self) -> bool {
+    self.delivery_mode == crate::blueprint::model::DeliveryMode::Argocd
+  }
+
   /// The environments' names, in promotion order.
   pub fn environment_names(&self) -> Vec<String> {
     self.environments.iter().map(|e| e.name.clone()).collect()
@@ -736,6 +743,7 @@ impl Resolved {
       versions: versions(platform),
       aws_names: names::aws_names(platform),
       limit_range: super::quota::limit_range(platform),
+      delivery_mode: platform.spec.delivery.mode.unwrap_or_default(),
       platform: platform.clone(),
     }
   }

@@ -8,6 +8,7 @@
 //! typed structs.
 
 pub(crate) mod addons;
+pub(crate) mod argocd;
 mod manifests;
 mod monitoring;
 pub(crate) mod values;

@@ -65,6 +65,8 @@ struct ReadmeData {
   monitoring: Option<ReadmeMonitoring>,
   /// The namespace's ResourceQuota per environment and its LimitRange.
   quota: ReadmeQuota,
+  /// `delivery.mode: argocd`: the argo-cd chart's version.
+  argocd: Option<String>,
 }
 
 /// The compute budget of the platform's namespace, as quantities.
@@ -426,6 +428,12 @@ pub(crate) fn render(
     service_accounts: service_accounts(),
     monitoring: readme_monitoring(resolved),
     quota: ReadmeQuota::new(resolved),
+    argocd: resolved.argocd().then(|| {
+      resolved
+        .versions
+        .version(crate::render::charts::versions::ARGO_CD.component)
+        .to_string()
+    }),
     accounts,
     reviewers: readme_reviewers(resolved),
     reviewer_teams: !resolved.reviewers.teams.is_empty(),

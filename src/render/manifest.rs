@@ -54,6 +54,10 @@ pub(crate) enum When {
   /// Grafana is on with `nginx: ingress` and a service has ingress: its
   /// request dashboards.
   ServiceDashboards,
+  /// `delivery.mode: argocd`.
+  ArgoCd,
+  /// `delivery.mode: actions` (also when the field is absent).
+  ActionsDelivery,
 }
 
 /// Who owns a file once written.
@@ -122,7 +126,9 @@ const ENVIRONMENT: &str = "spec.environments[{environment}]";
 const DNS: &str = "spec.dns";
 const AUTOSCALER: &str = "spec.cluster.autoscaler";
 const OWNERS: &str = "spec.owners";
+const DELIVERY_MODE: &str = "spec.delivery.mode";
 
+use When::{ActionsDelivery, ArgoCd};
 use When::{
   AlertReceivers, Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets,
   Gateway, GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring,
@@ -397,6 +403,25 @@ pub(crate) static ROWS: &[Row] = &[
     ServiceDashboards,
     &[ADDONS, SERVICES],
   ),
+  // GitOps delivery with Argo CD: its values, each environment's AppProject
+  // and Applications, and the image pins the workflows commit (seeded once,
+  // then the workflows' state, never drift).
+  row(
+    "cluster/addons/argo-cd/values.yaml",
+    ArgoCd,
+    &[DELIVERY_MODE],
+  ),
+  row(
+    "cluster/manifests/{environment}/applications.yaml",
+    ArgoCd,
+    &[DELIVERY_MODE, ENVIRONMENT, SERVICES, NAME, GITHUB],
+  ),
+  Row {
+    path: "deploy/{environment}/images/{service}.yaml",
+    when: ArgoCd,
+    owner: Owner::Seeded,
+    from: &[DELIVERY_MODE, ENVIRONMENT, SERVICE],
+  },
   // GitHub Actions.
   row(
     ".github/workflows/ci.yml",
@@ -415,7 +440,7 @@ pub(crate) static ROWS: &[Row] = &[
   ),
   row(
     ".github/workflows/rollback.yml",
-    Always,
+    ActionsDelivery,
     &[SERVICES, ENVIRONMENTS, DELIVERY, REGION],
   ),
   row(
@@ -521,6 +546,8 @@ impl When {
       AlertReceivers => {
         addons.monitoring && addons.external_secrets && addons.monitoring_settings.has_receivers()
       }
+      ArgoCd => resolved.argocd(),
+      ActionsDelivery => !resolved.argocd(),
       ServiceDashboards => {
         addons.monitoring
           && addons.grafana

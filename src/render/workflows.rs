@@ -36,6 +36,10 @@ pub(crate) fn render(
   let data = WorkflowData::new(resolved);
   for dir in [WORKFLOWS_DIR, TERRATEST_DIR] {
     for template in Engine::templates_under(dir) {
+      // With Argo CD, a rollback is a revert of an image pin's commit.
+      if resolved.argocd() && template.ends_with("/rollback.yml.tera") {
+        continue;
+      }
       let text = engine.render(&template, &data)?;
       out.add(output_path(&template, None, None), tidy(&text));
     }
@@ -101,6 +105,10 @@ struct WorkflowData {
   signer: Signer,
   /// The blueprint names the AWS account of every environment.
   accounts: bool,
+  /// `delivery.mode: argocd`: the deploys commit image pins for Argo CD.
+  argocd: bool,
+  /// The comment lines at the top of every image pin.
+  pin_header: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -264,6 +272,11 @@ impl WorkflowData {
         identity: resolved.signer_identity.clone(),
         issuer: crate::names::GITHUB_ACTIONS_ISSUER,
       },
+      argocd: resolved.argocd(),
+      pin_header: crate::render::charts::argocd::PIN_HEADER
+        .lines()
+        .map(|line| line.trim_start_matches("# "))
+        .collect(),
     }
   }
 }

@@ -27,8 +27,12 @@
 //! - `namespace-quota`: in each environment, the charts' requests, limits
 //!   and pods at their most replicas fit every ResourceQuota under
 //!   `cluster/manifests/` that applies there;
+//! - `argocd-source`, `argocd-destination`: every Argo CD Application syncs a
+//!   chart of the repository with values files that exist, into the
+//!   platform's namespace, which its AppProject allows;
 //! - `parse`: a file the rules read does not parse.
 
+mod argocd;
 mod helm;
 mod hosts;
 mod network;
@@ -102,6 +106,7 @@ pub(crate) fn check(repo: &Repo) -> Vec<Finding> {
   findings.extend(network::check(repo));
   findings.extend(values::check(repo));
   findings.extend(quota::check(repo));
+  findings.extend(argocd::check(repo));
   findings.sort();
   findings.dedup();
   findings

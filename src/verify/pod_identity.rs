@@ -4,7 +4,8 @@
 //! `chart RELEASE NAMESPACE …` line, its service account from the
 //! `serviceAccount.name`s of its values files and the release name) or a
 //! chart the workflows deploy (the `NAMESPACE` of the step that runs helm,
-//! the chart's `serviceAccount.name`, else the chart name).
+//! or the destination of an Argo CD Application; the chart's
+//! `serviceAccount.name`, else the chart name).
 
 use std::collections::BTreeSet;
 
@@ -67,7 +68,8 @@ fn workloads(repo: &Repo) -> BTreeSet<(String, String)> {
     }
     out.extend(names.into_iter().map(|name| (namespace.clone(), name)));
   }
-  let namespaces = chart_namespaces(repo);
+  let mut namespaces = chart_namespaces(repo);
+  namespaces.extend(super::argocd::application_namespaces(repo));
   for chart in &repo.charts {
     let mut names = BTreeSet::new();
     if let Some(values) = &chart.values {

@@ -59,6 +59,8 @@ pub(crate) struct Repo {
   pub install: Option<String>,
   /// The evaluation scopes, by index into `modules` (see [`Repo::scopes`]).
   scopes: Vec<(usize, Scope)>,
+  /// Every file read or skipped, by its path relative to the repository.
+  pub files: std::collections::BTreeSet<String>,
 }
 
 const SKIPPED: &[&str] = &[".git", ".oi-gen", ".terraform", "node_modules", "target"];
@@ -117,6 +119,7 @@ impl Repo {
         .map(|part| part.as_os_str().to_string_lossy())
         .collect::<Vec<_>>()
         .join("/");
+      repo.files.insert(relative.clone());
       let Some(kind) = kind(&relative) else {
         continue;
       };

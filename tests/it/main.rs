@@ -8,6 +8,7 @@ mod support;
 
 mod accounts;
 mod adopt;
+mod argocd;
 mod aws_names;
 mod charts;
 mod cli;

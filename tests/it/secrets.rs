@@ -347,7 +347,11 @@ fn check_secrets_lists_exactly_what_terraform_creates() {
           environment.name
         ))
         .unwrap_or_else(|| panic!("{}: deploy checks {}", builtin.name, environment.name));
-      let helm = deploy[check..].find("helm upgrade --install").unwrap();
+      let helm = if resolved.argocd() {
+        deploy[check..].find("deploy/$ENVIRONMENT/images").unwrap()
+      } else {
+        deploy[check..].find("helm upgrade --install").unwrap()
+      };
       assert!(helm > 0);
     }
     assert!(

@@ -635,3 +635,59 @@ fn a_namespace_quota_of_one_environment_is_checked_with_its_values_only() {
     )]
   });
 }
+
+const APPS: &str = "cluster/manifests/production/applications.yaml";
+
+#[test]
+fn an_application_that_reads_a_missing_values_file() {
+  breaks("ledger", |repo| {
+    edit(
+      repo,
+      APPS,
+      "- ../../deploy/production/images/api.yaml",
+      "- ../../deploy/production/images/apx.yaml",
+    );
+    vec![format!(
+      "{APPS}:{}: argocd-source: Application `api` reads the values file `../../deploy/production/images/apx.yaml` (`deploy/production/images/apx.yaml`), which does not exist",
+      line_of(repo, APPS, "images/apx.yaml")
+    )]
+  });
+}
+
+#[test]
+fn an_application_of_a_chart_that_is_not_there() {
+  breaks("ledger", |repo| {
+    edit(repo, APPS, "path: charts/api", "path: charts/apx");
+    vec![format!(
+      "{APPS}:{}: argocd-source: Application `api` syncs the chart `charts/apx`, but the repository has no `charts/apx/Chart.yaml`",
+      line_of(repo, APPS, "path: charts/apx")
+    )]
+  });
+}
+
+#[test]
+fn an_application_outside_the_platforms_namespace() {
+  breaks("ledger", |repo| {
+    let text = read(repo, APPS);
+    let at = text.find("kind: Application\n").unwrap();
+    let (head, tail) = text.split_at(at);
+    fs::write(
+      repo.join(APPS),
+      format!(
+        "{head}{}",
+        tail.replacen("namespace: ledger", "namespace: default", 1)
+      ),
+    )
+    .unwrap();
+    let line = line_of(repo, APPS, "namespace: default");
+    vec![
+      format!(
+        "{APPS}:{line}: argocd-destination: Application `api` deploys into namespace `default`, not the platform's namespace `ledger` (cluster/manifests/deployers.yaml)"
+      ),
+      format!(
+        "{APPS}:{}: argocd-destination: Application `api`: no AppProject `ledger` next to it allows namespace `default`",
+        line_of(repo, APPS, "project: ledger")
+      ),
+    ]
+  });
+}

@@ -710,6 +710,10 @@ pub(crate) fn render(
   include.label = Some(manifests::POLICY_INCLUDE_LABEL);
   steps.push(include);
 
+  if resolved.argocd() {
+    argo_cd(resolved, out, &mut steps);
+  }
+
   if selection.external_secrets {
     out.add(
       crate::render::engine::output_path(CHECK_SECRETS_TEMPLATE, None, None),
@@ -732,6 +736,40 @@ pub(crate) fn render(
     engine.render(INSTALL_TEMPLATE, &data)?,
   );
   Ok(())
+}
+
+/// `delivery.mode: argocd`: Argo CD, last, once the platform's namespace
+/// admits only signed images; then each environment's AppProject and
+/// Applications, and the image pins they read, seeded once.
+fn argo_cd(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>) {
+  use super::argocd;
+  out.add(
+    format!("cluster/addons/{}/values.yaml", versions::ARGO_CD.release),
+    yaml(&argocd::ArgoCdValues::new()),
+  );
+  steps.push(InstallStep::chart(
+    &resolved.versions,
+    &versions::ARGO_CD,
+    "Argo CD (its CRDs are templates, upgraded with the release)",
+    false,
+  ));
+  for environment in &resolved.environments {
+    out.add(
+      argocd::applications_path(&environment.name),
+      documents(&argocd::manifests(resolved, environment)),
+    );
+    for service in &resolved.services {
+      out.add(
+        argocd::image_pin_path(&environment.name, &service.name),
+        argocd::image_pin_seed(environment, service),
+      );
+    }
+  }
+  steps.push(InstallStep::other(
+    "manifests",
+    "the AppProject and the services' Argo CD Applications",
+    vec!["manifests/{env}/applications.yaml".into()],
+  ));
 }
 
 /// `autoscaler: karpenter`: the controller's values, each environment's

@@ -152,6 +152,16 @@ pub(crate) const KARPENTER: AddonChart = AddonChart {
   crds: ChartCrds::Folder,
 };
 
+/// Argo CD, with `spec.delivery.mode: argocd`: it syncs the services' charts
+/// from the repository. Its CRDs are templates (`templates/crds/`,
+/// `crds.install: true`).
+pub(crate) const ARGO_CD: AddonChart = AddonChart {
+  release: "argo-cd",
+  namespace: "argocd",
+  component: "argo-cd",
+  crds: ChartCrds::Templates,
+};
+
 /// Service account of the Karpenter controller (EKS Pod Identity).
 pub(crate) const KARPENTER_SERVICE_ACCOUNT: &str = "karpenter";
 
@@ -207,6 +217,7 @@ mod tests {
       AWS_LOAD_BALANCER_CONTROLLER,
       CLUSTER_AUTOSCALER,
       KARPENTER,
+      ARGO_CD,
     ] {
       assert!(
         crate::names::RESERVED_NAMESPACES.contains(&chart.namespace),

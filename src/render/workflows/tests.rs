@@ -408,7 +408,12 @@ fn applies_take_the_reviewed_plan_and_install_the_addons() {
       ".github/workflows/release.yml",
       ".github/workflows/rollback.yml",
     ] {
-      let text = &out.files[path].contents;
+      // With Argo CD there is no rollback workflow: a revert is the rollback.
+      let Some(file) = out.files.get(path) else {
+        assert!(resolved.argocd(), "{name}: {path}");
+        continue;
+      };
+      let text = &file.contents;
       assert!(!text.contains("bash cluster/install.sh"), "{name}: {path}");
       assert!(!text.contains("--create-namespace"), "{name}: {path}");
     }
@@ -422,6 +427,20 @@ fn the_migrations_owner_is_deployed_first() {
       continue;
     };
     let deploy = &out.files[".github/workflows/deploy.yml"].contents;
+    if resolved.argocd() {
+      // Its image pin is written first; Argo CD runs its migrations hook
+      // (PreSync) before the rest of its chart.
+      let first = deploy
+        .lines()
+        .find_map(|line| {
+          line
+            .trim()
+            .strip_prefix("} > \"deploy/$ENVIRONMENT/images/")
+        })
+        .expect("an image pin");
+      assert!(first.starts_with(&format!("{}.yaml", owner.name)), "{name}");
+      continue;
+    }
     let first = deploy
       .lines()
       .find_map(|line| line.trim().strip_prefix("helm upgrade --install "))
@@ -450,23 +469,90 @@ fn one_region_everywhere() {
 /// partial is not one.
 #[test]
 fn every_template_renders_to_its_path_and_partials_to_none() {
-  for (name, _, out) in builtins() {
+  for (name, resolved, out) in builtins() {
     let paths: Vec<&str> = out.files.keys().map(String::as_str).collect();
+    let expected: Vec<&str> = [
+      ".github/workflows/ci.yml",
+      ".github/workflows/deploy.yml",
+      ".github/workflows/infra-test.yml",
+      ".github/workflows/release.yml",
+      ".github/workflows/rollback.yml",
+      ".github/workflows/terraform.yml",
+      "test/infra/go.mod",
+      "test/infra/infra_test.go",
+    ]
+    .into_iter()
+    // With Argo CD, a rollback is a revert of an image pin's commit.
+    .filter(|path| !(resolved.argocd() && path.ends_with("rollback.yml")))
+    .collect();
+    assert_eq!(paths, expected, "{name}");
+  }
+}
+
+/// With Argo CD the deploy and release jobs commit image pins instead of
+/// running Helm: pushed where the environment needs no approval (contents:
+/// write), a pull request where it does (and pull-requests: write there only).
+#[test]
+fn argocd_deploys_commit_the_image_pins() {
+  let mut seen = false;
+  for (name, resolved, out) in builtins() {
+    if !resolved.argocd() {
+      continue;
+    }
+    seen = true;
+    for path in [
+      ".github/workflows/deploy.yml",
+      ".github/workflows/release.yml",
+    ] {
+      let text = &out.files[path].contents;
+      assert!(!text.contains("helm upgrade"), "{name}: {path}");
+      let doc: Value = yaml_serde::from_str(text).expect("YAML");
+      for env in &resolved.environments {
+        let prefix = if path.ends_with("deploy.yml") {
+          "deploy"
+        } else {
+          "release"
+        };
+        let job = &doc["jobs"][format!("{prefix}-{}", env.name).as_str()];
+        let permissions = job["permissions"].as_mapping().expect("permissions");
+        assert_eq!(
+          permissions[&Value::from("contents")],
+          Value::from("write"),
+          "{name}: {path}"
+        );
+        assert_eq!(
+          permissions.contains_key(Value::from("pull-requests")),
+          env.approval,
+          "{name}: {path} {}",
+          env.name
+        );
+        let runs: Vec<&str> = job["steps"]
+          .as_sequence()
+          .expect("steps")
+          .iter()
+          .filter_map(|step| step["run"].as_str())
+          .collect();
+        let pin = runs
+          .iter()
+          .find(|run| run.contains("deploy/$ENVIRONMENT/images"))
+          .unwrap_or_else(|| panic!("{name}: {path} {} pins nothing", env.name));
+        assert_eq!(pin.contains("gh pr create"), env.approval, "{name}: {path}");
+        assert_eq!(
+          pin.contains("git push origin \"HEAD:refs/heads/$BRANCH\""),
+          !env.approval,
+          "{name}: {path}"
+        );
+      }
+    }
+    let deploy: Value =
+      yaml_serde::from_str(&out.files[".github/workflows/deploy.yml"].contents).expect("YAML");
     assert_eq!(
-      paths,
-      [
-        ".github/workflows/ci.yml",
-        ".github/workflows/deploy.yml",
-        ".github/workflows/infra-test.yml",
-        ".github/workflows/release.yml",
-        ".github/workflows/rollback.yml",
-        ".github/workflows/terraform.yml",
-        "test/infra/go.mod",
-        "test/infra/infra_test.go",
-      ],
+      deploy["on"]["push"]["paths-ignore"][0],
+      Value::from("deploy/**"),
       "{name}"
     );
   }
+  assert!(seen, "a built-in blueprint delivers with Argo CD");
 }
 
 #[test]

@@ -221,6 +221,20 @@ pub(crate) static ROWS: &[Row] = &[
     SingleAzDatabase,
     &[ENVIRONMENT, DATABASE],
   ),
+  // Native Terraform tests: each environment planned with AWS mocked.
+  row(
+    "infra/tests/{environment}.tftest.hcl",
+    Always,
+    &[
+      ENVIRONMENT,
+      NAME,
+      REGION,
+      NODE_GROUPS,
+      DATABASE,
+      SERVICES,
+      GITHUB,
+    ],
+  ),
   // Terraform: the per-account bootstrap.
   row("infra/bootstrap/versions.tf", Always, &[]),
   row("infra/bootstrap/variables.tf", Always, &[NAME, REGION]),

@@ -83,6 +83,11 @@ impl Platform {
     self.spec.cluster.network_policy.unwrap_or_default()
   }
 
+  /// `spec.cluster.compute: auto-mode`.
+  pub fn auto_mode(&self) -> bool {
+    self.spec.cluster.compute == Some(super::model::Compute::AutoMode)
+  }
+
   /// Who scales the nodes: cluster-autoscaler when the field is absent.
   pub fn autoscaler(&self) -> Autoscaler {
     self.spec.cluster.autoscaler.unwrap_or_default()
@@ -208,6 +213,10 @@ pub struct Resolved {
   /// images: the Deploy workflow on the main branch, which alone builds and
   /// signs (`https://github.com/<owner>/<name>/.github/workflows/deploy.yml@refs/heads/<branch>`).
   pub signer_identity: String,
+  /// `spec.cluster.compute: auto-mode`: EKS Auto Mode runs the nodes, the
+  /// networking, storage and load balancing; no autoscaler, no node groups,
+  /// none of the add-ons it replaces.
+  pub auto_mode: bool,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -713,6 +722,7 @@ impl Resolved {
         &platform.spec.delivery.github.repository,
         platform.branch(),
       ),
+      auto_mode: platform.auto_mode(),
       platform: platform.clone(),
     }
   }

@@ -71,6 +71,8 @@ struct NodeScaling {
   karpenter: bool,
   /// Environment → (controller role, node role, interruption queue).
   karpenter_names: Vec<(String, [String; 3])>,
+  /// `compute: auto-mode`: EKS Auto Mode runs the nodes.
+  auto_mode: bool,
 }
 
 impl NodeScaling {
@@ -94,6 +96,7 @@ impl NodeScaling {
           )
         })
         .collect(),
+      auto_mode: resolved.auto_mode,
     }
   }
 }

@@ -54,6 +54,11 @@ pub(crate) enum When {
   /// Grafana is on with `nginx: ingress` and a service has ingress: its
   /// request dashboards.
   ServiceDashboards,
+  /// Not `compute: auto-mode`: the cluster runs its own load balancer
+  /// controller.
+  NodeGroups,
+  /// `compute: auto-mode` (EKS Auto Mode).
+  AutoMode,
 }
 
 /// Who owns a file once written.
@@ -124,9 +129,10 @@ const AUTOSCALER: &str = "spec.cluster.autoscaler";
 const OWNERS: &str = "spec.owners";
 
 use When::{
-  AlertReceivers, Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets,
-  Gateway, GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring,
-  Owners, ServiceAccess, ServiceCode, ServiceDashboards, SingleAzDatabase,
+  AlertReceivers, Always, AutoMode, Calico, CertManager, ClusterAutoscaler, Database,
+  ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage,
+  MigrationsOwner, Monitoring, NodeGroups, Owners, ServiceAccess, ServiceCode, ServiceDashboards,
+  SingleAzDatabase,
 };
 
 /// A row path starting with this stands for a service's build context
@@ -190,12 +196,12 @@ pub(crate) static ROWS: &[Row] = &[
   row("infra/ecr.tf", Always, &[NAME, SERVICES]),
   row("infra/rds.tf", Database, &[NAME, DATABASE]),
   row("infra/dns.tf", Always, &[NAME, DOMAIN, DNS, ADDONS]),
-  row("infra/load-balancer.tf", Always, &[NAME]),
+  row("infra/load-balancer.tf", NodeGroups, &[NAME, CLUSTER]),
   row("infra/admission.tf", Always, &[NAME, SERVICES]),
   row(
     "infra/policies/aws-load-balancer-controller.json",
-    Always,
-    &[],
+    NodeGroups,
+    &[CLUSTER],
   ),
   row("infra/outputs.tf", Always, &[NAME, DATABASE, DNS]),
   row(
@@ -323,7 +329,19 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
   ),
   row("cluster/manifests/deployers.yaml", Always, &[NAME, ADDONS]),
-  row("cluster/manifests/storage-class.yaml", Always, &[]),
+  row("cluster/manifests/storage-class.yaml", Always, &[CLUSTER]),
+  // EKS Auto Mode: the NodePools of the node groups, and the switch that
+  // turns on its NetworkPolicy enforcement.
+  row(
+    "cluster/manifests/{environment}/node-pools.yaml",
+    AutoMode,
+    &[ENVIRONMENT, CLUSTER, NODE_GROUPS, ZONES],
+  ),
+  row(
+    "cluster/manifests/network-policy.yaml",
+    AutoMode,
+    &[CLUSTER],
+  ),
   row(
     "cluster/manifests/cluster-secret-store.yaml",
     ExternalSecrets,
@@ -361,13 +379,13 @@ pub(crate) static ROWS: &[Row] = &[
   ),
   row(
     "cluster/addons/aws-load-balancer-controller/values.yaml",
-    Always,
-    &[REGION],
+    NodeGroups,
+    &[REGION, CLUSTER],
   ),
   row(
     "cluster/addons/aws-load-balancer-controller/values-{environment}.yaml",
-    Always,
-    &[ENVIRONMENT, NAME],
+    NodeGroups,
+    &[ENVIRONMENT, NAME, CLUSTER],
   ),
   row(
     "cluster/manifests/{environment}/gateway.yaml",
@@ -515,8 +533,11 @@ impl When {
       Calico => addons.calico,
       Karpenter => resolved.autoscaler == crate::blueprint::model::Autoscaler::Karpenter,
       ClusterAutoscaler => {
-        resolved.autoscaler == crate::blueprint::model::Autoscaler::ClusterAutoscaler
+        !resolved.auto_mode
+          && resolved.autoscaler == crate::blueprint::model::Autoscaler::ClusterAutoscaler
       }
+      NodeGroups => !resolved.auto_mode,
+      AutoMode => resolved.auto_mode,
       ExternalSecrets => addons.external_secrets,
       Gateway => addons.nginx == crate::blueprint::model::Nginx::Gateway,
       Ingress => addons.nginx == crate::blueprint::model::Nginx::Ingress,

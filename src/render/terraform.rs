@@ -122,6 +122,8 @@ enum When {
   Karpenter,
   /// A service lists AWS resources (spec.services[].aws).
   ServiceAccess,
+  /// Not `compute: auto-mode`: the cluster runs its own add-ons.
+  NodeGroups,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -141,13 +143,13 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/ecr.tf.tera", When::Always),
   ("infra/rds.tf.tera", When::Database),
   ("infra/dns.tf.tera", When::Always),
-  ("infra/load-balancer.tf.tera", When::Always),
+  ("infra/load-balancer.tf.tera", When::NodeGroups),
   ("infra/admission.tf.tera", When::Always),
   // The AWS Load Balancer Controller's IAM policy: upstream's
   // `docs/install/iam_policy.json` at the pinned release, unchanged.
   (
     "infra/policies/aws-load-balancer-controller.json.tera",
-    When::Always,
+    When::NodeGroups,
   ),
   ("infra/outputs.tf.tera", When::Always),
   ("infra/secrets.tf.tera", When::ExternalSecrets),
@@ -259,6 +261,11 @@ struct TerraformData {
   build_environment: String,
   /// The EBS CSI controller's service account (storage.tf, eks.tf).
   ebs_csi_service_account: &'static str,
+  /// `compute: auto-mode`: EKS Auto Mode's compute, storage and load
+  /// balancing; no managed node groups, no add-ons, no roles for them.
+  auto_mode: bool,
+  /// Auto Mode's nodes' IAM role (the EKS module creates it).
+  auto_mode_node_role: String,
 }
 
 #[derive(Serialize)]
@@ -623,6 +630,7 @@ impl When {
       Self::ExternalSecrets => data.external_secrets,
       Self::Karpenter => data.karpenter.is_some(),
       Self::ServiceAccess => !data.service_roles.is_empty(),
+      Self::NodeGroups => !data.auto_mode,
     }
   }
 }
@@ -841,6 +849,8 @@ impl TerraformData {
       deploy_namespaces: vec![resolved.namespace.clone()],
       build_environment: resolved.environments[0].name.clone(),
       ebs_csi_service_account: crate::names::EBS_CSI_SERVICE_ACCOUNT,
+      auto_mode: resolved.auto_mode,
+      auto_mode_node_role: format!("{}-eks-auto-node", symbolic_names.stack),
     }
   }
 }
@@ -849,6 +859,9 @@ impl TerraformData {
 /// Autoscaler; with Karpenter only the `system` group its controller runs
 /// on, of the first node group's instance types, on demand.
 fn managed_node_groups(resolved: &Resolved) -> Vec<NodeGroup> {
+  if resolved.auto_mode {
+    return Vec::new();
+  }
   let ami_type = |graviton| {
     if graviton {
       "AL2023_ARM_64_STANDARD"
@@ -902,7 +915,9 @@ fn environment_node_groups(
   resolved: &Resolved,
   environment: &ResolvedEnvironment,
 ) -> Vec<(String, Sizes)> {
-  if resolved.autoscaler == Autoscaler::Karpenter {
+  if resolved.auto_mode {
+    Vec::new()
+  } else if resolved.autoscaler == Autoscaler::Karpenter {
     vec![(KARPENTER_SYSTEM_GROUP.to_string(), KARPENTER_SYSTEM_SIZES)]
   } else {
     environment.node_groups.clone()

@@ -427,6 +427,40 @@ impl Checker<'_> {
           .hint = Some("remove `diskSizeGb`".into());
       }
     }
+    // An environment's sizes: only maxSize (the NodePool's CPU limit) applies.
+    for (i, environment) in self.platform.spec.environments.iter().enumerate() {
+      let Some(overrides) = environment
+        .overrides
+        .as_ref()
+        .and_then(|o| o.node_groups.as_ref())
+      else {
+        continue;
+      };
+      let path = format!("spec.environments[{i}].overrides.nodeGroups");
+      let mut ignored = vec![];
+      if overrides.min_size.is_some_and(|n| n > 0) {
+        ignored.push(format!("{path}.minSize"));
+      }
+      if overrides.desired_size.is_some() {
+        ignored.push(format!("{path}.desiredSize"));
+      }
+      for (name, sizes) in &overrides.groups {
+        if sizes.min_size.is_some_and(|n| n > 0) {
+          ignored.push(format!("{path}.groups.{name}.minSize"));
+        }
+        if sizes.desired_size.is_some() {
+          ignored.push(format!("{path}.groups.{name}.desiredSize"));
+        }
+      }
+      for at in ignored {
+        self
+          .warn(
+            at,
+            "with `compute: auto-mode` only an environment's maxSize applies (the NodePool's CPU limit): minSize above 0 and desiredSize are ignored",
+          )
+          .hint = Some("leave only maxSize in the environment's overrides".into());
+      }
+    }
   }
 }
 

@@ -632,4 +632,19 @@ fn auto_mode_warns_of_the_node_group_fields_it_ignores() {
   );
   let clean = blueprint::load(AUTO_MODE.as_bytes()).expect("valid");
   assert_eq!(warnings_of(&clean), Vec::<String>::new());
+
+  let staging = "      account: \"123456789012\"\n    - name: production\n";
+  let overridden = auto_mode_edit(
+    staging,
+    "      account: \"123456789012\"\n      overrides:\n        nodeGroups:\n          minSize: 1\n          maxSize: 3\n          groups:\n            burst: {desiredSize: 1}\n    - name: production\n",
+  );
+  let loaded = blueprint::load(overridden.as_bytes()).expect("warnings are not errors");
+  let ignored = "with `compute: auto-mode` only an environment's maxSize applies (the NodePool's CPU limit): minSize above 0 and desiredSize are ignored";
+  assert_eq!(
+    warnings_of(&loaded),
+    vec![
+      format!("spec.environments[0].overrides.nodeGroups.minSize: {ignored}"),
+      format!("spec.environments[0].overrides.nodeGroups.groups.burst.desiredSize: {ignored}"),
+    ]
+  );
 }

@@ -222,6 +222,7 @@ class Blueprint:
         self.nginx = addons.get("nginx") or "gateway"
         self.calico = spec["cluster"].get("networkPolicy") == "calico"
         self.karpenter = spec["cluster"].get("autoscaler") == "karpenter"
+        self.auto_mode = spec["cluster"].get("compute") == "auto-mode"
         self.monitoring = on("monitoring")
         self.grafana = self.monitoring and (
             not isinstance(addons.get("monitoring"), dict) or addons["monitoring"].get("grafana", True)
@@ -1118,10 +1119,12 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
         "cert-manager": blueprint.cert_manager,
         "kube-prometheus-stack": blueprint.monitoring,
         "metrics-server": True,
-        "Cluster Autoscaler": not blueprint.karpenter,
+        "Cluster Autoscaler": not blueprint.karpenter and not blueprint.auto_mode,
         "Karpenter (": blueprint.karpenter,
         "NodePools and EC2NodeClasses": blueprint.karpenter,
-        "AWS Load Balancer Controller": True,
+        # EKS Auto Mode runs its own load balancer controller.
+        "AWS Load Balancer Controller": not blueprint.auto_mode,
+        "EKS Auto Mode: NetworkPolicy enforcement on": blueprint.auto_mode,
         "external-dns": True,
         "Sigstore policy controller": True,
     }
@@ -1162,9 +1165,29 @@ def check_install_script(repo: Path, blueprint: Blueprint, report: Report) -> No
     dns = load_yaml(addons / "external-dns" / "values.yaml")
     if dns.get("serviceAccount", {}).get("name") != "external-dns":
         report.fail("add-ons", "external-dns service account is not external-dns")
-    lbc = load_yaml(addons / "aws-load-balancer-controller" / "values.yaml")
-    if lbc.get("serviceAccount", {}).get("name") != "aws-load-balancer-controller":
-        report.fail("add-ons", "the load balancer controller's service account is not aws-load-balancer-controller")
+    if blueprint.auto_mode:
+        # EKS Auto Mode runs the load balancer controller and the nodes: no
+        # controller, no autoscaler; one Auto Mode NodePool per node group, and
+        # its NetworkPolicy enforcement switched on.
+        for absent in ("aws-load-balancer-controller", "cluster-autoscaler", "karpenter"):
+            if (addons / absent).exists():
+                report.fail("add-ons", f"compute: auto-mode installs no {absent}")
+        for env in blueprint_environments(repo):
+            pools = documents((repo / "cluster" / "manifests" / env / "node-pools.yaml").read_text())
+            refs = [p["spec"]["template"]["spec"]["nodeClassRef"] for p in pools]
+            if len(pools) != len(blueprint_node_groups(repo)) or any(
+                r != {"group": "eks.amazonaws.com", "kind": "NodeClass", "name": "default"} for r in refs
+            ):
+                report.fail("add-ons", f"{env}: not one Auto Mode NodePool on the default NodeClass per node group")
+        config = load_yaml(repo / "cluster" / "manifests" / "network-policy.yaml")
+        if config.get("data", {}).get("enable-network-policy-controller") != "true":
+            report.fail("add-ons", "Auto Mode's NetworkPolicy enforcement is not switched on")
+        if "manifests/network-policy.yaml" not in text:
+            report.fail("install.sh", "install.sh does not apply manifests/network-policy.yaml")
+    else:
+        lbc = load_yaml(addons / "aws-load-balancer-controller" / "values.yaml")
+        if lbc.get("serviceAccount", {}).get("name") != "aws-load-balancer-controller":
+            report.fail("add-ons", "the load balancer controller's service account is not aws-load-balancer-controller")
     if blueprint.karpenter:
         karpenter = load_yaml(addons / "karpenter" / "values.yaml")
         if karpenter.get("serviceAccount", {}).get("name") != "karpenter":

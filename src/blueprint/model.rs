@@ -184,6 +184,20 @@ pub struct Cluster {
   /// optional: who may reach the EKS API. Default `{public: true, publicAccessCidrs: [0.0.0.0/0]}`: the public endpoint is open to every address (guarded by IAM and the access entries), so GitHub-hosted runners reach it; nodes always use the private endpoint.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub endpoint: Option<Endpoint>,
+  /// node-groups | auto-mode (optional, default node-groups). `auto-mode`: EKS Auto Mode runs the nodes, and AWS runs the VPC CNI, kube-proxy, CoreDNS, the EBS CSI driver, the load balancer controller and the Pod Identity agent as part of the cluster; each node group becomes an Auto Mode NodePool (its instance types, capacity type and a CPU limit of maxSize nodes), on the built-in `default` NodeClass. Leave `autoscaler` out with it: Auto Mode scales the nodes itself.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub compute: Option<Compute>,
+}
+
+/// Who runs the cluster's nodes.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compute {
+  /// EKS managed node groups (or Karpenter's NodePools), scaled by `autoscaler`.
+  #[default]
+  NodeGroups,
+  /// EKS Auto Mode: AWS launches, patches and replaces the nodes.
+  AutoMode,
 }
 
 /// Who adds and removes the cluster's nodes.

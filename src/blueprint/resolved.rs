@@ -84,6 +84,11 @@ impl Platform {
     self.spec.cluster.network_policy.unwrap_or_default()
   }
 
+  /// `spec.cluster.compute: auto-mode`.
+  pub fn auto_mode(&self) -> bool {
+    self.spec.cluster.compute == Some(super::model::Compute::AutoMode)
+  }
+
   /// Who scales the nodes: cluster-autoscaler when the field is absent.
   pub fn autoscaler(&self) -> Autoscaler {
     self.spec.cluster.autoscaler.unwrap_or_default()
@@ -221,6 +226,10 @@ pub struct Resolved {
   pub limit_range: super::quota::LimitRange,
   /// `spec.delivery.mode`, default actions.
   pub delivery_mode: crate::blueprint::model::DeliveryMode,
+  /// `spec.cluster.compute: auto-mode`: EKS Auto Mode runs the nodes, the
+  /// networking, storage and load balancing; no autoscaler, no node groups,
+  /// none of the add-ons it replaces.
+  pub auto_mode: bool,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -744,6 +753,7 @@ impl Resolved {
       aws_names: names::aws_names(platform),
       limit_range: super::quota::limit_range(platform),
       delivery_mode: platform.spec.delivery.mode.unwrap_or_default(),
+      auto_mode: platform.auto_mode(),
       platform: platform.clone(),
     }
   }

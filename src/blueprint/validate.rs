@@ -49,6 +49,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.cluster_admins();
   checker.aws_name_limits();
   checker.karpenter();
+  checker.auto_mode();
   checker.egress();
   checker.accounts();
   checker.endpoint();
@@ -446,6 +447,112 @@ impl Checker<'_> {
             ),
           )
           .hint = Some("rename this node group".into());
+      }
+    }
+  }
+}
+
+/// The NodePools EKS Auto Mode creates itself (`compute_config.node_pools`):
+/// no node group may take their names.
+pub(crate) const AUTO_MODE_NODE_POOLS: [&str; 2] = ["general-purpose", "system"];
+
+impl Checker<'_> {
+  /// `compute: auto-mode`: Auto Mode scales the nodes, so no `autoscaler`;
+  /// it enforces NetworkPolicy itself, so no Calico; a node group is a
+  /// NodePool, which keeps no nodes running ahead of the pods (minSize,
+  /// desiredSize are ignored: a warning each) and whose nodes' disks come
+  /// from the `default` NodeClass (diskSizeGb ignored: a warning).
+  fn auto_mode(&mut self) {
+    if !self.platform.auto_mode() {
+      return;
+    }
+    let cluster = &self.platform.spec.cluster;
+    if cluster.autoscaler.is_some() {
+      self
+        .error(
+          "spec.cluster.autoscaler",
+          "with `compute: auto-mode` EKS Auto Mode launches and removes the nodes itself: no autoscaler runs",
+        )
+        .hint = Some("remove `autoscaler`, or remove `compute: auto-mode`".into());
+    }
+    if cluster.network_policy == Some(super::model::NetworkPolicy::Calico) {
+      self
+        .error(
+          "spec.cluster.networkPolicy",
+          "with `compute: auto-mode` EKS Auto Mode enforces NetworkPolicy on its nodes; Calico cannot run on them",
+        )
+        .hint = Some("use `networkPolicy: vpc-cni` (the default), or remove `compute: auto-mode`".into());
+    }
+    for (i, group) in cluster.node_groups.iter().enumerate() {
+      let path = format!("spec.cluster.nodeGroups[{i}]");
+      if AUTO_MODE_NODE_POOLS.contains(&group.name.as_str()) {
+        self
+          .error(
+            format!("{path}.name"),
+            format!(
+              "with `compute: auto-mode` the NodePool `{}` is one of EKS Auto Mode's built-in node pools",
+              group.name
+            ),
+          )
+          .hint = Some("rename this node group".into());
+      }
+      if group.min_size > 0 {
+        self
+          .warn(
+            format!("{path}.minSize"),
+            "with `compute: auto-mode` a node group is a NodePool: Auto Mode launches nodes for pending pods and keeps none running ahead of them, so minSize is ignored",
+          )
+          .hint = Some("set `minSize: 0`".into());
+      }
+      if group.desired_size.is_some() {
+        self
+          .warn(
+            format!("{path}.desiredSize"),
+            "with `compute: auto-mode` a NodePool has no desired node count: desiredSize is ignored",
+          )
+          .hint = Some("remove `desiredSize`".into());
+      }
+      if group.disk_size_gb.is_some() {
+        self
+          .warn(
+            format!("{path}.diskSizeGb"),
+            "with `compute: auto-mode` the nodes' disks come from Auto Mode's `default` NodeClass: diskSizeGb is ignored",
+          )
+          .hint = Some("remove `diskSizeGb`".into());
+      }
+    }
+    // An environment's sizes: only maxSize (the NodePool's CPU limit) applies.
+    for (i, environment) in self.platform.spec.environments.iter().enumerate() {
+      let Some(overrides) = environment
+        .overrides
+        .as_ref()
+        .and_then(|o| o.node_groups.as_ref())
+      else {
+        continue;
+      };
+      let path = format!("spec.environments[{i}].overrides.nodeGroups");
+      let mut ignored = vec![];
+      if overrides.min_size.is_some_and(|n| n > 0) {
+        ignored.push(format!("{path}.minSize"));
+      }
+      if overrides.desired_size.is_some() {
+        ignored.push(format!("{path}.desiredSize"));
+      }
+      for (name, sizes) in &overrides.groups {
+        if sizes.min_size.is_some_and(|n| n > 0) {
+          ignored.push(format!("{path}.groups.{name}.minSize"));
+        }
+        if sizes.desired_size.is_some() {
+          ignored.push(format!("{path}.groups.{name}.desiredSize"));
+        }
+      }
+      for at in ignored {
+        self
+          .warn(
+            at,
+            "with `compute: auto-mode` only an environment's maxSize applies (the NodePool's CPU limit): minSize above 0 and desiredSize are ignored",
+          )
+          .hint = Some("leave only maxSize in the environment's overrides".into());
       }
     }
   }

@@ -120,6 +120,8 @@ struct NodeScaling {
   karpenter: bool,
   /// Environment → (controller role, node role, interruption queue).
   karpenter_names: Vec<(String, [String; 3])>,
+  /// `compute: auto-mode`: EKS Auto Mode runs the nodes.
+  auto_mode: bool,
 }
 
 impl NodeScaling {
@@ -143,6 +145,7 @@ impl NodeScaling {
           )
         })
         .collect(),
+      auto_mode: resolved.auto_mode,
     }
   }
 }

@@ -58,6 +58,11 @@ pub(crate) enum When {
   ArgoCd,
   /// `delivery.mode: actions` (also when the field is absent).
   ActionsDelivery,
+  /// Not `compute: auto-mode`: the cluster runs its own load balancer
+  /// controller.
+  NodeGroups,
+  /// `compute: auto-mode` (EKS Auto Mode).
+  AutoMode,
 }
 
 /// Who owns a file once written.
@@ -130,9 +135,10 @@ const DELIVERY_MODE: &str = "spec.delivery.mode";
 
 use When::{ActionsDelivery, ArgoCd};
 use When::{
-  AlertReceivers, Always, Calico, CertManager, ClusterAutoscaler, Database, ExternalSecrets,
-  Gateway, GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage, MigrationsOwner, Monitoring,
-  Owners, ServiceAccess, ServiceCode, ServiceDashboards, SingleAzDatabase,
+  AlertReceivers, Always, AutoMode, Calico, CertManager, ClusterAutoscaler, Database,
+  ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage,
+  MigrationsOwner, Monitoring, NodeGroups, Owners, ServiceAccess, ServiceCode, ServiceDashboards,
+  SingleAzDatabase,
 };
 
 /// A row path starting with this stands for a service's build context
@@ -196,12 +202,12 @@ pub(crate) static ROWS: &[Row] = &[
   row("infra/ecr.tf", Always, &[NAME, SERVICES]),
   row("infra/rds.tf", Database, &[NAME, DATABASE]),
   row("infra/dns.tf", Always, &[NAME, DOMAIN, DNS, ADDONS]),
-  row("infra/load-balancer.tf", Always, &[NAME]),
+  row("infra/load-balancer.tf", NodeGroups, &[NAME, CLUSTER]),
   row("infra/admission.tf", Always, &[NAME, SERVICES]),
   row(
     "infra/policies/aws-load-balancer-controller.json",
-    Always,
-    &[],
+    NodeGroups,
+    &[CLUSTER],
   ),
   row("infra/outputs.tf", Always, &[NAME, DATABASE, DNS]),
   row(
@@ -226,6 +232,20 @@ pub(crate) static ROWS: &[Row] = &[
     "infra/environments/{environment}.checkov.yaml",
     SingleAzDatabase,
     &[ENVIRONMENT, DATABASE],
+  ),
+  // Native Terraform tests: each environment planned with AWS mocked.
+  row(
+    "infra/tests/{environment}.tftest.hcl",
+    Always,
+    &[
+      ENVIRONMENT,
+      NAME,
+      REGION,
+      NODE_GROUPS,
+      DATABASE,
+      SERVICES,
+      GITHUB,
+    ],
   ),
   // Terraform: the per-account bootstrap.
   row("infra/bootstrap/versions.tf", Always, &[]),
@@ -320,7 +340,19 @@ pub(crate) static ROWS: &[Row] = &[
     Always,
     &[NAME, SERVICES, DATABASE, ADDONS, ENVIRONMENT],
   ),
-  row("cluster/manifests/storage-class.yaml", Always, &[]),
+  row("cluster/manifests/storage-class.yaml", Always, &[CLUSTER]),
+  // EKS Auto Mode: the NodePools of the node groups, and the switch that
+  // turns on its NetworkPolicy enforcement.
+  row(
+    "cluster/manifests/{environment}/node-pools.yaml",
+    AutoMode,
+    &[ENVIRONMENT, CLUSTER, NODE_GROUPS, ZONES],
+  ),
+  row(
+    "cluster/manifests/network-policy.yaml",
+    AutoMode,
+    &[CLUSTER],
+  ),
   row(
     "cluster/manifests/cluster-secret-store.yaml",
     ExternalSecrets,
@@ -359,13 +391,13 @@ pub(crate) static ROWS: &[Row] = &[
   row("cluster/manifests/addon-network-policies.yaml", Always, &[]),
   row(
     "cluster/addons/aws-load-balancer-controller/values.yaml",
-    Always,
-    &[REGION],
+    NodeGroups,
+    &[REGION, CLUSTER],
   ),
   row(
     "cluster/addons/aws-load-balancer-controller/values-{environment}.yaml",
-    Always,
-    &[ENVIRONMENT, NAME],
+    NodeGroups,
+    &[ENVIRONMENT, NAME, CLUSTER],
   ),
   row(
     "cluster/manifests/{environment}/gateway.yaml",
@@ -532,8 +564,11 @@ impl When {
       Calico => addons.calico,
       Karpenter => resolved.autoscaler == crate::blueprint::model::Autoscaler::Karpenter,
       ClusterAutoscaler => {
-        resolved.autoscaler == crate::blueprint::model::Autoscaler::ClusterAutoscaler
+        !resolved.auto_mode
+          && resolved.autoscaler == crate::blueprint::model::Autoscaler::ClusterAutoscaler
       }
+      NodeGroups => !resolved.auto_mode,
+      AutoMode => resolved.auto_mode,
       ExternalSecrets => addons.external_secrets,
       Gateway => addons.nginx == crate::blueprint::model::Nginx::Gateway,
       Ingress => addons.nginx == crate::blueprint::model::Nginx::Ingress,

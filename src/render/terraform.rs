@@ -108,6 +108,8 @@ enum When {
   Karpenter,
   /// A service lists AWS resources (spec.services[].aws).
   ServiceAccess,
+  /// Not `compute: auto-mode`: the cluster runs its own add-ons.
+  NodeGroups,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -127,13 +129,13 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/ecr.tf.tera", When::Always),
   ("infra/rds.tf.tera", When::Database),
   ("infra/dns.tf.tera", When::Always),
-  ("infra/load-balancer.tf.tera", When::Always),
+  ("infra/load-balancer.tf.tera", When::NodeGroups),
   ("infra/admission.tf.tera", When::Always),
   // The AWS Load Balancer Controller's IAM policy: upstream's
   // `docs/install/iam_policy.json` at the pinned release, unchanged.
   (
     "infra/policies/aws-load-balancer-controller.json.tera",
-    When::Always,
+    When::NodeGroups,
   ),
   ("infra/outputs.tf.tera", When::Always),
   ("infra/secrets.tf.tera", When::ExternalSecrets),
@@ -156,6 +158,9 @@ const TEMPLATES: &[(&str, When)] = &[
     "infra/environments/{environment}.checkov.yaml.tera",
     When::EnvironmentSkips,
   ),
+  // Native Terraform tests: each environment planned with the AWS provider
+  // mocked (`terraform test` in infra/, no credentials).
+  ("infra/tests/{environment}.tftest.hcl.tera", When::Always),
 ];
 
 /// The context of every template.
@@ -242,6 +247,11 @@ struct TerraformData {
   build_environment: String,
   /// The EBS CSI controller's service account (storage.tf, eks.tf).
   ebs_csi_service_account: &'static str,
+  /// `compute: auto-mode`: EKS Auto Mode's compute, storage and load
+  /// balancing; no managed node groups, no add-ons, no roles for them.
+  auto_mode: bool,
+  /// Auto Mode's nodes' IAM role (the EKS module creates it).
+  auto_mode_node_role: String,
 }
 
 #[derive(Serialize)]
@@ -524,7 +534,27 @@ struct EnvData {
   terraform_role: String,
   /// The images are built into its repositories (the first environment).
   image_builds: bool,
+  /// What `infra/tests/<env>.tftest.hcl` expects of its plan.
+  test: EnvTest,
 }
+
+/// The values an environment's native Terraform test plans with (the mocked
+/// account, when the blueprint names none) and the names it expects.
+#[derive(Serialize)]
+struct EnvTest {
+  account: String,
+  stack: String,
+  cluster: String,
+  deploy_role: String,
+  build_role: String,
+  database_instance: String,
+  github_subject: String,
+  build_subject: String,
+}
+
+/// The account the tests' mocked AWS provider reports when the blueprint
+/// names none (the documentation account of AWS's examples).
+const TEST_ACCOUNT: &str = "123456789012";
 
 #[derive(Serialize)]
 struct PullRole {
@@ -586,6 +616,7 @@ impl When {
       Self::ExternalSecrets => data.external_secrets,
       Self::Karpenter => data.karpenter.is_some(),
       Self::ServiceAccess => !data.service_roles.is_empty(),
+      Self::NodeGroups => !data.auto_mode,
     }
   }
 }
@@ -809,6 +840,8 @@ impl TerraformData {
       deploy_namespaces: vec![resolved.namespace.clone()],
       build_environment: resolved.environments[0].name.clone(),
       ebs_csi_service_account: crate::names::EBS_CSI_SERVICE_ACCOUNT,
+      auto_mode: resolved.auto_mode,
+      auto_mode_node_role: format!("{}-eks-auto-node", symbolic_names.stack),
     }
   }
 }
@@ -817,6 +850,9 @@ impl TerraformData {
 /// Autoscaler; with Karpenter only the `system` group its controller runs
 /// on, of the first node group's instance types, on demand.
 fn managed_node_groups(resolved: &Resolved) -> Vec<NodeGroup> {
+  if resolved.auto_mode {
+    return Vec::new();
+  }
   let ami_type = |graviton| {
     if graviton {
       "AL2023_ARM_64_STANDARD"
@@ -870,7 +906,9 @@ fn environment_node_groups(
   resolved: &Resolved,
   environment: &ResolvedEnvironment,
 ) -> Vec<(String, Sizes)> {
-  if resolved.autoscaler == Autoscaler::Karpenter {
+  if resolved.auto_mode {
+    Vec::new()
+  } else if resolved.autoscaler == Autoscaler::Karpenter {
     vec![(KARPENTER_SYSTEM_GROUP.to_string(), KARPENTER_SYSTEM_SIZES)]
   } else {
     environment.node_groups.clone()
@@ -924,6 +962,25 @@ impl EnvData {
       endpoint_public_cidrs: resolved.endpoint_public_cidrs.clone(),
       terraform_role: environment.names.terraform_role.clone(),
       image_builds: environment.previous.is_none(),
+      test: EnvTest {
+        account: environment
+          .account
+          .clone()
+          .unwrap_or_else(|| TEST_ACCOUNT.to_string()),
+        stack: environment.names.stack.clone(),
+        cluster: environment.names.cluster.clone(),
+        deploy_role: environment.names.deploy_role.clone(),
+        build_role: environment.names.build_role.clone(),
+        database_instance: environment.names.database_instance.clone(),
+        github_subject: format!(
+          "repo:{}:environment:{}",
+          resolved.repository, environment.name
+        ),
+        build_subject: format!(
+          "repo:{}:ref:refs/heads/{}",
+          resolved.repository, resolved.branch
+        ),
+      },
     }
   }
 }
@@ -2278,8 +2335,8 @@ mod tests {
     }
     assert_eq!(
       files.len(),
-      TEMPLATES.len() + 2,
-      "two per-environment files of production"
+      TEMPLATES.len() + 3,
+      "three per-environment files of production: tfvars, backend, test"
     );
   }
 
@@ -2695,6 +2752,86 @@ mod tests {
             action.starts_with("ecr:") && statement.sid == "PushToThisEnvironmentsRepositories";
           assert!(reads(action) || pushes, "{}: {action}", statement.sid);
           assert!(!action.starts_with("iam:") && !action.starts_with("eks:Update"));
+        }
+      }
+    }
+  }
+
+  /// The attributes of a body (a `.tfvars` file, a test's `variables` block)
+  /// by name, each value in hcl-rs's canonical format.
+  fn values(body: &Body) -> BTreeMap<String, String> {
+    body
+      .attributes()
+      .map(|a| (a.key().to_string(), a.expr().to_string()))
+      .collect()
+  }
+
+  #[test]
+  fn each_environment_has_a_plan_test_with_the_values_of_its_tfvars() {
+    for (platform, files) in builtins() {
+      let resolved = Resolved::new(&platform);
+      let tests: Vec<_> = files
+        .keys()
+        .filter(|path| path.starts_with("infra/tests/"))
+        .collect();
+      assert_eq!(tests.len(), resolved.environments.len(), "{tests:?}");
+      for environment in &resolved.environments {
+        let name = &environment.name;
+        let path = format!("infra/tests/{name}.tftest.hcl");
+        let test = parse(&path, &files[&path]);
+        let tfvars_path = format!("infra/environments/{name}.tfvars");
+        let tfvars = values(&parse(&tfvars_path, &files[&tfvars_path]));
+        let variables = test
+          .blocks()
+          .find(|b| b.identifier() == "variables")
+          .unwrap_or_else(|| panic!("{path} has no variables block"));
+        let mut variables = values(variables.body());
+        // A variable with a default the tfvars leave out: the test spells it.
+        if variables.get("image_builds").map(String::as_str) == Some("false") {
+          variables.remove("image_builds");
+        }
+        assert_eq!(
+          variables, tfvars,
+          "{path} plans with other values than {tfvars_path}"
+        );
+
+        // It mocks AWS and only plans.
+        let mocks: Vec<_> = test
+          .blocks()
+          .filter(|b| b.identifier() == "mock_provider")
+          .map(|b| b.labels()[0].as_str().to_string())
+          .collect();
+        assert_eq!(mocks, ["aws"], "{path}");
+        let runs: Vec<_> = test.blocks().filter(|b| b.identifier() == "run").collect();
+        assert_eq!(runs.len(), 1, "{path}");
+        let command = runs[0]
+          .body()
+          .attributes()
+          .find(|a| a.key() == "command")
+          .map(|a| a.expr().to_string());
+        assert_eq!(command.as_deref(), Some("plan"), "{path}");
+
+        // The trust it expects is the one iam.tf writes.
+        let subject = format!("repo:{}:environment:{name}", resolved.repository);
+        assert!(
+          files[&path].contains(&format!("toset([\"{subject}\"])")),
+          "{path}"
+        );
+        assert!(
+          files["infra/iam.tf"].contains(&format!(
+            "repo:{}:environment:${{var.environment}}",
+            resolved.repository
+          )),
+          "iam.tf"
+        );
+        if let Some(database) = &environment.database {
+          assert!(
+            files[&path].contains(&format!(
+              "aws_db_instance.main.instance_class == \"{}\"",
+              database.instance_class
+            )),
+            "{path}"
+          );
         }
       }
     }

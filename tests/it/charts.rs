@@ -97,3 +97,89 @@ fn each_environment_gets_its_own_values_and_gateway() {
     "the environments differ"
   );
 }
+
+/// `compute: auto-mode`: EKS Auto Mode's compute, storage and load
+/// balancing replace the node groups, the add-ons and their roles; each node
+/// group is a NodePool on the `default` NodeClass, and NetworkPolicy
+/// enforcement is switched on.
+#[test]
+fn auto_mode_replaces_the_node_groups_add_ons_and_their_roles() {
+  let (_, auto) = render_builtin("harbor");
+  let (_, node_groups) = render_builtin("acme-shop");
+  let eks = file(&auto, "infra/eks.tf");
+  assert!(eks.contains("compute_config = {\n    enabled    = true\n    node_pools = [\"general-purpose\", \"system\"]\n  }"), "{eks}");
+  for absent in [
+    "eks_managed_node_groups",
+    "addons = {",
+    "aws-ebs-csi-driver",
+    "vpc-cni",
+  ] {
+    assert!(!eks.contains(absent), "{absent} in {eks}");
+    assert!(
+      file(&node_groups, "infra/eks.tf").contains(absent),
+      "{absent}"
+    );
+  }
+  for path in [
+    "infra/load-balancer.tf",
+    "infra/policies/aws-load-balancer-controller.json",
+    "cluster/addons/aws-load-balancer-controller/values.yaml",
+    "cluster/addons/cluster-autoscaler/values.yaml",
+  ] {
+    assert!(!auto.files.contains_key(path), "{path}");
+    assert!(node_groups.files.contains_key(path), "{path}");
+  }
+  let iam = file(&auto, "infra/iam.tf");
+  assert!(!iam.contains("cluster_autoscaler"), "{iam}");
+  assert!(!file(&auto, "infra/variables.tf").contains("variable \"node_groups\""));
+  let storage = file(&auto, "infra/storage.tf");
+  assert!(
+    storage.contains("role   = module.eks.cluster_iam_role_name"),
+    "{storage}"
+  );
+  assert!(!storage.contains("aws_iam_role\" \"ebs_csi\""), "{storage}");
+
+  let class = yaml(file(&auto, "cluster/manifests/storage-class.yaml"));
+  assert_eq!(
+    class["provisioner"].as_str(),
+    Some("ebs.csi.eks.amazonaws.com")
+  );
+  let class = yaml(file(&node_groups, "cluster/manifests/storage-class.yaml"));
+  assert_eq!(class["provisioner"].as_str(), Some("ebs.csi.aws.com"));
+
+  let nginx = yaml(file(
+    &auto,
+    "cluster/addons/nginx-gateway-fabric/values.yaml",
+  ));
+  assert_eq!(
+    nginx["nginx"]["service"]["loadBalancerClass"].as_str(),
+    Some("eks.amazonaws.com/nlb")
+  );
+  let config = yaml(file(&auto, "cluster/manifests/network-policy.yaml"));
+  assert_eq!(config["metadata"]["name"].as_str(), Some("amazon-vpc-cni"));
+  assert_eq!(
+    config["data"]["enable-network-policy-controller"].as_str(),
+    Some("true")
+  );
+
+  for env in ["staging", "production"] {
+    let pools = file(&auto, &format!("cluster/manifests/{env}/node-pools.yaml"));
+    let docs: Vec<_> = pools.split("\n---\n").map(yaml).collect();
+    let names: Vec<_> = docs
+      .iter()
+      .map(|d| d["metadata"]["name"].as_str().unwrap())
+      .collect();
+    assert_eq!(names, ["general", "burst"]);
+    for doc in &docs {
+      let class = &doc["spec"]["template"]["spec"]["nodeClassRef"];
+      assert_eq!(class["group"].as_str(), Some("eks.amazonaws.com"));
+      assert_eq!(class["kind"].as_str(), Some("NodeClass"));
+      assert_eq!(class["name"].as_str(), Some("default"));
+    }
+    let install = file(&auto, "cluster/install.sh");
+    assert!(
+      install.contains("manifests/$env/node-pools.yaml"),
+      "{install}"
+    );
+  }
+}

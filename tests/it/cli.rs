@@ -336,7 +336,7 @@ fn usage_errors_exit_2() {
     .stdout("")
     .stderr(
       "error: `nope` is neither a built-in blueprint nor a file\n  \
-       = help: built-in blueprints are `acme-shop`, `ledger`, `openinnovation`\n",
+       = help: built-in blueprints are `acme-shop`, `harbor`, `ledger`, `openinnovation`\n",
     );
   cli(temp.path(), &["--version"])
     .run()
@@ -350,6 +350,7 @@ fn blueprints_lists_the_builtins() {
   let temp = tempfile::tempdir().unwrap();
   cli(temp.path(), &["blueprints"]).run().code(0).stderr("").stdout(
     "acme-shop        A storefront without a database: several services, two node groups and three environments\n\
+     harbor           A small platform on EKS Auto Mode: node groups as Auto Mode NodePools, one service and two environments\n\
      ledger           A locked-down ledger: one AWS account per environment, no NAT gateways, Calico and a Route53 zone per environment\n\
      openinnovation   Blueprint contract for oi-gen, schema oi-gen.dev/v1alpha1 (default)\n",
   );

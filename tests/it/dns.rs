@@ -277,13 +277,19 @@ fn each_pod_identity_association_matches_its_addons_service_account() {
     assert_eq!(services, with_aws, "{label}");
     let mut expected = vec![
       ("external_dns", "external-dns"),
-      ("load_balancer_controller", "aws-load-balancer-controller"),
       ("policy_controller", "policy-controller"),
     ];
-    match resolved.autoscaler {
-      oi_gen::blueprint::model::Autoscaler::Karpenter => expected.push(("karpenter", "karpenter")),
-      oi_gen::blueprint::model::Autoscaler::ClusterAutoscaler => {
-        expected.push(("cluster_autoscaler", "cluster-autoscaler"));
+    // EKS Auto Mode runs the load balancer controller and scales the nodes
+    // itself.
+    if !resolved.auto_mode {
+      expected.push(("load_balancer_controller", "aws-load-balancer-controller"));
+      match resolved.autoscaler {
+        oi_gen::blueprint::model::Autoscaler::Karpenter => {
+          expected.push(("karpenter", "karpenter"));
+        }
+        oi_gen::blueprint::model::Autoscaler::ClusterAutoscaler => {
+          expected.push(("cluster_autoscaler", "cluster-autoscaler"));
+        }
       }
     }
     if resolved.addons.cert_manager.is_some() {
@@ -372,6 +378,15 @@ fn the_zone_roles_change_records_of_the_zone_only() {
 #[test]
 fn the_load_balancer_controller_runs_nginx_behind_an_ip_target_nlb() {
   for (label, resolved, output) in renders() {
+    if resolved.auto_mode {
+      // EKS Auto Mode's own load balancing (tests/it/charts.rs).
+      assert!(
+        !output
+          .files
+          .contains_key("infra/policies/aws-load-balancer-controller.json")
+      );
+      continue;
+    }
     let policy = file(&output, "infra/policies/aws-load-balancer-controller.json");
     // Upstream's docs/install/iam_policy.json at v3.5.0, byte for byte.
     assert_eq!(

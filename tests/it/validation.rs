@@ -572,3 +572,79 @@ fn an_eks_endpoint_open_to_every_address_warns_where_it_is_written() {
       .is_empty()
   );
 }
+
+const AUTO_MODE: &str = include_str!("../../blueprints/harbor.yaml");
+
+/// The auto-mode blueprint with `from` replaced by `to` (which must occur once).
+fn auto_mode_edit(from: &str, to: &str) -> String {
+  assert_eq!(
+    AUTO_MODE.matches(from).count(),
+    1,
+    "`{from}` must occur once"
+  );
+  AUTO_MODE.replacen(from, to, 1)
+}
+
+#[test]
+fn auto_mode_refuses_an_autoscaler_calico_and_the_built_in_pool_names() {
+  let compute = "    compute: auto-mode\n";
+  let autoscaler = auto_mode_edit(compute, &format!("{compute}    autoscaler: karpenter\n"));
+  assert_eq!(
+    errors_of(&autoscaler),
+    vec![
+      "spec.cluster.autoscaler: with `compute: auto-mode` EKS Auto Mode launches and removes the nodes itself: no autoscaler runs"
+    ]
+  );
+  let calico = auto_mode_edit(compute, &format!("{compute}    networkPolicy: calico\n"));
+  assert_eq!(
+    errors_of(&calico),
+    vec![
+      "spec.cluster.networkPolicy: with `compute: auto-mode` EKS Auto Mode enforces NetworkPolicy on its nodes; Calico cannot run on them"
+    ]
+  );
+  let system = auto_mode_edit("      - name: burst\n", "      - name: system\n");
+  assert_eq!(
+    errors_of(&system),
+    vec![
+      "spec.cluster.nodeGroups[1].name: with `compute: auto-mode` the NodePool `system` is one of EKS Auto Mode's built-in node pools"
+    ]
+  );
+  // Without auto-mode the same autoscaler is fine.
+  let node_groups = autoscaler.replacen(compute, "", 1);
+  assert_eq!(errors_of(&node_groups), Vec::<String>::new());
+}
+
+#[test]
+fn auto_mode_warns_of_the_node_group_fields_it_ignores() {
+  let group = "        instanceTypes: [c7i.xlarge]\n        minSize: 0\n";
+  let sized = auto_mode_edit(
+    group,
+    "        instanceTypes: [c7i.xlarge]\n        minSize: 1\n        desiredSize: 2\n        diskSizeGb: 80\n",
+  );
+  let loaded = blueprint::load(sized.as_bytes()).expect("warnings are not errors");
+  assert_eq!(
+    warnings_of(&loaded),
+    vec![
+      "spec.cluster.nodeGroups[1].minSize: with `compute: auto-mode` a node group is a NodePool: Auto Mode launches nodes for pending pods and keeps none running ahead of them, so minSize is ignored",
+      "spec.cluster.nodeGroups[1].desiredSize: with `compute: auto-mode` a NodePool has no desired node count: desiredSize is ignored",
+      "spec.cluster.nodeGroups[1].diskSizeGb: with `compute: auto-mode` the nodes' disks come from Auto Mode's `default` NodeClass: diskSizeGb is ignored",
+    ]
+  );
+  let clean = blueprint::load(AUTO_MODE.as_bytes()).expect("valid");
+  assert_eq!(warnings_of(&clean), Vec::<String>::new());
+
+  let staging = "      account: \"123456789012\"\n    - name: production\n";
+  let overridden = auto_mode_edit(
+    staging,
+    "      account: \"123456789012\"\n      overrides:\n        nodeGroups:\n          minSize: 1\n          maxSize: 3\n          groups:\n            burst: {desiredSize: 1}\n    - name: production\n",
+  );
+  let loaded = blueprint::load(overridden.as_bytes()).expect("warnings are not errors");
+  let ignored = "with `compute: auto-mode` only an environment's maxSize applies (the NodePool's CPU limit): minSize above 0 and desiredSize are ignored";
+  assert_eq!(
+    warnings_of(&loaded),
+    vec![
+      format!("spec.environments[0].overrides.nodeGroups.minSize: {ignored}"),
+      format!("spec.environments[0].overrides.nodeGroups.groups.burst.desiredSize: {ignored}"),
+    ]
+  );
+}

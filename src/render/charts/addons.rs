@@ -221,7 +221,10 @@ pub(crate) fn render(
   let selection = &resolved.addons;
   let mut steps = Vec::new();
 
-  out.add(STORAGE_CLASS_MANIFEST, yaml(&manifests::storage_class()));
+  out.add(
+    STORAGE_CLASS_MANIFEST,
+    yaml(&manifests::storage_class(resolved.auto_mode)),
+  );
   steps.push(InstallStep::other(
     "storage-class",
     &format!(
@@ -230,6 +233,10 @@ pub(crate) fn render(
     ),
     vec![STORAGE_CLASS_MANIFEST.trim_start_matches("cluster/").into()],
   ));
+
+  if resolved.auto_mode {
+    auto_mode(resolved, out, &mut steps);
+  }
 
   // The monitoring CRDs come first: ingress-nginx and cert-manager create
   // their ServiceMonitors with their releases.
@@ -282,7 +289,7 @@ pub(crate) fn render(
     false,
   ));
 
-  if resolved.autoscaler == Autoscaler::ClusterAutoscaler {
+  if !resolved.auto_mode && resolved.autoscaler == Autoscaler::ClusterAutoscaler {
     out.add(
       format!("cluster/addons/{}/values.yaml", CLUSTER_AUTOSCALER.release),
       yaml(&ClusterAutoscalerValues::new(resolved)),
@@ -339,34 +346,9 @@ pub(crate) fn render(
     ));
   }
 
-  out.add(
-    format!(
-      "cluster/addons/{}/values.yaml",
-      AWS_LOAD_BALANCER_CONTROLLER.release
-    ),
-    yaml(&LoadBalancerControllerValues::new(&resolved.region)),
-  );
-  for environment in &resolved.environments {
-    out.add(
-      format!(
-        "cluster/addons/{}/values-{}.yaml",
-        AWS_LOAD_BALANCER_CONTROLLER.release, environment.name
-      ),
-      yaml(&LoadBalancerControllerEnvValues {
-        cluster_name: environment.names.cluster.clone(),
-        vpc_tags: VpcTags {
-          name: environment.names.stack.clone(),
-        },
-      }),
-    );
+  if !resolved.auto_mode {
+    load_balancer_controller(resolved, out, &mut steps);
   }
-  push_chart(
-    &resolved.versions,
-    &mut steps,
-    &AWS_LOAD_BALANCER_CONTROLLER,
-    "AWS Load Balancer Controller (the NLB in front of NGINX)",
-    true,
-  );
 
   match selection.nginx {
     Nginx::Gateway => {
@@ -375,7 +357,7 @@ pub(crate) fn render(
           "cluster/addons/{}/values.yaml",
           NGINX_GATEWAY_FABRIC.release
         ),
-        yaml(&NginxGatewayFabricValues::new()),
+        yaml(&NginxGatewayFabricValues::new(resolved.auto_mode)),
       );
       push_chart(
         &resolved.versions,
@@ -388,7 +370,10 @@ pub(crate) fn render(
     Nginx::Ingress => {
       out.add(
         format!("cluster/addons/{}/values.yaml", INGRESS_NGINX.release),
-        yaml(&IngressNginxValues::new(selection.monitoring)),
+        yaml(&IngressNginxValues::new(
+          selection.monitoring,
+          resolved.auto_mode,
+        )),
       );
       let mut step = InstallStep::chart(
         &resolved.versions,
@@ -772,6 +757,75 @@ fn argo_cd(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>) 
   ));
 }
 
+/// The AWS Load Balancer Controller (not with EKS Auto Mode, which runs its
+/// own): the NLB in front of NGINX.
+fn load_balancer_controller(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>) {
+  out.add(
+    format!(
+      "cluster/addons/{}/values.yaml",
+      AWS_LOAD_BALANCER_CONTROLLER.release
+    ),
+    yaml(&LoadBalancerControllerValues::new(&resolved.region)),
+  );
+  for environment in &resolved.environments {
+    out.add(
+      format!(
+        "cluster/addons/{}/values-{}.yaml",
+        AWS_LOAD_BALANCER_CONTROLLER.release, environment.name
+      ),
+      yaml(&LoadBalancerControllerEnvValues {
+        cluster_name: environment.names.cluster.clone(),
+        vpc_tags: VpcTags {
+          name: environment.names.stack.clone(),
+        },
+      }),
+    );
+  }
+  push_chart(
+    &resolved.versions,
+    steps,
+    &AWS_LOAD_BALANCER_CONTROLLER,
+    "AWS Load Balancer Controller (the NLB in front of NGINX)",
+    true,
+  );
+}
+
+/// EKS Auto Mode: the NodePools of the node groups (per environment, their
+/// sizes may differ) and the ConfigMap that turns on its NetworkPolicy
+/// enforcement, first of the add-ons.
+fn auto_mode(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>) {
+  for environment in &resolved.environments {
+    let docs: Vec<String> = resolved
+      .node_groups
+      .iter()
+      .zip(&environment.node_groups)
+      .map(|(group, (_, sizes))| {
+        yaml(&manifests::auto_mode_node_pool(
+          group,
+          sizes.max,
+          &resolved.zones,
+        ))
+      })
+      .collect();
+    out.add(
+      format!("cluster/manifests/{}/node-pools.yaml", environment.name),
+      documents(&docs),
+    );
+  }
+  out.add(
+    "cluster/manifests/network-policy.yaml",
+    yaml(&manifests::auto_mode_network_policy()),
+  );
+  steps.push(InstallStep::other(
+    "manifests",
+    "EKS Auto Mode: NetworkPolicy enforcement on, and the NodePools of the node groups",
+    vec![
+      "manifests/network-policy.yaml".into(),
+      "manifests/{env}/node-pools.yaml".into(),
+    ],
+  ));
+}
+
 /// `autoscaler: karpenter`: the controller's values, each environment's
 /// NodePools and EC2NodeClasses, and their steps, first of the add-ons: the
 /// `system` node group takes only critical add-ons, so every other add-on
@@ -963,6 +1017,18 @@ struct ServiceAccount {
 /// The `loadBalancerClass` of Services the AWS Load Balancer Controller
 /// provisions a Network Load Balancer for.
 pub(crate) const NLB_CLASS: &str = "service.k8s.aws/nlb";
+/// The `loadBalancerClass` of EKS Auto Mode's own load balancing (AWS's
+/// "Use Service Annotations to configure Network Load Balancers"); it takes
+/// the same target type and scheme annotations.
+pub(crate) const AUTO_MODE_NLB_CLASS: &str = "eks.amazonaws.com/nlb";
+
+fn nlb_class(auto_mode: bool) -> &'static str {
+  if auto_mode {
+    AUTO_MODE_NLB_CLASS
+  } else {
+    NLB_CLASS
+  }
+}
 
 /// The AWS Load Balancer Controller's NLB settings: internet-facing, with
 /// the NGINX pods themselves as targets.
@@ -1265,12 +1331,12 @@ struct ProductTelemetry {
 }
 
 impl NginxGatewayFabricValues {
-  fn new() -> Self {
+  fn new(auto_mode: bool) -> Self {
     Self {
       nginx: NginxDataPlane {
         service: NginxService {
           external_traffic_policy: "Local",
-          load_balancer_class: NLB_CLASS,
+          load_balancer_class: nlb_class(auto_mode),
           patches: vec![ServicePatch {
             kind: "StrategicMerge",
             value: PatchValue {
@@ -1325,7 +1391,7 @@ struct ControllerService {
 }
 
 impl IngressNginxValues {
-  fn new(monitoring: bool) -> Self {
+  fn new(monitoring: bool, auto_mode: bool) -> Self {
     Self {
       controller: IngressNginxController {
         allow_snippet_annotations: false,
@@ -1343,7 +1409,7 @@ impl IngressNginxValues {
         service: ControllerService {
           annotations: NLB,
           external_traffic_policy: "Local",
-          load_balancer_class: NLB_CLASS,
+          load_balancer_class: nlb_class(auto_mode),
         },
       },
     }

@@ -520,7 +520,7 @@ pub(super) struct EbsParameters {
 /// encrypted with the environment's key, created in the zone of the pod that
 /// first uses them, and growable in place. Volumes are deleted with their
 /// claims.
-pub(super) fn storage_class() -> StorageClass {
+pub(super) fn storage_class(auto_mode: bool) -> StorageClass {
   StorageClass {
     api_version: "storage.k8s.io/v1",
     kind: "StorageClass",
@@ -536,7 +536,13 @@ pub(super) fn storage_class() -> StorageClass {
       kms_key_id: KMS_KEY_ARN_PLACEHOLDER,
       kind: "gp3",
     },
-    provisioner: "ebs.csi.aws.com",
+    // EKS Auto Mode's own block storage provisioner, or the EBS CSI driver
+    // add-on's.
+    provisioner: if auto_mode {
+      "ebs.csi.eks.amazonaws.com"
+    } else {
+      "ebs.csi.aws.com"
+    },
     reclaim_policy: "Delete",
     volume_binding_mode: "WaitForFirstConsumer",
   }
@@ -961,6 +967,44 @@ pub(super) fn node_pool(
   max_nodes: u32,
   zones: &[String],
 ) -> Manifest<NodePoolSpec> {
+  node_pool_of_class(
+    group,
+    max_nodes,
+    zones,
+    NodeClassRef {
+      group: "karpenter.k8s.aws",
+      kind: "EC2NodeClass",
+      name: group.name.clone(),
+    },
+  )
+}
+
+/// An EKS Auto Mode NodePool: the same as Karpenter's, on Auto Mode's
+/// built-in `default` NodeClass (`eks.amazonaws.com/v1`), which the
+/// cluster's built-in node pools keep in place.
+pub(super) fn auto_mode_node_pool(
+  group: &ResolvedNodeGroup,
+  max_nodes: u32,
+  zones: &[String],
+) -> Manifest<NodePoolSpec> {
+  node_pool_of_class(
+    group,
+    max_nodes,
+    zones,
+    NodeClassRef {
+      group: "eks.amazonaws.com",
+      kind: "NodeClass",
+      name: "default".to_string(),
+    },
+  )
+}
+
+fn node_pool_of_class(
+  group: &ResolvedNodeGroup,
+  max_nodes: u32,
+  zones: &[String],
+  node_class_ref: NodeClassRef,
+) -> Manifest<NodePoolSpec> {
   let requirement = |key, values: Vec<String>| Requirement {
     key,
     operator: "In",
@@ -986,11 +1030,7 @@ pub(super) fn node_pool(
       template: NodeClaimTemplate {
         spec: NodeClaimSpec {
           expire_after: "720h",
-          node_class_ref: NodeClassRef {
-            group: "karpenter.k8s.aws",
-            kind: "EC2NodeClass",
-            name: group.name.clone(),
-          },
+          node_class_ref,
           requirements: vec![
             requirement(
               "node.kubernetes.io/instance-type",
@@ -1152,6 +1192,33 @@ pub(super) struct Identity {
   issuer: &'static str,
   subject: String,
 }
+/// EKS Auto Mode enforces NetworkPolicy only once this ConfigMap turns its
+/// Network Policy Controller on (AWS's "Use Network Policies with EKS Auto
+/// Mode"): the platform's default-deny policies rely on it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct NetworkPolicyConfig {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: Metadata,
+  data: NetworkPolicyConfigData,
+}
+
+#[derive(Serialize)]
+struct NetworkPolicyConfigData {
+  #[serde(rename = "enable-network-policy-controller")]
+  enable: &'static str,
+}
+
+pub(super) fn auto_mode_network_policy() -> NetworkPolicyConfig {
+  NetworkPolicyConfig {
+    api_version: "v1",
+    kind: "ConfigMap",
+    metadata: Metadata::namespaced("amazon-vpc-cni", "kube-system"),
+    data: NetworkPolicyConfigData { enable: "true" },
+  }
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;

@@ -123,7 +123,7 @@ pub enum ZoneSource {
 pub struct Aws {
   /// AWS region, e.g. `me-central-1`. Every resource and workflow uses this one region.
   pub region: String,
-  /// optional: default is the region's first three zones (`<region>a/b/c`). Every zone must belong to the region.
+  /// optional: default is the region's first three zones (`<region>a/b/c`). Every zone must belong to the region. Zone names map to zone IDs differently in each account: where one of them is a zone ID Amazon EKS does not support (use1-az3, usw1-az2, cac1-az3), the first plan of `infra/` stops with that reason before creating anything.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub availability_zones: Option<Vec<String>>,
   /// optional: EC2 instance types (`m9i.large`) or RDS instance classes (`db.m9g.large`) newer than oi-gen's table of existing ones, accepted as written. Any other unknown type is an error.

@@ -298,3 +298,47 @@ fn the_state_bucket_name_fits_s3_at_the_longest_prefix() {
     )]
   );
 }
+
+/// EKS refuses cluster subnets in three zone IDs, and which zone IDs the
+/// blueprint's zone names stand for is known only in the account: every
+/// built-in's `infra/eks.tf` reads the zones of `local.azs` and stops the
+/// plan on any of the three, before the VPC is created.
+#[test]
+fn the_plan_refuses_zones_whose_ids_eks_does_not_support() {
+  for builtin in oi_gen::builtin::all() {
+    let loaded = blueprint::load(builtin.text.as_bytes()).expect("valid");
+    let rendered = render::render(&loaded.resolved, &Engine::new().unwrap()).unwrap();
+    let eks = &rendered.files.get("infra/eks.tf").expect("eks.tf").contents;
+    let body: Body = hcl::parse(eks).unwrap();
+    let zones = body
+      .blocks()
+      .find(|b| {
+        b.identifier() == "data"
+          && b
+            .labels()
+            .iter()
+            .map(hcl::BlockLabel::as_str)
+            .collect::<Vec<_>>()
+            == ["aws_availability_zones", "cluster"]
+      })
+      .unwrap_or_else(|| panic!("{}: no zone lookup in infra/eks.tf", builtin.name));
+    let text = hcl::to_string(&zones.body).unwrap();
+    assert!(text.contains("local.azs"), "{}: {text}", builtin.name);
+    let condition = zones
+      .body
+      .blocks()
+      .find(|b| b.identifier() == "lifecycle")
+      .and_then(|l| l.body.blocks().find(|b| b.identifier() == "postcondition"))
+      .and_then(|p| p.body.attributes().find(|a| a.key() == "condition"))
+      .map(|a| a.expr().to_string())
+      .unwrap_or_else(|| panic!("{}: no postcondition: {text}", builtin.name));
+    for id in ["use1-az3", "usw1-az2", "cac1-az3"] {
+      assert!(
+        condition.contains(&format!("\"{id}\"")),
+        "{}: {condition}",
+        builtin.name
+      );
+    }
+    assert!(condition.contains("self.zone_ids"), "{condition}");
+  }
+}

@@ -84,6 +84,7 @@ pub(crate) const RESERVED_NAMESPACES: &[&str] = &[
   "calico-system",
   "calico-apiserver",
   "external-dns",
+  "cosign-system",
   "argocd",
 ];
 

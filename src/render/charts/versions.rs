@@ -177,22 +177,26 @@ mod tests {
   use super::*;
   use crate::blueprint::validate::{EKS_EXTENDED, EKS_STANDARD};
 
+  /// Every add-on chart.
+  const CHARTS: [AddonChart; 13] = [
+    NGINX_GATEWAY_FABRIC,
+    INGRESS_NGINX,
+    CERT_MANAGER,
+    EXTERNAL_SECRETS,
+    KUBE_PROMETHEUS_STACK,
+    TIGERA_OPERATOR,
+    METRICS_SERVER,
+    EXTERNAL_DNS,
+    POLICY_CONTROLLER,
+    AWS_LOAD_BALANCER_CONTROLLER,
+    CLUSTER_AUTOSCALER,
+    KARPENTER,
+    ARGO_CD,
+  ];
+
   #[test]
   fn every_chart_is_a_chart_of_the_version_table() {
-    for chart in [
-      NGINX_GATEWAY_FABRIC,
-      INGRESS_NGINX,
-      CERT_MANAGER,
-      EXTERNAL_SECRETS,
-      KUBE_PROMETHEUS_STACK,
-      TIGERA_OPERATOR,
-      METRICS_SERVER,
-      EXTERNAL_DNS,
-      POLICY_CONTROLLER,
-      AWS_LOAD_BALANCER_CONTROLLER,
-      CLUSTER_AUTOSCALER,
-      KARPENTER,
-    ] {
+    for chart in CHARTS {
       let component = crate::versions::Versions::builtin().get(chart.component);
       assert_eq!(
         component.kind,
@@ -205,20 +209,7 @@ mod tests {
 
   #[test]
   fn no_platform_can_take_an_add_on_namespace() {
-    for chart in [
-      NGINX_GATEWAY_FABRIC,
-      INGRESS_NGINX,
-      CERT_MANAGER,
-      EXTERNAL_SECRETS,
-      KUBE_PROMETHEUS_STACK,
-      TIGERA_OPERATOR,
-      METRICS_SERVER,
-      EXTERNAL_DNS,
-      AWS_LOAD_BALANCER_CONTROLLER,
-      CLUSTER_AUTOSCALER,
-      KARPENTER,
-      ARGO_CD,
-    ] {
+    for chart in CHARTS {
       assert!(
         crate::names::RESERVED_NAMESPACES.contains(&chart.namespace),
         "{}",

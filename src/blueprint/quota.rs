@@ -297,6 +297,12 @@ fn suffix_factor(suffix: &str) -> Option<(u128, u128)> {
   })
 }
 
+/// Whether `value` is a positive Kubernetes quantity (`250m`, `1.5`,
+/// `512Mi`).
+pub fn is_quantity(value: &str) -> bool {
+  split(value).is_some_and(|(mantissa, _, suffix)| mantissa > 0 && suffix_factor(suffix).is_some())
+}
+
 /// A CPU quantity in millicores, rounded up (`250m` → 250, `1.5` → 1500);
 /// `None` when it is not a positive quantity.
 pub fn cpu_millis(value: &str) -> Option<u64> {
@@ -361,6 +367,16 @@ mod tests {
     for bad in ["", "m", "1.2.3", "-1", "0", "1x", "1 Gi", "1e3", "."] {
       assert_eq!(cpu_millis(bad), None, "{bad}");
       assert_eq!(memory_bytes(bad), None, "{bad}");
+    }
+  }
+
+  #[test]
+  fn a_quantity_is_a_positive_number_with_a_known_suffix() {
+    for good in ["250m", "1", "1.5", "512Mi", "2Gi", ".5", "64k"] {
+      assert!(is_quantity(good), "{good}");
+    }
+    for bad in ["", "0", "0m", "1.2.3", "abc", "5 Gi", "1gb", "-1", "10X"] {
+      assert!(!is_quantity(bad), "{bad}");
     }
   }
 

@@ -1617,7 +1617,7 @@ impl Checker<'_> {
           ("limits", &resources.limits),
         ] {
           let Some(amounts) = amounts else { continue };
-          if !is_quantity(&amounts.cpu) {
+          if !super::quota::is_quantity(&amounts.cpu) {
             self.error(
               format!("{path}.resources.{kind}.cpu"),
               format!(
@@ -1626,7 +1626,7 @@ impl Checker<'_> {
               ),
             );
           }
-          if !is_quantity(&amounts.memory) {
+          if !super::quota::is_quantity(&amounts.memory) {
             self.error(
               format!("{path}.resources.{kind}.memory"),
               format!(
@@ -2166,22 +2166,6 @@ fn is_env_name(value: &str) -> bool {
       .all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// A Kubernetes quantity: digits with an optional fraction and suffix.
-fn is_quantity(value: &str) -> bool {
-  let number_end = value
-    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-    .unwrap_or(value.len());
-  let (number, suffix) = value.split_at(number_end);
-  let number_ok = !number.is_empty()
-    && number.parse::<f64>().is_ok_and(|n| n > 0.0)
-    && number.matches('.').count() <= 1;
-  number_ok
-    && [
-      "", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
-    ]
-    .contains(&suffix)
-}
-
 fn is_checkov_id(value: &str) -> bool {
   let Some(rest) = value
     .strip_prefix("CKV_")
@@ -2315,47 +2299,19 @@ fn counts_fit_int32(platform: &Platform, found: &mut Vec<Diagnostic>) {
   }
 }
 
-/// The amount a Kubernetes quantity stands for (`250m` is 0.25, `1Gi` is
-/// 2^30), or `None` when it is not one.
-fn quantity_value(value: &str) -> Option<f64> {
-  if !is_quantity(value) {
-    return None;
-  }
-  let number_end = value
-    .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-    .unwrap_or(value.len());
-  let (number, suffix) = value.split_at(number_end);
-  let scale = match suffix {
-    "" => 1.0,
-    "m" => 1e-3,
-    "k" => 1e3,
-    "M" => 1e6,
-    "G" => 1e9,
-    "T" => 1e12,
-    "P" => 1e15,
-    "E" => 1e18,
-    "Ki" => 1024f64,
-    "Mi" => 1024f64.powi(2),
-    "Gi" => 1024f64.powi(3),
-    "Ti" => 1024f64.powi(4),
-    "Pi" => 1024f64.powi(5),
-    "Ei" => 1024f64.powi(6),
-    _ => return None,
-  };
-  number.parse::<f64>().ok().map(|n| n * scale)
-}
-
 fn requests_within_limits(platform: &Platform, found: &mut Vec<Diagnostic>) {
   for (i, service) in platform.spec.services.iter().enumerate() {
     let (requests, limits) = (service.requests(), service.limits());
     let given = service.resources.as_ref();
     let requests_given = given.is_some_and(|r| r.requests.is_some());
     let limits_given = given.is_some_and(|r| r.limits.is_some());
-    for (kind, request, limit) in [
-      ("cpu", &requests.cpu, &limits.cpu),
-      ("memory", &requests.memory, &limits.memory),
+    let cpu: fn(&str) -> Option<u64> = super::quota::cpu_millis;
+    let memory: fn(&str) -> Option<u64> = super::quota::memory_bytes;
+    for (kind, request, limit, amount) in [
+      ("cpu", &requests.cpu, &limits.cpu, cpu),
+      ("memory", &requests.memory, &limits.memory, memory),
     ] {
-      let (Some(r), Some(l)) = (quantity_value(request), quantity_value(limit)) else {
+      let (Some(r), Some(l)) = (amount(request), amount(limit)) else {
         continue;
       };
       if r > l {

@@ -34,10 +34,12 @@ pub(crate) fn render(
   out: &mut Output,
 ) -> Result<(), tera::Error> {
   let data = WorkflowData::new(resolved);
+  // The manifest decides which workflows a blueprint has (with Argo CD, no
+  // rollback.yml: a rollback is a revert of an image pin's commit).
+  let needed = super::manifest::templates(resolved);
   for dir in [WORKFLOWS_DIR, TERRATEST_DIR] {
     for template in Engine::templates_under(dir) {
-      // With Argo CD, a rollback is a revert of an image pin's commit.
-      if resolved.argocd() && template.ends_with("/rollback.yml.tera") {
+      if !needed.contains(&template) {
         continue;
       }
       let text = engine.render(&template, &data)?;

@@ -569,6 +569,12 @@ impl Resolved {
     self.delivery_mode == crate::blueprint::model::DeliveryMode::Argocd
   }
 
+  /// Whether the Cluster Autoscaler scales the node groups: the default
+  /// `autoscaler`, but never with EKS Auto Mode, which scales its own nodes.
+  pub fn cluster_autoscaler(&self) -> bool {
+    !self.auto_mode && self.autoscaler == Autoscaler::ClusterAutoscaler
+  }
+
   /// The environments' names, in promotion order.
   pub fn environment_names(&self) -> Vec<String> {
     self.environments.iter().map(|e| e.name.clone()).collect()

@@ -563,10 +563,7 @@ impl When {
         .is_some_and(|db| !db.multi_az),
       Calico => addons.calico,
       Karpenter => resolved.autoscaler == crate::blueprint::model::Autoscaler::Karpenter,
-      ClusterAutoscaler => {
-        !resolved.auto_mode
-          && resolved.autoscaler == crate::blueprint::model::Autoscaler::ClusterAutoscaler
-      }
+      ClusterAutoscaler => resolved.cluster_autoscaler(),
       NodeGroups => !resolved.auto_mode,
       AutoMode => resolved.auto_mode,
       ExternalSecrets => addons.external_secrets,

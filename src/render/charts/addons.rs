@@ -289,7 +289,7 @@ pub(crate) fn render(
     false,
   ));
 
-  if !resolved.auto_mode && resolved.autoscaler == Autoscaler::ClusterAutoscaler {
+  if resolved.cluster_autoscaler() {
     out.add(
       format!("cluster/addons/{}/values.yaml", CLUSTER_AUTOSCALER.release),
       yaml(&ClusterAutoscalerValues::new(resolved)),

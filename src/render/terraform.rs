@@ -243,6 +243,9 @@ struct TerraformData {
   /// The Kubernetes group of the deploy role, and the namespaces it may change.
   deployers_group: String,
   deploy_namespaces: Vec<String>,
+  /// The deploy role's access entry: not with Argo CD, which applies the
+  /// charts itself.
+  deploy_cluster_access: bool,
   /// The environment the images are built in (the first).
   build_environment: String,
   /// The EBS CSI controller's service account (storage.tf, eks.tf).
@@ -838,6 +841,7 @@ impl TerraformData {
       state_key: STATE_KEY,
       deployers_group: names::deployers_group(platform),
       deploy_namespaces: vec![resolved.namespace.clone()],
+      deploy_cluster_access: !resolved.argocd(),
       build_environment: resolved.environments[0].name.clone(),
       ebs_csi_service_account: crate::names::EBS_CSI_SERVICE_ACCOUNT,
       auto_mode: resolved.auto_mode,
@@ -2709,28 +2713,6 @@ mod tests {
           .unwrap_or_else(|| panic!("no access entry {key}"));
         squash(&hcl::format::to_string(value).expect("formats"))
       };
-      let deploy = entry("deploy");
-      assert!(
-        deploy.contains("principal_arn = aws_iam_role.deploy.arn"),
-        "{deploy}"
-      );
-      assert!(
-        deploy.contains(&format!(
-          "kubernetes_groups = [\"{}\"]",
-          names::deployers_group(&platform)
-        )),
-        "{deploy}"
-      );
-      assert!(deploy.contains("type = \"namespace\""), "{deploy}");
-      assert!(
-        deploy.contains("namespaces = local.deploy_namespaces"),
-        "{deploy}"
-      );
-      assert!(!deploy.contains("cluster"), "{deploy}");
-      assert!(
-        deploy.contains("local.namespace_edit_policy_arn"),
-        "{deploy}"
-      );
       let terraform = entry("terraform");
       assert!(
         terraform.contains("local.terraform_role_arn"),
@@ -2738,13 +2720,18 @@ mod tests {
       );
       assert!(terraform.contains("type = \"cluster\""), "{terraform}");
       let text = &files["infra/eks.tf"];
-      assert!(text.contains(
-        "namespace_edit_policy_arn = \"arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy\""
-      ));
-      assert!(text.contains(&format!(
-        "deploy_namespaces = [\"{}\"]",
-        names::app_namespace(&platform)
-      )));
+      if Resolved::new(&platform).argocd() {
+        // Argo CD applies the charts: the deploy role never reaches the
+        // cluster.
+        assert!(
+          fixed.iter().all(|(k, _)| k.to_string() != "deploy"),
+          "{text}"
+        );
+        assert!(!text.contains("deploy_namespaces"), "{text}");
+        assert!(!text.contains("AmazonEKSEditPolicy"), "{text}");
+      } else {
+        deploy_edits_only_its_namespace(&platform, &entry, text);
+      }
 
       for statement in policy(&files["infra/iam.tf"], "deploy") {
         for action in &statement.actions {
@@ -2755,6 +2742,44 @@ mod tests {
         }
       }
     }
+  }
+
+  /// The deploy role's access entry: AmazonEKSEditPolicy on the platform's
+  /// namespace and its Kubernetes group, nothing cluster-wide.
+  fn deploy_edits_only_its_namespace(
+    platform: &Platform,
+    entry: &dyn Fn(&str) -> String,
+    text: &str,
+  ) {
+    let deploy = entry("deploy");
+    assert!(
+      deploy.contains("principal_arn = aws_iam_role.deploy.arn"),
+      "{deploy}"
+    );
+    assert!(
+      deploy.contains(&format!(
+        "kubernetes_groups = [\"{}\"]",
+        names::deployers_group(platform)
+      )),
+      "{deploy}"
+    );
+    assert!(deploy.contains("type = \"namespace\""), "{deploy}");
+    assert!(
+      deploy.contains("namespaces = local.deploy_namespaces"),
+      "{deploy}"
+    );
+    assert!(!deploy.contains("cluster"), "{deploy}");
+    assert!(
+      deploy.contains("local.namespace_edit_policy_arn"),
+      "{deploy}"
+    );
+    assert!(text.contains(
+        "namespace_edit_policy_arn = \"arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy\""
+      ));
+    assert!(text.contains(&format!(
+      "deploy_namespaces = [\"{}\"]",
+      names::app_namespace(platform)
+    )));
   }
 
   /// The attributes of a body (a `.tfvars` file, a test's `variables` block)

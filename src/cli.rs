@@ -117,12 +117,18 @@ pub enum Command {
   /// The versions come from oi-gen's version table, with the blueprint's
   /// `spec.versions` overrides applied; a component is listed when a file
   /// of the render carries it (by version, commit SHA, digest or checksum).
+  /// `--all` lists the whole table instead, without a blueprint.
   Versions {
     #[command(flatten)]
     blueprint: Blueprint,
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
+    /// List oi-gen's whole version table instead (every component with its
+    /// kind, version, per-Kubernetes builds, pin and release page); reads no
+    /// blueprint
+    #[arg(long, conflicts_with = "file")]
+    all: bool,
   },
 }
 

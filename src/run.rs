@@ -55,6 +55,17 @@ fn dispatch(command: Command) -> Result<(), Error> {
     Command::Explain { file } => command::explain::run(&file),
     Command::Man => command::man::run(),
     Command::Verify { dir } => command::verify::run(&dir),
-    Command::Versions { blueprint, format } => command::versions::run(&blueprint.file, format),
+    Command::Versions {
+      blueprint,
+      format,
+      all,
+    } => {
+      if all {
+        command::versions::all(format);
+        Ok(())
+      } else {
+        command::versions::run(&blueprint.file, format)
+      }
+    }
   }
 }

@@ -35,6 +35,7 @@ pub enum Kind {
   Tool,
   PreCommit,
   Go,
+  EksAddon,
 }
 
 impl Kind {
@@ -51,6 +52,7 @@ impl Kind {
       Kind::Tool => "tool",
       Kind::PreCommit => "pre-commit",
       Kind::Go => "go",
+      Kind::EksAddon => "eks-addon",
     }
   }
 
@@ -108,6 +110,9 @@ pub struct Component {
   /// `action`: the full commit SHA of the tag.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub sha: Option<String>,
+  /// `eks-addon`: the EKS add-on's name (`aws eks describe-addon-versions`).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub addon: Option<String>,
 }
 
 /// A remote manifest pinned by the sha256 of its bytes.
@@ -143,6 +148,21 @@ impl Component {
       .by_kubernetes
       .get(kubernetes_version)
       .map_or(self.version.as_str(), String::as_str)
+  }
+
+  /// The release pinned for a Kubernetes minor version, when the table
+  /// knows one. An image pinned per version falls back to `version`; an
+  /// EKS add-on build is compatible only with the versions listed, so it
+  /// has none for another (an override, which clears the list, names one
+  /// build for every version).
+  pub fn for_kubernetes(&self, kubernetes_version: &str) -> Option<&str> {
+    match self.kind {
+      Kind::EksAddon if !self.by_kubernetes.is_empty() => self
+        .by_kubernetes
+        .get(kubernetes_version)
+        .map(String::as_str),
+      _ => Some(self.tag_for(kubernetes_version)),
+    }
   }
 
   /// `crds`: each file by its address at the version, with its sha256.
@@ -219,6 +239,23 @@ impl Versions {
 
   pub fn names(&self) -> impl Iterator<Item = &str> {
     self.components.keys().map(String::as_str)
+  }
+
+  /// The EKS managed add-ons of the table (`eks-addon`), by add-on name,
+  /// each with its build for a Kubernetes minor version: `None` where the
+  /// table has none (the cluster then runs AWS's default build).
+  pub fn eks_addons(&self, kubernetes_version: &str) -> Vec<(&str, Option<&str>)> {
+    self
+      .components
+      .values()
+      .filter(|c| c.kind == Kind::EksAddon)
+      .map(|c| {
+        (
+          c.addon.as_deref().unwrap_or_default(),
+          c.for_kubernetes(kubernetes_version),
+        )
+      })
+      .collect()
   }
 
   /// The table's version a blueprint override replaced, if any.
@@ -300,6 +337,19 @@ pub fn parse_override(component: &Component, value: &str) -> Result<Override, St
         pin: Some(digest.to_string()),
       })
     }
+    Kind::EksAddon => {
+      if is_eks_build(value) {
+        Ok(Override {
+          version: value.to_string(),
+          pin: None,
+        })
+      } else {
+        Err(format!(
+          "`{value}` is not an EKS add-on version (`vX.Y.Z-eksbuild.N`, as \
+           `aws eks describe-addon-versions` lists them)"
+        ))
+      }
+    }
     Kind::Action => {
       let Some((tag, sha)) = value.split_once('@') else {
         return Err(format!(
@@ -375,6 +425,17 @@ fn is_release(text: &str, v: bool) -> bool {
     && rest[core.len()..]
       .bytes()
       .all(|b| b.is_ascii_alphanumeric() || b"-+.".contains(&b))
+}
+
+/// An EKS add-on build: `vX.Y.Z-eksbuild.N`.
+fn is_eks_build(text: &str) -> bool {
+  let Some((release, build)) = text.split_once("-eksbuild.") else {
+    return false;
+  };
+  release.split('.').count() == 3
+    && is_release(release, true)
+    && !build.is_empty()
+    && build.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// An image tag: Docker's `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
@@ -515,7 +576,9 @@ impl Versions {
       .collect();
     let mut out = Vec::new();
     for (name, c) in self.iter() {
-      let version = c.tag_for(kubernetes_version);
+      let Some(version) = c.for_kubernetes(kubernetes_version) else {
+        continue;
+      };
       let used: Vec<String> = files
         .iter()
         .filter(|(_, text, tokens)| {
@@ -567,6 +630,14 @@ mod tests {
         Kind::Image => c.image.is_some(),
         Kind::Crds => c.url.is_some() && !c.files.is_empty(),
         Kind::Action => c.action.is_some() && c.sha.is_some(),
+        // A build per Kubernetes version, each in the form EKS lists.
+        Kind::EksAddon => {
+          c.addon.is_some()
+            && !c.by_kubernetes.is_empty()
+            && std::iter::once(&c.version)
+              .chain(c.by_kubernetes.values())
+              .all(|v| is_eks_build(v))
+        }
         Kind::Terraform | Kind::Tool | Kind::PreCommit | Kind::Go => true,
       };
       assert!(ok, "{name} lacks a field of its kind");
@@ -582,6 +653,42 @@ mod tests {
       }
       if c.kind.is_constraint() {
         assert!(is_constraint(&c.version), "{name}: {}", c.version);
+      }
+    }
+  }
+
+  #[test]
+  fn eks_addon_builds_cover_the_kubernetes_versions_validation_accepts() {
+    use crate::blueprint::validate::{EKS_EXTENDED, EKS_STANDARD};
+    let accepted: Vec<&str> = EKS_EXTENDED.iter().chain(EKS_STANDARD).copied().collect();
+    let table = Versions::builtin();
+    for (name, c) in table.iter().filter(|(_, c)| c.kind == Kind::EksAddon) {
+      // No build for a version validation refuses, and `version` is the
+      // newest version's.
+      for kubernetes in c.by_kubernetes.keys() {
+        assert!(
+          accepted.contains(&kubernetes.as_str()),
+          "{name}: {kubernetes}"
+        );
+      }
+      let newest = EKS_STANDARD[EKS_STANDARD.len() - 1];
+      assert_eq!(c.by_kubernetes.get(newest), Some(&c.version), "{name}");
+      // Every version in standard support has a build.
+      for kubernetes in EKS_STANDARD {
+        assert!(
+          c.for_kubernetes(kubernetes).is_some(),
+          "{name}: {kubernetes}"
+        );
+      }
+    }
+    // The add-ons every node-group cluster needs to come up are pinned on
+    // every version oi-gen accepts.
+    for name in ["coredns", "kube-proxy", "vpc-cni"] {
+      for kubernetes in &accepted {
+        assert!(
+          table.get(name).for_kubernetes(kubernetes).is_some(),
+          "{name}: {kubernetes}"
+        );
       }
     }
   }
@@ -642,6 +749,35 @@ mod tests {
     let by_tag = table.get("cluster-autoscaler-image");
     assert_eq!(parse_override(by_tag, "v1.36.2").unwrap().pin, None);
     assert!(parse_override(by_tag, "v1.36.2 x").is_err());
+    let addon = table.get("coredns");
+    assert_eq!(
+      parse_override(addon, "v1.13.3-eksbuild.2").unwrap(),
+      Override {
+        version: "v1.13.3-eksbuild.2".into(),
+        pin: None
+      }
+    );
+    for bad in [
+      "v1.13.3",
+      "1.13.3-eksbuild.2",
+      "v1.13.3-eksbuild.x",
+      "v1.13-eksbuild.2",
+    ] {
+      assert!(
+        parse_override(addon, bad).unwrap_err().contains("eksbuild"),
+        "{bad}"
+      );
+    }
+    // A build is compatible with the Kubernetes versions listed only; an
+    // override names one for all.
+    assert_eq!(addon.for_kubernetes("1.31"), None);
+    assert_eq!(addon.for_kubernetes("1.35"), Some("v1.13.2-eksbuild.4"));
+    let over = parse_override(addon, "v1.13.3-eksbuild.2").unwrap();
+    let overridden = table.clone().with_override("coredns", &over);
+    assert_eq!(
+      overridden.get("coredns").for_kubernetes("1.31"),
+      Some("v1.13.3-eksbuild.2")
+    );
     let module = table.get("eks");
     assert!(parse_override(module, "~> 21.20").is_ok());
     assert!(parse_override(module, "21.20").is_ok());

@@ -57,6 +57,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.state_buckets();
   checker.reviewers();
   checker.versions();
+  checker.eks_addon_pins();
   checker.quota();
   deployable(platform, &mut checker.found);
   checker.found
@@ -2455,7 +2456,9 @@ impl Checker<'_> {
         }
         Ok(over) => {
           let kubernetes = self.platform.kubernetes_version();
-          let pinned = component.tag_for(&kubernetes);
+          let Some(pinned) = component.for_kubernetes(&kubernetes) else {
+            continue;
+          };
           if crate::versions::compare(&over.version, pinned) == Some(std::cmp::Ordering::Less) {
             self
               .warn(
@@ -2470,6 +2473,50 @@ impl Checker<'_> {
         }
       }
     }
+  }
+}
+
+impl Checker<'_> {
+  /// The EKS managed add-ons (not with Auto Mode, which runs its own): one
+  /// the version table has no build for at the blueprint's Kubernetes
+  /// version, and `spec.versions` does not pin, runs AWS's default build for
+  /// that version. That build is compatible, so it is a warning, not an
+  /// error: the plan just does not pin it.
+  fn eks_addon_pins(&mut self) {
+    let kubernetes = self.platform.kubernetes_version();
+    let supported = EKS_STANDARD
+      .iter()
+      .chain(EKS_EXTENDED)
+      .any(|v| *v == kubernetes);
+    if !supported || self.platform.auto_mode() {
+      return;
+    }
+    let unpinned: Vec<&str> = crate::versions::Versions::builtin()
+      .eks_addons(&kubernetes)
+      .into_iter()
+      .filter(|(name, build)| build.is_none() && !self.platform.spec.versions.contains_key(*name))
+      .map(|(name, _)| name)
+      .collect();
+    let Some(first) = unpinned.first() else {
+      return;
+    };
+    let list = unpinned
+      .iter()
+      .map(|name| format!("`{name}`"))
+      .collect::<Vec<_>>()
+      .join(", ");
+    self
+      .warn(
+        "spec.cluster.kubernetesVersion",
+        format!(
+          "oi-gen pins no build of the EKS add-on(s) {list} for Kubernetes {kubernetes}: \
+           they run AWS's default build for it, which may change between plans"
+        ),
+      )
+      .hint = Some(format!(
+      "pin one with `spec.versions.{first}: vX.Y.Z-eksbuild.N` (`aws eks describe-addon-versions \
+       --addon-name {first} --kubernetes-version {kubernetes}` lists the builds)"
+    ));
   }
 }
 

@@ -11,6 +11,8 @@
 //! skips). The templates lay the data out, and write HCL with the filters of
 //! `render::hcl`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::charts::versions::{
@@ -255,6 +257,10 @@ struct TerraformData {
   auto_mode: bool,
   /// Auto Mode's nodes' IAM role (the EKS module creates it).
   auto_mode_node_role: String,
+  /// The EKS managed add-ons, by name: the attributes that pin each
+  /// (`addon_version` when the table has a build for the cluster's
+  /// Kubernetes version, `most_recent`), as `[key, value]` pairs.
+  eks_addons: BTreeMap<String, Vec<(&'static str, serde_json::Value)>>,
 }
 
 #[derive(Serialize)]
@@ -743,6 +749,7 @@ impl TerraformData {
       kubernetes_version: resolved.kubernetes_version.clone(),
       node_groups: managed_node_groups(resolved),
       vpc_cni_configuration,
+      eks_addons: eks_addons(resolved),
       calico: resolved.network_policy == NetworkPolicy::Calico,
       vpc_interface_endpoints: VPC_INTERFACE_ENDPOINTS,
       vpc_cni_comment,
@@ -1035,6 +1042,31 @@ fn blueprint_skips(skips: Option<&Vec<PolicySkip>>) -> Vec<SkipData> {
 /// A reason as one comment line.
 fn one_line(text: &str) -> String {
   text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Each EKS managed add-on's pinning attributes for `infra/eks.tf`: its
+/// build for the cluster's Kubernetes version from the version table (with
+/// `spec.versions` applied), or none, which leaves EKS's default build for
+/// that version (`most_recent = false`); the add-ons created before the node
+/// groups say so.
+fn eks_addons(resolved: &Resolved) -> BTreeMap<String, Vec<(&'static str, serde_json::Value)>> {
+  const BEFORE_COMPUTE: &[&str] = &["eks-pod-identity-agent", "vpc-cni"];
+  resolved
+    .versions
+    .eks_addons(&resolved.kubernetes_version)
+    .into_iter()
+    .map(|(name, build)| {
+      let mut attributes = Vec::new();
+      if let Some(build) = build {
+        attributes.push(("addon_version", serde_json::Value::from(build)));
+      }
+      attributes.push(("most_recent", serde_json::Value::Bool(false)));
+      if BEFORE_COMPUTE.contains(&name) {
+        attributes.push(("before_compute", serde_json::Value::Bool(true)));
+      }
+      (name.to_string(), attributes)
+    })
+    .collect()
 }
 
 #[cfg(test)]

@@ -1,25 +1,38 @@
 //! Parsing the embedded templates without having Tera's parser read their
-//! literal text.
+//! literal text or their plain variables.
 //!
 //! Tera's parser (pest) costs about a thousand instructions per character of
-//! literal text, which was half of a default `render --check`. The literal
-//! text between tags needs no parsing, so before Tera parses an embedded
-//! template, each run of literal text is replaced by one marker character
-//! (from Unicode's private use plane 15), with a space kept on the side where
-//! the run starts or ends with whitespace: Tera's whitespace control
-//! (`{%-`, `-%}`) then trims exactly the runs it would have trimmed, and
-//! drops the same all-whitespace runs (those are kept as they are). After
-//! parsing, each marker is replaced by its run, trimmed on the sides Tera
-//! trimmed. The tags themselves are parsed by Tera, so the syntax is
-//! Tera's; a test checks that every embedded template parses to the same
-//! tree both ways. Repository overrides are parsed by Tera directly.
+//! literal text, and tens of thousands per `{{ variable }}`: together most of
+//! a default `render --check`. Neither needs parsing: before Tera parses an
+//! embedded template, each run of literal text and plain variables
+//! (`{{ env.name }}`: a dotted name, no filter, no whitespace control) is
+//! replaced by one marker character (from Unicode's private use plane 15),
+//! with a space kept on the side where the run starts or ends with
+//! whitespace. Tera's whitespace control (`{%-`, `-%}`) then trims exactly
+//! the runs it would have trimmed (all-whitespace text is kept as it is, so
+//! Tera drops the same nodes). After parsing, each marker becomes its text
+//! and variable nodes again, trimmed on the sides Tera trimmed. Every other
+//! tag is parsed by Tera, so the syntax is Tera's; a test checks that every
+//! embedded template parses to the same tree both ways. Repository overrides
+//! are parsed by Tera directly.
 
 use tera::Template;
-use tera::ast::Node;
+use tera::ast::{Expr, ExprVal, Node, WS};
 
 /// The marker characters: Unicode's private use plane 15.
 const FIRST: u32 = 0xF_0000;
 const LAST: u32 = 0xF_FFFD;
+
+fn is_marker(c: char) -> bool {
+  (FIRST..=LAST).contains(&u32::from(c))
+}
+
+/// A piece of a run: literal text, or a plain variable's dotted name.
+#[derive(Debug, Clone, Copy)]
+enum Piece<'a> {
+  Text(&'a str),
+  Variable(&'a str),
+}
 
 /// Parses one embedded template, as `Tera::add_raw_template` would.
 pub(crate) fn template(name: &str, text: &str) -> tera::Result<Template> {
@@ -47,17 +60,18 @@ fn quick(name: &str, text: &str) -> Option<Template> {
   restored.then_some(parsed)
 }
 
-/// The template with its literal runs replaced by markers, and the runs;
-/// `None` when the text already holds a marker character, has more runs
-/// than there are markers, or a tag that does not end (Tera then parses
-/// the text itself and reports what is wrong).
-fn mark(text: &str) -> Option<(String, Vec<&str>)> {
-  if text.chars().any(|c| (FIRST..=LAST).contains(&u32::from(c))) {
+/// The template with its runs replaced by markers, and the runs; `None`
+/// when the text already holds a marker character, has more runs than
+/// there are markers, or a tag that does not end (Tera then parses the
+/// text itself and reports what is wrong).
+fn mark(text: &str) -> Option<(String, Vec<Vec<Piece<'_>>>)> {
+  if text.chars().any(is_marker) {
     return None;
   }
   let bytes = text.as_bytes();
   let mut marked = String::with_capacity(text.len() / 2);
   let mut runs = Vec::new();
+  let mut run = Vec::new();
   let mut i = 0;
   let mut literal = 0;
   while i + 1 < bytes.len() {
@@ -65,30 +79,69 @@ fn mark(text: &str) -> Option<(String, Vec<&str>)> {
       i += 1;
       continue;
     }
-    push_literal(&text[literal..i], &mut marked, &mut runs)?;
+    if literal < i {
+      run.push(Piece::Text(&text[literal..i]));
+    }
     let end = tag_end(text, i)?;
-    marked.push_str(&text[i..end]);
+    match plain_variable(&text[i..end]) {
+      Some(name) => run.push(Piece::Variable(name)),
+      None => {
+        push_run(std::mem::take(&mut run), &mut marked, &mut runs)?;
+        marked.push_str(&text[i..end]);
+      }
+    }
     i = end;
     literal = end;
   }
-  push_literal(&text[literal..], &mut marked, &mut runs)?;
+  if literal < text.len() {
+    run.push(Piece::Text(&text[literal..]));
+  }
+  push_run(run, &mut marked, &mut runs)?;
   Some((marked, runs))
 }
 
-/// Appends a literal run as its marker (or as it is, when it is only
-/// whitespace).
-fn push_literal<'a>(run: &'a str, marked: &mut String, runs: &mut Vec<&'a str>) -> Option<()> {
-  if run.trim().is_empty() {
-    marked.push_str(run);
-    return Some(());
+/// The dotted name of `{{ name }}` (no filter, test or whitespace
+/// control), which Tera parses to a variable node of that name.
+fn plain_variable(tag: &str) -> Option<&str> {
+  let name = tag.strip_prefix("{{")?.strip_suffix("}}")?;
+  if name.starts_with('-') || name.ends_with('-') {
+    return None;
   }
-  let marker =
-    char::from_u32(FIRST + u32::try_from(runs.len()).ok()?).filter(|c| u32::from(*c) <= LAST)?;
-  if run.trim_start().len() != run.len() {
+  let name = name.trim_matches([' ', '\t', '\r', '\n']);
+  let word =
+    |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+  let mut parts = name.split('.');
+  let first = parts.next()?;
+  let plain = word(first)
+    && !first.as_bytes()[0].is_ascii_digit()
+    // Tera reads these as booleans.
+    && !["true", "false", "True", "False"]
+      .iter()
+      .any(|b| first.starts_with(b))
+    && parts.all(word);
+  plain.then_some(name)
+}
+
+/// Appends a run as its marker (or as it is, when it is only whitespace).
+fn push_run<'a>(
+  run: Vec<Piece<'a>>,
+  marked: &mut String,
+  runs: &mut Vec<Vec<Piece<'a>>>,
+) -> Option<()> {
+  match run.as_slice() {
+    [] => return Some(()),
+    [Piece::Text(text)] if text.trim().is_empty() => {
+      marked.push_str(text);
+      return Some(());
+    }
+    _ => {}
+  }
+  let marker = char::from_u32(FIRST + u32::try_from(runs.len()).ok()?).filter(|c| is_marker(*c))?;
+  if matches!(run.first(), Some(Piece::Text(text)) if text.trim_start().len() != text.len()) {
     marked.push(' ');
   }
   marked.push(marker);
-  if run.trim_end().len() != run.len() {
+  if matches!(run.last(), Some(Piece::Text(text)) if text.trim_end().len() != text.len()) {
     marked.push(' ');
   }
   runs.push(run);
@@ -148,52 +201,93 @@ fn raw_end(text: &str, from: usize) -> Option<usize> {
   }
 }
 
-/// Puts the literal runs back in place of their markers, trimmed where Tera
+/// Puts the runs back in place of their markers, trimmed where Tera
 /// trimmed the marker; `false` if a text node is not one marker.
-fn restore(nodes: &mut [Node], runs: &[&str]) -> bool {
-  nodes.iter_mut().all(|node| match node {
-    Node::Text(text) => restore_text(text, runs),
-    Node::MacroDefinition(_, definition, _) => restore(&mut definition.body, runs),
-    Node::FilterSection(_, section, _) => restore(&mut section.body, runs),
-    Node::Block(_, block, _) => restore(&mut block.body, runs),
-    Node::Forloop(_, forloop, _) => {
-      restore(&mut forloop.body, runs)
-        && forloop
-          .empty_body
-          .as_mut()
-          .is_none_or(|body| restore(body, runs))
+fn restore(nodes: &mut Vec<Node>, runs: &[Vec<Piece<'_>>]) -> bool {
+  let mut restored = Vec::with_capacity(nodes.len());
+  for mut node in nodes.drain(..) {
+    let done = match &mut node {
+      Node::Text(text) => {
+        if !expand(text, runs, &mut restored) {
+          return false;
+        }
+        continue;
+      }
+      Node::MacroDefinition(_, definition, _) => restore(&mut definition.body, runs),
+      Node::FilterSection(_, section, _) => restore(&mut section.body, runs),
+      Node::Block(_, block, _) => restore(&mut block.body, runs),
+      Node::Forloop(_, forloop, _) => {
+        restore(&mut forloop.body, runs)
+          && forloop
+            .empty_body
+            .as_mut()
+            .is_none_or(|body| restore(body, runs))
+      }
+      Node::If(condition, _) => {
+        condition
+          .conditions
+          .iter_mut()
+          .all(|(_, _, body)| restore(body, runs))
+          && condition
+            .otherwise
+            .as_mut()
+            .is_none_or(|(_, body)| restore(body, runs))
+      }
+      _ => true,
+    };
+    if !done {
+      return false;
     }
-    Node::If(condition, _) => {
-      condition
-        .conditions
-        .iter_mut()
-        .all(|(_, _, body)| restore(body, runs))
-        && condition
-          .otherwise
-          .as_mut()
-          .is_none_or(|(_, body)| restore(body, runs))
-    }
-    _ => true,
-  })
+    restored.push(node);
+  }
+  *nodes = restored;
+  true
 }
 
-fn restore_text(text: &mut String, runs: &[&str]) -> bool {
+/// The nodes of the run a text node's marker stands for; `false` if the
+/// text is neither one marker (with its spaces) nor free of markers.
+fn expand(text: &str, runs: &[Vec<Piece<'_>>], out: &mut Vec<Node>) -> bool {
   let lead = text.starts_with(' ');
   let core = text.strip_prefix(' ').unwrap_or(text);
   let trail = core.ends_with(' ');
   let core = core.strip_suffix(' ').unwrap_or(core);
   let mut chars = core.chars();
   let marker = match (chars.next(), chars.next()) {
-    (Some(marker), None) if (FIRST..=LAST).contains(&u32::from(marker)) => marker,
+    (Some(marker), None) if is_marker(marker) => marker,
     // An all-whitespace run, kept as it was.
-    _ => return !text.chars().any(|c| (FIRST..=LAST).contains(&u32::from(c))),
+    _ if !text.chars().any(is_marker) => {
+      out.push(Node::Text(text.to_string()));
+      return true;
+    }
+    _ => return false,
   };
   let Some(run) = runs.get((u32::from(marker) - FIRST) as usize) else {
     return false;
   };
-  let run = if lead { run } else { run.trim_start() };
-  let run = if trail { run } else { run.trim_end() };
-  *text = run.to_string();
+  let last = run.len() - 1;
+  for (i, piece) in run.iter().enumerate() {
+    match *piece {
+      Piece::Text(text) => {
+        let text = if i == 0 && !lead {
+          text.trim_start()
+        } else {
+          text
+        };
+        let text = if i == last && !trail {
+          text.trim_end()
+        } else {
+          text
+        };
+        if !text.is_empty() {
+          out.push(Node::Text(text.to_string()));
+        }
+      }
+      Piece::Variable(name) => out.push(Node::VariableBlock(
+        WS::default(),
+        Expr::new(ExprVal::Ident(name.to_string())),
+      )),
+    }
+  }
   true
 }
 
@@ -203,7 +297,7 @@ mod tests {
 
   /// Both parses of a template, compared on everything Tera keeps of it.
   fn same_as_tera(name: &str, text: &str) {
-    let quick = quick(name, text).expect("the markers apply");
+    let quick = quick(name, text).unwrap_or_else(|| panic!("the markers apply to {text:?}"));
     let tera = Template::new(name, None, text).unwrap();
     assert!(quick.ast == tera.ast, "{name}: the trees differ");
     assert_eq!(quick.macros, tera.macros, "{name}");
@@ -238,9 +332,20 @@ mod tests {
       "{% macro m(a, b=1) -%}\n  {{ a }}\n{%- endmacro m %}",
       "x { y } {x} %} #} }}",
       "\u{a0}nbsp\u{a0}{{- x -}}\u{2003}em\u{2003}",
+      "{{ a }}{{ b.c }} {{ d.0 }}\n{{ e | f }} {{- g }} {{ h -}} {{ true }}{{ False }}",
+      "{% if x -%}\n  {{ a }}  \n{%- endif %}  {{ b }}\n  {%- for i in c %}{{ i }}{% endfor -%}  {{ d }}",
+      "{{ a }}{% raw %} {{ b }} {% endraw %}{{ c }}{# {{ d }} #}",
     ] {
       same_as_tera("t", text);
     }
+  }
+
+  #[test]
+  fn plain_variables_join_the_literal_run_and_other_tags_stay_for_tera() {
+    let (marked, runs) = mark(" a {{ b.c }}d {{ e | f }}").unwrap();
+    assert_eq!(marked, " \u{F0000} {{ e | f }}");
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].len(), 3);
   }
 
   #[test]

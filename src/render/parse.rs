@@ -27,11 +27,11 @@ fn is_marker(c: char) -> bool {
   (FIRST..=LAST).contains(&u32::from(c))
 }
 
-/// A piece of a run: literal text, or a plain variable's dotted name.
-#[derive(Debug, Clone, Copy)]
+/// A piece of a run: literal text, or a plain `{{ }}` tag's expression.
+#[derive(Debug)]
 enum Piece<'a> {
   Text(&'a str),
-  Variable(&'a str),
+  Variable(Expr),
 }
 
 /// Parses one embedded template, as `Tera::add_raw_template` would.
@@ -84,7 +84,7 @@ fn mark(text: &str) -> Option<(String, Vec<Vec<Piece<'_>>>)> {
     }
     let end = tag_end(text, i)?;
     match plain_variable(&text[i..end]) {
-      Some(name) => run.push(Piece::Variable(name)),
+      Some(expr) => run.push(Piece::Variable(expr)),
       None => {
         push_run(std::mem::take(&mut run), &mut marked, &mut runs)?;
         marked.push_str(&text[i..end]);
@@ -100,26 +100,97 @@ fn mark(text: &str) -> Option<(String, Vec<Vec<Piece<'_>>>)> {
   Some((marked, runs))
 }
 
-/// The dotted name of `{{ name }}` (no filter, test or whitespace
-/// control), which Tera parses to a variable node of that name.
-fn plain_variable(tag: &str) -> Option<&str> {
-  let name = tag.strip_prefix("{{")?.strip_suffix("}}")?;
-  if name.starts_with('-') || name.ends_with('-') {
+/// The expression of a plain `{{ }}` tag (no whitespace control): a dotted
+/// name, or a macro call whose arguments are dotted names, plain strings,
+/// booleans or integers. Tera parses these to exactly this expression;
+/// anything else is left to Tera.
+fn plain_variable(tag: &str) -> Option<Expr> {
+  let inner = tag.strip_prefix("{{")?.strip_suffix("}}")?;
+  if inner.starts_with('-') || inner.ends_with('-') {
     return None;
   }
-  let name = name.trim_matches([' ', '\t', '\r', '\n']);
-  let word =
-    |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-  let mut parts = name.split('.');
-  let first = parts.next()?;
-  let plain = word(first)
-    && !first.as_bytes()[0].is_ascii_digit()
-    // Tera reads these as booleans.
-    && !["true", "false", "True", "False"]
-      .iter()
-      .any(|b| first.starts_with(b))
-    && parts.all(word);
-  plain.then_some(name)
+  let inner = inner.trim_matches(WHITESPACE);
+  if let Some(name) = dotted(inner) {
+    return Some(Expr::new(ExprVal::Ident(name.to_string())));
+  }
+  macro_call(inner).map(|call| Expr::new(ExprVal::MacroCall(call)))
+}
+
+/// Tera's whitespace between tokens.
+const WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+
+fn word(part: &str) -> bool {
+  !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+fn ident(text: &str) -> Option<&str> {
+  (word(text) && !text.as_bytes()[0].is_ascii_digit()).then_some(text)
+}
+
+/// `text` when it is a dotted name Tera reads as a variable.
+fn dotted(text: &str) -> Option<&str> {
+  let mut parts = text.split('.');
+  let first = ident(parts.next()?)?;
+  // Tera reads these as booleans.
+  let boolean = ["true", "false", "True", "False"]
+    .iter()
+    .any(|b| first.starts_with(b));
+  (!boolean && parts.all(word)).then_some(text)
+}
+
+/// `namespace::name(key=value, …)` with plain values.
+fn macro_call(text: &str) -> Option<tera::ast::MacroCall> {
+  let (namespace, rest) = text.split_once("::")?;
+  let (name, rest) = rest.split_once('(')?;
+  let arguments = rest.strip_suffix(')')?;
+  let mut args = std::collections::HashMap::new();
+  if !arguments.trim_matches(WHITESPACE).is_empty() {
+    for argument in split_arguments(arguments)? {
+      let (key, value) = argument.split_once('=')?;
+      let key = ident(key.trim_matches(WHITESPACE))?;
+      let value = value.trim_matches(WHITESPACE);
+      let value = match value {
+        "true" => ExprVal::Bool(true),
+        "false" => ExprVal::Bool(false),
+        _ if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') => {
+          let inner = &value[1..value.len() - 1];
+          if inner.contains('"') {
+            return None;
+          }
+          ExprVal::String(inner.to_string())
+        }
+        _ if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+          if value.len() > 1 && value.starts_with('0') {
+            return None;
+          }
+          ExprVal::Int(value.parse().ok()?)
+        }
+        _ => ExprVal::Ident(dotted(value)?.to_string()),
+      };
+      if args.insert(key.to_string(), Expr::new(value)).is_some() {
+        return None;
+      }
+    }
+  }
+  Some(tera::ast::MacroCall {
+    namespace: ident(namespace)?.to_string(),
+    name: ident(name)?.to_string(),
+    args,
+  })
+}
+
+/// The arguments of a call split at their commas, `None` when a string
+/// holds a comma, an `=` or a parenthesis (left to Tera).
+fn split_arguments(arguments: &str) -> Option<Vec<&str>> {
+  let parts: Vec<&str> = arguments.split(',').collect();
+  parts
+    .iter()
+    .all(|part| {
+      part.matches('=').count() == 1
+        && part.matches('"').count() % 2 == 0
+        && !part.contains(['(', ')', '\'', '`', '~', '[', '|'])
+    })
+    .then_some(parts)
 }
 
 /// Appends a run as its marker (or as it is, when it is only whitespace).
@@ -282,10 +353,7 @@ fn expand(text: &str, runs: &[Vec<Piece<'_>>], out: &mut Vec<Node>) -> bool {
           out.push(Node::Text(text.to_string()));
         }
       }
-      Piece::Variable(name) => out.push(Node::VariableBlock(
-        WS::default(),
-        Expr::new(ExprVal::Ident(name.to_string())),
-      )),
+      Piece::Variable(ref expr) => out.push(Node::VariableBlock(WS::default(), expr.clone())),
     }
   }
   true
@@ -335,6 +403,8 @@ mod tests {
       "{{ a }}{{ b.c }} {{ d.0 }}\n{{ e | f }} {{- g }} {{ h -}} {{ true }}{{ False }}",
       "{% if x -%}\n  {{ a }}  \n{%- endif %}  {{ b }}\n  {%- for i in c %}{{ i }}{% endfor -%}  {{ d }}",
       "{{ a }}{% raw %} {{ b }} {% endraw %}{{ c }}{# {{ d }} #}",
+      "{{ m::f() }} {{ m::g(a=b.c, d=\"e f\", g=true, h=12, i=0) }}{{ m::h( a = b ) }}",
+      "{{ m::f(a=\"x,y\") }}{{ m::f(a=b ~ c) }}{{ m::f(a=1,) }}{{ m::f(a=b | upper) }}",
     ] {
       same_as_tera("t", text);
     }

@@ -37,6 +37,17 @@ fn parse_templates() -> Engine {
   Engine::new().unwrap()
 }
 
+/// What a render parses: the templates of the files the blueprint
+/// produces (no repository overrides).
+#[divan::bench(args = SIZES)]
+fn parse_templates_for_render(bencher: Bencher, services: usize) {
+  let platform = blueprint::load(source(services).as_bytes())
+    .unwrap()
+    .resolved;
+  let root = tempfile::tempdir().unwrap();
+  bencher.bench(|| Engine::for_render(&platform, root.path()).unwrap());
+}
+
 #[divan::bench(args = SIZES)]
 fn render_in_memory(bencher: Bencher, services: usize) {
   let platform = blueprint::load(source(services).as_bytes())

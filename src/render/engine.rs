@@ -62,6 +62,18 @@ fn group_of(name: &str) -> &str {
   name.split('/').next().unwrap_or_default()
 }
 
+thread_local! {
+  /// How many embedded templates this thread has had parsed.
+  static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many embedded templates the calling thread has had parsed so far:
+/// tests check that commands which render nothing parse nothing.
+#[doc(hidden)]
+pub fn templates_parsed() -> usize {
+  PARSED.with(std::cell::Cell::get)
+}
+
 impl Engine {
   /// Parses every embedded `.tera` template, one folder per thread.
   pub fn new() -> Result<Self, tera::Error> {
@@ -84,13 +96,14 @@ impl Engine {
       sources.retain(|(path, _)| is_partial(path) || wanted(path));
       sources.iter().any(|(path, _)| !is_partial(path))
     });
+    PARSED.with(|parsed| parsed.set(parsed.get() + grouped.values().map(Vec::len).sum::<usize>()));
     let groups = std::thread::scope(|scope| {
       let handles: Vec<_> = grouped
         .into_iter()
         .map(|(group, sources)| {
           scope.spawn(move || {
             let mut tera = new_tera();
-            tera.add_raw_templates(sources).map(|()| (group, tera))
+            add_embedded(&mut tera, sources).map(|()| (group, tera))
           })
         })
         .collect();
@@ -358,6 +371,26 @@ fn collect(dir: &'static Dir<'static>, sources: &mut Vec<(String, String)>) {
         (path, text)
       }),
   );
+}
+
+/// Adds embedded templates to `tera`, as `Tera::add_raw_templates` does,
+/// with their literal text kept away from Tera's parser ([`super::parse`]).
+fn add_embedded(tera: &mut Tera, sources: Vec<(String, String)>) -> Result<(), tera::Error> {
+  for (name, text) in sources {
+    let template = super::parse::template(&name, &text)
+      .map_err(|e| tera::Error::chain(format!("Failed to parse '{name}'"), e))?;
+    tera.templates.insert(name, template);
+  }
+  tera.build_inheritance_chains()?;
+  tera.check_macro_files()
+}
+
+/// Every embedded `.tera` template as Tera parses it (after [`prepare`]).
+#[cfg(test)]
+pub(crate) fn embedded_sources() -> Vec<(String, String)> {
+  let mut sources = Vec::new();
+  collect(&TEMPLATES, &mut sources);
+  sources
 }
 
 /// The template text Tera parses: workflow templates keep GitHub's `${{ }}`

@@ -10,6 +10,7 @@ pub(crate) mod hcl;
 pub(crate) mod header;
 pub(crate) mod layout;
 pub(crate) mod manifest;
+pub(crate) mod parse;
 pub(crate) mod recursion;
 pub(crate) mod repo;
 pub(crate) mod terraform;
@@ -21,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blueprint::Resolved;
 pub use crate::fsutil::is_safe_relative;
-pub use engine::{Engine, OVERRIDES_DIR, error_chain as engine_error_chain};
+pub use engine::{Engine, OVERRIDES_DIR, error_chain as engine_error_chain, templates_parsed};
 
 /// Who owns a generated file after it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, PartialOrd, Ord)]
@@ -127,15 +128,57 @@ impl Output {
   }
 }
 
-/// Renders every target of the platform repository.
+/// One render target: writes its files into the output.
+type Target = fn(&Resolved, &Engine, &mut Output) -> Result<(), tera::Error>;
+
+/// The targets, in the order their warnings and errors are reported.
+const TARGETS: [Target; 6] = [
+  repo::render,
+  terraform::render,
+  charts::render,
+  workflows::render,
+  flyway::render,
+  docs::render,
+];
+
+/// Renders every target of the platform repository, one thread per target
+/// (the output is the same whatever the order they finish in: files are
+/// sorted by path, warnings and the first error come in target order). With
+/// the repository's template overrides the targets render one after the
+/// other, so the watchdog knows which template is rendering.
 pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Error> {
+  let target = |render: &Target| {
+    let mut out = Output::default();
+    render(resolved, engine, &mut out).map(|()| out)
+  };
+  let parts: Vec<Result<Output, tera::Error>> = if engine.has_overrides() {
+    TARGETS.iter().map(target).collect()
+  } else {
+    std::thread::scope(|scope| {
+      let handles: Vec<_> = TARGETS
+        .iter()
+        .map(|render| scope.spawn(move || target(render)))
+        .collect();
+      handles
+        .into_iter()
+        .map(|handle| {
+          handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+        .collect()
+    })
+  };
   let mut out = Output::default();
-  repo::render(resolved, engine, &mut out)?;
-  terraform::render(resolved, engine, &mut out)?;
-  charts::render(resolved, engine, &mut out)?;
-  workflows::render(resolved, engine, &mut out)?;
-  flyway::render(resolved, engine, &mut out)?;
-  docs::render(resolved, engine, &mut out)?;
+  for part in parts {
+    let part = part?;
+    for (path, file) in part.files {
+      let previous = out.files.insert(path.clone(), file);
+      debug_assert!(previous.is_none(), "{path} rendered twice");
+    }
+    out.warnings.extend(part.warnings);
+    out.unlisted.extend(part.unlisted);
+  }
   if !out.unlisted.is_empty() {
     return Err(tera::Error::msg(format!(
       "no row in the output manifest for {}",

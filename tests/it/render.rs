@@ -168,3 +168,43 @@ fn rendering_twice_gives_identical_bytes() {
     assert!(first.files == second.files, "{}", builtin.name);
   }
 }
+
+/// Runs `oi-gen ARGS` in this process (so that its template parsing is
+/// counted on this thread); returns the exit code and the templates parsed.
+fn in_process(args: &[&str]) -> (i32, usize) {
+  use clap::Parser as _;
+  let before = render::templates_parsed();
+  let cli = oi_gen::cli::Cli::parse_from(std::iter::once("oi-gen").chain(args.iter().copied()));
+  let code = oi_gen::run::run(cli);
+  (code, render::templates_parsed() - before)
+}
+
+#[test]
+fn commands_that_render_nothing_parse_no_template() {
+  let (_temp, repo) = crate::support::init("openinnovation");
+  let blueprint = repo.join("platform.yaml");
+  let blueprint = blueprint.to_str().unwrap();
+  let vpc = repo.join("infra/vpc.tf");
+  let dir = repo.to_str().unwrap();
+  for args in [
+    vec!["-q", "validate", "-f", blueprint],
+    vec!["-q", "schema"],
+    vec!["-q", "explain", vpc.to_str().unwrap()],
+    vec!["-q", "verify", dir],
+  ] {
+    assert_eq!(in_process(&args), (0, 0), "oi-gen {}", args.join(" "));
+  }
+  // The counter counts: a check parses the templates of the files it
+  // compares, and not all of them.
+  let (code, parsed) = in_process(&["-q", "render", "--check", "-f", blueprint]);
+  assert_eq!(code, 0);
+  let all = {
+    let before = render::templates_parsed();
+    Engine::new().unwrap();
+    render::templates_parsed() - before
+  };
+  assert!(
+    parsed > 0 && parsed < all,
+    "{parsed} of {all} templates parsed"
+  );
+}

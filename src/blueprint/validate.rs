@@ -58,6 +58,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.reviewers();
   checker.versions();
   checker.quota();
+  super::previews::validate(platform, &mut checker.found);
   deployable(platform, &mut checker.found);
   checker.found
 }

@@ -63,6 +63,8 @@ pub(crate) enum When {
   NodeGroups,
   /// `compute: auto-mode` (EKS Auto Mode).
   AutoMode,
+  /// `spec.delivery.previews` is on.
+  Previews,
 }
 
 /// Who owns a file once written.
@@ -132,6 +134,7 @@ const DNS: &str = "spec.dns";
 const AUTOSCALER: &str = "spec.cluster.autoscaler";
 const OWNERS: &str = "spec.owners";
 const DELIVERY_MODE: &str = "spec.delivery.mode";
+const PREVIEWS: &str = "spec.delivery.previews";
 
 use When::{ActionsDelivery, ArgoCd};
 use When::{
@@ -216,6 +219,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, SERVICES, ADDONS, DATABASE],
   ),
   row("infra/service-access.tf", ServiceAccess, &[NAME, SERVICES]),
+  row(
+    "infra/previews.tf",
+    When::Previews,
+    &[NAME, PREVIEWS, SERVICES],
+  ),
   row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
   row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
   row(
@@ -580,6 +588,7 @@ impl When {
       }
       ArgoCd => resolved.argocd(),
       ActionsDelivery => !resolved.argocd(),
+      When::Previews => resolved.previews.is_some(),
       ServiceDashboards => {
         addons.monitoring
           && addons.grafana

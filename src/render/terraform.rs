@@ -110,6 +110,8 @@ enum When {
   ServiceAccess,
   /// Not `compute: auto-mode`: the cluster runs its own add-ons.
   NodeGroups,
+  /// `spec.delivery.previews` is on.
+  Previews,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -140,6 +142,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/outputs.tf.tera", When::Always),
   ("infra/secrets.tf.tera", When::ExternalSecrets),
   ("infra/service-access.tf.tera", When::ServiceAccess),
+  ("infra/previews.tf.tera", When::Previews),
   ("infra/bootstrap/versions.tf.tera", When::Always),
   ("infra/bootstrap/variables.tf.tera", When::Always),
   ("infra/bootstrap/main.tf.tera", When::Always),
@@ -255,6 +258,63 @@ struct TerraformData {
   auto_mode: bool,
   /// Auto Mode's nodes' IAM role (the EKS module creates it).
   auto_mode_node_role: String,
+  /// `spec.delivery.previews`: what `previews.tf` creates.
+  previews: Option<PreviewsData>,
+}
+
+/// `infra/previews.tf`: the preview role, its repositories and cluster access.
+#[derive(Serialize)]
+struct PreviewsData {
+  environment: String,
+  github_environment: &'static str,
+  /// `repo:<owner>/<name>:environment:preview`.
+  subject: String,
+  ttl_hours: u32,
+  /// Days a preview image is kept: the previews' lifetime, rounded up, and a day.
+  expire_days: u32,
+  repository_prefix: String,
+  role: String,
+  /// Key → repository name: the services, then the migrations image.
+  repositories: Vec<(String, String)>,
+  group: String,
+  namespace_prefix: &'static str,
+}
+
+impl PreviewsData {
+  fn new(resolved: &Resolved) -> Option<Self> {
+    use crate::blueprint::previews;
+    let p = resolved.previews.as_ref()?;
+    let mut repositories: Vec<(String, String)> = resolved
+      .services
+      .iter()
+      .map(|s| {
+        (
+          s.name.clone(),
+          format!("{}/{}", p.repository_prefix, s.name),
+        )
+      })
+      .collect();
+    if let Some(owner) = resolved.migrations_owner() {
+      let name = format!("{}-migrations", owner.name);
+      repositories.push((name.clone(), format!("{}/{name}", p.repository_prefix)));
+    }
+    Some(PreviewsData {
+      environment: p.environment.clone(),
+      github_environment: previews::GITHUB_ENVIRONMENT,
+      subject: format!(
+        "repo:{}:environment:{}",
+        resolved.repository,
+        previews::GITHUB_ENVIRONMENT
+      ),
+      ttl_hours: p.ttl_hours,
+      expire_days: p.ttl_hours.div_ceil(24) + 1,
+      repository_prefix: p.repository_prefix.clone(),
+      role: p.role.clone(),
+      repositories,
+      group: p.group.clone(),
+      namespace_prefix: previews::NAMESPACE_PREFIX,
+    })
+  }
 }
 
 #[derive(Serialize)]
@@ -360,6 +420,16 @@ struct GitHubData {
   environments: Vec<(String, serde_json::Value)>,
   reviewer_users: Vec<String>,
   reviewer_teams: Vec<String>,
+  /// `spec.delivery.previews`: the GitHub environment of the preview jobs,
+  /// and the account of the environment they run in.
+  previews: Option<GitHubPreviews>,
+}
+
+#[derive(Serialize)]
+struct GitHubPreviews {
+  environment: &'static str,
+  runs_in: String,
+  account: Option<String>,
 }
 
 impl GitHubData {
@@ -394,6 +464,11 @@ impl GitHubData {
       environments,
       reviewer_users: resolved.reviewers.users.clone(),
       reviewer_teams: resolved.reviewers.teams.clone(),
+      previews: resolved.previews.as_ref().map(|p| GitHubPreviews {
+        environment: crate::blueprint::previews::GITHUB_ENVIRONMENT,
+        runs_in: p.environment.clone(),
+        account: resolved.first_environment().account.clone(),
+      }),
     }
   }
 }
@@ -620,6 +695,7 @@ impl When {
       Self::Karpenter => data.karpenter.is_some(),
       Self::ServiceAccess => !data.service_roles.is_empty(),
       Self::NodeGroups => !data.auto_mode,
+      Self::Previews => data.previews.is_some(),
     }
   }
 }
@@ -846,6 +922,7 @@ impl TerraformData {
       ebs_csi_service_account: crate::names::EBS_CSI_SERVICE_ACCOUNT,
       auto_mode: resolved.auto_mode,
       auto_mode_node_role: format!("{}-eks-auto-node", symbolic_names.stack),
+      previews: PreviewsData::new(resolved),
     }
   }
 }

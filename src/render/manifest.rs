@@ -344,6 +344,11 @@ pub(crate) static ROWS: &[Row] = &[
   ),
   row("cluster/manifests/deployers.yaml", Always, &[NAME, ADDONS]),
   row(
+    "cluster/manifests/previews.yaml",
+    When::Previews,
+    &[NAME, PREVIEWS, ENVIRONMENTS, GITHUB],
+  ),
+  row(
     "cluster/manifests/{environment}/quota.yaml",
     Always,
     &[NAME, SERVICES, DATABASE, ADDONS, ENVIRONMENT],
@@ -482,6 +487,11 @@ pub(crate) static ROWS: &[Row] = &[
     ".github/workflows/rollback.yml",
     ActionsDelivery,
     &[SERVICES, ENVIRONMENTS, DELIVERY, REGION],
+  ),
+  row(
+    ".github/workflows/preview.yml",
+    When::Previews,
+    &[SERVICES, ENVIRONMENTS, PREVIEWS, DATABASE, REGION],
   ),
   row(
     ".github/workflows/terraform.yml",

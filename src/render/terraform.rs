@@ -2405,6 +2405,11 @@ mod tests {
       }],
       sqs: Vec::new(),
     });
+    // And previews on.
+    platform.spec.delivery.previews = Some(crate::blueprint::model::Previews {
+      enabled: Some(true),
+      ttl_hours: None,
+    });
     let files = render_infra(&platform);
     for (template, _) in TEMPLATES {
       assert!(
@@ -2689,6 +2694,59 @@ mod tests {
   /// The build role trusts pushes to the delivered branch, exists only in
   /// the first environment, and can only push to that environment's ECR
   /// repositories: no EKS, no secrets, no IAM.
+  #[test]
+  /// The preview role trusts the GitHub environment `preview` alone (never
+  /// the pull request subject of the plan role), pushes only to the preview
+  /// repositories, and edits only the namespaces `pr-*` of the cluster.
+  fn the_preview_role_trusts_only_the_preview_environment() {
+    let mut checked = 0;
+    for (platform, files) in builtins() {
+      let Some(previews) = platform.previews() else {
+        assert!(!files.contains_key("infra/previews.tf"));
+        continue;
+      };
+      checked += 1;
+      let repository = &platform.spec.delivery.github.repository;
+      let tf = &files["infra/previews.tf"];
+      let (test, values) = trusted_subject(&policy(tf, "preview_trust"));
+      assert_eq!(test, "StringEquals");
+      assert_eq!(
+        values,
+        format!("[\"repo:{repository}:environment:preview\"]")
+      );
+      let plan = format!("repo:{repository}:pull_request");
+      assert!(
+        files["infra/bootstrap/main.tf"].contains(&format!("pull_request_subject = \"{plan}\""))
+      );
+      assert!(
+        !values.contains(&plan),
+        "the plan role's subject is not the preview role's"
+      );
+      for statement in policy(tf, "preview") {
+        assert_eq!(statement.effect, "Allow");
+        let pushes = statement.actions.iter().any(|a| a == "ecr:PutImage");
+        if pushes {
+          assert_eq!(
+            statement.resources,
+            "[for repository in aws_ecr_repository.preview : repository.arn]"
+          );
+        }
+        for action in &statement.actions {
+          assert!(
+            action.starts_with("ecr:")
+              || action == "eks:DescribeCluster"
+              || action == "rds:DescribeDBInstances",
+            "{action}"
+          );
+        }
+      }
+      assert!(tf.contains("namespaces = [\"pr-*\"]"), "{tf}");
+      assert!(tf.contains(&format!("preview_role_name = \"{}\"", previews.role)));
+      assert!(tf.contains("count = var.image_builds ? 1 : 0"));
+    }
+    assert!(checked >= 2);
+  }
+
   #[test]
   fn the_build_role_only_pushes_images() {
     for (platform, files) in builtins() {

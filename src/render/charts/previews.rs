@@ -7,6 +7,10 @@ use serde_json::{Value, json};
 use crate::blueprint::Resolved;
 use crate::blueprint::previews::ResolvedPreviews;
 
+/// The labels a preview namespace must keep.
+const ENFORCE: &str = "pod-security.kubernetes.io/enforce";
+const INCLUDE: &str = super::manifests::POLICY_INCLUDE_LABEL;
+
 /// The names a preview namespace may have.
 pub(crate) const NAMESPACE_PATTERN: &str = "^pr-[0-9]+$";
 
@@ -78,15 +82,36 @@ pub(super) fn manifests(
           "name": "the-preview-role",
           "expression": format!("'{group}' in request.userInfo.groups"),
         }],
-        "validations": [{
-          "expression": format!(
-            "request.resource.resource == 'namespaces' ? request.name.matches('{NAMESPACE_PATTERN}') : request.namespace.matches('{NAMESPACE_PATTERN}')"
-          ),
-          "message": "the preview role changes only the namespaces pr-<digits> and what is in them",
-        }, {
-          "expression": "request.resource.resource != 'namespaces' || request.operation == 'DELETE' || (has(object.metadata.labels) && ['pod-security.kubernetes.io/enforce', 'policy.sigstore.dev/include'].all(k, k in object.metadata.labels) && object.metadata.labels['pod-security.kubernetes.io/enforce'] == 'restricted' && object.metadata.labels['policy.sigstore.dev/include'] == 'true')",
-          "message": "a preview namespace keeps restricted pod security and signed images only",
-        }],
+        "variables": [
+          {"name": "namespace", "expression": "request.resource.resource == 'namespaces'"},
+          {"name": "pattern", "expression": format!("'{NAMESPACE_PATTERN}'")},
+          {
+            "name": "labels",
+            "expression": "object != null && has(object.metadata.labels) ? object.metadata.labels : {}",
+          },
+          {
+            "name": "restricted",
+            "expression": format!("'{ENFORCE}' in variables.labels && variables.labels['{ENFORCE}'] == 'restricted'"),
+          },
+          {
+            "name": "signed",
+            "expression": format!("'{INCLUDE}' in variables.labels && variables.labels['{INCLUDE}'] == 'true'"),
+          },
+        ],
+        "validations": [
+          {
+            "expression": "!variables.namespace || request.name.matches(variables.pattern)",
+            "message": "the preview role creates and deletes only the namespaces pr-<digits>",
+          },
+          {
+            "expression": "variables.namespace || request.namespace.matches(variables.pattern)",
+            "message": "the preview role changes only what is in the namespaces pr-<digits>",
+          },
+          {
+            "expression": "!variables.namespace || request.operation == 'DELETE' || (variables.restricted && variables.signed)",
+            "message": "a preview namespace keeps restricted pod security and signed images only",
+          },
+        ],
       },
     }),
     json!({
@@ -107,12 +132,20 @@ pub(super) fn manifests(
           "operations": ["CREATE", "UPDATE"],
           "resources": ["pods"],
         }]},
-        "validations": [{
-          "expression": format!(
-            "request.namespace.matches('{NAMESPACE_PATTERN}') || (object.spec.containers.all(c, !c.image.contains('{images}')) && (!has(object.spec.initContainers) || object.spec.initContainers.all(c, !c.image.contains('{images}'))))"
-          ),
-          "message": format!("images of {} run only in the namespaces pr-<digits>", previews.repository_prefix),
-        }],
+        "variables": [
+          {"name": "preview", "expression": format!("request.namespace.matches('{NAMESPACE_PATTERN}')")},
+          {"name": "images", "expression": format!("'{images}'")},
+        ],
+        "validations": [
+          {
+            "expression": "variables.preview || object.spec.containers.all(c, !c.image.contains(variables.images))",
+            "message": format!("images of {} run only in the namespaces pr-<digits>", previews.repository_prefix),
+          },
+          {
+            "expression": "variables.preview || !has(object.spec.initContainers) || object.spec.initContainers.all(c, !c.image.contains(variables.images))",
+            "message": format!("images of {} run only in the namespaces pr-<digits>", previews.repository_prefix),
+          },
+        ],
       },
     }),
     json!({

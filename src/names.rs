@@ -472,6 +472,9 @@ pub(crate) fn aws_names(platform: &Platform) -> Vec<AwsName> {
         AwsKind::IamRole,
         build_role(platform, environment),
       );
+      if let Some(previews) = platform.previews() {
+        of_stack(&mut out, AwsKind::IamRole, previews.role);
+      }
     }
     of_stack(
       &mut out,
@@ -579,6 +582,15 @@ pub(crate) fn aws_names(platform: &Platform) -> Vec<AwsName> {
       let mut repositories = vec![ecr_repository(platform, environment, service)];
       if service.runs_migrations {
         repositories.push(migrations_repository(platform, environment, service));
+      }
+      if i == 0
+        && let Some(previews) = platform.previews()
+      {
+        let prefix = &previews.repository_prefix;
+        repositories.push(format!("{prefix}/{}", service.name));
+        if service.runs_migrations {
+          repositories.push(format!("{prefix}/{}-migrations", service.name));
+        }
       }
       for name in repositories {
         out.push(AwsName {

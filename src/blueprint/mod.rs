@@ -6,6 +6,7 @@ pub(crate) mod instances;
 pub(crate) mod migrate;
 pub mod model;
 pub(crate) mod network;
+pub mod previews;
 pub mod quota;
 pub(crate) mod regions;
 pub mod resolved;

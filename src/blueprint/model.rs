@@ -754,6 +754,21 @@ pub struct Delivery {
   /// actions | argocd (optional, default actions). `actions`: the Deploy and Release workflows run `helm upgrade` against each environment's cluster. `argocd`: Argo CD, installed in each cluster with the add-ons, syncs every service's chart from this repository; the workflows still build, sign and scan once, then promote by committing the image digest to `deploy/<env>/images/<service>.yaml` (pushed for environments without approval, a pull request where `approval: true`), and a rollback is a revert of that commit.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub mode: Option<DeliveryMode>,
+  /// optional: a preview environment per pull request of this repository (never for a fork's), in the first environment's cluster: namespace `pr-<number>`, every service installed with `helm upgrade --install` from the Preview workflow in either delivery mode, hosts `pr-<number>-<host>` in that environment's zone, and a database of its own on that environment's RDS instance. Removed when the pull request closes, or by the hourly sweep after `ttlHours`.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub previews: Option<Previews>,
+}
+
+/// Preview environments per pull request (`spec.delivery.previews`).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Previews {
+  /// Whether pull requests get previews (optional, default true once `previews` is written).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub enabled: Option<bool>,
+  /// Hours a preview lives after its last deploy before the sweep removes it (optional, default 72; 1 to 720).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub ttl_hours: Option<u32>,
 }
 
 /// How the services reach the clusters.

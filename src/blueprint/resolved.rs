@@ -230,6 +230,9 @@ pub struct Resolved {
   /// networking, storage and load balancing; no autoscaler, no node groups,
   /// none of the add-ons it replaces.
   pub auto_mode: bool,
+  /// `spec.delivery.previews`, when on: a preview per pull request in the
+  /// first environment's cluster.
+  pub previews: Option<super::previews::ResolvedPreviews>,
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -760,6 +763,7 @@ impl Resolved {
       limit_range: super::quota::limit_range(platform),
       delivery_mode: platform.spec.delivery.mode.unwrap_or_default(),
       auto_mode: platform.auto_mode(),
+      previews: platform.previews(),
       platform: platform.clone(),
     }
   }

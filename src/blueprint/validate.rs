@@ -59,6 +59,7 @@ pub(crate) fn validate(platform: &Platform) -> Vec<Diagnostic> {
   checker.versions();
   checker.eks_addon_pins();
   checker.quota();
+  super::previews::validate(platform, &mut checker.found);
   deployable(platform, &mut checker.found);
   checker.found
 }

@@ -11,6 +11,7 @@ pub(crate) mod addons;
 pub(crate) mod argocd;
 mod manifests;
 mod monitoring;
+mod previews;
 pub(crate) mod values;
 pub(crate) mod versions;
 

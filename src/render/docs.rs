@@ -67,6 +67,21 @@ struct ReadmeData {
   quota: ReadmeQuota,
   /// `delivery.mode: argocd`: the argo-cd chart's version.
   argocd: Option<String>,
+  /// `spec.delivery.previews`: the Previews section.
+  previews: Option<ReadmePreviews>,
+}
+
+#[derive(Serialize)]
+struct ReadmePreviews {
+  environment: String,
+  cluster: String,
+  role: String,
+  group: String,
+  ttl_hours: u32,
+  expire_days: u32,
+  repository_prefix: String,
+  /// Service → the tail of its preview host after `pr-<number>`.
+  hosts: Vec<(String, String)>,
 }
 
 /// The compute budget of the platform's namespace, as quantities.
@@ -450,6 +465,16 @@ pub(crate) fn render(
       .filter(|s| s.uses_database && resolved.addons.external_secrets)
       .map(|s| (s.name.clone(), crate::names::database_role(&s.name)))
       .collect(),
+    previews: resolved.previews.as_ref().map(|p| ReadmePreviews {
+      environment: p.environment.clone(),
+      cluster: resolved.first_environment().names.cluster.clone(),
+      role: p.role.clone(),
+      group: p.group.clone(),
+      ttl_hours: p.ttl_hours,
+      expire_days: p.ttl_hours.div_ceil(24) + 1,
+      repository_prefix: p.repository_prefix.clone(),
+      hosts: p.hosts.clone(),
+    }),
   };
   out.add(
     output_path(README, None, None),

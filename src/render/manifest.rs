@@ -63,6 +63,8 @@ pub(crate) enum When {
   NodeGroups,
   /// `compute: auto-mode` (EKS Auto Mode).
   AutoMode,
+  /// `spec.delivery.previews` is on.
+  Previews,
 }
 
 /// Who owns a file once written.
@@ -132,6 +134,7 @@ const DNS: &str = "spec.dns";
 const AUTOSCALER: &str = "spec.cluster.autoscaler";
 const OWNERS: &str = "spec.owners";
 const DELIVERY_MODE: &str = "spec.delivery.mode";
+const PREVIEWS: &str = "spec.delivery.previews";
 
 use When::{ActionsDelivery, ArgoCd};
 use When::{
@@ -216,6 +219,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, SERVICES, ADDONS, DATABASE],
   ),
   row("infra/service-access.tf", ServiceAccess, &[NAME, SERVICES]),
+  row(
+    "infra/previews.tf",
+    When::Previews,
+    &[NAME, PREVIEWS, SERVICES],
+  ),
   row("infra/.checkov.yaml", Always, &[COMPLIANCE]),
   row("infra/.tflint.hcl", Always, &[COMPLIANCE]),
   row(
@@ -335,6 +343,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[NAME, REGION, SERVICES, ADDONS, DATABASE, ENVIRONMENTS],
   ),
   row("cluster/manifests/deployers.yaml", Always, &[NAME, ADDONS]),
+  row(
+    "cluster/manifests/previews.yaml",
+    When::Previews,
+    &[NAME, PREVIEWS, ENVIRONMENTS, GITHUB],
+  ),
   row(
     "cluster/manifests/{environment}/quota.yaml",
     Always,
@@ -476,6 +489,11 @@ pub(crate) static ROWS: &[Row] = &[
     &[SERVICES, ENVIRONMENTS, DELIVERY, REGION],
   ),
   row(
+    ".github/workflows/preview.yml",
+    When::Previews,
+    &[SERVICES, ENVIRONMENTS, PREVIEWS, DATABASE, REGION],
+  ),
+  row(
     ".github/workflows/terraform.yml",
     Always,
     &[ENVIRONMENTS, DELIVERY, REGION],
@@ -580,6 +598,7 @@ impl When {
       }
       ArgoCd => resolved.argocd(),
       ActionsDelivery => !resolved.argocd(),
+      When::Previews => resolved.previews.is_some(),
       ServiceDashboards => {
         addons.monitoring
           && addons.grafana

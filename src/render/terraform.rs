@@ -112,6 +112,8 @@ enum When {
   ServiceAccess,
   /// Not `compute: auto-mode`: the cluster runs its own add-ons.
   NodeGroups,
+  /// `spec.delivery.previews` is on.
+  Previews,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -142,6 +144,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/outputs.tf.tera", When::Always),
   ("infra/secrets.tf.tera", When::ExternalSecrets),
   ("infra/service-access.tf.tera", When::ServiceAccess),
+  ("infra/previews.tf.tera", When::Previews),
   ("infra/bootstrap/versions.tf.tera", When::Always),
   ("infra/bootstrap/variables.tf.tera", When::Always),
   ("infra/bootstrap/main.tf.tera", When::Always),
@@ -261,6 +264,63 @@ struct TerraformData {
   /// (`addon_version` when the table has a build for the cluster's
   /// Kubernetes version, `most_recent`), as `[key, value]` pairs.
   eks_addons: BTreeMap<String, Vec<(&'static str, serde_json::Value)>>,
+  /// `spec.delivery.previews`: what `previews.tf` creates.
+  previews: Option<PreviewsData>,
+}
+
+/// `infra/previews.tf`: the preview role, its repositories and cluster access.
+#[derive(Serialize)]
+struct PreviewsData {
+  environment: String,
+  github_environment: &'static str,
+  /// `repo:<owner>/<name>:environment:preview`.
+  subject: String,
+  ttl_hours: u32,
+  /// Days a preview image is kept: the previews' lifetime, rounded up, and a day.
+  expire_days: u32,
+  repository_prefix: String,
+  role: String,
+  /// Key → repository name: the services, then the migrations image.
+  repositories: Vec<(String, String)>,
+  group: String,
+  namespace_prefix: &'static str,
+}
+
+impl PreviewsData {
+  fn new(resolved: &Resolved) -> Option<Self> {
+    use crate::blueprint::previews;
+    let p = resolved.previews.as_ref()?;
+    let mut repositories: Vec<(String, String)> = resolved
+      .services
+      .iter()
+      .map(|s| {
+        (
+          s.name.clone(),
+          format!("{}/{}", p.repository_prefix, s.name),
+        )
+      })
+      .collect();
+    if let Some(owner) = resolved.migrations_owner() {
+      let name = format!("{}-migrations", owner.name);
+      repositories.push((name.clone(), format!("{}/{name}", p.repository_prefix)));
+    }
+    Some(PreviewsData {
+      environment: p.environment.clone(),
+      github_environment: previews::GITHUB_ENVIRONMENT,
+      subject: format!(
+        "repo:{}:environment:{}",
+        resolved.repository,
+        previews::GITHUB_ENVIRONMENT
+      ),
+      ttl_hours: p.ttl_hours,
+      expire_days: p.ttl_hours.div_ceil(24) + 1,
+      repository_prefix: p.repository_prefix.clone(),
+      role: p.role.clone(),
+      repositories,
+      group: p.group.clone(),
+      namespace_prefix: previews::NAMESPACE_PREFIX,
+    })
+  }
 }
 
 #[derive(Serialize)]
@@ -366,6 +426,16 @@ struct GitHubData {
   environments: Vec<(String, serde_json::Value)>,
   reviewer_users: Vec<String>,
   reviewer_teams: Vec<String>,
+  /// `spec.delivery.previews`: the GitHub environment of the preview jobs,
+  /// and the account of the environment they run in.
+  previews: Option<GitHubPreviews>,
+}
+
+#[derive(Serialize)]
+struct GitHubPreviews {
+  environment: &'static str,
+  runs_in: String,
+  account: Option<String>,
 }
 
 impl GitHubData {
@@ -400,6 +470,11 @@ impl GitHubData {
       environments,
       reviewer_users: resolved.reviewers.users.clone(),
       reviewer_teams: resolved.reviewers.teams.clone(),
+      previews: resolved.previews.as_ref().map(|p| GitHubPreviews {
+        environment: crate::blueprint::previews::GITHUB_ENVIRONMENT,
+        runs_in: p.environment.clone(),
+        account: resolved.first_environment().account.clone(),
+      }),
     }
   }
 }
@@ -626,6 +701,7 @@ impl When {
       Self::Karpenter => data.karpenter.is_some(),
       Self::ServiceAccess => !data.service_roles.is_empty(),
       Self::NodeGroups => !data.auto_mode,
+      Self::Previews => data.previews.is_some(),
     }
   }
 }
@@ -853,6 +929,7 @@ impl TerraformData {
       ebs_csi_service_account: crate::names::EBS_CSI_SERVICE_ACCOUNT,
       auto_mode: resolved.auto_mode,
       auto_mode_node_role: format!("{}-eks-auto-node", symbolic_names.stack),
+      previews: PreviewsData::new(resolved),
     }
   }
 }
@@ -2360,6 +2437,11 @@ mod tests {
       }],
       sqs: Vec::new(),
     });
+    // And previews on.
+    platform.spec.delivery.previews = Some(crate::blueprint::model::Previews {
+      enabled: Some(true),
+      ttl_hours: None,
+    });
     let files = render_infra(&platform);
     for (template, _) in TEMPLATES {
       assert!(
@@ -2644,6 +2726,59 @@ mod tests {
   /// The build role trusts pushes to the delivered branch, exists only in
   /// the first environment, and can only push to that environment's ECR
   /// repositories: no EKS, no secrets, no IAM.
+  #[test]
+  /// The preview role trusts the GitHub environment `preview` alone (never
+  /// the pull request subject of the plan role), pushes only to the preview
+  /// repositories, and edits only the namespaces `pr-*` of the cluster.
+  fn the_preview_role_trusts_only_the_preview_environment() {
+    let mut checked = 0;
+    for (platform, files) in builtins() {
+      let Some(previews) = platform.previews() else {
+        assert!(!files.contains_key("infra/previews.tf"));
+        continue;
+      };
+      checked += 1;
+      let repository = &platform.spec.delivery.github.repository;
+      let tf = &files["infra/previews.tf"];
+      let (test, values) = trusted_subject(&policy(tf, "preview_trust"));
+      assert_eq!(test, "StringEquals");
+      assert_eq!(
+        values,
+        format!("[\"repo:{repository}:environment:preview\"]")
+      );
+      let plan = format!("repo:{repository}:pull_request");
+      assert!(
+        files["infra/bootstrap/main.tf"].contains(&format!("pull_request_subject = \"{plan}\""))
+      );
+      assert!(
+        !values.contains(&plan),
+        "the plan role's subject is not the preview role's"
+      );
+      for statement in policy(tf, "preview") {
+        assert_eq!(statement.effect, "Allow");
+        let pushes = statement.actions.iter().any(|a| a == "ecr:PutImage");
+        if pushes {
+          assert_eq!(
+            statement.resources,
+            "[for repository in aws_ecr_repository.preview : repository.arn]"
+          );
+        }
+        for action in &statement.actions {
+          assert!(
+            action.starts_with("ecr:")
+              || action == "eks:DescribeCluster"
+              || action == "rds:DescribeDBInstances",
+            "{action}"
+          );
+        }
+      }
+      assert!(tf.contains("namespaces = [\"pr-*\"]"), "{tf}");
+      assert!(tf.contains(&format!("preview_role_name = \"{}\"", previews.role)));
+      assert!(tf.contains("count = var.image_builds ? 1 : 0"));
+    }
+    assert!(checked >= 2);
+  }
+
   #[test]
   fn the_build_role_only_pushes_images() {
     for (platform, files) in builtins() {

@@ -111,6 +111,111 @@ struct WorkflowData {
   argocd: bool,
   /// The comment lines at the top of every image pin.
   pin_header: Vec<&'static str>,
+  /// `spec.delivery.previews`: what the Preview workflow needs.
+  previews: Option<PreviewData>,
+}
+
+/// `.github/workflows/preview.yml`.
+#[derive(Serialize)]
+struct PreviewData {
+  /// The GitHub environment of its jobs, whose subject the preview role trusts.
+  github_environment: &'static str,
+  role: String,
+  ttl_hours: u32,
+  namespace_prefix: &'static str,
+  /// The Kubernetes label every preview namespace carries.
+  label: &'static str,
+  /// The certificate identity of the preview images' signatures, up to the
+  /// pull request's ref (`…/preview.yml@`).
+  identity_prefix: String,
+  /// The first environment's values file of each chart.
+  values_environment: String,
+  /// `nginx: gateway`: the routes attach to the Gateway's previews listener.
+  gateway: bool,
+  listener: &'static str,
+  services: Vec<PreviewService>,
+  /// The migrations image, built into the preview repository.
+  migrations_repository: Option<String>,
+  /// The preview images' signatures: this workflow on the pull request's ref.
+  signer: Signer,
+  secret_store: &'static str,
+  /// The Secrets Manager secret with the database's host.
+  connection_secret: String,
+  database_cidrs: Vec<String>,
+  database_port: u16,
+}
+
+#[derive(Serialize)]
+struct PreviewService {
+  name: String,
+  context: String,
+  /// Where a preview's own build goes.
+  repository: String,
+  /// The first environment's repository: the image a service the pull
+  /// request does not change runs.
+  main_repository: String,
+  /// After `pr-<number>`, when it has ingress.
+  host_tail: Option<String>,
+}
+
+/// The Gateway listener preview routes attach to.
+pub(crate) const PREVIEW_LISTENER: &str = "https-previews";
+/// The label of every preview namespace (its value `"true"`).
+pub(crate) const PREVIEW_LABEL: &str = "oi-gen.dev/preview";
+
+impl PreviewData {
+  fn new(resolved: &Resolved) -> Option<Self> {
+    use crate::blueprint::previews;
+    let p = resolved.previews.as_ref()?;
+    Some(PreviewData {
+      github_environment: previews::GITHUB_ENVIRONMENT,
+      role: p.role.clone(),
+      ttl_hours: p.ttl_hours,
+      namespace_prefix: previews::NAMESPACE_PREFIX,
+      label: PREVIEW_LABEL,
+      identity_prefix: format!(
+        "https://github.com/{}/.github/workflows/preview.yml@",
+        resolved.repository
+      ),
+      values_environment: p.environment.clone(),
+      gateway: resolved.addons.nginx == crate::blueprint::model::Nginx::Gateway,
+      listener: PREVIEW_LISTENER,
+      services: resolved
+        .services
+        .iter()
+        .map(|s| PreviewService {
+          name: s.name.clone(),
+          context: s.build_context.clone(),
+          repository: format!("{}/{}", p.repository_prefix, s.name),
+          main_repository: s.environments[0].image_repository.clone(),
+          host_tail: p
+            .hosts
+            .iter()
+            .find(|(name, _)| *name == s.name)
+            .map(|(_, tail)| tail.clone()),
+        })
+        .collect(),
+      migrations_repository: resolved
+        .migrations_owner()
+        .map(|owner| format!("{}/{}-migrations", p.repository_prefix, owner.name)),
+      signer: Signer {
+        identity: format!(
+          "https://github.com/{}/.github/workflows/preview.yml@${{{{ github.ref }}}}",
+          resolved.repository
+        ),
+        issuer: crate::names::GITHUB_ACTIONS_ISSUER,
+      },
+      secret_store: crate::names::SECRET_STORE,
+      connection_secret: format!(
+        "{}/{}/{}",
+        resolved.name,
+        p.environment,
+        crate::names::DATABASE_KEY
+      ),
+      database_cidrs: resolved.database_cidrs(),
+      database_port: super::charts::values::DATABASE_PORT,
+    })
+  }
 }
 
 #[derive(Serialize)]
@@ -279,6 +384,7 @@ impl WorkflowData {
         .lines()
         .map(|line| line.trim_start_matches("# "))
         .collect(),
+      previews: PreviewData::new(resolved),
     }
   }
 }

@@ -511,8 +511,9 @@ fn the_roles_callback_grants_rows_only_and_logs_no_password() {
 
 /// The ClusterSecretStore serves only the namespaces whose ExternalSecrets
 /// oi-gen renders: the services' (their charts and the migration hook) and,
-/// with Grafana, the monitoring namespace. An ExternalSecret anywhere else
-/// cannot read the platform's secrets, the database master secret included.
+/// with Grafana, the monitoring namespace, and with previews the namespaces
+/// `pr-<digits>`. An ExternalSecret anywhere else cannot read the platform's
+/// secrets, the database master secret included.
 #[test]
 fn the_secret_store_serves_only_the_namespaces_that_read_secrets() {
   for name in ["openinnovation", "acme-shop", "ledger"] {
@@ -524,11 +525,19 @@ fn the_secret_store_serves_only_the_namespaces_that_read_secrets() {
       .iter()
       .map(|n| n.as_str().unwrap().to_string())
       .collect();
-    assert_eq!(
-      store["spec"]["conditions"].as_sequence().unwrap().len(),
-      1,
-      "{name}"
-    );
+    // With previews, a second condition serves their namespaces alone,
+    // where the Preview workflow's database job and the charts read.
+    let conditions = store["spec"]["conditions"].as_sequence().unwrap();
+    if resolved.previews.is_some() {
+      assert_eq!(conditions.len(), 2, "{name}");
+      assert_eq!(
+        yaml_serde::to_string(&conditions[1]).unwrap(),
+        "namespaceRegexes:\n- ^pr-[0-9]+$\n",
+        "{name}"
+      );
+    } else {
+      assert_eq!(conditions.len(), 1, "{name}");
+    }
     // The namespaces the rendered ExternalSecrets live in.
     let mut readers = BTreeSet::from([resolved.namespace.clone()]);
     for (path, file) in &output.files {

@@ -691,3 +691,31 @@ fn an_application_outside_the_platforms_namespace() {
     ]
   });
 }
+
+/// The preview role trusts the GitHub environment `preview` alone: the
+/// teardown job taken out of it presents the pull request subject, which
+/// is the read-only plan role's, and verify says so.
+#[test]
+fn a_preview_job_outside_the_preview_environment() {
+  breaks("ledger", |repo| {
+    let file = ".github/workflows/preview.yml";
+    edit(
+      repo,
+      file,
+      "    environment: preview\n    permissions:\n      contents: read # check out the repository\n      id-token: write # assume the preview role through GitHub OIDC\n      pull-requests: read",
+      "    permissions:\n      contents: read # check out the repository\n      id-token: write # assume the preview role through GitHub OIDC\n      pull-requests: read",
+    );
+    let text = read(repo, file);
+    let teardown = text
+      .find("name: Remove previews")
+      .expect("the teardown job");
+    let line = text[..teardown].lines().count()
+      + text[teardown..]
+        .lines()
+        .position(|l| l.contains("role/ledger-staging-preview"))
+        .expect("the teardown assumes the preview role");
+    vec![format!(
+      "{file}:{line}: role-trusted: role `ledger-staging-preview` does not trust this job: its token's sub is `repo:ledger/platform:pull_request`, the role's trust allows `repo:ledger/platform:environment:preview`"
+    )]
+  });
+}

@@ -331,6 +331,7 @@ pub(crate) fn render(
             .then(|| KUBE_PROMETHEUS_STACK.namespace.to_string()),
           )
           .collect(),
+        resolved.previews.is_some(),
       )),
     );
     steps.push(InstallStep::chart(
@@ -476,6 +477,11 @@ pub(crate) fn render(
             &resolved.namespace,
             &hosts,
             selection.cert_manager.is_some(),
+            resolved
+              .previews
+              .as_ref()
+              .filter(|p| p.environment == environment.name)
+              .map(|_| environment.dns.domain.as_str()),
           )),
           yaml(&manifests::redirect_route()),
         ]),
@@ -694,6 +700,16 @@ pub(crate) fn render(
   include.target = Some(resolved.namespace.clone());
   include.label = Some(manifests::POLICY_INCLUDE_LABEL);
   steps.push(include);
+  if let Some(previews) = &resolved.previews {
+    let objects = super::previews::manifests(resolved, previews, &custom_resources);
+    let texts: Vec<String> = objects.iter().map(yaml).collect();
+    out.add("cluster/manifests/previews.yaml", documents(&texts));
+    steps.push(InstallStep::other(
+      "manifests",
+      "the preview role's access to the namespaces pr-<digits>, and the preview images' admission",
+      vec!["manifests/previews.yaml".into()],
+    ));
+  }
 
   if resolved.argocd() {
     argo_cd(resolved, out, &mut steps);

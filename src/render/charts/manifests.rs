@@ -94,8 +94,12 @@ pub(super) struct SecretStoreSpec {
 
 /// The namespaces whose ExternalSecrets the store serves.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct StoreCondition {
+  #[serde(skip_serializing_if = "Vec::is_empty")]
   namespaces: Vec<String>,
+  #[serde(skip_serializing_if = "Vec::is_empty")]
+  namespace_regexes: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -116,7 +120,20 @@ pub(super) struct AwsSecretsManager {
 pub(super) fn cluster_secret_store(
   region: &str,
   namespaces: Vec<String>,
+  previews: bool,
 ) -> Manifest<SecretStoreSpec> {
+  let mut conditions = vec![StoreCondition {
+    namespaces,
+    namespace_regexes: Vec::new(),
+  }];
+  // With previews, their namespaces read the secrets the services and the
+  // preview's database job read.
+  if previews {
+    conditions.push(StoreCondition {
+      namespaces: Vec::new(),
+      namespace_regexes: vec![super::previews::NAMESPACE_PATTERN.to_string()],
+    });
+  }
   Manifest {
     api_version: "external-secrets.io/v1",
     kind: "ClusterSecretStore",
@@ -128,7 +145,7 @@ pub(super) fn cluster_secret_store(
           service: "SecretsManager",
         },
       },
-      conditions: vec![StoreCondition { namespaces }],
+      conditions,
     },
   }
 }
@@ -249,13 +266,7 @@ pub(super) struct RouteNamespaces {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct NamespaceSelector {
-  match_labels: NamespaceName,
-}
-
-#[derive(Serialize)]
-pub(super) struct NamespaceName {
-  #[serde(rename = "kubernetes.io/metadata.name")]
-  name: String,
+  match_labels: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Serialize)]
@@ -267,11 +278,15 @@ pub(super) struct ListenerTls {
 
 /// The shared Gateway: an HTTP listener for redirects,
 /// and one HTTPS listener per host, its certificate issued by cert-manager.
-/// Only routes in the application namespace attach to the HTTPS listeners.
+/// Only routes in the application namespace attach to the HTTPS listeners;
+/// with `previews` (the environment's domain), one more listener for every
+/// name one label under it, its wildcard certificate issued by cert-manager
+/// (DNS-01), takes the routes of the preview namespaces only.
 pub(super) fn gateway(
   app_namespace: &str,
   hosts: &[String],
   cert_manager: bool,
+  previews: Option<&str>,
 ) -> Manifest<GatewaySpec> {
   let http = Listener {
     allowed_routes: AllowedRoutes {
@@ -291,9 +306,11 @@ pub(super) fn gateway(
       namespaces: RouteNamespaces {
         from: "Selector",
         selector: Some(NamespaceSelector {
-          match_labels: NamespaceName {
-            name: app_namespace.to_string(),
-          },
+          match_labels: [(
+            "kubernetes.io/metadata.name".to_string(),
+            app_namespace.to_string(),
+          )]
+          .into(),
         }),
       },
     },
@@ -305,6 +322,31 @@ pub(super) fn gateway(
       certificate_refs: vec![KindRef {
         kind: "Secret",
         name: format!("tls-{host}"),
+      }],
+      mode: "Terminate",
+    }),
+  });
+  let previews = previews.map(|domain| Listener {
+    allowed_routes: AllowedRoutes {
+      namespaces: RouteNamespaces {
+        from: "Selector",
+        selector: Some(NamespaceSelector {
+          match_labels: [(
+            crate::render::workflows::PREVIEW_LABEL.to_string(),
+            "true".to_string(),
+          )]
+          .into(),
+        }),
+      },
+    },
+    hostname: Some(format!("*.{domain}")),
+    name: crate::render::workflows::PREVIEW_LISTENER.into(),
+    port: 443,
+    protocol: "HTTPS",
+    tls: Some(ListenerTls {
+      certificate_refs: vec![KindRef {
+        kind: "Secret",
+        name: "tls-previews".into(),
       }],
       mode: "Terminate",
     }),
@@ -321,7 +363,7 @@ pub(super) fn gateway(
     metadata,
     spec: GatewaySpec {
       gateway_class_name: GATEWAY_CLASS,
-      listeners: std::iter::once(http).chain(https).collect(),
+      listeners: std::iter::once(http).chain(https).chain(previews).collect(),
     },
   }
 }

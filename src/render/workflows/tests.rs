@@ -236,6 +236,14 @@ fn every_job_assumes_the_role_of_its_task() {
           continue;
         };
         let at = format!("{name}: {path}: {id}");
+        if path.ends_with("/preview.yml") {
+          // Every job of the previews: the preview role, in the GitHub
+          // environment it alone trusts.
+          let previews = resolved.previews.as_ref().expect(&at);
+          assert_eq!(job["environment"].as_str(), Some("preview"), "{at}");
+          assert_eq!(role, role_arn(&previews.role), "{at}");
+          continue;
+        }
         if let Some(env_name) = id.strip_prefix("pr-plan-") {
           pr_plans += 1;
           let env = envs.iter().find(|e| e.name == env_name).expect(&at);
@@ -475,6 +483,7 @@ fn every_template_renders_to_its_path_and_partials_to_none() {
       ".github/workflows/ci.yml",
       ".github/workflows/deploy.yml",
       ".github/workflows/infra-test.yml",
+      ".github/workflows/preview.yml",
       ".github/workflows/release.yml",
       ".github/workflows/rollback.yml",
       ".github/workflows/terraform.yml",
@@ -484,6 +493,8 @@ fn every_template_renders_to_its_path_and_partials_to_none() {
     .into_iter()
     // With Argo CD, a rollback is a revert of an image pin's commit.
     .filter(|path| !(resolved.argocd() && path.ends_with("rollback.yml")))
+    // Previews only where the blueprint turns them on.
+    .filter(|path| resolved.previews.is_some() || !path.ends_with("preview.yml"))
     .collect();
     assert_eq!(paths, expected, "{name}");
   }
@@ -648,4 +659,282 @@ fn the_migrations_job_migrates_before_it_validates() {
     checked += 1;
   }
   assert!(checked > 0, "no built-in blueprint has a database");
+}
+
+/// A value of a GitHub expression, as far as the workflows' job conditions
+/// need: strings and booleans.
+#[derive(Debug, Clone, PartialEq)]
+enum Eval {
+  Str(String),
+  Bool(bool),
+}
+
+impl Eval {
+  fn truthy(&self) -> bool {
+    match self {
+      Eval::Str(s) => !s.is_empty(),
+      Eval::Bool(b) => *b,
+    }
+  }
+}
+
+/// Evaluates a job condition (`==`, `!=`, `&&`, `||`, `!`, parentheses,
+/// string literals, context paths, the status functions) against `context`;
+/// a path it does not hold is a job output or other value the event does
+/// not fix, taken as `'true'` (the case that runs the most).
+struct Condition<'a> {
+  tokens: Vec<String>,
+  at: usize,
+  context: &'a dyn Fn(&str) -> Option<Eval>,
+}
+
+impl Condition<'_> {
+  fn tokenize(text: &str) -> Vec<String> {
+    let text = text.trim();
+    let text = text
+      .strip_prefix("${{")
+      .and_then(|t| t.strip_suffix("}}"))
+      .unwrap_or(text);
+    let chars: Vec<char> = text.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+      let c = chars[i];
+      if c.is_whitespace() {
+        i += 1;
+      } else if c == '\'' {
+        let end = chars[i + 1..]
+          .iter()
+          .position(|&c| c == '\'')
+          .expect("closed string")
+          + i
+          + 1;
+        tokens.push(chars[i..=end].iter().collect());
+        i = end + 1;
+      } else if "=!&|".contains(c) && chars.get(i + 1).is_some_and(|&n| n == '=' || n == c) {
+        tokens.push(chars[i..i + 2].iter().collect());
+        i += 2;
+      } else if "!()".contains(c) {
+        tokens.push(c.to_string());
+        i += 1;
+      } else {
+        let start = i;
+        while i < chars.len() && (chars[i].is_alphanumeric() || "._-".contains(chars[i])) {
+          i += 1;
+        }
+        assert!(i > start, "unexpected `{c}` in {text}");
+        if chars.get(i) == Some(&'(') && chars.get(i + 1) == Some(&')') {
+          i += 2;
+        }
+        tokens.push(chars[start..i].iter().collect());
+      }
+    }
+    tokens
+  }
+
+  fn peek(&self) -> Option<&str> {
+    self.tokens.get(self.at).map(String::as_str)
+  }
+
+  fn next(&mut self) -> String {
+    self.at += 1;
+    self.tokens[self.at - 1].clone()
+  }
+
+  fn or(&mut self) -> Eval {
+    let mut value = self.and();
+    while self.peek() == Some("||") {
+      self.next();
+      let right = self.and();
+      value = Eval::Bool(value.truthy() || right.truthy());
+    }
+    value
+  }
+
+  fn and(&mut self) -> Eval {
+    let mut value = self.unary();
+    while self.peek() == Some("&&") {
+      self.next();
+      let right = self.unary();
+      value = Eval::Bool(value.truthy() && right.truthy());
+    }
+    value
+  }
+
+  fn unary(&mut self) -> Eval {
+    if self.peek() == Some("!") {
+      self.next();
+      return Eval::Bool(!self.unary().truthy());
+    }
+    let left = self.primary();
+    match self.peek() {
+      Some("==" | "!=") => {
+        let equal = self.next() == "==";
+        let right = self.primary();
+        Eval::Bool((left == right) == equal)
+      }
+      _ => left,
+    }
+  }
+
+  fn primary(&mut self) -> Eval {
+    let token = self.next();
+    if token == "(" {
+      let value = self.or();
+      assert_eq!(self.next(), ")");
+      return value;
+    }
+    if let Some(text) = token.strip_prefix('\'').and_then(|t| t.strip_suffix('\'')) {
+      return Eval::Str(text.to_string());
+    }
+    (self.context)(&token).unwrap_or_else(|| Eval::Str("true".into()))
+  }
+}
+
+/// The jobs of a workflow that run for one event: in file order (each job
+/// after the jobs it needs), a job without a status function in its
+/// condition is skipped when a job it needs did not succeed; its condition
+/// decides the rest. `cancelled()` and `failure()` are false (nothing
+/// failed), `always()` is true.
+fn jobs_that_run(doc: &Value, event: &[(&str, &str)]) -> Vec<String> {
+  let mut results: std::collections::BTreeMap<String, bool> = Default::default();
+  let mut ran = Vec::new();
+  for (id, job) in jobs(doc) {
+    let needs: Vec<String> = match &job["needs"] {
+      Value::String(one) => vec![one.clone()],
+      Value::Sequence(many) => many
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect(),
+      _ => Vec::new(),
+    };
+    let condition = job["if"].as_str().unwrap_or("success()");
+    let status = ["always()", "cancelled()", "failure()", "success()"]
+      .iter()
+      .any(|f| condition.contains(f) && *f != "success()");
+    let needs_succeeded = needs.iter().all(|n| results[n]);
+    let runs = if !status && !needs_succeeded {
+      false
+    } else {
+      let context = |path: &str| -> Option<Eval> {
+        match path {
+          "success()" => Some(Eval::Bool(needs_succeeded)),
+          "always()" => Some(Eval::Bool(true)),
+          "cancelled()" | "failure()" => Some(Eval::Bool(false)),
+          _ => {
+            if let Some(rest) = path.strip_prefix("needs.")
+              && let Some(need) = rest.strip_suffix(".result")
+            {
+              return Some(Eval::Str(
+                if results[need] { "success" } else { "skipped" }.into(),
+              ));
+            }
+            event
+              .iter()
+              .find(|(key, _)| *key == path)
+              .map(|(_, value)| Eval::Str((*value).to_string()))
+          }
+        }
+      };
+      let mut parser = Condition {
+        tokens: Condition::tokenize(condition),
+        at: 0,
+        context: &context,
+      };
+      let value = parser.or();
+      assert_eq!(
+        parser.at,
+        parser.tokens.len(),
+        "{id}: all of `{condition}` read"
+      );
+      value.truthy()
+    };
+    results.insert(id.to_string(), runs);
+    if runs {
+      ran.push(id.to_string());
+    }
+  }
+  ran
+}
+
+/// The Preview workflow triggers on `pull_request` (never
+/// `pull_request_target`, which would run this repository's workflow with its
+/// secrets for a fork's code) and on its hourly schedule, and no job runs
+/// for a fork's pull request, whatever its action; a pull request of this
+/// repository builds and deploys while open and only tears down once
+/// closed; the schedule only sweeps.
+#[test]
+fn previews_never_run_for_a_fork() {
+  let mut checked = 0;
+  for (name, resolved, out) in builtins() {
+    for (path, _, doc) in workflows(&out) {
+      let on = doc["on"].as_mapping().expect("triggers");
+      assert!(!on.contains_key("pull_request_target"), "{name}: {path}");
+    }
+    let Some(file) = out.files.get(".github/workflows/preview.yml") else {
+      assert!(
+        resolved.previews.is_none(),
+        "{name}: previews without their workflow"
+      );
+      continue;
+    };
+    checked += 1;
+    let doc: Value = yaml_serde::from_str(&file.contents).unwrap();
+    let triggers: Vec<&str> = doc["on"]
+      .as_mapping()
+      .unwrap()
+      .keys()
+      .map(|k| k.as_str().unwrap())
+      .collect();
+    assert_eq!(triggers, ["pull_request", "schedule"], "{name}");
+    let types: Vec<&str> = doc["on"]["pull_request"]["types"]
+      .as_sequence()
+      .unwrap()
+      .iter()
+      .map(|t| t.as_str().unwrap())
+      .collect();
+    assert_eq!(
+      types,
+      ["opened", "synchronize", "reopened", "closed"],
+      "{name}"
+    );
+    let pr = |action: &'static str, head: &'static str| {
+      vec![
+        ("github.event_name", "pull_request"),
+        ("github.event.action", action),
+        ("github.event.pull_request.head.repo.full_name", head),
+        ("github.repository", "owner/platform"),
+      ]
+    };
+    for action in ["opened", "synchronize", "reopened", "closed"] {
+      let ran = jobs_that_run(&doc, &pr(action, "someone/fork"));
+      assert!(
+        ran.is_empty(),
+        "{name}: a fork's {action} pull request runs {ran:?}"
+      );
+    }
+    let all: Vec<String> = jobs(&doc).iter().map(|(id, _)| id.to_string()).collect();
+    let open: Vec<String> = all.iter().filter(|id| *id != "teardown").cloned().collect();
+    for action in ["opened", "synchronize", "reopened"] {
+      let ran = jobs_that_run(&doc, &pr(action, "owner/platform"));
+      assert_eq!(ran, open, "{name}: {action}");
+    }
+    assert_eq!(
+      jobs_that_run(&doc, &pr("closed", "owner/platform")),
+      ["teardown"],
+      "{name}"
+    );
+    let schedule = [
+      ("github.event_name", "schedule"),
+      ("github.repository", "owner/platform"),
+    ];
+    assert_eq!(jobs_that_run(&doc, &schedule), ["teardown"], "{name}");
+    // Every job that can assume the preview role runs in its environment.
+    for (id, job) in jobs(&doc) {
+      if job["permissions"]["id-token"].as_str() == Some("write") {
+        assert_eq!(job["environment"].as_str(), Some("preview"), "{name}: {id}");
+      }
+    }
+  }
+  assert!(checked >= 2, "previews render in both delivery modes");
 }

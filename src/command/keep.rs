@@ -20,7 +20,7 @@ pub(crate) fn run(file: &Path, files: &[std::path::PathBuf]) -> Result<(), Error
     .collect::<Result<Vec<_>, _>>()?;
   let output = render_output(&loaded, root.path())?;
   let (_guard, plan) =
-    super::lock_and_plan(&root, true, &loaded, &output, &source.bytes, Mode::Render)?;
+    super::lock_and_plan(&root, true, &loaded, output, &source.bytes, Mode::Render)?;
   let outcomes = plan.keep(&paths)?;
   let refused: Vec<(String, String)> = outcomes
     .iter()

@@ -199,14 +199,14 @@ pub(crate) fn lock_and_plan(
   root: &Root,
   writes: bool,
   loaded: &Loaded,
-  output: &Output,
+  output: Output,
   blueprint: &[u8],
   mode: Mode,
 ) -> Result<(crate::runlock::Guard, Plan), Error> {
   lock_and_plan_from(
     root,
     writes,
-    Previous::read,
+    |root, _| Previous::read(root),
     loaded,
     output,
     blueprint,
@@ -215,13 +215,13 @@ pub(crate) fn lock_and_plan(
 }
 
 /// [`lock_and_plan`] with what the last render left read by `previous`
-/// (once the run lock is held).
+/// (once the run lock is held) from the folder and the render.
 pub(crate) fn lock_and_plan_from(
   root: &Root,
   writes: bool,
-  previous: impl FnOnce(&Root) -> Result<Previous, Error>,
+  previous: impl FnOnce(&Root, &Output) -> Result<Previous, Error>,
   loaded: &Loaded,
-  output: &Output,
+  output: Output,
   blueprint: &[u8],
   mode: Mode,
 ) -> Result<(crate::runlock::Guard, Plan), Error> {
@@ -230,18 +230,19 @@ pub(crate) fn lock_and_plan_from(
   } else {
     crate::runlock::acquire_shared(root)?
   };
-  let previous = previous(root)?;
+  let previous = previous(root, &output)?;
   let plan = plan(root, previous, loaded, output, blueprint, mode)?;
   Ok((guard, plan))
 }
 
 /// Plans writing `output` into `root` against what the last render left:
 /// the files, and the database migrations on disk when there is a database.
+/// The plan takes the render over.
 pub(crate) fn plan(
   root: &Root,
   previous: Previous,
   loaded: &Loaded,
-  output: &Output,
+  output: Output,
   blueprint: &[u8],
   mode: Mode,
 ) -> Result<Plan, Error> {

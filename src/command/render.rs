@@ -37,14 +37,14 @@ pub(crate) fn run(
     super::lock_and_plan_from(
       &root,
       true,
-      |root| Previous::rebuild(root, &output),
+      Previous::rebuild,
       &loaded,
-      &output,
+      output,
       &source.bytes,
       Mode::Render,
     )?
   } else {
-    super::lock_and_plan(&root, !check, &loaded, &output, &source.bytes, Mode::Render)?
+    super::lock_and_plan(&root, !check, &loaded, output, &source.bytes, Mode::Render)?
   };
   if check {
     return report::drift(&plan, format);

@@ -26,7 +26,7 @@ pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
     &root,
     !dry_run,
     &loaded,
-    &output,
+    output,
     &migrated.bytes,
     Mode::Upgrade,
   )?;

@@ -93,6 +93,27 @@ impl Root {
     Ok(path)
   }
 
+  /// Whether a folder above `path` (a path [`Root::resolve`] gave) was
+  /// found not to exist: then nothing below it needs to be opened.
+  pub(crate) fn below_missing(&self, path: &Path) -> bool {
+    let missing = self.missing.borrow();
+    !missing.is_empty()
+      && path
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| *dir != self.path && dir.starts_with(&self.path))
+        .any(|dir| missing.contains(dir))
+  }
+
+  /// Reads a file under the folder (a path [`Root::resolve`] gave), `None`
+  /// when it does not exist; below a missing folder nothing is opened.
+  pub(crate) fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    if self.below_missing(path) {
+      return Ok(None);
+    }
+    read_optional(path)
+  }
+
   /// Creates the folder of `path` (a path [`Root::resolve`] gave) when it
   /// is not known to exist: one `mkdir` per missing folder, none for those
   /// already looked at.

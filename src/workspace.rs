@@ -296,7 +296,8 @@ pub fn plan(
     .collect();
 
   for (path, file) in output.files {
-    let disk = fsutil::read_optional(&root.resolve(&path)?)?
+    let disk = root
+      .read_optional(&root.resolve(&path)?)?
       .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
     let recorded = recorded_files.get(&path);
     // A user section on disk is carried into the render.
@@ -341,7 +342,7 @@ pub fn plan(
   }
 
   for (path, entry) in orphans {
-    let Some(bytes) = fsutil::read_optional(&root.resolve(path)?)? else {
+    let Some(bytes) = root.read_optional(&root.resolve(path)?)? else {
       continue;
     };
     let bytes = lf_unless(bytes, false);
@@ -604,6 +605,15 @@ impl Plan {
     }
     drop(needed);
 
+    // Folders that did not exist before the first write hold no temporary
+    // file left by an interrupted run: only the others are swept.
+    let sweep: Vec<&str> = self
+      .steps
+      .iter()
+      .zip(&paths)
+      .filter(|(_, path)| !self.root.below_missing(path))
+      .map(|(step, _)| step.path.as_str())
+      .collect();
     for ((step, path), action) in self.steps.iter().zip(paths).zip(actions) {
       if !matches!(
         action,
@@ -636,7 +646,7 @@ impl Plan {
       }
     }
 
-    fsutil::sweep_temporaries(self.root.path(), self.steps.iter().map(|s| s.path.as_str()))?;
+    fsutil::sweep_temporaries(self.root.path(), sweep.into_iter())?;
     if self.migrations.is_some() {
       // A released migration keeps the checksum it was first seen with, so
       // an edit stays reported until it is reverted.

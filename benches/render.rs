@@ -57,31 +57,34 @@ fn render_in_memory(bencher: Bencher, services: usize) {
   bencher.bench(|| render::render(divan::black_box(&platform), &engine).unwrap());
 }
 
-/// Renders into a fresh folder, returning it.
-fn rendered(services: usize) -> (tempfile::TempDir, render::Output) {
+/// Renders into a fresh folder, returning it and the blueprint.
+fn rendered(services: usize) -> (tempfile::TempDir, oi_gen::blueprint::Resolved, Engine) {
   let dir = tempfile::tempdir().unwrap();
   let text = source(services);
   let platform = blueprint::load(text.as_bytes()).unwrap().resolved;
-  let output = render::render(&platform, &Engine::new().unwrap()).unwrap();
+  let engine = Engine::new().unwrap();
+  let output = render::render(&platform, &engine).unwrap();
   let plan = workspace::plan(
     &Root::new(dir.path()),
-    &output,
+    output,
     Previous::none(),
     "bench",
     Mode::Render,
   )
   .unwrap();
   plan.apply(false).unwrap();
-  (dir, output)
+  (dir, platform, engine)
 }
 
 #[divan::bench(args = SIZES)]
 fn check_clean_tree(bencher: Bencher, services: usize) {
-  let (dir, output) = rendered(services);
-  bencher.bench(|| plan_against(dir.path(), &output));
+  let (dir, platform, engine) = rendered(services);
+  bencher
+    .with_inputs(|| render::render(&platform, &engine).unwrap())
+    .bench_local_values(|output| plan_against(dir.path(), output));
 }
 
-fn plan_against(root: &Path, output: &render::Output) -> usize {
+fn plan_against(root: &Path, output: render::Output) -> usize {
   let root = Root::new(root);
   let previous = Previous::read(&root).unwrap();
   let plan = workspace::plan(&root, output, previous, "bench", Mode::Render).unwrap();

@@ -7,120 +7,291 @@
 //! the base and the lock leaves a base that still holds what the old lock
 //! records. Readers pick the text whose digest the lock records.
 
-use std::collections::{BTreeMap, HashMap};
-use std::ops::Range;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 pub(crate) const BASE_PATH: &str = ".oi-gen/base.txt";
 const HEADER: &str =
   "# Written by oi-gen: the last render of every managed file, for merges. Do not edit.\n";
 
-/// The texts of each path, in the order written.
-pub(crate) type Base = BTreeMap<String, Vec<String>>;
+/// A SHA-256 digest.
+pub(crate) type Sha = [u8; 32];
 
-/// Serializes `path → texts` as `=== <bytes> <path>` lines, each followed
-/// by the bytes.
-pub(crate) fn encode(files: &Base) -> String {
-  let size: usize = files
-    .iter()
-    .flat_map(|(path, texts)| texts.iter().map(move |text| path.len() + text.len() + 24))
-    .sum();
-  let mut out = String::with_capacity(HEADER.len() + size);
-  out.push_str(HEADER);
-  for (path, texts) in files {
-    for contents in texts {
-      out.push_str(&format!("=== {} {path}\n", contents.len()));
-      out.push_str(contents);
-      out.push('\n');
-    }
-  }
-  out
+pub(crate) fn sha(bytes: &[u8]) -> Sha {
+  Sha256::digest(bytes).into()
 }
 
-/// The base as read from disk: its text, and where each path's texts are
-/// in it. Reading indexes the entries without copying them, so a render
-/// pays only for the texts it looks at.
+/// One text of the base: where it is in the file, and its digests. The text
+/// itself is read again only when a merge or a new base needs it.
+#[derive(Debug, Clone)]
+pub(crate) struct Text {
+  at: u64,
+  len: usize,
+  sha256: Sha,
+  /// The digest without the inside of its user section, when it has one.
+  stripped: Option<Sha>,
+}
+
+impl Text {
+  /// The digest of the whole text.
+  pub(crate) fn sha256(&self) -> &Sha {
+    &self.sha256
+  }
+
+  /// The lock's digest: of the whole text, or of everything but its user
+  /// section.
+  pub(crate) fn digest(&self, user_section: bool) -> &Sha {
+    match (&self.stripped, user_section) {
+      (Some(stripped), true) => stripped,
+      _ => &self.sha256,
+    }
+  }
+}
+
+/// The base as read from disk: the digests of each path's texts and where
+/// they are in the file. Reading hashes the entries one at a time without
+/// keeping them, so a render holds only the texts it merges.
 #[derive(Debug, Default)]
 pub(crate) struct Stored {
-  text: String,
-  entries: HashMap<String, Vec<Range<usize>>>,
+  file: Option<RefCell<File>>,
+  entries: HashMap<String, Vec<Text>>,
 }
 
 impl Stored {
-  /// Indexes what `encode` wrote; `None` when the text is damaged.
-  pub(crate) fn new(text: String) -> Option<Stored> {
-    let mut entries: HashMap<String, Vec<Range<usize>>> = HashMap::new();
-    if !text.starts_with(HEADER) {
-      return None;
+  /// Reads and indexes the base at `path`; empty when there is none or it
+  /// is damaged (a damaged base only costs merges).
+  pub(crate) fn open(path: &Path) -> Stored {
+    let Ok(file) = File::open(path) else {
+      return Stored::default();
+    };
+    let mut reader = BufReader::with_capacity(1 << 16, &file);
+    match index(&mut reader) {
+      Ok(Some(entries)) => Stored {
+        file: Some(RefCell::new(file)),
+        entries,
+      },
+      _ => Stored::default(),
     }
-    let mut at = HEADER.len();
-    while at < text.len() {
-      let rest = &text[at..];
-      let (line, _) = rest.split_once('\n')?;
-      let (len, path) = line.strip_prefix("=== ")?.split_once(' ')?;
-      let len: usize = len.parse().ok()?;
-      let start = at + line.len() + 1;
-      let end = start.checked_add(len)?;
-      text.get(start..end)?;
-      if text.as_bytes().get(end) != Some(&b'\n') {
-        return None;
-      }
-      entries
-        .entry(path.to_string())
-        .or_default()
-        .push(start..end);
-      at = end + 1;
-    }
-    Some(Stored { text, entries })
   }
 
   /// The texts of `path`, in the order written.
-  pub(crate) fn get(&self, path: &str) -> Option<impl Iterator<Item = &str> + Clone> {
-    let ranges = self.entries.get(path)?;
-    Some(ranges.iter().map(|range| &self.text[range.clone()]))
+  pub(crate) fn get(&self, path: &str) -> Option<&[Text]> {
+    self.entries.get(path).map(Vec::as_slice)
   }
 
-  /// Whether the base holds `text` for `path`.
-  pub(crate) fn holds(&self, path: &str, text: &str) -> bool {
+  /// Whether the base holds the text with digest `sha256` for `path`.
+  pub(crate) fn holds(&self, path: &str, sha256: &Sha) -> bool {
     self
       .get(path)
-      .is_some_and(|mut texts| texts.any(|stored| stored == text))
+      .is_some_and(|texts| texts.iter().any(|text| &text.sha256 == sha256))
+  }
+
+  /// The bytes of `text`, checked against its digest.
+  pub(crate) fn read(&self, text: &Text) -> io::Result<Vec<u8>> {
+    let Some(file) = &self.file else {
+      return Err(io::Error::new(io::ErrorKind::NotFound, "no base"));
+    };
+    let mut file = file.borrow_mut();
+    file.seek(SeekFrom::Start(text.at))?;
+    let mut bytes = vec![0; text.len];
+    file.read_exact(&mut bytes)?;
+    if sha(&bytes) != text.sha256 {
+      return Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        "changed while it was read",
+      ));
+    }
+    Ok(bytes)
   }
 }
 
-/// Parses what `encode` wrote; `None` when the text is damaged.
-#[cfg(test)]
-pub(crate) fn decode(text: &str) -> Option<Base> {
-  let stored = Stored::new(text.to_string())?;
-  let mut files = Base::new();
-  for path in stored.entries.keys() {
-    let texts = stored.get(path)?.map(str::to_string).collect();
-    files.insert(path.clone(), texts);
+/// Indexes what [`write`] wrote; `None` when it is damaged.
+fn index(reader: &mut impl BufRead) -> io::Result<Option<HashMap<String, Vec<Text>>>> {
+  let mut entries: HashMap<String, Vec<Text>> = HashMap::new();
+  let mut header = vec![0; HEADER.len()];
+  if reader.read_exact(&mut header).is_err() || header != HEADER.as_bytes() {
+    return Ok(None);
   }
-  Some(files)
+  let mut at = HEADER.len() as u64;
+  let mut line = Vec::new();
+  let mut buf = Vec::new();
+  loop {
+    line.clear();
+    if reader.read_until(b'\n', &mut line)? == 0 {
+      return Ok(Some(entries));
+    }
+    let Some(parsed) = line
+      .strip_suffix(b"\n")
+      .and_then(|line| std::str::from_utf8(line).ok())
+      .and_then(|line| line.strip_prefix("=== "))
+      .and_then(|line| line.split_once(' '))
+    else {
+      return Ok(None);
+    };
+    let (len, path) = parsed;
+    let Ok(len) = len.parse::<usize>() else {
+      return Ok(None);
+    };
+    let start = at + line.len() as u64;
+    buf.clear();
+    reader.by_ref().take(len as u64 + 1).read_to_end(&mut buf)?;
+    if buf.len() != len + 1 || buf[len] != b'\n' {
+      return Ok(None);
+    }
+    let Ok(text) = std::str::from_utf8(&buf[..len]) else {
+      return Ok(None);
+    };
+    let stripped = match crate::render::strip_user_section(text) {
+      std::borrow::Cow::Owned(stripped) => Some(sha(stripped.as_bytes())),
+      std::borrow::Cow::Borrowed(_) => None,
+    };
+    entries.entry(path.to_string()).or_default().push(Text {
+      at: start,
+      len,
+      sha256: sha(text.as_bytes()),
+      stripped,
+    });
+    at = start + len as u64 + 1;
+  }
+}
+
+/// A text to write into the base: one in memory, or one of the base on disk
+/// (copied from it).
+pub(crate) enum Source<'a> {
+  Text(&'a str),
+  Stored(&'a Text),
+}
+
+/// Writes `files` (sorted by path, each with its texts in order) as
+/// `=== <bytes> <path>` lines, each followed by the bytes.
+pub(crate) fn write(
+  out: &mut dyn Write,
+  stored: &Stored,
+  files: &[(&str, Vec<Source<'_>>)],
+) -> io::Result<()> {
+  out.write_all(HEADER.as_bytes())?;
+  for (path, texts) in files {
+    for text in texts {
+      match text {
+        Source::Text(contents) => {
+          writeln!(out, "=== {} {path}", contents.len())?;
+          out.write_all(contents.as_bytes())?;
+        }
+        Source::Stored(text) => {
+          writeln!(out, "=== {} {path}", text.len)?;
+          out.write_all(&stored.read(text)?)?;
+        }
+      }
+      out.write_all(b"\n")?;
+    }
+  }
+  Ok(())
 }
 
 #[cfg(test)]
 mod tests {
   use super::*;
+  use std::collections::BTreeMap;
+
+  /// The base `write` makes of `files`.
+  fn encode(files: &BTreeMap<String, Vec<String>>) -> String {
+    let list: Vec<(&str, Vec<Source<'_>>)> = files
+      .iter()
+      .map(|(path, texts)| {
+        (
+          path.as_str(),
+          texts.iter().map(|text| Source::Text(text)).collect(),
+        )
+      })
+      .collect();
+    let mut out = Vec::new();
+    write(&mut out, &Stored::default(), &list).unwrap();
+    String::from_utf8(out).unwrap()
+  }
+
+  /// Every text of the base in `text`, read back through its index.
+  fn decode(text: &str) -> Option<BTreeMap<String, Vec<String>>> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("base.txt");
+    std::fs::write(&path, text).unwrap();
+    let stored = Stored::open(&path);
+    stored.file.as_ref()?;
+    let mut files = BTreeMap::new();
+    for (path, texts) in &stored.entries {
+      let texts = texts
+        .iter()
+        .map(|text| String::from_utf8(stored.read(text).unwrap()).unwrap())
+        .collect();
+      files.insert(path.clone(), texts);
+    }
+    Some(files)
+  }
 
   #[test]
   fn round_trips_any_text() {
-    let mut files = Base::new();
+    let mut files = BTreeMap::new();
     files.insert(
       "a/b.tf".to_string(),
       vec!["x\n=== 3 fake\n".to_string(), "y".to_string()],
     );
     files.insert("c".to_string(), vec![String::new()]);
     files.insert("d".to_string(), vec!["no newline".to_string()]);
-    assert_eq!(decode(&encode(&files)), Some(files));
+    files.insert("e f".to_string(), vec!["ü\n".to_string()]);
+    let text = encode(&files);
+    assert_eq!(decode(&text), Some(files));
+  }
+
+  #[test]
+  fn writes_the_format_of_earlier_versions() {
+    let mut files = BTreeMap::new();
+    files.insert(
+      "a".to_string(),
+      vec!["one\n".to_string(), "two".to_string()],
+    );
+    files.insert("b/c".to_string(), vec![String::new()]);
+    assert_eq!(
+      encode(&files),
+      format!("{HEADER}=== 4 a\none\n\n=== 3 a\ntwo\n=== 0 b/c\n\n")
+    );
+  }
+
+  #[test]
+  fn keeps_the_digest_without_the_user_section() {
+    let text = format!(
+      "a\n{}\nmine\n{}\nb\n",
+      crate::render::USER_SECTION_BEGIN,
+      crate::render::USER_SECTION_END
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("base.txt");
+    let mut files = BTreeMap::new();
+    files.insert("README.md".to_string(), vec![text.clone()]);
+    std::fs::write(&path, encode(&files)).unwrap();
+    let stored = Stored::open(&path);
+    let found = &stored.get("README.md").unwrap()[0];
+    assert_eq!(found.sha256(), &sha(text.as_bytes()));
+    assert_eq!(
+      found.digest(true),
+      &sha(crate::render::strip_user_section(&text).as_bytes())
+    );
+    assert_ne!(found.digest(true), found.digest(false));
+    assert!(stored.holds("README.md", &sha(text.as_bytes())));
+    assert!(!stored.holds("README.md", &sha(b"other")));
   }
 
   #[test]
   fn rejects_damage() {
     assert_eq!(decode("nonsense"), None);
-    let mut files = Base::new();
+    let mut files = BTreeMap::new();
     files.insert("a".to_string(), vec!["abc".to_string()]);
     let text = encode(&files);
     assert_eq!(decode(&text[..text.len() - 2]), None);
+    assert_eq!(decode(&text.replace("=== 3", "=== 99999999999")), None);
+    assert_eq!(decode(&text.replace("=== 3", "=== x")), None);
   }
 }

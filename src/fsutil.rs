@@ -93,6 +93,27 @@ impl Root {
     Ok(path)
   }
 
+  /// Whether a folder above `path` (a path [`Root::resolve`] gave) was
+  /// found not to exist: then nothing below it needs to be opened.
+  pub(crate) fn below_missing(&self, path: &Path) -> bool {
+    let missing = self.missing.borrow();
+    !missing.is_empty()
+      && path
+        .ancestors()
+        .skip(1)
+        .take_while(|dir| *dir != self.path && dir.starts_with(&self.path))
+        .any(|dir| missing.contains(dir))
+  }
+
+  /// Reads a file under the folder (a path [`Root::resolve`] gave), `None`
+  /// when it does not exist; below a missing folder nothing is opened.
+  pub(crate) fn read_optional(&self, path: &Path) -> Result<Option<Vec<u8>>, Error> {
+    if self.below_missing(path) {
+      return Ok(None);
+    }
+    read_optional(path)
+  }
+
   /// Creates the folder of `path` (a path [`Root::resolve`] gave) when it
   /// is not known to exist: one `mkdir` per missing folder, none for those
   /// already looked at.
@@ -139,6 +160,23 @@ pub(crate) fn write_durable(path: &Path, contents: &[u8]) -> Result<(), Error> {
   write_file(path, contents, true)
 }
 
+/// `write_durable` of what `fill` writes, streamed into the temporary file
+/// (through a buffer) instead of held whole; never a script (mode 0644).
+pub(crate) fn write_durable_with(
+  path: &Path,
+  fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), Error> {
+  let dir = path.parent().unwrap_or(Path::new("."));
+  fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
+  through_temporary(path, dir, true, |file| {
+    let mut out = io::BufWriter::with_capacity(1 << 16, file);
+    fill(&mut out)?;
+    out.flush()?;
+    Ok(false)
+  })
+  .map_err(Error::io(Op::Write, path))
+}
+
 fn write_file(path: &Path, contents: &[u8], durable: bool) -> Result<(), Error> {
   let dir = path.parent().unwrap_or(Path::new("."));
   fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
@@ -162,6 +200,21 @@ fn write_through_temporary(
   contents: &[u8],
   durable: bool,
 ) -> io::Result<()> {
+  through_temporary(path, dir, durable, |file| {
+    file.write_all(contents)?;
+    Ok(contents.starts_with(b"#!"))
+  })
+}
+
+/// A temporary file in `dir` that `fill` writes (returning whether it is a
+/// script, made executable), flushed with `durable`, then renamed to `path`.
+/// On any error the temporary file is removed.
+fn through_temporary(
+  path: &Path,
+  dir: &Path,
+  durable: bool,
+  fill: impl FnOnce(&mut fs::File) -> io::Result<bool>,
+) -> io::Result<()> {
   let name = path
     .file_name()
     .map(|n| n.to_string_lossy().into_owned())
@@ -170,22 +223,20 @@ fn write_through_temporary(
     .prefix(&format!(".{name}."))
     .suffix(TEMP_SUFFIX)
     .tempfile_in(dir)?;
-  temp.write_all(contents)?;
+  let script = fill(temp.as_file_mut())?;
   if durable {
     temp.as_file().sync_all()?;
   }
   #[cfg(unix)]
   {
     use std::os::unix::fs::PermissionsExt;
-    let mode = if contents.starts_with(b"#!") {
-      0o755
-    } else {
-      0o644
-    };
+    let mode = if script { 0o755 } else { 0o644 };
     temp
       .as_file()
       .set_permissions(fs::Permissions::from_mode(mode))?;
   }
+  #[cfg(not(unix))]
+  let _ = script;
   temp.persist(path).map_err(|error| error.error)?;
   Ok(())
 }

@@ -115,10 +115,42 @@ impl std::error::Error for LockError {}
 
 /// The SHA-256 of `bytes`, in lowercase hex.
 pub fn sha256(bytes: &[u8]) -> String {
-  let digest = Sha256::digest(bytes);
+  hex(&Sha256::digest(bytes).into())
+}
+
+/// A digest in lowercase hex.
+pub(crate) fn hex(digest: &[u8; 32]) -> String {
+  const DIGITS: &[u8; 16] = b"0123456789abcdef";
   let mut out = String::with_capacity(64);
   for byte in digest {
-    out.push_str(&format!("{byte:02x}"));
+    out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+    out.push(char::from(DIGITS[usize::from(byte & 0xf)]));
   }
   out
+}
+
+/// Whether `text` is the lowercase hex of `digest`.
+pub(crate) fn is_hex_of(text: &str, digest: &[u8; 32]) -> bool {
+  const DIGITS: &[u8; 16] = b"0123456789abcdef";
+  text.len() == 64
+    && text.as_bytes().chunks(2).zip(digest).all(|(pair, byte)| {
+      pair[0] == DIGITS[usize::from(byte >> 4)] && pair[1] == DIGITS[usize::from(byte & 0xf)]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn hex_is_the_lowercase_digest() {
+    assert_eq!(
+      sha256(b"abc"),
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    let digest: [u8; 32] = Sha256::digest(b"abc").into();
+    assert!(is_hex_of(&sha256(b"abc"), &digest));
+    assert!(!is_hex_of(&sha256(b"abd"), &digest));
+    assert!(!is_hex_of("ba78", &digest));
+  }
 }

@@ -84,7 +84,7 @@ pub(crate) fn status(step: &Step) -> Option<Status> {
     Action::Create if step.ownership == Ownership::Managed => Some(Status::Missing),
     Action::Update => Some(Status::Stale),
     Action::Edited | Action::Untracked => {
-      let text = String::from_utf8_lossy(step.disk.as_deref().unwrap_or_default());
+      let text = String::from_utf8_lossy(step.disk().unwrap_or_default());
       Some(if merge::has_markers(&text) {
         Status::Conflict
       } else {

@@ -67,10 +67,11 @@ pub struct Step {
   pub ownership: Ownership,
   /// What the render produced (none for files no longer produced).
   pub rendered: Option<String>,
-  /// What this step writes (the render, a merge, or a conflict).
+  /// What this step writes when it is not the render: a merge, or a
+  /// conflict (creates and updates write `rendered`).
   pub write: Option<String>,
   /// What is on disk now.
-  pub disk: Option<Vec<u8>>,
+  disk: Disk,
   /// The file has a user section, left out of its digest.
   user_section: bool,
   /// A file oi-gen never wrote, taken over with `render --adopt`: saved
@@ -78,13 +79,28 @@ pub struct Step {
   adopted: bool,
 }
 
+/// What is on disk at a step's path. A file that holds the render's bytes
+/// is not kept twice.
+#[derive(Debug)]
+enum Disk {
+  Missing,
+  /// The same bytes as the render.
+  Rendered,
+  Bytes(Vec<u8>),
+}
+
 /// The digest the lock records: of the whole file, or of everything but the
 /// user section, which is the user's to change.
 fn digest(bytes: &[u8], user_section: bool) -> String {
+  lock::hex(&digest_raw(bytes, user_section))
+}
+
+/// [`digest`], as bytes.
+fn digest_raw(bytes: &[u8], user_section: bool) -> base::Sha {
   if user_section && let Ok(text) = std::str::from_utf8(bytes) {
-    return lock::sha256(crate::render::strip_user_section(text).as_bytes());
+    return base::sha(crate::render::strip_user_section(text).as_bytes());
   }
-  lock::sha256(bytes)
+  base::sha(bytes)
 }
 
 impl Step {
@@ -96,13 +112,27 @@ impl Step {
     )
   }
 
+  /// What is on disk now (none when the file is missing).
+  pub fn disk(&self) -> Option<&[u8]> {
+    match &self.disk {
+      Disk::Missing => None,
+      Disk::Rendered => Some(self.rendered.as_deref().unwrap_or_default().as_bytes()),
+      Disk::Bytes(bytes) => Some(bytes),
+    }
+  }
+
+  /// What this step writes: a merge or conflict, else the render.
+  fn written(&self) -> &str {
+    self
+      .write
+      .as_deref()
+      .or(self.rendered.as_deref())
+      .unwrap_or_default()
+  }
+
   /// Unified diff from the disk to what the step writes (or the render).
   pub fn diff(&self) -> String {
-    let old = self
-      .disk
-      .as_deref()
-      .map(String::from_utf8_lossy)
-      .unwrap_or_default();
+    let old = self.disk().map(String::from_utf8_lossy).unwrap_or_default();
     let new = self
       .write
       .as_deref()
@@ -168,21 +198,21 @@ impl Previous {
       let Some(texts) = previous.base().get(path) else {
         continue;
       };
-      let texts: Vec<&str> = texts.collect();
       let disk = fsutil::read_optional(&root.resolve(path)?)?
         .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
       let on_disk = disk.as_deref().and_then(|disk| {
-        texts.iter().find(|text| {
-          digest(text.as_bytes(), file.user_section) == digest(disk, file.user_section)
-        })
+        let wanted = digest_raw(disk, file.user_section);
+        texts
+          .iter()
+          .find(|text| *text.digest(file.user_section) == wanted)
       });
-      let Some(text) = on_disk.or(texts.last()).copied() else {
+      let Some(text) = on_disk.or(texts.last()) else {
         continue;
       };
       files.insert(
         path.clone(),
         Entry {
-          sha256: digest(text.as_bytes(), file.user_section),
+          sha256: lock::hex(text.digest(file.user_section)),
           ownership: file.ownership,
           kept: None,
         },
@@ -207,49 +237,48 @@ impl Previous {
     }
   }
 
-  /// Every text the base holds, read on first use.
+  /// The digests of every text the base holds, read on first use.
   fn base(&self) -> &base::Stored {
-    self.base.get_or_init(|| {
-      let Some(root) = &self.root else {
-        return base::Stored::default();
-      };
-      match fsutil::read_optional(&root.join(base::BASE_PATH)) {
-        // A damaged base only costs merges: edited files then conflict whole.
-        Ok(Some(bytes)) => {
-          let text = String::from_utf8(bytes)
-            .unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
-          base::Stored::new(text).unwrap_or_default()
-        }
-        _ => base::Stored::default(),
-      }
+    self.base.get_or_init(|| match &self.root {
+      Some(root) => base::Stored::open(&root.join(base::BASE_PATH)),
+      None => base::Stored::default(),
     })
   }
 
-  /// The text the last render wrote to `path`, if it is known and intact:
-  /// the base's text whose digest the lock records.
-  fn base_of(&self, path: &str) -> Option<&str> {
+  /// The base's entry for the text the last render wrote to `path`, if it
+  /// is known: the one whose digest the lock records.
+  fn base_entry(&self, path: &str) -> Option<&base::Text> {
     let entry = self.lock.as_ref()?.files.get(path)?;
-    self.base().get(path)?.find(|text| {
-      digest(text.as_bytes(), true) == entry.sha256 || lock::sha256(text.as_bytes()) == entry.sha256
+    self.base().get(path)?.iter().find(|text| {
+      lock::is_hex_of(&entry.sha256, text.digest(true))
+        || lock::is_hex_of(&entry.sha256, text.sha256())
     })
+  }
+
+  /// The text the last render wrote to `path`, if it is known and intact.
+  fn base_of(&self, path: &str) -> Option<String> {
+    let bytes = self.base().read(self.base_entry(path)?).ok()?;
+    String::from_utf8(bytes).ok()
   }
 
   /// Whether oi-gen wrote `disk` to `path` (the base holds that text): the
   /// lock's digest alone does not make a file oi-gen's, so a lock edited to
   /// match a hand edit does not hide it.
   fn wrote(&self, path: &str, disk: &[u8], user_section: bool) -> bool {
-    let wanted = digest(disk, user_section);
-    self
-      .base()
-      .get(path)
-      .is_some_and(|mut texts| texts.any(|text| digest(text.as_bytes(), user_section) == wanted))
+    let wanted = digest_raw(disk, user_section);
+    self.base().get(path).is_some_and(|texts| {
+      texts
+        .iter()
+        .any(|text| *text.digest(user_section) == wanted)
+    })
   }
 }
 
-/// Plans writing `output` into `root`.
+/// Plans writing `output` into `root`. The plan takes the rendered texts
+/// over: the tree is held once, and what is on disk only where it differs.
 pub fn plan(
   root: &Root,
-  output: &Output,
+  output: Output,
   previous: Previous,
   blueprint_sha256: &str,
   mode: Mode,
@@ -257,25 +286,33 @@ pub fn plan(
   let empty = Lock::default();
   let recorded_files = &previous.lock.as_ref().unwrap_or(&empty).files;
   let mut steps = Vec::with_capacity(output.files.len());
+  // Files the lock records that this render no longer produces.
+  let orphans: Vec<(&String, &Entry)> = recorded_files
+    .iter()
+    .filter(|(path, entry)| {
+      // Seeded files are the user's; oi-gen forgets them.
+      !output.files.contains_key(*path) && entry.ownership != Ownership::Seeded
+    })
+    .collect();
 
-  for (path, file) in &output.files {
-    let disk = fsutil::read_optional(&root.resolve(path)?)?
+  for (path, file) in output.files {
+    let disk = root
+      .read_optional(&root.resolve(&path)?)?
       .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
-    let recorded = recorded_files.get(path);
+    let recorded = recorded_files.get(&path);
     // A user section on disk is carried into the render.
-    let spliced = match (&disk, file.user_section) {
-      (Some(bytes), true) => splice_user_section(&file.contents, bytes),
-      _ => None,
+    let contents = match (&disk, file.user_section) {
+      (Some(bytes), true) => splice_user_section(&file.contents, bytes).unwrap_or(file.contents),
+      _ => file.contents,
     };
-    let contents = spliced.as_deref().unwrap_or(&file.contents);
     let (mut action, mut write) = decide(
-      contents,
+      &contents,
       file.ownership,
       disk.as_deref(),
       recorded,
       Bases {
-        merge: || previous.base_of(path),
-        wrote: |bytes: &[u8]| previous.wrote(path, bytes, file.user_section),
+        merge: || previous.base_of(&path),
+        wrote: |bytes: &[u8]| previous.wrote(&path, bytes, file.user_section),
       },
       mode,
       file.user_section,
@@ -287,11 +324,16 @@ pub fn plan(
       // The user has taken over the folder: do not seed it.
       (action, write) = (Action::KeepDeleted, None);
     }
+    let disk = match disk {
+      None => Disk::Missing,
+      Some(bytes) if bytes == contents.as_bytes() => Disk::Rendered,
+      Some(bytes) => Disk::Bytes(bytes),
+    };
     steps.push(Step {
-      path: path.clone(),
+      path,
       action,
       ownership: file.ownership,
-      rendered: Some(contents.to_string()),
+      rendered: Some(contents),
       write,
       disk,
       user_section: file.user_section,
@@ -299,12 +341,8 @@ pub fn plan(
     });
   }
 
-  for (path, entry) in recorded_files {
-    if output.files.contains_key(path) || entry.ownership == Ownership::Seeded {
-      // Seeded files are the user's; oi-gen forgets them.
-      continue;
-    }
-    let Some(bytes) = fsutil::read_optional(&root.resolve(path)?)? else {
+  for (path, entry) in orphans {
+    let Some(bytes) = root.read_optional(&root.resolve(path)?)? else {
       continue;
     };
     let bytes = lf_unless(bytes, false);
@@ -319,7 +357,7 @@ pub fn plan(
       ownership: entry.ownership,
       rendered: None,
       write: None,
-      disk: Some(bytes),
+      disk: Disk::Bytes(bytes),
       user_section: false,
       adopted: false,
     });
@@ -347,22 +385,22 @@ struct Bases<M, W> {
   wrote: W,
 }
 
-fn decide<'a>(
+fn decide(
   rendered: &str,
   ownership: Ownership,
   disk: Option<&[u8]>,
   recorded: Option<&Entry>,
-  base: Bases<impl FnOnce() -> Option<&'a str>, impl FnOnce(&[u8]) -> bool>,
+  base: Bases<impl FnOnce() -> Option<String>, impl FnOnce(&[u8]) -> bool>,
   mode: Mode,
   user_section: bool,
 ) -> (Action, Option<String>) {
-  let write = || Some(rendered.to_string());
+  // Creates and updates write the render, which the step holds.
   let Some(disk) = disk else {
     return match (ownership, recorded, mode) {
       (Ownership::Seeded, Some(_), _) | (Ownership::Managed, Some(_), Mode::Upgrade) => {
         (Action::KeepDeleted, None)
       }
-      _ => (Action::Create, write()),
+      _ => (Action::Create, None),
     };
   };
   if ownership == Ownership::Seeded {
@@ -380,7 +418,7 @@ fn decide<'a>(
   let edited = match recorded {
     // Out of date, not edited: what is on disk is a text oi-gen wrote there
     // (the base holds it), whether or not the lock got to record it.
-    Some(_) if (base.wrote)(disk) => return (Action::Update, write()),
+    Some(_) if (base.wrote)(disk) => return (Action::Update, None),
     Some(_) if merge::has_markers(&String::from_utf8_lossy(disk)) => {
       return (Action::Unresolved, None);
     }
@@ -392,7 +430,7 @@ fn decide<'a>(
     return (edited, None);
   }
   let local = String::from_utf8_lossy(disk);
-  match merge::merge((base.merge)().unwrap_or(""), &local, rendered) {
+  match merge::merge((base.merge)().as_deref().unwrap_or(""), &local, rendered) {
     Merged::Clean(text) if text.as_bytes() == disk => (Action::Unchanged, None),
     Merged::Clean(text) => (Action::Merge, Some(text)),
     Merged::Conflict(text) => (Action::Conflict, Some(text)),
@@ -464,18 +502,17 @@ impl Plan {
       .map(|step| self.root.resolve(&step.path))
       .collect::<Result<Vec<_>, _>>()?;
     let previous = std::mem::replace(&mut self.previous, Previous::none());
-    let old_files = previous
-      .lock
-      .as_ref()
-      .map(|l| l.files.clone())
-      .unwrap_or_default();
+    let no_files = BTreeMap::new();
+    let old_files = previous.lock.as_ref().map_or(&no_files, |lock| &lock.files);
+    let stored = previous.base();
 
     // What each step does, and what the lock and base record for it.
-    let mut work = Vec::with_capacity(self.steps.len());
-    // Texts the base needs after this run, and those it keeps until the
-    // lock is written (what the files hold before this run).
-    let mut needed: BTreeMap<String, String> = BTreeMap::new();
-    let mut before: BTreeMap<String, String> = BTreeMap::new();
+    let mut actions = Vec::with_capacity(self.steps.len());
+    // Texts the base needs after this run: for a file that changes, the
+    // one it holds before this run (kept until the lock is written) and the
+    // new one. Those of the old base are copied from it, not held.
+    let mut needed: Vec<(&str, Vec<base::Source<'_>>)> = Vec::new();
+    let mut complete = true;
     for step in &self.steps {
       let mut action = step.action.clone();
       if force {
@@ -485,10 +522,6 @@ impl Plan {
           other => other,
         };
       }
-      let write = match action {
-        Action::Update if step.write.is_none() => step.rendered.clone(),
-        _ => step.write.clone(),
-      };
       // What the lock and base record: the render for files now in step with
       // it; the previous record for files left as they are.
       let rendered_now = matches!(
@@ -504,11 +537,10 @@ impl Plan {
         None
       } else if rendered_now {
         let text = match (&action, step.ownership) {
-          (Action::Keep, _) => {
-            String::from_utf8_lossy(step.disk.as_deref().unwrap_or_default()).into_owned()
-          }
-          _ => step.rendered.clone().unwrap_or_default(),
+          (Action::Keep, _) => String::from_utf8_lossy(step.disk().unwrap_or_default()),
+          _ => std::borrow::Cow::Borrowed(step.rendered.as_deref().unwrap_or_default()),
         };
+        let sha256 = digest_raw(text.as_bytes(), step.user_section);
         let was_kept = old_files
           .get(&step.path)
           .is_some_and(|entry| entry.kept.is_some());
@@ -516,64 +548,73 @@ impl Plan {
         // follows the file through a clean merge onto the new render, also
         // when the merge is already on disk (a run stopped after writing the
         // files, before the lock): the merge then leaves the file unchanged.
-        let disk = step.disk.as_deref().unwrap_or_default();
+        let disk = step.disk().unwrap_or_default();
         let kept = match (&action, was_kept) {
           (Action::Customized, _) => old_files.get(&step.path).and_then(|e| e.kept.clone()),
           (Action::Merge, true) => Some(Kept {
-            sha256: digest(
-              write.as_deref().unwrap_or_default().as_bytes(),
-              step.user_section,
-            ),
-            render: digest(text.as_bytes(), step.user_section),
+            sha256: digest(step.written().as_bytes(), step.user_section),
+            render: lock::hex(&sha256),
           }),
           (Action::Unchanged, true) if disk != text.as_bytes() => Some(Kept {
             sha256: digest(disk, step.user_section),
-            render: digest(text.as_bytes(), step.user_section),
+            render: lock::hex(&sha256),
           }),
           _ => None,
         };
-        let entry = Entry {
-          sha256: digest(text.as_bytes(), step.user_section),
+        if step.ownership == Ownership::Managed {
+          let whole = if step.user_section {
+            base::sha(text.as_bytes())
+          } else {
+            sha256
+          };
+          let mut texts = Vec::with_capacity(2);
+          if let Some(old) = previous.base_entry(&step.path)
+            && *old.sha256() != whole
+          {
+            texts.push(base::Source::Stored(old));
+          }
+          complete &= stored.holds(&step.path, &whole);
+          // A managed file's text is its render (only seeded files keep
+          // what is on disk).
+          texts.push(base::Source::Text(
+            step.rendered.as_deref().unwrap_or_default(),
+          ));
+          needed.push((&step.path, texts));
+        }
+        Some(Entry {
+          sha256: lock::hex(&sha256),
           ownership: step.ownership,
           kept,
-        };
-        if step.ownership == Ownership::Managed {
-          if let Some(old) = previous.base_of(&step.path)
-            && *old != text
-          {
-            before.insert(step.path.clone(), old.to_string());
-          }
-          needed.insert(step.path.clone(), text);
-        }
-        Some(entry)
+        })
       } else {
-        if let Some(text) = previous.base_of(&step.path) {
-          needed.insert(step.path.clone(), text.to_string());
+        if let Some(old) = previous.base_entry(&step.path) {
+          needed.push((&step.path, vec![base::Source::Stored(old)]));
         }
         old_files.get(&step.path).cloned()
       };
       if let Some(entry) = entry {
         self.lock.files.insert(step.path.clone(), entry);
       }
-      work.push((action, write));
+      actions.push(action);
     }
 
     // The base, unless it already holds every text needed.
-    let stored = previous.base();
-    let complete = needed.iter().all(|(path, text)| stored.holds(path, text));
     if !complete {
-      let mut base = base::Base::new();
-      for (path, text) in needed {
-        let texts = base.entry(path.clone()).or_default();
-        if let Some(old) = before.remove(&path) {
-          texts.push(old);
-        }
-        texts.push(text);
-      }
-      fsutil::write_durable(&base_path, base::encode(&base).as_bytes())?;
+      needed.sort_by(|a, b| a.0.cmp(b.0));
+      fsutil::write_durable_with(&base_path, |out| base::write(out, stored, &needed))?;
     }
+    drop(needed);
 
-    for ((step, path), (action, write)) in self.steps.iter().zip(paths).zip(work) {
+    // Folders that did not exist before the first write hold no temporary
+    // file left by an interrupted run: only the others are swept.
+    let sweep: Vec<&str> = self
+      .steps
+      .iter()
+      .zip(&paths)
+      .filter(|(_, path)| !self.root.below_missing(path))
+      .map(|(step, _)| step.path.as_str())
+      .collect();
+    for ((step, path), action) in self.steps.iter().zip(paths).zip(actions) {
       if !matches!(
         action,
         Action::Unchanged | Action::Keep | Action::Customized
@@ -593,19 +634,19 @@ impl Plan {
           if fsutil::read_optional(&saved)?.as_deref() != Some(bytes.as_slice()) {
             fsutil::write_durable(&saved, &bytes)?;
           }
-          fsutil::write_atomic_in_place(&path, write.as_deref().unwrap_or_default().as_bytes())?;
+          fsutil::write_atomic_in_place(&path, step.written().as_bytes())?;
           summary.adopted += 1;
         }
         Action::Create | Action::Update | Action::Merge | Action::Conflict => {
           self.root.make_parent(&path)?;
-          fsutil::write_atomic_in_place(&path, write.as_deref().unwrap_or_default().as_bytes())?;
+          fsutil::write_atomic_in_place(&path, step.written().as_bytes())?;
           summary.count(&action);
         }
         _ => summary.count(&action),
       }
     }
 
-    fsutil::sweep_temporaries(self.root.path(), self.steps.iter().map(|s| s.path.as_str()))?;
+    fsutil::sweep_temporaries(self.root.path(), sweep.into_iter())?;
     if self.migrations.is_some() {
       // A released migration keeps the checksum it was first seen with, so
       // an edit stays reported until it is reverted.
@@ -660,13 +701,13 @@ impl Plan {
       .filter(|step| matches!(step.action, Action::Unchanged | Action::Customized))
       .collect();
     let digests = parallel_digests(&in_step);
-    for (step, sha256) in in_step.iter().zip(digests) {
+    for (step, (sha256, _)) in in_step.iter().zip(&digests) {
       let recorded = old.files.get(&step.path)?;
       let kept = match step.action {
         Action::Customized => recorded.kept.as_ref(),
         _ => None,
       };
-      if recorded.sha256 != sha256
+      if !lock::is_hex_of(&recorded.sha256, sha256)
         || recorded.ownership != step.ownership
         || recorded.kept.as_ref() != kept
       {
@@ -696,8 +737,9 @@ impl Plan {
     let stored = self.previous.base();
     let base_complete = in_step
       .iter()
-      .filter(|step| step.ownership == Ownership::Managed)
-      .all(|step| stored.holds(&step.path, step.rendered.as_deref().unwrap_or_default()));
+      .zip(&digests)
+      .filter(|(step, _)| step.ownership == Ownership::Managed)
+      .all(|(step, (_, whole))| stored.holds(&step.path, whole));
     if !base_complete {
       return None;
     }
@@ -715,13 +757,18 @@ impl Plan {
   }
 }
 
-/// The lock's digest of each step's render, on every core.
-fn parallel_digests(steps: &[&Step]) -> Vec<String> {
+/// The lock's digest of each step's render, and the digest of the whole
+/// render (the same unless it has a user section), on every core.
+fn parallel_digests(steps: &[&Step]) -> Vec<(base::Sha, base::Sha)> {
   let digest_of = |step: &&Step| {
-    digest(
-      step.rendered.as_deref().unwrap_or_default().as_bytes(),
-      step.user_section,
-    )
+    let text = step.rendered.as_deref().unwrap_or_default().as_bytes();
+    let whole = base::sha(text);
+    let lock = if step.user_section {
+      digest_raw(text, true)
+    } else {
+      whole
+    };
+    (lock, whole)
   };
   let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
   if threads < 2 || steps.len() < 64 {
@@ -817,7 +864,7 @@ impl Plan {
       } else if let Some(step) = self.steps.iter().find(|step| &step.path == path) {
         match step.action {
           Action::Edited => {
-            let disk = step.disk.as_deref().unwrap_or_default();
+            let disk = step.disk().unwrap_or_default();
             let rendered = step.rendered.as_deref().unwrap_or_default();
             if let Some(entry) = lock.files.get_mut(path) {
               entry.kept = Some(Kept {

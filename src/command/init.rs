@@ -66,7 +66,7 @@ pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
     &root,
     Previous::none(),
     &loaded,
-    &output,
+    output,
     &source.bytes,
     Mode::Render,
   )?;

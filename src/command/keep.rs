@@ -18,9 +18,16 @@ pub(crate) fn run(file: &Path, files: &[std::path::PathBuf]) -> Result<(), Error
     .iter()
     .map(|given| relative_to(root.path(), given))
     .collect::<Result<Vec<_>, _>>()?;
+  let (_guard, previous) = super::lock_and_read(&root, true)?;
   let output = render_output(&loaded, root.path())?;
-  let (_guard, plan) =
-    super::lock_and_plan(&root, true, &loaded, &output, &source.bytes, Mode::Render)?;
+  let plan = super::plan(
+    &root,
+    previous,
+    &loaded,
+    output,
+    &source.bytes,
+    Mode::Render,
+  )?;
   let outcomes = plan.keep(&paths)?;
   let refused: Vec<(String, String)> = outcomes
     .iter()

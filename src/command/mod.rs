@@ -194,34 +194,29 @@ fn watch_overrides(done: std::sync::Arc<std::sync::atomic::AtomicBool>) {
 
 /// Takes the run lock (held while the guard lives): exclusive for a command
 /// that writes, shared for one that only reads, so it waits for a render in
-/// progress; then plans against what the last render left, like [`plan`].
-pub(crate) fn lock_and_plan(
+/// progress; then reads what the last render left. Commands do this before
+/// they render, so the lock's parse and the render are not in memory at
+/// once.
+pub(crate) fn lock_and_read(
   root: &Root,
   writes: bool,
-  loaded: &Loaded,
-  output: &Output,
-  blueprint: &[u8],
-  mode: Mode,
-) -> Result<(crate::runlock::Guard, Plan), Error> {
-  lock_and_plan_from(
-    root,
-    writes,
-    Previous::read,
-    loaded,
-    output,
-    blueprint,
-    mode,
-  )
+) -> Result<(crate::runlock::Guard, Previous), Error> {
+  let guard = if writes {
+    crate::runlock::acquire(root)?
+  } else {
+    crate::runlock::acquire_shared(root)?
+  };
+  Ok((guard, Previous::read(root)?))
 }
 
-/// [`lock_and_plan`] with what the last render left read by `previous`
-/// (once the run lock is held).
+/// Takes the run lock like [`lock_and_read`], then plans with what the last
+/// render left read by `previous` from the folder and the render.
 pub(crate) fn lock_and_plan_from(
   root: &Root,
   writes: bool,
-  previous: impl FnOnce(&Root) -> Result<Previous, Error>,
+  previous: impl FnOnce(&Root, &Output) -> Result<Previous, Error>,
   loaded: &Loaded,
-  output: &Output,
+  output: Output,
   blueprint: &[u8],
   mode: Mode,
 ) -> Result<(crate::runlock::Guard, Plan), Error> {
@@ -230,18 +225,19 @@ pub(crate) fn lock_and_plan_from(
   } else {
     crate::runlock::acquire_shared(root)?
   };
-  let previous = previous(root)?;
+  let previous = previous(root, &output)?;
   let plan = plan(root, previous, loaded, output, blueprint, mode)?;
   Ok((guard, plan))
 }
 
 /// Plans writing `output` into `root` against what the last render left:
 /// the files, and the database migrations on disk when there is a database.
+/// The plan takes the render over.
 pub(crate) fn plan(
   root: &Root,
   previous: Previous,
   loaded: &Loaded,
-  output: &Output,
+  output: Output,
   blueprint: &[u8],
   mode: Mode,
 ) -> Result<Plan, Error> {

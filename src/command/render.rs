@@ -32,19 +32,29 @@ pub(crate) fn run(
     })
     .transpose()?;
   let loaded = source.load()?;
-  let output = render_output(&loaded, root.path())?;
   let (_guard, mut plan) = if rebuild_lock {
+    let output = render_output(&loaded, root.path())?;
     super::lock_and_plan_from(
       &root,
       true,
-      |root| Previous::rebuild(root, &output),
+      Previous::rebuild,
       &loaded,
-      &output,
+      output,
       &source.bytes,
       Mode::Render,
     )?
   } else {
-    super::lock_and_plan(&root, !check, &loaded, &output, &source.bytes, Mode::Render)?
+    let (guard, previous) = super::lock_and_read(&root, !check)?;
+    let output = render_output(&loaded, root.path())?;
+    let plan = super::plan(
+      &root,
+      previous,
+      &loaded,
+      output,
+      &source.bytes,
+      Mode::Render,
+    )?;
+    (guard, plan)
   };
   if check {
     return report::drift(&plan, format);

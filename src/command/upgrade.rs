@@ -21,12 +21,13 @@ pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   let migrated = Source::new(source.name.clone(), migrated.into_bytes());
   let loaded = migrated.load()?;
   let root = Root::new(&output_dir(file, None));
+  let (_guard, previous) = super::lock_and_read(&root, !dry_run)?;
   let (output, moved) = render_with_overrides(&loaded, root.path())?;
-  let (_guard, plan) = super::lock_and_plan(
+  let plan = super::plan(
     &root,
-    !dry_run,
+    previous,
     &loaded,
-    &output,
+    output,
     &migrated.bytes,
     Mode::Upgrade,
   )?;

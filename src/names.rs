@@ -248,6 +248,16 @@ pub(crate) fn karpenter_controller_role(stack: &str) -> String {
   format!("{stack}-karpenter")
 }
 
+/// The name of the EKS Argo CD capability of each cluster
+/// (`spec.delivery.argocd.managed`).
+pub(crate) const ARGOCD_CAPABILITY: &str = "argocd";
+
+/// The IAM role of the EKS Argo CD capability (`<stack>-argocd`), which
+/// `cluster/install.sh` grants the platform's namespace.
+pub(crate) fn argocd_capability_role(stack: &str) -> String {
+  format!("{stack}-argocd")
+}
+
 /// The IAM role of the nodes Karpenter launches (`<stack>-karpenter-node`),
 /// which the EC2NodeClasses name.
 pub(crate) fn karpenter_node_role(stack: &str) -> String {

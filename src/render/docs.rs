@@ -67,6 +67,20 @@ struct ReadmeData {
   quota: ReadmeQuota,
   /// `delivery.mode: argocd`: the argo-cd chart's version.
   argocd: Option<String>,
+  /// `delivery.argocd.managed`: the EKS Argo CD capability instead.
+  argocd_managed: Option<ReadmeManagedArgoCd>,
+}
+
+/// The managed Argo CD's runbook: how to reach it, who may do what.
+#[derive(Serialize)]
+struct ReadmeManagedArgoCd {
+  /// The capability's name.
+  name: &'static str,
+  /// Identity Center's region.
+  idc_region: String,
+  /// (Argo CD role, ["group `<id>`" | "user `<id>`"]), in the order ADMIN,
+  /// EDITOR, VIEWER.
+  roles: Vec<(&'static str, Vec<String>)>,
 }
 
 /// The compute budget of the platform's namespace, as quantities.
@@ -450,6 +464,31 @@ pub(crate) fn render(
       .filter(|s| s.uses_database && resolved.addons.external_secrets)
       .map(|s| (s.name.clone(), crate::names::database_role(&s.name)))
       .collect(),
+    argocd_managed: resolved
+      .managed_argocd
+      .as_ref()
+      .map(|managed| ReadmeManagedArgoCd {
+        name: crate::names::ARGOCD_CAPABILITY,
+        idc_region: managed.idc_region.clone(),
+        roles: managed
+          .role_mappings
+          .iter()
+          .map(|(role, identities)| {
+            let identities = identities
+              .iter()
+              .map(|(id, kind)| {
+                let kind = if *kind == "SSO_GROUP" {
+                  "group"
+                } else {
+                  "user"
+                };
+                format!("{kind} `{id}`")
+              })
+              .collect();
+            (*role, identities)
+          })
+          .collect(),
+      }),
   };
   out.add(
     output_path(README, None, None),

@@ -453,6 +453,11 @@ pub(crate) static ROWS: &[Row] = &[
     ArgoCd,
     &[DELIVERY_MODE, ENVIRONMENT, SERVICES, NAME, GITHUB],
   ),
+  row(
+    "cluster/manifests/argocd-readers.yaml",
+    ArgoCd,
+    &[DELIVERY_MODE, NAME],
+  ),
   // The EKS managed Argo CD capability instead of the chart: the capability
   // (Terraform), and what install.sh gives it in the cluster (the cluster
   // Secret it deploys through, its Kubernetes permissions).

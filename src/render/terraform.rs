@@ -260,6 +260,8 @@ struct TerraformData {
   auto_mode_node_role: String,
   /// `spec.delivery.argocd.managed`: what `argocd.tf` configures.
   managed_argocd: Option<ManagedArgoCdData>,
+  /// With Argo CD: the deploy role's group, which reads the Applications.
+  argocd_readers_group: String,
 }
 
 /// The EKS Argo CD capability of `infra/argocd.tf`.
@@ -884,6 +886,7 @@ impl TerraformData {
           platform_namespace: resolved.namespace.clone(),
           deployers_role: names::deployers_group(platform),
         }),
+      argocd_readers_group: names::argocd_readers_group(platform),
     }
   }
 }
@@ -2759,10 +2762,16 @@ mod tests {
       assert!(terraform.contains("type = \"cluster\""), "{terraform}");
       let text = &files["infra/eks.tf"];
       if Resolved::new(&platform).argocd() {
-        // Argo CD applies the charts: the deploy role never reaches the
-        // cluster.
-        assert!(
-          fixed.iter().all(|(k, _)| k.to_string() != "deploy"),
+        // Argo CD applies the charts: the deploy role only reads the
+        // Applications, through its group's Role in `argocd`; no access
+        // policy at all.
+        let deploy = entry("deploy");
+        assert_eq!(
+          deploy,
+          format!(
+            "{{ principal_arn = aws_iam_role.deploy.arn kubernetes_groups = [\"{}\"] }}",
+            names::argocd_readers_group(&platform)
+          ),
           "{text}"
         );
         assert!(!text.contains("deploy_namespaces"), "{text}");

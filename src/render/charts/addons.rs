@@ -779,6 +779,15 @@ fn argo_cd(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>) 
       false,
     ));
   }
+  out.add(
+    "cluster/manifests/argocd-readers.yaml".to_string(),
+    documents(&argocd::readers_manifests(resolved)),
+  );
+  steps.push(InstallStep::other(
+    "manifests",
+    "the deploy role's read access to the Argo CD Applications",
+    vec!["manifests/argocd-readers.yaml".into()],
+  ));
   for environment in &resolved.environments {
     out.add(
       argocd::applications_path(&environment.name),

@@ -460,3 +460,59 @@ struct Subject {
   kind: &'static str,
   name: String,
 }
+
+/// `cluster/manifests/argocd-readers.yaml`: what the deploy role's group may
+/// do in the namespace `argocd`: read the Applications, so that a deploy
+/// waits for its environment's Argo CD before the next promotion. Applied by
+/// `cluster/install.sh` once the namespace exists.
+pub(crate) fn readers_manifests(resolved: &Resolved) -> Vec<String> {
+  let group = crate::names::argocd_readers_group(&resolved.platform);
+  let metadata = || NamespacedMetadata {
+    name: group.clone(),
+    namespace: ARGO_CD.namespace.to_owned(),
+  };
+  vec![
+    yaml(&Role {
+      api_version: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: metadata(),
+      rules: vec![Rule {
+        api_groups: vec!["argoproj.io"],
+        resources: vec!["applications"],
+        verbs: vec!["get", "list", "watch"],
+      }],
+    }),
+    yaml(&RoleBinding {
+      api_version: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: metadata(),
+      role_ref: RoleRef {
+        api_group: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: group.clone(),
+      },
+      subjects: vec![Subject {
+        api_group: "rbac.authorization.k8s.io",
+        kind: "Group",
+        name: group.clone(),
+      }],
+    }),
+  ]
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Role {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: NamespacedMetadata,
+  rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+  api_groups: Vec<&'static str>,
+  resources: Vec<&'static str>,
+  verbs: Vec<&'static str>,
+}

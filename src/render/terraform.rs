@@ -2369,6 +2369,16 @@ mod tests {
       }],
       sqs: Vec::new(),
     });
+    // And the managed Argo CD capability, for infra/argocd.tf.
+    platform.spec.delivery.mode = Some(crate::blueprint::model::DeliveryMode::Argocd);
+    platform.spec.delivery.argocd = Some(crate::blueprint::model::ArgoCdDelivery {
+      managed: Some(true),
+      identity_center: Some(crate::blueprint::model::IdentityCenter {
+        instance_arn: "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6".into(),
+        region: None,
+      }),
+      rbac: None,
+    });
     let files = render_infra(&platform);
     for (template, _) in TEMPLATES {
       assert!(

@@ -248,6 +248,23 @@ pub(crate) fn karpenter_controller_role(stack: &str) -> String {
   format!("{stack}-karpenter")
 }
 
+/// Kubernetes group the deploy role is mapped to with Argo CD: a Role in the
+/// namespace `argocd` lets it read the Applications (and nothing else), so
+/// a deploy waits for its environment's Argo CD before the next promotion.
+pub(crate) fn argocd_readers_group(platform: &Platform) -> String {
+  format!("{}-argocd-readers", platform.name())
+}
+
+/// The name of the EKS Argo CD capability of each cluster
+/// (`spec.delivery.argocd.managed`).
+pub(crate) const ARGOCD_CAPABILITY: &str = "argocd";
+
+/// The IAM role of the EKS Argo CD capability (`<stack>-argocd`), which
+/// `cluster/install.sh` grants the platform's namespace.
+pub(crate) fn argocd_capability_role(stack: &str) -> String {
+  format!("{stack}-argocd")
+}
+
 /// The IAM role of the nodes Karpenter launches (`<stack>-karpenter-node`),
 /// which the EC2NodeClasses name.
 pub(crate) fn karpenter_node_role(stack: &str) -> String {

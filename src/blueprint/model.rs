@@ -757,6 +757,9 @@ pub struct Delivery {
   /// optional: a preview environment per pull request of this repository (never for a fork's), in the first environment's cluster: namespace `pr-<number>`, every service installed with `helm upgrade --install` from the Preview workflow in either delivery mode, hosts `pr-<number>-<host>` in that environment's zone, and a database of its own on that environment's RDS instance. Removed when the pull request closes, or by the hourly sweep after `ttlHours`.
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub previews: Option<Previews>,
+  /// optional, with `mode: argocd`: which Argo CD syncs the charts. Absent: Argo CD from its Helm chart in each cluster (`cluster/install.sh`). `{managed: true, identityCenter: ..., rbac: ...}`: the EKS managed Argo CD capability of each environment's cluster (`infra/argocd.tf`), run by AWS outside the cluster, signed in through IAM Identity Center.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub argocd: Option<ArgoCdDelivery>,
 }
 
 /// Preview environments per pull request (`spec.delivery.previews`).
@@ -769,6 +772,60 @@ pub struct Previews {
   /// Hours a preview lives after its last deploy before the sweep removes it (optional, default 72; 1 to 720).
   #[serde(default, skip_serializing_if = "Option::is_none")]
   pub ttl_hours: Option<u32>,
+}
+
+/// `spec.delivery.argocd`: the EKS managed Argo CD capability.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArgoCdDelivery {
+  /// true | false (optional, default false): each environment's cluster gets the EKS Argo CD capability (Terraform, `infra/argocd.tf`) instead of the argo-cd chart; needs `identityCenter`.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub managed: Option<bool>,
+  /// With `managed: true`: the IAM Identity Center instance Argo CD signs users in with (the capability has no local users).
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub identity_center: Option<IdentityCenter>,
+  /// With `managed: true`: who may do what in Argo CD, by Identity Center user or group id: `admin`, `editor`, `viewer` (Argo CD's three built-in roles of the capability). At least one identity.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub rbac: Option<ArgoCdRbac>,
+}
+
+/// The IAM Identity Center instance of the managed Argo CD.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct IdentityCenter {
+  /// The instance's ARN, `arn:aws:sso:::instance/ssoins-<16 characters>` (`aws sso-admin list-instances`).
+  pub instance_arn: String,
+  /// optional, default `spec.aws.region`: the region the Identity Center instance lives in.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub region: Option<String>,
+}
+
+/// The capability's role mappings: Identity Center identities per Argo CD role.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ArgoCdRbac {
+  /// optional: full access (Applications of every project, settings, clusters, repositories).
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub admin: Vec<SsoIdentity>,
+  /// optional: updates projects and their roles; sees Applications only through project roles.
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub editor: Vec<SsoIdentity>,
+  /// optional: read-only; sees Applications only through project roles.
+  #[serde(default, skip_serializing_if = "Vec::is_empty")]
+  pub viewer: Vec<SsoIdentity>,
+}
+
+/// One Identity Center identity: exactly one of `group` or `user`, its id
+/// (not its name), as `aws identitystore list-groups` / `list-users` show it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SsoIdentity {
+  /// An Identity Center group id.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub group: Option<String>,
+  /// An Identity Center user id.
+  #[serde(default, skip_serializing_if = "Option::is_none")]
+  pub user: Option<String>,
 }
 
 /// How the services reach the clusters.

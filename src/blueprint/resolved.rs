@@ -233,6 +233,65 @@ pub struct Resolved {
   /// `spec.delivery.previews`, when on: a preview per pull request in the
   /// first environment's cluster.
   pub previews: Option<super::previews::ResolvedPreviews>,
+  /// `spec.delivery.argocd.managed` with `mode: argocd`: the EKS managed
+  /// Argo CD capability of each environment's cluster instead of the chart.
+  pub managed_argocd: Option<ManagedArgoCd>,
+}
+
+/// The EKS Argo CD capability of every environment's cluster
+/// (`infra/argocd.tf`), decided from `spec.delivery.argocd`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedArgoCd {
+  /// `identityCenter.instanceArn`.
+  pub idc_instance_arn: String,
+  /// `identityCenter.region`, default `spec.aws.region`.
+  pub idc_region: String,
+  /// The role mappings, in the order ADMIN, EDITOR, VIEWER, each role with
+  /// identities only; each identity as (id, `SSO_GROUP` | `SSO_USER`).
+  pub role_mappings: Vec<(&'static str, Vec<(String, &'static str)>)>,
+}
+
+impl ManagedArgoCd {
+  fn new(platform: &Platform) -> Option<Self> {
+    let delivery = &platform.spec.delivery;
+    if delivery.mode != Some(crate::blueprint::model::DeliveryMode::Argocd) {
+      return None;
+    }
+    let argocd = delivery.argocd.as_ref()?;
+    if argocd.managed != Some(true) {
+      return None;
+    }
+    let idc = argocd.identity_center.as_ref()?;
+    let rbac = argocd.rbac.clone().unwrap_or_default();
+    let identities = |list: &[crate::blueprint::model::SsoIdentity]| {
+      list
+        .iter()
+        .filter_map(|identity| match (&identity.group, &identity.user) {
+          (Some(group), _) => Some((group.trim().to_owned(), "SSO_GROUP")),
+          (None, Some(user)) => Some((user.trim().to_owned(), "SSO_USER")),
+          (None, None) => None,
+        })
+        .collect::<Vec<_>>()
+    };
+    let role_mappings = [
+      ("ADMIN", identities(&rbac.admin)),
+      ("EDITOR", identities(&rbac.editor)),
+      ("VIEWER", identities(&rbac.viewer)),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| !ids.is_empty())
+    .collect();
+    Some(Self {
+      idc_instance_arn: idc.instance_arn.trim().to_owned(),
+      idc_region: idc
+        .region
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(platform.region().trim())
+        .to_owned(),
+      role_mappings,
+    })
+  }
 }
 
 /// A secret the services read and the user fills, in every environment.
@@ -764,6 +823,7 @@ impl Resolved {
       delivery_mode: platform.spec.delivery.mode.unwrap_or_default(),
       auto_mode: platform.auto_mode(),
       previews: platform.previews(),
+      managed_argocd: ManagedArgoCd::new(platform),
       platform: platform.clone(),
     }
   }

@@ -1920,6 +1920,120 @@ impl Checker<'_> {
         );
       }
     }
+    self.managed_argocd();
+  }
+
+  /// `spec.delivery.argocd`: only with `mode: argocd`; `managed: true` needs
+  /// an Identity Center instance and at least one role mapping, each
+  /// identity exactly one group or user id.
+  fn managed_argocd(&mut self) {
+    let delivery = &self.platform.spec.delivery;
+    let Some(argocd) = &delivery.argocd else {
+      return;
+    };
+    if delivery.mode != Some(crate::blueprint::model::DeliveryMode::Argocd) {
+      self
+        .error(
+          "spec.delivery.argocd",
+          "`argocd` settings need `spec.delivery.mode: argocd`",
+        )
+        .hint = Some("add `mode: argocd`, or remove `argocd`".into());
+      return;
+    }
+    if argocd.managed != Some(true) {
+      for (field, set) in [
+        ("identityCenter", argocd.identity_center.is_some()),
+        ("rbac", argocd.rbac.is_some()),
+      ] {
+        if set {
+          self
+            .error(
+              format!("spec.delivery.argocd.{field}"),
+              format!("`{field}` configures the managed Argo CD capability only"),
+            )
+            .hint = Some("add `managed: true`, or remove it".into());
+        }
+      }
+      return;
+    }
+    match &argocd.identity_center {
+      None => {
+        self
+          .error(
+            "spec.delivery.argocd",
+            "the managed Argo CD capability needs `identityCenter` (it signs users in through IAM Identity Center only)",
+          )
+          .hint = Some(
+          "add `identityCenter: {instanceArn: arn:aws:sso:::instance/ssoins-...}` (`aws sso-admin list-instances`)".into(),
+        );
+      }
+      Some(idc) => {
+        if !is_sso_instance_arn(&idc.instance_arn) {
+          self
+            .error(
+              "spec.delivery.argocd.identityCenter.instanceArn",
+              format!(
+                "`{}` is not an IAM Identity Center instance ARN",
+                idc.instance_arn
+              ),
+            )
+            .hint = Some(
+            "it looks like `arn:aws:sso:::instance/ssoins-1234567890abcdef` (`aws sso-admin list-instances`)".into(),
+          );
+        }
+        if let Some(region) = &idc.region
+          && regions::zone_letters(region).is_none()
+        {
+          self.error(
+            "spec.delivery.argocd.identityCenter.region",
+            format!("`{region}` is not an AWS region"),
+          );
+        }
+      }
+    }
+    let rbac = argocd.rbac.clone().unwrap_or_default();
+    let lists = [
+      ("admin", &rbac.admin),
+      ("editor", &rbac.editor),
+      ("viewer", &rbac.viewer),
+    ];
+    if lists.iter().all(|(_, list)| list.is_empty()) {
+      self
+        .error(
+          "spec.delivery.argocd",
+          "the managed Argo CD capability maps no Identity Center identity to a role: nobody could sign in",
+        )
+        .hint = Some("add `rbac: {admin: [{group: <Identity Center group id>}]}`".into());
+    }
+    for (role, list) in lists {
+      for (i, identity) in list.iter().enumerate() {
+        let path = format!("spec.delivery.argocd.rbac.{role}[{i}]");
+        match (&identity.group, &identity.user) {
+          (Some(_), Some(_)) | (None, None) => {
+            self
+              .error(path, "an identity is exactly one of `group` or `user`")
+              .hint = Some("write `- group: <id>` or `- user: <id>`".into());
+          }
+          (Some(id), None) | (None, Some(id)) => {
+            let field = if identity.group.is_some() {
+              "group"
+            } else {
+              "user"
+            };
+            if !is_identity_store_id(id) {
+              self
+                .error(
+                  format!("{path}.{field}"),
+                  format!("`{id}` is not an Identity Center {field} id"),
+                )
+                .hint = Some(format!(
+                "use the id, not the name (`aws identitystore list-{field}s --identity-store-id <id>`)"
+              ));
+            }
+          }
+        }
+      }
+    }
   }
 
   fn compliance(&mut self) {
@@ -2586,4 +2700,33 @@ fn too_long(name: &names::AwsName, platform: &Platform) -> (String, String) {
       format!("shorten {}", name.fields.join(" or ")),
     ),
   }
+}
+
+/// `arn:<partition>:sso:::instance/ssoins-<16 letters and digits>`.
+fn is_sso_instance_arn(arn: &str) -> bool {
+  let Some(rest) = arn.strip_prefix("arn:") else {
+    return false;
+  };
+  let Some((partition, rest)) = rest.split_once(':') else {
+    return false;
+  };
+  let Some(id) = rest.strip_prefix("sso:::instance/ssoins-") else {
+    return false;
+  };
+  partition.starts_with("aws")
+    && partition
+      .bytes()
+      .all(|b| b.is_ascii_lowercase() || b == b'-')
+    && id.len() == 16
+    && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// An identity store user or group id: letters, digits and '-', as AWS's
+/// `([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-...` ids are, at most 47 characters.
+fn is_identity_store_id(id: &str) -> bool {
+  !id.is_empty()
+    && id.len() <= 47
+    && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+    && !id.starts_with('-')
+    && !id.ends_with('-')
 }

@@ -69,6 +69,8 @@ struct ReadmeData {
   argocd: Option<String>,
   /// `spec.delivery.previews`: the Previews section.
   previews: Option<ReadmePreviews>,
+  /// `delivery.argocd.managed`: the EKS Argo CD capability instead.
+  argocd_managed: Option<ReadmeManagedArgoCd>,
 }
 
 #[derive(Serialize)]
@@ -82,6 +84,18 @@ struct ReadmePreviews {
   repository_prefix: String,
   /// Service → the tail of its preview host after `pr-<number>`.
   hosts: Vec<(String, String)>,
+}
+
+/// The managed Argo CD's runbook: how to reach it, who may do what.
+#[derive(Serialize)]
+struct ReadmeManagedArgoCd {
+  /// The capability's name.
+  name: &'static str,
+  /// Identity Center's region.
+  idc_region: String,
+  /// (Argo CD role, ["group `<id>`" | "user `<id>`"]), in the order ADMIN,
+  /// EDITOR, VIEWER.
+  roles: Vec<(&'static str, Vec<String>)>,
 }
 
 /// The compute budget of the platform's namespace, as quantities.
@@ -475,6 +489,31 @@ pub(crate) fn render(
       repository_prefix: p.repository_prefix.clone(),
       hosts: p.hosts.clone(),
     }),
+    argocd_managed: resolved
+      .managed_argocd
+      .as_ref()
+      .map(|managed| ReadmeManagedArgoCd {
+        name: crate::names::ARGOCD_CAPABILITY,
+        idc_region: managed.idc_region.clone(),
+        roles: managed
+          .role_mappings
+          .iter()
+          .map(|(role, identities)| {
+            let identities = identities
+              .iter()
+              .map(|(id, kind)| {
+                let kind = if *kind == "SSO_GROUP" {
+                  "group"
+                } else {
+                  "user"
+                };
+                format!("{kind} `{id}`")
+              })
+              .collect();
+            (*role, identities)
+          })
+          .collect(),
+      }),
   };
   out.add(
     output_path(README, None, None),

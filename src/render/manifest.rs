@@ -56,6 +56,10 @@ pub(crate) enum When {
   ServiceDashboards,
   /// `delivery.mode: argocd`.
   ArgoCd,
+  /// `delivery.mode: argocd` with the argo-cd chart (no `argocd.managed`).
+  ArgoCdChart,
+  /// `delivery.argocd.managed`: the EKS Argo CD capability.
+  ManagedArgoCd,
   /// `delivery.mode: actions` (also when the field is absent).
   ActionsDelivery,
   /// Not `compute: auto-mode`: the cluster runs its own load balancer
@@ -135,8 +139,9 @@ const AUTOSCALER: &str = "spec.cluster.autoscaler";
 const OWNERS: &str = "spec.owners";
 const DELIVERY_MODE: &str = "spec.delivery.mode";
 const PREVIEWS: &str = "spec.delivery.previews";
+const DELIVERY_ARGOCD: &str = "spec.delivery.argocd";
 
-use When::{ActionsDelivery, ArgoCd};
+use When::{ActionsDelivery, ArgoCd, ArgoCdChart, ManagedArgoCd};
 use When::{
   AlertReceivers, Always, AutoMode, Calico, CertManager, ClusterAutoscaler, Database,
   ExternalSecrets, Gateway, GrafanaFromSecrets, Ingress, Karpenter, MigrationsImage,
@@ -453,13 +458,27 @@ pub(crate) static ROWS: &[Row] = &[
   // then the workflows' state, never drift).
   row(
     "cluster/addons/argo-cd/values.yaml",
-    ArgoCd,
-    &[DELIVERY_MODE],
+    ArgoCdChart,
+    &[DELIVERY_MODE, DELIVERY_ARGOCD],
   ),
   row(
     "cluster/manifests/{environment}/applications.yaml",
     ArgoCd,
     &[DELIVERY_MODE, ENVIRONMENT, SERVICES, NAME, GITHUB],
+  ),
+  row(
+    "cluster/manifests/argocd-readers.yaml",
+    ArgoCd,
+    &[DELIVERY_MODE, NAME],
+  ),
+  // The EKS managed Argo CD capability instead of the chart: the capability
+  // (Terraform), and what install.sh gives it in the cluster (the cluster
+  // Secret it deploys through, its Kubernetes permissions).
+  row("infra/argocd.tf", ManagedArgoCd, &[DELIVERY_ARGOCD, NAME]),
+  row(
+    "cluster/manifests/argocd-capability.yaml",
+    ManagedArgoCd,
+    &[DELIVERY_ARGOCD, NAME],
   ),
   Row {
     path: "deploy/{environment}/images/{service}.yaml",
@@ -597,6 +616,8 @@ impl When {
         addons.monitoring && addons.external_secrets && addons.monitoring_settings.has_receivers()
       }
       ArgoCd => resolved.argocd(),
+      ArgoCdChart => resolved.argocd() && resolved.managed_argocd.is_none(),
+      ManagedArgoCd => resolved.managed_argocd.is_some(),
       ActionsDelivery => !resolved.argocd(),
       When::Previews => resolved.previews.is_some(),
       ServiceDashboards => {

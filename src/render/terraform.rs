@@ -114,6 +114,8 @@ enum When {
   NodeGroups,
   /// `spec.delivery.previews` is on.
   Previews,
+  /// `spec.delivery.argocd.managed`: the EKS Argo CD capability.
+  ManagedArgoCd,
 }
 
 /// Every template of `infra/`, by its path under `templates/`: the output
@@ -135,6 +137,7 @@ const TEMPLATES: &[(&str, When)] = &[
   ("infra/dns.tf.tera", When::Always),
   ("infra/load-balancer.tf.tera", When::NodeGroups),
   ("infra/admission.tf.tera", When::Always),
+  ("infra/argocd.tf.tera", When::ManagedArgoCd),
   // The AWS Load Balancer Controller's IAM policy: upstream's
   // `docs/install/iam_policy.json` at the pinned release, unchanged.
   (
@@ -266,6 +269,10 @@ struct TerraformData {
   eks_addons: BTreeMap<String, Vec<(&'static str, serde_json::Value)>>,
   /// `spec.delivery.previews`: what `previews.tf` creates.
   previews: Option<PreviewsData>,
+  /// `spec.delivery.argocd.managed`: what `argocd.tf` configures.
+  managed_argocd: Option<ManagedArgoCdData>,
+  /// With Argo CD: the deploy role's group, which reads the Applications.
+  argocd_readers_group: String,
 }
 
 /// `infra/previews.tf`: the preview role, its repositories and cluster access.
@@ -321,6 +328,25 @@ impl PreviewsData {
       namespace_prefix: previews::NAMESPACE_PREFIX,
     })
   }
+}
+
+/// The EKS Argo CD capability of `infra/argocd.tf`.
+#[derive(Serialize)]
+struct ManagedArgoCdData {
+  /// The capability's name (`aws eks describe-capability --capability-name`).
+  name: &'static str,
+  /// Its IAM role's name, fixed (no prefix): `cluster/install.sh` binds it.
+  role: String,
+  /// The namespace its Applications and AppProjects live in.
+  namespace: &'static str,
+  idc_instance_arn: String,
+  idc_region: String,
+  /// (role, [(id, type)]) in the order ADMIN, EDITOR, VIEWER.
+  role_mappings: Vec<(&'static str, Vec<(String, &'static str)>)>,
+  /// The namespace Argo CD deploys into, and the Role of the charts' custom
+  /// resources there (`cluster/manifests/deployers.yaml`).
+  platform_namespace: String,
+  deployers_role: String,
 }
 
 #[derive(Serialize)]
@@ -702,6 +728,7 @@ impl When {
       Self::ServiceAccess => !data.service_roles.is_empty(),
       Self::NodeGroups => !data.auto_mode,
       Self::Previews => data.previews.is_some(),
+      Self::ManagedArgoCd => data.managed_argocd.is_some(),
     }
   }
 }
@@ -930,6 +957,20 @@ impl TerraformData {
       auto_mode: resolved.auto_mode,
       auto_mode_node_role: format!("{}-eks-auto-node", symbolic_names.stack),
       previews: PreviewsData::new(resolved),
+      managed_argocd: resolved
+        .managed_argocd
+        .as_ref()
+        .map(|managed| ManagedArgoCdData {
+          name: names::ARGOCD_CAPABILITY,
+          role: names::argocd_capability_role(&symbolic_names.stack),
+          namespace: crate::render::charts::versions::ARGO_CD.namespace,
+          idc_instance_arn: managed.idc_instance_arn.clone(),
+          idc_region: managed.idc_region.clone(),
+          role_mappings: managed.role_mappings.clone(),
+          platform_namespace: resolved.namespace.clone(),
+          deployers_role: names::deployers_group(platform),
+        }),
+      argocd_readers_group: names::argocd_readers_group(platform),
     }
   }
 }
@@ -2442,6 +2483,16 @@ mod tests {
       enabled: Some(true),
       ttl_hours: None,
     });
+    // And the managed Argo CD capability, for infra/argocd.tf.
+    platform.spec.delivery.mode = Some(crate::blueprint::model::DeliveryMode::Argocd);
+    platform.spec.delivery.argocd = Some(crate::blueprint::model::ArgoCdDelivery {
+      managed: Some(true),
+      identity_center: Some(crate::blueprint::model::IdentityCenter {
+        instance_arn: "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6".into(),
+        region: None,
+      }),
+      rbac: None,
+    });
     let files = render_infra(&platform);
     for (template, _) in TEMPLATES {
       assert!(
@@ -2888,10 +2939,16 @@ mod tests {
       assert!(terraform.contains("type = \"cluster\""), "{terraform}");
       let text = &files["infra/eks.tf"];
       if Resolved::new(&platform).argocd() {
-        // Argo CD applies the charts: the deploy role never reaches the
-        // cluster.
-        assert!(
-          fixed.iter().all(|(k, _)| k.to_string() != "deploy"),
+        // Argo CD applies the charts: the deploy role only reads the
+        // Applications, through its group's Role in `argocd`; no access
+        // policy at all.
+        let deploy = entry("deploy");
+        assert_eq!(
+          deploy,
+          format!(
+            "{{ principal_arn = aws_iam_role.deploy.arn kubernetes_groups = [\"{}\"] }}",
+            names::argocd_readers_group(&platform)
+          ),
           "{text}"
         );
         assert!(!text.contains("deploy_namespaces"), "{text}");
@@ -3027,5 +3084,105 @@ mod tests {
         }
       }
     }
+  }
+
+  /// `spec.delivery.argocd.managed`: the EKS Argo CD capability of the
+  /// pinned EKS release's submodule; its role keeps the submodule's trust
+  /// policy (capabilities.eks.amazonaws.com only) and gets no permission.
+  #[test]
+  fn the_managed_argocd_capability_has_a_role_without_permissions() {
+    use crate::blueprint::model::{ArgoCdDelivery, ArgoCdRbac, IdentityCenter, SsoIdentity};
+    let mut platform = builtin("ledger");
+    assert!(!render_infra(&platform).contains_key("infra/argocd.tf"));
+    platform.spec.delivery.argocd = Some(ArgoCdDelivery {
+      managed: Some(true),
+      identity_center: Some(IdentityCenter {
+        instance_arn: "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6".into(),
+        region: None,
+      }),
+      rbac: Some(ArgoCdRbac {
+        admin: vec![SsoIdentity {
+          group: Some("9067a1b2c3-a1b2c3d4-1234-5678-9abc-def012345678".into()),
+          user: None,
+        }],
+        editor: Vec::new(),
+        viewer: vec![SsoIdentity {
+          group: None,
+          user: Some("9067a1b2c3-c1b2c3d4-1234-5678-9abc-def012345678".into()),
+        }],
+      }),
+    });
+    let files = render_infra(&platform);
+    let body = parse("infra/argocd.tf", &files["infra/argocd.tf"]);
+    let module = block_labelled(&body, "module", "argocd").body();
+    assert_eq!(
+      attr_text(module, "source").as_deref(),
+      Some("terraform-aws-modules/eks/aws//modules/capability")
+    );
+    assert_eq!(attr_text(module, "type").as_deref(), Some("ARGOCD"));
+    assert_eq!(
+      attr_text(module, "iam_role_name").as_deref(),
+      Some(r#""ledger-${var.environment}-argocd""#)
+    );
+    assert_eq!(
+      attr_text(module, "iam_role_use_name_prefix").as_deref(),
+      Some("false")
+    );
+    // No permission and no other trust: none of the submodule's inputs that
+    // add either is set.
+    for input in [
+      "iam_policy_statements",
+      "iam_role_policies",
+      "iam_role_arn",
+      "create_iam_role",
+      "iam_role_override_assume_policy_documents",
+      "iam_role_source_assume_policy_documents",
+    ] {
+      assert!(attr_text(module, input).is_none(), "argocd.tf sets {input}");
+    }
+    let configuration = attr_text(module, "configuration").expect("configuration");
+    for fact in [
+      "arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6",
+      // Identity Center defaults to the platform's region.
+      "eu-central-1",
+      "ADMIN",
+      "9067a1b2c3-a1b2c3d4-1234-5678-9abc-def012345678",
+      "SSO_GROUP",
+      "VIEWER",
+      "SSO_USER",
+    ] {
+      assert!(configuration.contains(fact), "{fact} in {configuration}");
+    }
+    assert!(
+      !configuration.contains("EDITOR"),
+      "no identities, no mapping"
+    );
+    // In the cluster: edit in the platform's namespace, nothing cluster-wide.
+    let association = block(
+      &body,
+      "resource",
+      ["aws_eks_access_policy_association", "argocd"],
+    )
+    .body();
+    assert_eq!(
+      attr_text(association, "principal_arn").as_deref(),
+      Some("module.argocd.iam_role_arn")
+    );
+    let policy = attr_text(association, "policy_arn").expect("policy_arn");
+    assert!(
+      policy.ends_with(":cluster-access-policy/AmazonEKSEditPolicy\""),
+      "{policy}"
+    );
+    let scope = association
+      .blocks()
+      .find(|b| b.identifier() == "access_scope")
+      .expect("access_scope")
+      .body();
+    assert_eq!(attr_text(scope, "type").as_deref(), Some("namespace"));
+    assert_eq!(
+      attr_text(scope, "namespaces").as_deref(),
+      Some(r#"["ledger"]"#)
+    );
+    block_labelled(&body, "output", "argocd_server_url");
   }
 }

@@ -299,6 +299,10 @@ struct EnvData {
   check_secrets: bool,
   /// The migration hook needs the RDS master secret's ARN.
   reads_master_secret: bool,
+  /// With Argo CD, an environment that pins by pushing and has a next one:
+  /// its deploy waits until its Applications run the new digests, synced
+  /// and healthy, so the next environment is promoted only then.
+  argocd_wait: bool,
 }
 
 #[derive(Clone, Serialize)]
@@ -436,6 +440,7 @@ impl EnvData {
       registry: env.registry.clone(),
       check_secrets: resolved.addons.external_secrets,
       reads_master_secret: resolved.database.is_some() && resolved.migrations_owner().is_some(),
+      argocd_wait: resolved.argocd() && !env.approval && index + 1 < resolved.environments.len(),
     }
   }
 }

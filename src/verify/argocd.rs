@@ -4,6 +4,11 @@
 //! chart's folder, and stay inside the repository), and deploy into the
 //! platform's namespace (the Namespace of `cluster/manifests/deployers.yaml`),
 //! which their AppProject allows.
+//!
+//! `argocd-cluster`: an Application that names its destination cluster (the
+//! EKS managed capability, which has no in-cluster server) names a cluster
+//! Secret under `cluster/` (`argocd.argoproj.io/secret-type: cluster`) that
+//! admits its namespace and its project.
 
 use std::collections::BTreeSet;
 
@@ -92,6 +97,16 @@ pub(super) fn check(repo: &Repo) -> Vec<Finding> {
       ));
     }
     let project = doc.str_at(&["spec", "project"]).unwrap_or("default");
+    if let Some(cluster) = doc.str_at(&["spec", "destination", "name"])
+      && let Some(problem) = cluster_problem(repo, cluster, namespace, project)
+    {
+      findings.push(Finding::new(
+        &file.path,
+        line(&["spec", "destination", "name"]),
+        "argocd-cluster",
+        format!("Application `{name}` deploys to the cluster `{cluster}`, but {problem}"),
+      ));
+    }
     let allowed = projects
       .iter()
       .filter(|(path, project_doc)| {
@@ -121,6 +136,42 @@ pub(super) fn check(repo: &Repo) -> Vec<Finding> {
     }
   }
   findings
+}
+
+/// Why the cluster Secret named `cluster` does not take an Application into
+/// `namespace` of `project`, if it does not.
+fn cluster_problem(
+  repo: &Repo,
+  cluster: &str,
+  namespace: Option<&str>,
+  project: &str,
+) -> Option<String> {
+  let secret = repo.cluster_docs().map(|(_, doc)| doc).find(|doc| {
+    doc.str_at(&["kind"]) == Some("Secret")
+      && doc.str_at(&["metadata", "labels", "argocd.argoproj.io/secret-type"]) == Some("cluster")
+      && doc.str_at(&["stringData", "name"]) == Some(cluster)
+  });
+  let Some(secret) = secret else {
+    return Some("no cluster Secret under cluster/ registers it".into());
+  };
+  if let Some(listed) = secret.str_at(&["stringData", "namespaces"]) {
+    let admitted = listed
+      .split(',')
+      .map(str::trim)
+      .any(|n| Some(n) == namespace);
+    if !admitted {
+      return Some(format!(
+        "its cluster Secret admits only the namespaces `{listed}`, not `{}`",
+        namespace.unwrap_or("(none)")
+      ));
+    }
+  }
+  match secret.str_at(&["stringData", "project"]) {
+    Some(owner) if owner != project => Some(format!(
+      "its cluster Secret belongs to the AppProject `{owner}`, not `{project}`"
+    )),
+    _ => None,
+  }
 }
 
 /// The namespaces the Applications deploy charts into.

@@ -320,3 +320,100 @@ fn upgrade_switches_a_repository_to_argocd_and_back() {
   );
   cli(&repo, &["render", "--check"]).run().code(0);
 }
+
+/// `spec.delivery.argocd.managed`: the EKS Argo CD capability replaces the
+/// chart, end to end through the CLI; and back to the chart.
+#[test]
+fn upgrade_switches_argocd_to_the_managed_capability_and_back() {
+  const MANAGED: &str = "    mode: argocd
+    argocd:
+      managed: true
+      identityCenter:
+        instanceArn: arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6
+        region: us-east-1
+      rbac:
+        admin:
+          - group: 9067a1b2c3-a1b2c3d4-1234-5678-9abc-def012345678
+        viewer:
+          - user: 9067a1b2c3-c1b2c3d4-1234-5678-9abc-def012345678
+";
+  let (_temp, repo) = init("ledger");
+  let chart_readme = read(&repo, "README.md");
+  edit(&repo, "platform.yaml", "    mode: argocd\n", MANAGED);
+  cli(&repo, &["upgrade"]).run().code(0);
+
+  assert!(!repo.join("cluster/addons/argo-cd").exists());
+  let install = read(&repo, "cluster/install.sh");
+  assert!(!install.contains("chart argo-cd"), "no chart when managed");
+  assert!(install.contains("--capability-name argocd --query capability.roleArn"));
+  let files = [
+    "infra/argocd.tf",
+    "cluster/manifests/argocd-capability.yaml",
+    "cluster/manifests/staging/applications.yaml",
+  ];
+  for path in files {
+    insta::with_settings!({
+      snapshot_path => "../../snapshots/argocd-managed",
+      prepend_module_to_snapshot => false,
+      omit_expression => true,
+      description => format!("{path} of ledger with spec.delivery.argocd.managed"),
+    }, {
+      insta::assert_snapshot!(path.replace('/', "__"), read(&repo, path));
+    });
+  }
+  let apps = read(&repo, "cluster/manifests/production/applications.yaml");
+  assert!(!apps.contains("https://kubernetes.default.svc"), "{apps}");
+  assert!(apps.contains("name: in-cluster"), "{apps}");
+  // The install step fills in both ARNs the manifest leaves open.
+  let capability = read(&repo, "cluster/manifests/argocd-capability.yaml");
+  for placeholder in ["server: CLUSTER_ARN", "eks-access-entry:ARGOCD_ROLE_ARN"] {
+    assert!(capability.contains(placeholder), "{capability}");
+  }
+  assert!(
+    install
+      .contains(r#"-e "s|CLUSTER_ARN|$cluster_arn|" -e "s|ARGOCD_ROLE_ARN|$argocd_role_arn|""#)
+  );
+  let readme = read(&repo, "README.md");
+  assert!(readme.contains("Sign in* through IAM Identity Center only"));
+  assert!(readme.contains("`ADMIN`: group `9067a1b2c3-a1b2c3d4-1234-5678-9abc-def012345678`"));
+  assert!(!readme.contains("argocd-initial-admin-secret"));
+  cli(&repo, &["render", "--check"]).run().code(0);
+  cli(&repo, &["verify"]).run().code(0);
+  // verify: the Applications' cluster must take their namespace.
+  let capability_path = "cluster/manifests/argocd-capability.yaml";
+  edit(
+    &repo,
+    capability_path,
+    "namespaces: ledger",
+    "namespaces: other",
+  );
+  let outcome = cli(&repo, &["verify"]).run();
+  outcome.code(1);
+  assert!(
+    outcome.stdout.contains(
+      "argocd-cluster: Application `api` deploys to the cluster `in-cluster`, but its cluster Secret admits only the namespaces `other`, not `ledger`"
+    ),
+    "{}",
+    outcome.stdout
+  );
+  edit(
+    &repo,
+    capability_path,
+    "namespaces: other",
+    "namespaces: ledger",
+  );
+  cli(&repo, &["verify"]).run().code(0);
+
+  // And back to the chart: the same repository as before, byte for byte.
+  edit(&repo, "platform.yaml", MANAGED, "    mode: argocd\n");
+  cli(&repo, &["upgrade"]).run().code(0);
+  assert!(!repo.join("infra/argocd.tf").exists());
+  assert!(
+    !repo
+      .join("cluster/manifests/argocd-capability.yaml")
+      .exists()
+  );
+  assert!(repo.join("cluster/addons/argo-cd/values.yaml").exists());
+  assert_eq!(read(&repo, "README.md"), chart_readme);
+  cli(&repo, &["render", "--check"]).run().code(0);
+}

@@ -178,6 +178,21 @@ struct InstallData {
   /// The environment's KMS key by its alias (`infra/kms.tf`), with `$env`.
   kms_alias: String,
   kms_placeholder: &'static str,
+  /// `spec.delivery.argocd.managed`: the names the capability's step reads.
+  argocd_capability: Option<ArgoCdCapabilityData>,
+}
+
+/// What install.sh needs to register the cluster with its managed Argo CD.
+#[derive(Serialize)]
+struct ArgoCdCapabilityData {
+  /// The environment's cluster, with `$env`.
+  cluster: String,
+  /// `aws eks describe-capability --capability-name`.
+  name: &'static str,
+  /// Its Applications' namespace, created here when the capability has not.
+  namespace: &'static str,
+  cluster_placeholder: &'static str,
+  role_placeholder: &'static str,
 }
 
 fn yaml(value: &impl Serialize) -> String {
@@ -731,6 +746,16 @@ pub(crate) fn render(
     region: resolved.region.clone(),
     kms_alias: format!("alias/{}-$env", resolved.name),
     kms_placeholder: manifests::KMS_KEY_ARN_PLACEHOLDER,
+    argocd_capability: resolved
+      .managed_argocd
+      .is_some()
+      .then(|| ArgoCdCapabilityData {
+        cluster: format!("{}-$env", resolved.name),
+        name: crate::names::ARGOCD_CAPABILITY,
+        namespace: versions::ARGO_CD.namespace,
+        cluster_placeholder: super::argocd::CLUSTER_ARN_PLACEHOLDER,
+        role_placeholder: super::argocd::ROLE_ARN_PLACEHOLDER,
+      }),
   };
   out.add(
     crate::render::engine::output_path(INSTALL_TEMPLATE, None, None),
@@ -744,15 +769,40 @@ pub(crate) fn render(
 /// Applications, and the image pins they read, seeded once.
 fn argo_cd(resolved: &Resolved, out: &mut Output, steps: &mut Vec<InstallStep>) {
   use super::argocd;
+  if resolved.managed_argocd.is_some() {
+    // AWS runs Argo CD (infra/argocd.tf): no chart, no namespace of ours.
+    out.add(
+      "cluster/manifests/argocd-capability.yaml".to_string(),
+      documents(&argocd::capability_manifests(resolved)),
+    );
+    steps.push(InstallStep::other(
+      "argocd-capability",
+      &format!(
+        "the managed Argo CD: this cluster registered by its ARN, its access to the namespace {} only",
+        resolved.namespace
+      ),
+      vec!["manifests/argocd-capability.yaml".into()],
+    ));
+  } else {
+    out.add(
+      format!("cluster/addons/{}/values.yaml", versions::ARGO_CD.release),
+      yaml(&argocd::ArgoCdValues::new()),
+    );
+    steps.push(InstallStep::chart(
+      &resolved.versions,
+      &versions::ARGO_CD,
+      "Argo CD (its CRDs are templates, upgraded with the release)",
+      false,
+    ));
+  }
   out.add(
-    format!("cluster/addons/{}/values.yaml", versions::ARGO_CD.release),
-    yaml(&argocd::ArgoCdValues::new()),
+    "cluster/manifests/argocd-readers.yaml".to_string(),
+    documents(&argocd::readers_manifests(resolved)),
   );
-  steps.push(InstallStep::chart(
-    &resolved.versions,
-    &versions::ARGO_CD,
-    "Argo CD (its CRDs are templates, upgraded with the release)",
-    false,
+  steps.push(InstallStep::other(
+    "manifests",
+    "the deploy role's read access to the Argo CD Applications",
+    vec!["manifests/argocd-readers.yaml".into()],
   ));
   for environment in &resolved.environments {
     out.add(

@@ -28,6 +28,23 @@ pub(crate) fn image_pin_path(environment: &str, service: &str) -> String {
 /// The in-cluster API server, the one destination of every Application.
 pub(crate) const IN_CLUSTER: &str = "https://kubernetes.default.svc";
 
+/// With the EKS managed capability, the name of the cluster Secret that
+/// registers the local cluster by its ARN (the capability does not register
+/// it, and does not know `https://kubernetes.default.svc`): the destination
+/// of every Application (`cluster/manifests/argocd-capability.yaml`).
+pub(crate) const LOCAL_CLUSTER: &str = "in-cluster";
+
+/// Where an Application of this platform deploys: the in-cluster server
+/// with the chart, the registered local cluster by name when managed.
+fn destination(resolved: &Resolved) -> Destination {
+  let managed = resolved.managed_argocd.is_some();
+  Destination {
+    name: managed.then_some(LOCAL_CLUSTER),
+    namespace: resolved.namespace.clone(),
+    server: (!managed).then_some(IN_CLUSTER),
+  }
+}
+
 /// The HTTPS clone URL of the repository Argo CD reads.
 pub(crate) fn repo_url(resolved: &Resolved) -> String {
   format!("https://github.com/{}.git", resolved.repository)
@@ -154,6 +171,10 @@ struct ProjectSpec {
   cluster_resource_whitelist: Vec<GroupKind>,
   description: String,
   destinations: Vec<Destination>,
+  /// The managed capability requires it: the one namespace of its
+  /// Applications.
+  #[serde(skip_serializing_if = "Option::is_none")]
+  source_namespaces: Option<Vec<&'static str>>,
   source_repos: Vec<String>,
 }
 
@@ -165,8 +186,11 @@ struct GroupKind {
 
 #[derive(Serialize)]
 struct Destination {
+  #[serde(skip_serializing_if = "Option::is_none")]
+  name: Option<&'static str>,
   namespace: String,
-  server: &'static str,
+  #[serde(skip_serializing_if = "Option::is_none")]
+  server: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -236,10 +260,11 @@ fn project(resolved: &Resolved, environment: &ResolvedEnvironment) -> Object<Pro
         "The services of {} in {}, from {}",
         resolved.name, environment.name, resolved.repository
       ),
-      destinations: vec![Destination {
-        namespace: resolved.namespace.clone(),
-        server: IN_CLUSTER,
-      }],
+      destinations: vec![destination(resolved)],
+      source_namespaces: resolved
+        .managed_argocd
+        .is_some()
+        .then(|| vec![ARGO_CD.namespace]),
       source_repos: vec![repo_url(resolved)],
     },
   }
@@ -260,10 +285,7 @@ fn application(
       namespace: ARGO_CD.namespace,
     },
     spec: ApplicationSpec {
-      destination: Destination {
-        namespace: resolved.namespace.clone(),
-        server: IN_CLUSTER,
-      },
+      destination: destination(resolved),
       project: resolved.name.clone(),
       source: Source {
         helm: Helm {
@@ -320,4 +342,177 @@ pub(crate) const PIN_HEADER: &str = "# The images Argo CD runs here, pinned by t
 
 fn yaml(value: &impl Serialize) -> String {
   yaml_serde::to_string(value).expect("plain data serializes")
+}
+
+/// `cluster/manifests/argocd-capability.yaml` (managed capability): the
+/// cluster Secret that registers this cluster with its Argo CD, limited to
+/// the platform's namespace and its AppProject, and the RoleBinding that
+/// gives the capability's access entry (which EKS creates without any
+/// Kubernetes permission) the charts' custom resources there, the Role of
+/// `cluster/manifests/deployers.yaml`; `infra/argocd.tf` associates
+/// AmazonEKSEditPolicy in that namespace for the rest. `cluster/install.sh` fills in the cluster's and the role's
+/// ARNs, which only AWS knows.
+pub(crate) fn capability_manifests(resolved: &Resolved) -> Vec<String> {
+  let namespace = resolved.namespace.clone();
+  let name = format!("{}-argocd", resolved.name);
+  vec![
+    yaml(&ClusterSecret {
+      api_version: "v1",
+      kind: "Secret",
+      metadata: LabelledMetadata {
+        labels: [("argocd.argoproj.io/secret-type", "cluster")].into(),
+        name: LOCAL_CLUSTER,
+        namespace: ARGO_CD.namespace,
+      },
+      string_data: ClusterSecretData {
+        cluster_resources: "false",
+        name: LOCAL_CLUSTER,
+        namespaces: namespace.clone(),
+        project: resolved.name.clone(),
+        server: CLUSTER_ARN_PLACEHOLDER,
+      },
+      type_: "Opaque",
+    }),
+    yaml(&RoleBinding {
+      api_version: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: NamespacedMetadata {
+        name: name.clone(),
+        namespace: namespace.clone(),
+      },
+      role_ref: RoleRef {
+        api_group: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: crate::names::deployers_group(&resolved.platform),
+      },
+      subjects: vec![Subject {
+        api_group: "rbac.authorization.k8s.io",
+        kind: "Group",
+        name: format!("eks-access-entry:{ROLE_ARN_PLACEHOLDER}"),
+      }],
+    }),
+  ]
+}
+
+/// Filled in by `cluster/install.sh` with `aws eks describe-cluster`.
+pub(crate) const CLUSTER_ARN_PLACEHOLDER: &str = "CLUSTER_ARN";
+/// Filled in by `cluster/install.sh` with `aws eks describe-capability`.
+pub(crate) const ROLE_ARN_PLACEHOLDER: &str = "ARGOCD_ROLE_ARN";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterSecret {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: LabelledMetadata,
+  string_data: ClusterSecretData,
+  #[serde(rename = "type")]
+  type_: &'static str,
+}
+
+#[derive(Serialize)]
+struct LabelledMetadata {
+  labels: std::collections::BTreeMap<&'static str, &'static str>,
+  name: &'static str,
+  namespace: &'static str,
+}
+
+/// Argo CD's cluster Secret: `namespaces` keeps Argo CD to the platform's
+/// namespace (it watches nothing else, so it needs no cluster-wide read).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterSecretData {
+  cluster_resources: &'static str,
+  name: &'static str,
+  namespaces: String,
+  project: String,
+  server: &'static str,
+}
+
+#[derive(Serialize)]
+struct NamespacedMetadata {
+  name: String,
+  namespace: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleBinding {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: NamespacedMetadata,
+  role_ref: RoleRef,
+  subjects: Vec<Subject>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoleRef {
+  api_group: &'static str,
+  kind: &'static str,
+  name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Subject {
+  api_group: &'static str,
+  kind: &'static str,
+  name: String,
+}
+
+/// `cluster/manifests/argocd-readers.yaml`: what the deploy role's group may
+/// do in the namespace `argocd`: read the Applications, so that a deploy
+/// waits for its environment's Argo CD before the next promotion. Applied by
+/// `cluster/install.sh` once the namespace exists.
+pub(crate) fn readers_manifests(resolved: &Resolved) -> Vec<String> {
+  let group = crate::names::argocd_readers_group(&resolved.platform);
+  let metadata = || NamespacedMetadata {
+    name: group.clone(),
+    namespace: ARGO_CD.namespace.to_owned(),
+  };
+  vec![
+    yaml(&Role {
+      api_version: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: metadata(),
+      rules: vec![Rule {
+        api_groups: vec!["argoproj.io"],
+        resources: vec!["applications"],
+        verbs: vec!["get", "list", "watch"],
+      }],
+    }),
+    yaml(&RoleBinding {
+      api_version: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: metadata(),
+      role_ref: RoleRef {
+        api_group: "rbac.authorization.k8s.io",
+        kind: "Role",
+        name: group.clone(),
+      },
+      subjects: vec![Subject {
+        api_group: "rbac.authorization.k8s.io",
+        kind: "Group",
+        name: group.clone(),
+      }],
+    }),
+  ]
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Role {
+  api_version: &'static str,
+  kind: &'static str,
+  metadata: NamespacedMetadata,
+  rules: Vec<Rule>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Rule {
+  api_groups: Vec<&'static str>,
+  resources: Vec<&'static str>,
+  verbs: Vec<&'static str>,
 }

@@ -553,6 +553,30 @@ fn argocd_deploys_commit_the_image_pins() {
           !env.approval,
           "{name}: {path}"
         );
+        // An environment that pushes its pin and has a next one waits for
+        // its Applications, synced and healthy, after the pin and only then.
+        let has_next = resolved.environments.last().map(|e| &e.name) != Some(&env.name);
+        let wait = runs
+          .iter()
+          .position(|run| run.contains("kubectl --namespace argocd get application"));
+        assert_eq!(
+          wait.is_some(),
+          !env.approval && has_next,
+          "{name}: {path} {}",
+          env.name
+        );
+        if let Some(wait) = wait {
+          let pin_at = runs.iter().position(|run| run == pin).expect("the pin");
+          assert!(pin_at < wait, "{name}: {path}: the wait follows the pin");
+          for service in &resolved.services {
+            assert!(
+              runs[wait].contains(&format!("ready {} \"$", service.name)),
+              "{name}: {path}: {} is awaited",
+              service.name
+            );
+          }
+          assert!(runs[wait].contains("\"Synced/Healthy \"*\"@$2\"*"));
+        }
       }
     }
     let deploy: Value =

@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path};
 
-use super::{Source, output_dir, render_output};
+use super::{Source, output_dir};
 use crate::error::{Error, Findings, Message};
 use crate::report::plural;
 use crate::ui::info;
@@ -18,16 +18,8 @@ pub(crate) fn run(file: &Path, files: &[std::path::PathBuf]) -> Result<(), Error
     .iter()
     .map(|given| relative_to(root.path(), given))
     .collect::<Result<Vec<_>, _>>()?;
-  let (_guard, previous) = super::lock_and_read(&root, true)?;
-  let output = render_output(&loaded, root.path())?;
-  let plan = super::plan(
-    &root,
-    previous,
-    &loaded,
-    output,
-    &source.bytes,
-    Mode::Render,
-  )?;
+  let (_guard, plan) =
+    super::lock_render_and_plan(&root, true, &loaded, &source.bytes, Mode::Render)?;
   let outcomes = plan.keep(&paths)?;
   let refused: Vec<(String, String)> = outcomes
     .iter()

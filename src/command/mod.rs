@@ -201,12 +201,33 @@ pub(crate) fn lock_and_read(
   root: &Root,
   writes: bool,
 ) -> Result<(crate::runlock::Guard, Previous), Error> {
-  let guard = if writes {
-    crate::runlock::acquire(root)?
-  } else {
-    crate::runlock::acquire_shared(root)?
-  };
+  let guard = run_lock(root, writes)?;
   Ok((guard, Previous::read(root)?))
+}
+
+/// The run lock: exclusive for a command that writes, shared for one that
+/// only reads.
+fn run_lock(root: &Root, writes: bool) -> Result<crate::runlock::Guard, Error> {
+  if writes {
+    crate::runlock::acquire(root)
+  } else {
+    crate::runlock::acquire_shared(root)
+  }
+}
+
+/// [`lock_and_read`], then renders the blueprint (warning about overrides
+/// at old template paths) and plans writing it in `mode`.
+pub(crate) fn lock_render_and_plan(
+  root: &Root,
+  writes: bool,
+  loaded: &Loaded,
+  blueprint: &[u8],
+  mode: Mode,
+) -> Result<(crate::runlock::Guard, Plan), Error> {
+  let (guard, previous) = lock_and_read(root, writes)?;
+  let output = render_output(loaded, root.path())?;
+  let plan = plan(root, previous, loaded, output, blueprint, mode)?;
+  Ok((guard, plan))
 }
 
 /// Takes the run lock like [`lock_and_read`], then plans with what the last
@@ -220,11 +241,7 @@ pub(crate) fn lock_and_plan_from(
   blueprint: &[u8],
   mode: Mode,
 ) -> Result<(crate::runlock::Guard, Plan), Error> {
-  let guard = if writes {
-    crate::runlock::acquire(root)?
-  } else {
-    crate::runlock::acquire_shared(root)?
-  };
+  let guard = run_lock(root, writes)?;
   let previous = previous(root, &output)?;
   let plan = plan(root, previous, loaded, output, blueprint, mode)?;
   Ok((guard, plan))

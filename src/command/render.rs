@@ -44,17 +44,7 @@ pub(crate) fn run(
       Mode::Render,
     )?
   } else {
-    let (guard, previous) = super::lock_and_read(&root, !check)?;
-    let output = render_output(&loaded, root.path())?;
-    let plan = super::plan(
-      &root,
-      previous,
-      &loaded,
-      output,
-      &source.bytes,
-      Mode::Render,
-    )?;
-    (guard, plan)
+    super::lock_render_and_plan(&root, !check, &loaded, &source.bytes, Mode::Render)?
   };
   if check {
     return report::drift(&plan, format);

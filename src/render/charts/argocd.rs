@@ -11,6 +11,7 @@
 
 use serde::Serialize;
 
+use super::manifests::{RoleRef, Subject};
 use super::versions::ARGO_CD;
 use crate::blueprint::Resolved;
 use crate::blueprint::resolved::{ResolvedEnvironment, ResolvedService};
@@ -443,22 +444,6 @@ struct RoleBinding {
   metadata: NamespacedMetadata,
   role_ref: RoleRef,
   subjects: Vec<Subject>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RoleRef {
-  api_group: &'static str,
-  kind: &'static str,
-  name: String,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Subject {
-  api_group: &'static str,
-  kind: &'static str,
-  name: String,
 }
 
 /// `cluster/manifests/argocd-readers.yaml`: what the deploy role's group may

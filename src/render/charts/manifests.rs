@@ -893,18 +893,18 @@ struct PolicyRule {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RoleRef {
-  api_group: &'static str,
-  kind: &'static str,
-  name: String,
+pub(super) struct RoleRef {
+  pub(super) api_group: &'static str,
+  pub(super) kind: &'static str,
+  pub(super) name: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Subject {
-  api_group: &'static str,
-  kind: &'static str,
-  name: String,
+pub(super) struct Subject {
+  pub(super) api_group: &'static str,
+  pub(super) kind: &'static str,
+  pub(super) name: String,
 }
 
 /// A Karpenter EC2NodeClass: how the nodes of one node group are launched

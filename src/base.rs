@@ -110,6 +110,14 @@ impl Stored {
   }
 }
 
+/// Bytes of entries read before they are hashed together, on every core:
+/// enough to share the work, little enough to keep memory flat.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// One entry read but not yet hashed: its path, where its text starts, the
+/// text.
+type Pending = (String, u64, Vec<u8>);
+
 /// Indexes what [`write`] wrote; `None` when it is damaged.
 fn index(reader: &mut impl BufRead) -> io::Result<Option<HashMap<String, Vec<Text>>>> {
   let mut entries: HashMap<String, Vec<Text>> = HashMap::new();
@@ -119,11 +127,12 @@ fn index(reader: &mut impl BufRead) -> io::Result<Option<HashMap<String, Vec<Tex
   }
   let mut at = HEADER.len() as u64;
   let mut line = Vec::new();
-  let mut buf = Vec::new();
+  let mut batch: Vec<Pending> = Vec::new();
+  let mut batch_bytes = 0;
   loop {
     line.clear();
     if reader.read_until(b'\n', &mut line)? == 0 {
-      return Ok(Some(entries));
+      return Ok(hash_into(&mut entries, std::mem::take(&mut batch)).then_some(entries));
     }
     let Some(parsed) = line
       .strip_suffix(b"\n")
@@ -138,26 +147,73 @@ fn index(reader: &mut impl BufRead) -> io::Result<Option<HashMap<String, Vec<Tex
       return Ok(None);
     };
     let start = at + line.len() as u64;
-    buf.clear();
+    let mut buf = Vec::with_capacity(len.min(BATCH_BYTES) + 1);
     reader.by_ref().take(len as u64 + 1).read_to_end(&mut buf)?;
     if buf.len() != len + 1 || buf[len] != b'\n' {
       return Ok(None);
     }
-    let Ok(text) = std::str::from_utf8(&buf[..len]) else {
-      return Ok(None);
-    };
+    buf.truncate(len);
+    batch_bytes += len;
+    batch.push((path.to_string(), start, buf));
+    if batch_bytes >= BATCH_BYTES {
+      if !hash_into(&mut entries, std::mem::take(&mut batch)) {
+        return Ok(None);
+      }
+      batch_bytes = 0;
+    }
+    at = start + len as u64 + 1;
+  }
+}
+
+/// Hashes a batch of entries (split over the cores, results in order) and
+/// adds them to `entries`; false when one is not UTF-8 (a damaged base).
+fn hash_into(entries: &mut HashMap<String, Vec<Text>>, batch: Vec<Pending>) -> bool {
+  fn digests(bytes: &[u8]) -> Option<(Sha, Option<Sha>)> {
+    let text = std::str::from_utf8(bytes).ok()?;
     let stripped = match crate::render::strip_user_section(text) {
       std::borrow::Cow::Owned(stripped) => Some(sha(stripped.as_bytes())),
       std::borrow::Cow::Borrowed(_) => None,
     };
-    entries.entry(path.to_string()).or_default().push(Text {
-      at: start,
-      len,
-      sha256: sha(text.as_bytes()),
+    Some((sha(bytes), stripped))
+  }
+  let threads = std::thread::available_parallelism().map_or(1, usize::from);
+  let chunk = batch.len().div_ceil(threads).max(1);
+  let hashed: Vec<Option<(Sha, Option<Sha>)>> = if threads == 1 || batch.len() < 2 {
+    batch.iter().map(|(_, _, bytes)| digests(bytes)).collect()
+  } else {
+    std::thread::scope(|scope| {
+      let handles: Vec<_> = batch
+        .chunks(chunk)
+        .map(|part| {
+          scope.spawn(move || {
+            part
+              .iter()
+              .map(|(_, _, bytes)| digests(bytes))
+              .collect::<Vec<_>>()
+          })
+        })
+        .collect();
+      handles
+        .into_iter()
+        .flat_map(|handle| handle.join().unwrap_or_default())
+        .collect()
+    })
+  };
+  if hashed.len() != batch.len() {
+    return false;
+  }
+  for ((path, at, bytes), digest) in batch.into_iter().zip(hashed) {
+    let Some((sha256, stripped)) = digest else {
+      return false;
+    };
+    entries.entry(path).or_default().push(Text {
+      at,
+      len: bytes.len(),
+      sha256,
       stripped,
     });
-    at = start + len as u64 + 1;
   }
+  true
 }
 
 /// A text to write into the base: one in memory, or one of the base on disk
@@ -244,6 +300,36 @@ mod tests {
     files.insert("e f".to_string(), vec!["ü\n".to_string()]);
     let text = encode(&files);
     assert_eq!(decode(&text), Some(files));
+  }
+
+  /// A base larger than one hashing batch reads back whole and in order,
+  /// texts of one path split over two batches included, with each digest
+  /// that of its own text; a text that is not UTF-8 in a later batch makes
+  /// the base damaged.
+  #[test]
+  fn reads_a_base_of_many_batches_in_order() {
+    let mut files = BTreeMap::new();
+    for n in 0..40 {
+      let text = format!("{n}\n").repeat(BATCH_BYTES / 20);
+      files.insert(format!("f{n:02}"), vec![text.clone(), format!("{text}x")]);
+    }
+    let text = encode(&files);
+    assert!(text.len() > 3 * BATCH_BYTES);
+    assert_eq!(decode(&text), Some(files.clone()));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("base.txt");
+    std::fs::write(&path, &text).unwrap();
+    let stored = Stored::open(&path);
+    for (name, texts) in &files {
+      let digests: Vec<Sha> = stored.get(name).unwrap().iter().map(|t| t.sha256).collect();
+      let expected: Vec<Sha> = texts.iter().map(|t| sha(t.as_bytes())).collect();
+      assert_eq!(digests, expected, "{name}");
+    }
+    let mut bytes = text.into_bytes();
+    let last = bytes.len() - 2;
+    bytes[last] = 0xff;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(Stored::open(&path).file.is_none());
   }
 
   #[test]

@@ -16,13 +16,14 @@ use crate::diagnostic::{Diagnostic, Pos, suggest};
 pub use model::Platform;
 pub use resolved::Resolved;
 
-/// Blueprints are small; anything past this is not one. 1 MiB holds about
-/// 7,000 services written as `scripts/gen-blueprint` writes them (about 145
-/// bytes each); there is no separate limit on services or environments.
-pub const MAX_BYTES: usize = 1024 * 1024;
+/// Blueprints are small; anything past this is not one. 2 MiB holds about
+/// 14,000 services written as `scripts/gen-blueprint` writes them (about 145
+/// bytes each), so a platform of 10,000 services fits with room for longer
+/// entries; there is no separate limit on services or environments.
+pub const MAX_BYTES: usize = 2 * 1024 * 1024;
 
 /// What the size limit means in services, for the message that reports it.
-const LIMIT_HINT: &str = "1 MiB holds about 7,000 services of a few lines each; there is no separate limit on services or environments";
+const LIMIT_HINT: &str = "2 MiB holds about 14,000 services of a few lines each; there is no separate limit on services or environments";
 
 /// A blueprint that parsed and validated, with the warnings it raised.
 #[derive(Debug)]

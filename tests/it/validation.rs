@@ -103,7 +103,7 @@ fn hostile_inputs_fail_cleanly() {
     ("binary", vec![0xff, 0xfe, 0x00, 0x01, 0x80]),
     ("nul bytes", b"apiVersion: \0\0\0".to_vec()),
     ("deep nesting", "[".repeat(100_000).into_bytes()),
-    ("huge", vec![b'a'; 2 * 1024 * 1024]),
+    ("huge", vec![b'a'; 3 * 1024 * 1024]),
   ];
   for (name, bytes) in cases {
     let problems = blueprint::load(&bytes).expect_err(name);
@@ -190,7 +190,7 @@ fn mutated_blueprints_never_panic() {
 /// than the limit before its end.
 fn past_the_limit(name: &str) -> String {
   format!(
-    "error: the blueprint is larger than the limit of 1048576 bytes; reading stopped there\n  --> {name}\n  = help: a blueprint is a YAML file; check that the right file was given\nerror: `{name}` has 1 problem; nothing was written\n"
+    "error: the blueprint is larger than the limit of 2097152 bytes; reading stopped there\n  --> {name}\n  = help: a blueprint is a YAML file; check that the right file was given\nerror: `{name}` has 1 problem; nothing was written\n"
   )
 }
 
@@ -259,14 +259,14 @@ fn endless_devices_and_pipes_stop_at_the_size_limit() {
 #[test]
 fn a_file_past_the_limit_is_told_its_size() {
   let temp = tempfile::tempdir().unwrap();
-  std::fs::write(temp.path().join("platform.yaml"), vec![b'#'; 2_000_000]).unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), vec![b'#'; 3_000_000]).unwrap();
   Cli::new()
     .args(["validate"])
     .current_dir(temp.path())
     .run()
     .code(2)
     .stdout("")
-    .stderr("error: the blueprint is 2000000 bytes; the limit is 1048576\n  --> platform.yaml\n  = help: 1 MiB holds about 7,000 services of a few lines each; there is no separate limit on services or environments\nerror: `platform.yaml` has 1 problem; nothing was written\n");
+    .stderr("error: the blueprint is 3000000 bytes; the limit is 2097152\n  --> platform.yaml\n  = help: 2 MiB holds about 14,000 services of a few lines each; there is no separate limit on services or environments\nerror: `platform.yaml` has 1 problem; nothing was written\n");
 }
 
 /// One big value anchored once and referenced thousands of times is few
@@ -283,7 +283,7 @@ fn aliases_of_a_big_value_are_refused_before_they_expand() {
     "      env:\n        LOG_LEVEL: info\n",
     &format!("      env:\n        LOG_LEVEL: &big {big}\n{env}"),
   );
-  let line = text.lines().position(|l| l == "        V2: *big").unwrap() + 1;
+  let line = text.lines().position(|l| l == "        V5: *big").unwrap() + 1;
   assert_eq!(line.to_string().len(), 3, "the margin below is three wide");
   let temp = tempfile::tempdir().unwrap();
   std::fs::write(temp.path().join("platform.yaml"), &text).unwrap();
@@ -295,10 +295,10 @@ fn aliases_of_a_big_value_are_refused_before_they_expand() {
     .code(2)
     .stdout("")
     .stderr(format!(
-      "error: spec.services[0].env.V2: aliases expand the blueprint by more than 1048576 bytes (this one to 400000 bytes)
+      "error: spec.services[0].env.V5: aliases expand the blueprint by more than 2097152 bytes (this one to 400000 bytes)
   --> platform.yaml:{line}:13
     |
-{line} |         V2: *big
+{line} |         V5: *big
     |             ^
   = help: write the repeated values out, or anchor smaller ones
 error: `platform.yaml` has 1 problem; nothing was written
@@ -650,5 +650,31 @@ fn auto_mode_warns_of_the_node_group_fields_it_ignores() {
       format!("spec.environments[0].overrides.nodeGroups.minSize: {ignored}"),
       format!("spec.environments[0].overrides.nodeGroups.groups.burst.desiredSize: {ignored}"),
     ]
+  );
+}
+
+/// The size limit is sized for large platforms: 10,000 services of a few
+/// lines each fit in a blueprint and validate, and the limit's message says
+/// how many fit.
+#[test]
+fn ten_thousand_services_fit_the_limit() {
+  let text = crate::support::synth::blueprint(10_000);
+  assert!(
+    text.len() < oi_gen::blueprint::MAX_BYTES * 3 / 4,
+    "{} bytes leave too little room under the limit",
+    text.len()
+  );
+  let temp = tempfile::tempdir().unwrap();
+  std::fs::write(temp.path().join("platform.yaml"), &text).unwrap();
+  Cli::new()
+    .args(["validate", "-q"])
+    .current_dir(temp.path())
+    .run()
+    .code(0);
+  let per_service = text.len() / 10_000;
+  let fit = oi_gen::blueprint::MAX_BYTES / per_service;
+  assert!(
+    (14_000..15_000).contains(&fit),
+    "the limit's message says about 14,000 services; {fit} fit"
   );
 }

@@ -12,8 +12,11 @@ use crate::error::{Error, Op};
 use crate::fsutil::Root;
 use crate::render::Ownership;
 
+mod canonical;
+
 pub const LOCK_PATH: &str = ".oi-gen/lock.toml";
 pub const FORMAT: u32 = 1;
+const HEADER: &str = "# Written by oi-gen: what the last render wrote. Do not edit.\n";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -62,10 +65,15 @@ impl Lock {
       Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
       Err(error) => return Err(Error::io(Op::Read, &path)(error)),
     };
-    let lock: Lock = toml::from_str(&text).map_err(|error| LockError::Damaged {
-      path: path.clone(),
-      reason: error.message().to_string(),
-    })?;
+    // The text oi-gen writes is read directly; anything else (an edited
+    // lock, another layout) by the TOML parser.
+    let lock = match canonical::parse(&text) {
+      Some(lock) => lock,
+      None => toml::from_str(&text).map_err(|error| LockError::Damaged {
+        path: path.clone(),
+        reason: error.message().to_string(),
+      })?,
+    };
     if lock.format != FORMAT {
       return Err(
         LockError::Format {
@@ -80,8 +88,14 @@ impl Lock {
 
   /// The lock as written to disk, with its header comment.
   pub fn to_toml(&self) -> String {
+    canonical::write(self).unwrap_or_else(|| self.to_toml_slow())
+  }
+
+  /// [`Lock::to_toml`] through the TOML serializer, for a lock whose names
+  /// or values need quoting [`canonical`] does not write.
+  fn to_toml_slow(&self) -> String {
     let body = toml::to_string(self).expect("the lock serializes");
-    format!("# Written by oi-gen: what the last render wrote. Do not edit.\n{body}")
+    format!("{HEADER}{body}")
   }
 }
 

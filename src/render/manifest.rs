@@ -748,10 +748,7 @@ pub(crate) fn row_of(path: &str) -> Option<&'static Row> {
     return Some(row);
   }
   let first = path.split('/').next().unwrap_or_default();
-  let pattern = index
-    .patterns
-    .get(first)
-    .and_then(|rows| rows.iter().copied().find(|row| loose_match(row.path, path)));
+  let pattern = index.patterns.get(first).and_then(|rows| rows.find(path));
   // Then a file in some service's build context.
   pattern.or_else(|| {
     index.build.iter().copied().find(|row| {
@@ -767,9 +764,45 @@ pub(crate) fn row_of(path: &str) -> Option<&'static Row> {
 /// table order: one render looks up every file it writes.
 struct RowIndex {
   exact: std::collections::HashMap<&'static str, &'static Row>,
-  patterns: std::collections::HashMap<&'static str, Vec<&'static Row>>,
+  patterns: std::collections::HashMap<&'static str, Patterns>,
   /// The rows under a build context, whatever its folder.
   build: Vec<&'static Row>,
+}
+
+/// The pattern rows under one first segment: by the file name they end in
+/// when it is fixed, the others apart; each with its place in the table, so
+/// a lookup finds the first row that fits, as a scan of the table would.
+#[derive(Default)]
+struct Patterns {
+  by_name: std::collections::HashMap<&'static str, Vec<(usize, &'static Row)>>,
+  others: Vec<(usize, &'static Row)>,
+}
+
+impl Patterns {
+  fn add(&mut self, at: usize, row: &'static Row) {
+    let name = row.path.rsplit('/').next().unwrap_or_default();
+    // A `*` anywhere ends the comparison there: such a row may fit any
+    // file name.
+    if row.path.contains('*') || name.contains('{') {
+      self.others.push((at, row));
+    } else {
+      self.by_name.entry(name).or_default().push((at, row));
+    }
+  }
+
+  fn find(&self, path: &str) -> Option<&'static Row> {
+    let fits = |(_, row): &&(usize, &'static Row)| loose_match(row.path, path);
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let named = self
+      .by_name
+      .get(name)
+      .and_then(|rows| rows.iter().find(fits));
+    let other = self.others.iter().find(fits);
+    match (named, other) {
+      (Some(a), Some(b)) => Some(if a.0 < b.0 { a.1 } else { b.1 }),
+      (a, b) => a.or(b).map(|(_, row)| *row),
+    }
+  }
 }
 
 static ROW_INDEX: std::sync::LazyLock<RowIndex> = std::sync::LazyLock::new(|| {
@@ -778,12 +811,12 @@ static ROW_INDEX: std::sync::LazyLock<RowIndex> = std::sync::LazyLock::new(|| {
     patterns: std::collections::HashMap::new(),
     build: Vec::new(),
   };
-  for row in ROWS {
+  for (at, row) in ROWS.iter().enumerate() {
     if row.path.starts_with(BUILD) {
       index.build.push(row);
     } else if row.path.contains(['{', '*']) {
       let first = row.path.split('/').next().unwrap_or_default();
-      index.patterns.entry(first).or_default().push(row);
+      index.patterns.entry(first).or_default().add(at, row);
     } else {
       index.exact.entry(row.path).or_insert(row);
     }
@@ -923,7 +956,65 @@ mod tests {
           .unwrap_or_else(|| panic!("{name}: `{path}` is not produced by any row"));
         let loose = row_of(path).expect("a row");
         assert!(std::ptr::eq(found.row, loose), "{name}: {path}");
+        assert!(std::ptr::eq(loose, scan(path).unwrap()), "{name}: {path}");
       }
+    }
+  }
+
+  /// The row of `path` by a scan of the whole table, as the index must
+  /// find it.
+  fn scan(path: &str) -> Option<&'static Row> {
+    let first = path.split('/').next().unwrap_or_default();
+    ROWS
+      .iter()
+      .find(|row| {
+        !row.path.starts_with(BUILD)
+          && (row.path == path
+            || (row.path.contains(['{', '*'])
+              && row.path.split('/').next() == Some(first)
+              && loose_match(row.path, path)))
+      })
+      .or_else(|| {
+        ROWS.iter().find(|row| {
+          row.path.starts_with(BUILD)
+            && path
+              .strip_suffix(&row.path[BUILD.len()..])
+              .is_some_and(|context| context.len() > 1 && context.ends_with('/'))
+        })
+      })
+  }
+
+  /// Paths that no built-in produces find the same row, or none, through
+  /// the index as through a scan of the table.
+  #[test]
+  fn the_row_index_finds_what_a_scan_finds() {
+    let mut paths: Vec<String> = ROWS
+      .iter()
+      .map(|row| {
+        row
+          .path
+          .replace("{service}", "x")
+          .replace("{environment}", "e")
+          .replace('*', "y")
+      })
+      .collect();
+    paths.extend(
+      [
+        "charts/a/templates/extra.yaml",
+        "charts/a/b/c/d",
+        "infra/x.tf",
+        "cluster/manifests/e/other.yaml",
+        "services/s/Dockerfile",
+        "services/s/sub/Dockerfile",
+        "README.md",
+        "nope/file",
+        ".github/workflows/x.yml",
+      ]
+      .map(String::from),
+    );
+    for path in &paths {
+      let indexed = row_of(path).map(|row| row.path);
+      assert_eq!(indexed, scan(path).map(|row| row.path), "{path}");
     }
   }
 

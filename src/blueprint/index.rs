@@ -377,7 +377,7 @@ mod tests {
   #[test]
   fn counts_aliases_as_they_expand() {
     // Nested anchors: each alias of `b` expands to both `a`s.
-    let big = "x".repeat(200_000);
+    let big = "x".repeat(400_000);
     let (_, problems) = build(&format!("a: &a {big}\nb: &b [*a, *a]\nc: [*b]\n"));
     assert!(problems.is_empty(), "{problems:?}");
     let (_, problems) = build(&format!("a: &a {big}\nb: &b [*a, *a]\nc: [*b, *b]\n"));

@@ -53,7 +53,7 @@ struct ChartYaml {
 }
 
 fn yaml(value: &impl Serialize) -> String {
-  yaml_serde::to_string(value).expect("plain data serializes")
+  crate::render::yaml::to_string(value)
 }
 
 pub(crate) fn render(

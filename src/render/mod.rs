@@ -15,6 +15,7 @@ pub(crate) mod recursion;
 pub(crate) mod repo;
 pub(crate) mod terraform;
 pub(crate) mod workflows;
+pub(crate) mod yaml;
 
 use std::collections::BTreeMap;
 

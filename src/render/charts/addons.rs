@@ -196,7 +196,7 @@ struct ArgoCdCapabilityData {
 }
 
 fn yaml(value: &impl Serialize) -> String {
-  yaml_serde::to_string(value).expect("plain data serializes")
+  crate::render::yaml::to_string(value)
 }
 
 /// Several documents, each serialized on its own, in one file.

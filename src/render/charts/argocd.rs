@@ -342,7 +342,7 @@ pub(crate) fn image_pin_seed(
 pub(crate) const PIN_HEADER: &str = "# The images Argo CD runs here, pinned by the Deploy and Release workflows:\n# one commit per promotion, reverted to roll back. Seeded once by oi-gen.\n";
 
 fn yaml(value: &impl Serialize) -> String {
-  yaml_serde::to_string(value).expect("plain data serializes")
+  crate::render::yaml::to_string(value)
 }
 
 /// `cluster/manifests/argocd-capability.yaml` (managed capability): the

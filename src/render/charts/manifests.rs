@@ -825,7 +825,7 @@ pub(super) fn addon_ingress_deny(namespaces: &[&str]) -> Vec<String> {
 pub(crate) const DEFAULT_DENY_INGRESS: &str = "default-deny-ingress";
 
 fn to_yaml(value: &impl Serialize) -> String {
-  yaml_serde::to_string(value).expect("plain data serializes")
+  crate::render::yaml::to_string(value)
 }
 
 /// A Kubernetes object without a `spec` (Namespace, Role, RoleBinding).

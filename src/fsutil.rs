@@ -22,6 +22,9 @@ pub struct Root {
   checked: Rc<RefCell<HashSet<PathBuf>>>,
   /// Paths under `path` found not to exist: nothing below them is looked at.
   missing: Rc<RefCell<HashSet<PathBuf>>>,
+  /// Relative folders each of whose parts is in `checked`: a file in one
+  /// needs only its own name looked at.
+  proven: Rc<RefCell<HashSet<String>>>,
 }
 
 impl Root {
@@ -30,6 +33,7 @@ impl Root {
       path: path.to_path_buf(),
       checked: Rc::default(),
       missing: Rc::default(),
+      proven: Rc::default(),
     }
   }
 
@@ -57,8 +61,26 @@ impl Root {
         .into(),
       );
     }
+    let dir = relative.rsplit_once('/').map(|(dir, _)| dir);
+    if let Some(dir) = dir
+      && self.proven.borrow().contains(dir)
+    {
+      let path = self.path.join(relative);
+      return match fs::symlink_metadata(&path) {
+        Ok(meta) if meta.file_type().is_symlink() => Err(
+          UnsafePath::Link {
+            relative: relative.to_string(),
+            link: path,
+          }
+          .into(),
+        ),
+        _ => Ok(path),
+      };
+    }
     let mut path = self.path.clone();
     let mut parts = relative.split('/').peekable();
+    // Whether every folder above the last part is known to be a folder.
+    let mut folders = true;
     while let Some(part) = parts.next() {
       path.push(part);
       let last = parts.peek().is_none();
@@ -67,6 +89,7 @@ impl Root {
       }
       if !last && self.missing.borrow().contains(&path) {
         parts.for_each(|part| path.push(part));
+        folders = false;
         break;
       }
       match fs::symlink_metadata(&path) {
@@ -85,10 +108,15 @@ impl Root {
         Err(error) if error.kind() == io::ErrorKind::NotFound && !last => {
           self.missing.borrow_mut().insert(path.clone());
           parts.for_each(|part| path.push(part));
+          folders = false;
           break;
         }
+        _ if !last => folders = false,
         _ => {}
       }
+    }
+    if folders && let Some(dir) = dir {
+      self.proven.borrow_mut().insert(dir.to_string());
     }
     Ok(path)
   }

@@ -1,5 +1,7 @@
 //! The embedded templates: files ending in `.tera` go through Tera, registered
-//! once per process; every other file is shipped as it is.
+//! once per process; every other file is shipped as it is. The `.tera` files
+//! are parsed when oi-gen is built (`build.rs`), and a run decodes the ones
+//! it needs ([`codec`]); repository overrides are parsed by Tera at run time.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,8 +24,7 @@ pub const OVERRIDES_DIR: &str = ".oi-gen/templates";
 
 pub struct Engine {
   /// One Tera per top-level template folder (`infra/`, `.github/`…):
-  /// templates only refer to others in their folder, and the folders are
-  /// parsed in parallel.
+  /// templates only refer to others in their folder.
   groups: BTreeMap<String, Tera>,
   /// Repository-local replacements, by template path.
   overrides: BTreeMap<String, String>,
@@ -70,12 +71,14 @@ fn group_of(name: &str) -> &str {
 }
 
 thread_local! {
-  /// How many embedded templates this thread has had parsed.
+  /// How many embedded templates this thread has had loaded (decoded from
+  /// their compiled form: what parsing them was before it moved to the
+  /// build).
   static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// How many embedded templates the calling thread has had parsed so far:
-/// tests check that commands which render nothing parse nothing.
+/// How many embedded templates the calling thread has had loaded so far:
+/// tests check that commands which render nothing load nothing.
 #[doc(hidden)]
 pub fn templates_parsed() -> usize {
   PARSED.with(std::cell::Cell::get)
@@ -84,12 +87,12 @@ pub fn templates_parsed() -> usize {
 impl Engine {
   /// Loads every embedded `.tera` template.
   pub fn new() -> Result<Self, tera::Error> {
-    Self::parse(|_| true)
+    Self::load(|_| true)
   }
 
   /// Loads the embedded templates `wanted` keeps (and the partials of
   /// their folders) from their compiled form.
-  fn parse(wanted: impl Fn(&str) -> bool) -> Result<Self, tera::Error> {
+  fn load(wanted: impl Fn(&str) -> bool) -> Result<Self, tera::Error> {
     let index = codec::index(COMPILED).map_err(|damaged| tera::Error::msg(damaged.to_string()))?;
     let mut grouped: BTreeMap<&str, Vec<(&str, &[u8])>> = BTreeMap::new();
     for (name, encoded) in index {
@@ -134,7 +137,7 @@ impl Engine {
   ) -> Result<Self, crate::error::TemplateError> {
     use crate::error::TemplateError;
     let needed = super::manifest::templates(resolved);
-    let mut engine = Self::parse(|path| needed.contains(path)).map_err(TemplateError::Embedded)?;
+    let mut engine = Self::load(|path| needed.contains(path)).map_err(TemplateError::Embedded)?;
     let dir = root.join(OVERRIDES_DIR);
     if !dir.is_dir() {
       return Ok(engine);

@@ -3,8 +3,8 @@
 //! (`src/render/parse.rs`), and the parsed templates are encoded
 //! (`src/render/engine/codec.rs`) into `$OUT_DIR/templates.bin`, which the
 //! binary decodes instead of parsing. Both files are shared with the crate,
-//! so the build and the binary run the same code. A template Tera rejects
-//! fails the build.
+//! so the build and the binary run the same code. A template Tera rejects,
+//! or one that does not decode to what was parsed, fails the build.
 
 use std::path::Path;
 
@@ -20,7 +20,6 @@ mod workflows {
 mod parse;
 
 #[path = "src/render/engine/codec.rs"]
-#[allow(dead_code, reason = "the binary decodes")]
 mod codec;
 
 fn main() {
@@ -48,8 +47,48 @@ fn main() {
     .collect();
   let out =
     Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("templates.bin");
-  std::fs::write(&out, codec::encode_all(&templates))
+  let encoded = codec::encode_all(&templates);
+  // The encoding is checked where it is made: every template must decode
+  // to what was parsed, on every field.
+  let decoded = codec::index(&encoded).unwrap_or_else(|damaged| panic!("{damaged}"));
+  assert_eq!(decoded.len(), templates.len());
+  for ((name, bytes), (parsed_name, parsed)) in decoded.into_iter().zip(&templates) {
+    assert_eq!(name, parsed_name);
+    let template = codec::decode(bytes).unwrap_or_else(|damaged| panic!("{name}: {damaged}"));
+    assert!(
+      same(&template, parsed),
+      "templates/{name} does not decode to its parse"
+    );
+  }
+  std::fs::write(&out, encoded)
     .unwrap_or_else(|error| panic!("cannot write {}: {error}", out.display()));
+}
+
+/// Whether two templates are equal on every field (`Template` has no
+/// `PartialEq`).
+fn same(a: &tera::Template, b: &tera::Template) -> bool {
+  let tera::Template {
+    name,
+    path,
+    ast,
+    from_extend,
+    macros,
+    imported_macro_files,
+    parent,
+    blocks,
+    parents,
+    blocks_definitions,
+  } = b;
+  a.name == *name
+    && a.path == *path
+    && a.ast == *ast
+    && a.from_extend == *from_extend
+    && a.macros == *macros
+    && a.imported_macro_files == *imported_macro_files
+    && a.parent == *parent
+    && a.blocks == *blocks
+    && a.parents == *parents
+    && a.blocks_definitions == *blocks_definitions
 }
 
 /// Every `.tera` file under `dir` that is UTF-8 (the binary embeds only

@@ -1,5 +1,7 @@
 //! The embedded templates: files ending in `.tera` go through Tera, registered
-//! once per process; every other file is shipped as it is.
+//! once per process; every other file is shipped as it is. The `.tera` files
+//! are parsed when oi-gen is built (`build.rs`), and a run decodes the ones
+//! it needs ([`codec`]); repository overrides are parsed by Tera at run time.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,13 +12,19 @@ use tera::{Context, Tera};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
+/// The embedded `.tera` templates, parsed by `build.rs` as
+/// [`super::parse::template`] parses them and encoded by [`codec`]: a run
+/// decodes the ones it needs instead of parsing them.
+static COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/templates.bin"));
+
+mod codec;
+
 /// Repository-local templates that replace embedded ones of the same path.
 pub const OVERRIDES_DIR: &str = ".oi-gen/templates";
 
 pub struct Engine {
   /// One Tera per top-level template folder (`infra/`, `.github/`…):
-  /// templates only refer to others in their folder, and the folders are
-  /// parsed in parallel.
+  /// templates only refer to others in their folder.
   groups: BTreeMap<String, Tera>,
   /// Repository-local replacements, by template path.
   overrides: BTreeMap<String, String>,
@@ -63,55 +71,53 @@ fn group_of(name: &str) -> &str {
 }
 
 thread_local! {
-  /// How many embedded templates this thread has had parsed.
+  /// How many embedded templates this thread has had loaded (decoded from
+  /// their compiled form: what parsing them was before it moved to the
+  /// build).
   static PARSED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// How many embedded templates the calling thread has had parsed so far:
-/// tests check that commands which render nothing parse nothing.
+/// How many embedded templates the calling thread has had loaded so far:
+/// tests check that commands which render nothing load nothing.
 #[doc(hidden)]
 pub fn templates_parsed() -> usize {
   PARSED.with(std::cell::Cell::get)
 }
 
 impl Engine {
-  /// Parses every embedded `.tera` template, one folder per thread.
+  /// Loads every embedded `.tera` template.
   pub fn new() -> Result<Self, tera::Error> {
-    Self::parse(|_| true)
+    Self::load(|_| true)
   }
 
-  /// Parses the embedded templates `wanted` keeps (and the partials of
-  /// their folders), one folder per thread.
-  fn parse(wanted: impl Fn(&str) -> bool + Sync) -> Result<Self, tera::Error> {
-    let mut sources = Vec::new();
-    collect(&TEMPLATES, &mut sources);
-    let mut grouped: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for (path, text) in sources {
+  /// Loads the embedded templates `wanted` keeps (and the partials of
+  /// their folders) from their compiled form.
+  fn load(wanted: impl Fn(&str) -> bool) -> Result<Self, tera::Error> {
+    let index = codec::index(COMPILED).map_err(|damaged| tera::Error::msg(damaged.to_string()))?;
+    let mut grouped: BTreeMap<&str, Vec<(&str, &[u8])>> = BTreeMap::new();
+    for (name, encoded) in index {
       grouped
-        .entry(group_of(&path).to_string())
+        .entry(group_of(name))
         .or_default()
-        .push((path, text));
+        .push((name, encoded));
     }
-    grouped.retain(|_, sources| {
-      sources.retain(|(path, _)| is_partial(path) || wanted(path));
-      sources.iter().any(|(path, _)| !is_partial(path))
+    grouped.retain(|_, templates| {
+      templates.retain(|(name, _)| is_partial(name) || wanted(name));
+      templates.iter().any(|(name, _)| !is_partial(name))
     });
     PARSED.with(|parsed| parsed.set(parsed.get() + grouped.values().map(Vec::len).sum::<usize>()));
-    let groups = std::thread::scope(|scope| {
-      let handles: Vec<_> = grouped
-        .into_iter()
-        .map(|(group, sources)| {
-          scope.spawn(move || {
-            let mut tera = new_tera();
-            add_embedded(&mut tera, sources).map(|()| (group, tera))
-          })
-        })
-        .collect();
-      handles
-        .into_iter()
-        .map(|handle| handle.join().expect("template parsing does not panic"))
-        .collect::<Result<BTreeMap<_, _>, _>>()
-    })?;
+    let mut groups = BTreeMap::new();
+    for (group, templates) in grouped {
+      let mut tera = new_tera();
+      for (name, encoded) in templates {
+        let template = codec::decode(encoded)
+          .map_err(|damaged| tera::Error::msg(format!("Failed to load '{name}': {damaged}")))?;
+        tera.templates.insert(name.to_string(), template);
+      }
+      tera.build_inheritance_chains()?;
+      tera.check_macro_files()?;
+      groups.insert(group.to_string(), tera);
+    }
     Ok(Self {
       groups,
       overrides: BTreeMap::new(),
@@ -131,7 +137,7 @@ impl Engine {
   ) -> Result<Self, crate::error::TemplateError> {
     use crate::error::TemplateError;
     let needed = super::manifest::templates(resolved);
-    let mut engine = Self::parse(|path| needed.contains(path)).map_err(TemplateError::Embedded)?;
+    let mut engine = Self::load(|path| needed.contains(path)).map_err(TemplateError::Embedded)?;
     let dir = root.join(OVERRIDES_DIR);
     if !dir.is_dir() {
       return Ok(engine);
@@ -175,7 +181,7 @@ impl Engine {
           .groups
           .entry(group_of(&relative).to_string())
           .or_insert_with(new_tera)
-          .add_raw_template(&relative, &prepare(&relative, &text))
+          .add_raw_template(&relative, &super::parse::prepare(&relative, &text))
           .map_err(|source| TemplateError::Parse {
             shown: shown.clone(),
             source,
@@ -359,48 +365,56 @@ fn walk(dir: &'static Dir<'static>, found: &mut Vec<(String, &'static str)>) {
   found.sort();
 }
 
-fn collect(dir: &'static Dir<'static>, sources: &mut Vec<(String, String)>) {
-  let mut all = Vec::new();
-  walk(dir, &mut all);
-  sources.extend(
-    all
-      .into_iter()
-      .filter(|(path, _)| path.ends_with(".tera"))
-      .map(|(path, text)| {
-        let text = prepare(&path, text);
-        (path, text)
-      }),
-  );
-}
-
-/// Adds embedded templates to `tera`, as `Tera::add_raw_templates` does,
-/// with their literal text kept away from Tera's parser ([`super::parse`]).
-fn add_embedded(tera: &mut Tera, sources: Vec<(String, String)>) -> Result<(), tera::Error> {
-  for (name, text) in sources {
-    let template = super::parse::template(&name, &text)
-      .map_err(|e| tera::Error::chain(format!("Failed to parse '{name}'"), e))?;
-    tera.templates.insert(name, template);
-  }
-  tera.build_inheritance_chains()?;
-  tera.check_macro_files()
-}
-
-/// Every embedded `.tera` template as Tera parses it (after [`prepare`]).
+/// Every embedded `.tera` template as Tera parses it (after
+/// [`super::parse::prepare`]).
 #[cfg(test)]
 pub(crate) fn embedded_sources() -> Vec<(String, String)> {
-  let mut sources = Vec::new();
-  collect(&TEMPLATES, &mut sources);
-  sources
+  let mut all = Vec::new();
+  walk(&TEMPLATES, &mut all);
+  all
+    .into_iter()
+    .filter(|(path, _)| path.ends_with(".tera"))
+    .map(|(path, text)| {
+      let text = super::parse::prepare(&path, text);
+      (path, text)
+    })
+    .collect()
 }
 
-/// The template text Tera parses: workflow templates keep GitHub's `${{ }}`
-/// literal.
-fn prepare(path: &str, text: &str) -> String {
-  if path.starts_with(".github/workflows/") {
-    super::workflows::protect_expressions(text)
-  } else {
-    text.to_string()
-  }
+/// Every embedded `.tera` template as the binary loads it, decoded from
+/// its compiled form, by name.
+#[cfg(test)]
+pub(crate) fn compiled() -> Vec<(String, tera::Template)> {
+  codec::index(COMPILED)
+    .unwrap()
+    .into_iter()
+    .map(|(name, encoded)| (name.to_string(), codec::decode(encoded).unwrap()))
+    .collect()
+}
+
+/// One template encoded as `build.rs` encodes it.
+#[cfg(test)]
+pub(crate) fn encode(template: &tera::Template) -> Vec<u8> {
+  let encoded = codec::encode_all(&[(template.name.clone(), template.clone())]);
+  let index = codec::index(&encoded).unwrap();
+  index[0].1.to_vec()
+}
+
+/// Decodes one template as the binary does, the error as text.
+#[cfg(test)]
+pub(crate) fn decode(encoded: &[u8]) -> Result<tera::Template, String> {
+  codec::decode(encoded).map_err(|damaged| damaged.to_string())
+}
+
+/// Encodes and decodes templates as `build.rs` and the binary do.
+#[cfg(test)]
+pub(crate) fn round_trip(templates: &[(String, tera::Template)]) -> Vec<(String, tera::Template)> {
+  let encoded = codec::encode_all(templates);
+  codec::index(&encoded)
+    .unwrap()
+    .into_iter()
+    .map(|(name, encoded)| (name.to_string(), codec::decode(encoded).unwrap()))
+    .collect()
 }
 
 impl Engine {

@@ -15,6 +15,15 @@
 //! tag is parsed by Tera, so the syntax is Tera's; a test checks that every
 //! embedded template parses to the same tree both ways. Repository overrides
 //! are parsed by Tera directly.
+//!
+//! `build.rs` includes this file and runs it on every embedded template at
+//! build time; the binary loads the result (`engine/codec.rs`) and calls
+//! only [`prepare`] itself (for overrides), so the rest is the build's and
+//! the tests'.
+#![cfg_attr(
+  not(test),
+  allow(dead_code, reason = "build.rs parses the embedded templates")
+)]
 
 use tera::Template;
 use tera::ast::{Expr, ExprVal, Node, WS};
@@ -32,6 +41,16 @@ fn is_marker(c: char) -> bool {
 enum Piece<'a> {
   Text(&'a str),
   Variable(Expr),
+}
+
+/// The template text Tera parses: workflow templates keep GitHub's `${{ }}`
+/// literal.
+pub(crate) fn prepare(path: &str, text: &str) -> String {
+  if path.starts_with(".github/workflows/") {
+    super::workflows::protect_expressions(text)
+  } else {
+    text.to_string()
+  }
 }
 
 /// Parses one embedded template, as `Tera::add_raw_template` would.
@@ -380,6 +399,197 @@ mod tests {
     assert!(templates.len() > 40);
     for (name, text) in &templates {
       same_as_tera(name, text);
+    }
+  }
+
+  /// Two templates equal on every field Tera keeps.
+  fn same_template(found: &Template, expected: &Template) {
+    let name = &expected.name;
+    assert_eq!(found.name, expected.name);
+    assert_eq!(found.path, expected.path, "{name}");
+    assert!(found.ast == expected.ast, "{name}: the trees differ");
+    assert_eq!(found.from_extend, expected.from_extend, "{name}");
+    assert_eq!(found.macros, expected.macros, "{name}");
+    assert_eq!(
+      found.imported_macro_files, expected.imported_macro_files,
+      "{name}"
+    );
+    assert_eq!(found.parent, expected.parent, "{name}");
+    assert_eq!(found.blocks, expected.blocks, "{name}");
+    assert_eq!(found.parents, expected.parents, "{name}");
+    assert_eq!(
+      found.blocks_definitions, expected.blocks_definitions,
+      "{name}"
+    );
+  }
+
+  #[test]
+  fn the_compiled_templates_are_teras_parse_of_every_embedded_template() {
+    let sources = super::super::engine::embedded_sources();
+    let compiled = super::super::engine::compiled();
+    let names = |list: Vec<&String>| list.into_iter().cloned().collect::<Vec<_>>();
+    // The same templates, in the same order: a template added, removed
+    // or changed since the build would show here (the build reruns when
+    // one changes).
+    assert_eq!(
+      names(compiled.iter().map(|(name, _)| name).collect()),
+      names(sources.iter().map(|(name, _)| name).collect())
+    );
+    for ((name, text), (_, decoded)) in sources.iter().zip(&compiled) {
+      same_template(decoded, &Template::new(name, None, text).unwrap());
+    }
+  }
+
+  /// Tera's parse of templates using every construct of its syntax.
+  fn every_construct() -> Vec<(String, Template)> {
+    [
+      (
+        "base",
+        "{# comment #}{% block head -%} a {%- endblock head %}{% block body %}{% block inner %}i{% endblock inner %}{% endblock body %}",
+      ),
+      (
+        "child",
+        "{% extends \"base\" %}{% block head %}{{ super() }} b{% endblock head %}{% block inner %}{{ super() }}{% endblock inner %}",
+      ),
+      (
+        "macros",
+        "{% macro m(a, b=1, c=\"s\", d=-2.5, e=true) %}{{ a }}{% endmacro m %}{% macro n() -%}{%- endmacro %}",
+      ),
+      (
+        "all",
+        concat!(
+          "{% import \"macros\" as m %}{%- include \"base\" -%}{% include [\"x\", \"base\"] ignore missing %}",
+          "{% set a = 1 + 2 - 3 * 4 / 5 % 6 %}{% set_global b = not c and d or e %}",
+          "{{ x > 1 }}{{ x >= 1.5 }}{{ x < -1 }}{{ x <= 0 }}{{ x == \"s\" }}{{ x != y }}",
+          "{{ m::m(a=1, b=x.y) }}{{ range(end=3) | join(sep=\",\") | upper }}{{ [1, \"a\", x | lower] }}",
+          "{{ \"a\" ~ x ~ 'b' }}{{ x in [1, 2] }}{{ x not in y }}{{ not x }}{{ x is defined }}",
+          "{% if x is not starting_with(\"a\") %}1{% elif x is divisibleby(3) -%}2{% elif y %}{% else %}3{% endif -%}",
+          "{% for k, v in map %}{% if k %}{% break %}{% else %}{% continue %}{% endif %}{% else %}empty{% endfor %}",
+          "{%- for i in list | reverse -%}{{ loop.index }}{% endfor %}",
+          "{% filter upper(x=1) %}text {{ x }}{#- c -#}{% endfilter %}{% raw -%} {{ raw }} {%- endraw %}",
+          "{{ 'single' }}{{ `back` }}{{ 9223372036854775807 }}{{ -12 }}{{ 0.5 }}",
+        ),
+      ),
+    ]
+    .into_iter()
+    .map(|(name, text)| {
+      (
+        name.to_string(),
+        Template::new(name, None, text).unwrap_or_else(|e| panic!("{name}: {e:?}")),
+      )
+    })
+    .collect()
+  }
+
+  #[test]
+  fn every_construct_of_teras_syntax_decodes_as_tera_parsed_it() {
+    let mut templates = every_construct();
+    // After Tera links them, as a `Tera` holds them.
+    let mut tera = tera::Tera::default();
+    for (name, template) in &templates {
+      tera.templates.insert(name.clone(), template.clone());
+    }
+    tera.build_inheritance_chains().unwrap();
+    templates.push(("linked".to_string(), tera.templates["child"].clone()));
+    assert!(!templates[4].1.blocks_definitions.is_empty());
+    // Every variant of tera's AST occurs.
+    let shown = format!("{templates:?}");
+    for variant in [
+      "Super",
+      "Text(",
+      "VariableBlock(",
+      "MacroDefinition(",
+      "Extends(",
+      "Include(",
+      "ImportMacro(",
+      "Set(",
+      "Raw(",
+      "FilterSection(",
+      "Block(",
+      "Forloop(",
+      "If(",
+      "Break(",
+      "Continue(",
+      "Comment(",
+      "String(",
+      "Int(",
+      "Float(",
+      "Bool(",
+      "Ident(",
+      "Math(",
+      "Logic(",
+      "Test(",
+      "MacroCall(",
+      "FunctionCall(",
+      "Array(",
+      "StringConcat(",
+      "In(",
+      "negated: true",
+      "global: true",
+      "empty_body: Some",
+      "key: Some",
+      "otherwise: Some",
+      "Some(Expr",
+      ", true)",
+      "left: true",
+      "right: true",
+    ] {
+      assert!(shown.contains(variant), "{variant} does not occur");
+    }
+    for operator in [
+      "Add", "Sub", "Mul", "Div", "Modulo", "Gt", "Gte", "Lt", "Lte", "Eq", "NotEq", "And", "Or",
+    ] {
+      let operator = format!("operator: {operator} ");
+      assert!(shown.contains(&operator), "{operator} does not occur");
+    }
+    let decoded = super::super::engine::round_trip(&templates);
+    assert_eq!(decoded.len(), templates.len());
+    for ((name, found), (expected_name, expected)) in decoded.iter().zip(&templates) {
+      assert_eq!(name, expected_name);
+      same_template(found, expected);
+    }
+  }
+
+  #[test]
+  fn damaged_compiled_templates_are_refused_not_misread() {
+    let templates = every_construct();
+    let encoded = super::super::engine::encode(&templates[3].1);
+    assert!(super::super::engine::decode(&encoded).is_ok());
+    for end in 0..encoded.len() {
+      assert!(
+        super::super::engine::decode(&encoded[..end]).is_err(),
+        "{end}"
+      );
+    }
+    let mut longer = encoded.clone();
+    longer.push(0);
+    assert!(super::super::engine::decode(&longer).is_err());
+    // The first node's tag, after the name and the absent path.
+    let mut unknown = encoded;
+    let tag = 1 + "all".len() + 1 + 1;
+    assert_eq!(unknown[tag], 6, "an import comes first");
+    unknown[tag] = 200;
+    let error = super::super::engine::decode(&unknown).unwrap_err();
+    assert!(error.contains("unknown node"), "{error}");
+  }
+
+  #[test]
+  fn the_build_reruns_when_a_template_or_the_shared_code_changes() {
+    // What build.rs told cargo, in the file cargo keeps next to OUT_DIR.
+    let output = std::path::Path::new(env!("OUT_DIR")).with_file_name("output");
+    let told = std::fs::read_to_string(&output).unwrap();
+    for watched in [
+      "templates",
+      "src/render/parse.rs",
+      "src/render/engine/codec.rs",
+      "src/render/workflows/expressions.rs",
+    ] {
+      assert!(
+        told
+          .lines()
+          .any(|line| line == format!("cargo:rerun-if-changed={watched}")),
+        "{watched}: {told}"
+      );
     }
   }
 

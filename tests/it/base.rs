@@ -415,7 +415,9 @@ fn a_move_into_shards_stopped_before_the_lock_is_finished_by_the_next_render() {
 }
 
 /// `render --rebuild-lock` rebuilds a lost lock from the shards, and from
-/// the base of earlier versions, to the lock that was lost.
+/// the base of earlier versions: to the lock that was lost, and with a
+/// blueprint changed since, the files out of date are oi-gen's (the base
+/// holds their text) and are updated, not refused as files it never wrote.
 #[test]
 fn a_lock_is_rebuilt_from_either_base() {
   for old in [false, true] {
@@ -425,10 +427,25 @@ fn a_lock_is_rebuilt_from_either_base() {
     if old {
       to_old_base(&repo);
     }
+    let base = snapshot(&repo);
     fs::remove_file(&lock).unwrap();
     ok(&repo, &["render", "--rebuild-lock"]);
     let rebuilt: toml::Table = toml::from_str(&fs::read_to_string(&lock).unwrap()).unwrap();
     assert_eq!(rebuilt["files"], good["files"], "old base: {old}");
+    ok(&repo, &["render", "--check"]);
+
+    // Again, from the same base (the render above moved an old one into
+    // shards), with a blueprint changed since.
+    let _ = fs::remove_dir_all(repo.join(".oi-gen/base"));
+    for (path, text) in &base {
+      let target = repo.join(path);
+      fs::create_dir_all(target.parent().unwrap()).unwrap();
+      fs::write(target, text).unwrap();
+    }
+    fs::remove_file(&lock).unwrap();
+    edit_all(&repo, "replicas: 2\n", "replicas: 3\n");
+    let out = ok(&repo, &["render", "--rebuild-lock"]);
+    assert!(!out.contains(" 0 updated"), "old base: {old}: {out}");
     ok(&repo, &["render", "--check"]);
   }
 }

@@ -48,7 +48,7 @@ pub enum Command {
     /// Overwrite or delete generated files even when they were edited by hand
     #[arg(long, conflicts_with = "check")]
     force: bool,
-    /// Rebuild a damaged or lost .oi-gen/lock.toml from .oi-gen/base.txt and the files; files
+    /// Rebuild a damaged or lost .oi-gen/lock.toml from the base (.oi-gen/base/) and the files; files
     /// changed by hand stay edits
     #[arg(long, conflicts_with_all = ["check", "force"])]
     rebuild_lock: bool,

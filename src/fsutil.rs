@@ -304,6 +304,7 @@ pub(crate) fn sweep_temporaries<'a>(
     })
     .collect();
   dirs.push(root.join(".oi-gen"));
+  dirs.push(root.join(crate::base::BASE_DIR));
   dirs.sort();
   dirs.dedup();
   for dir in dirs {

@@ -113,7 +113,7 @@ impl fmt::Display for LockError {
     match self {
       LockError::Damaged { path, reason } => write!(
         f,
-        "`{}` is damaged: {reason}; restore it from version control, or run `oi-gen render --rebuild-lock` to rebuild it from `.oi-gen/base.txt` and the files (files changed by hand stay edits)",
+        "`{}` is damaged: {reason}; restore it from version control, or run `oi-gen render --rebuild-lock` to rebuild it from the base in `.oi-gen/base/` and the files (files changed by hand stay edits)",
         path.display()
       ),
       LockError::Format { path, found } => write!(

@@ -173,7 +173,7 @@ impl Previous {
   /// Reads the lock of `root`; the base is read when a merge needs it.
   pub fn read(root: &Root) -> Result<Previous, Error> {
     // Refuse a base reached through a symbolic link before anything else.
-    root.resolve(base::BASE_PATH)?;
+    refuse_linked_base(root)?;
     Ok(Previous {
       lock: Lock::read(root)?,
       root: Some(root.path().to_path_buf()),
@@ -187,7 +187,7 @@ impl Previous {
   /// so a file changed by hand stays an edit. Migration checksums start
   /// afresh from the disk.
   pub fn rebuild(root: &Root, output: &Output) -> Result<Previous, Error> {
-    root.resolve(base::BASE_PATH)?;
+    refuse_linked_base(root)?;
     let mut previous = Previous {
       lock: None,
       root: Some(root.path().to_path_buf()),
@@ -240,7 +240,7 @@ impl Previous {
   /// The digests of every text the base holds, read on first use.
   fn base(&self) -> &base::Stored {
     self.base.get_or_init(|| match &self.root {
-      Some(root) => base::Stored::open(&root.join(base::BASE_PATH)),
+      Some(root) => base::Stored::open(root),
       None => base::Stored::default(),
     })
   }
@@ -265,13 +265,26 @@ impl Previous {
   /// lock's digest alone does not make a file oi-gen's, so a lock edited to
   /// match a hand edit does not hide it.
   fn wrote(&self, path: &str, disk: &[u8], user_section: bool) -> bool {
-    let wanted = digest_raw(disk, user_section);
-    self.base().get(path).is_some_and(|texts| {
-      texts
-        .iter()
-        .any(|text| *text.digest(user_section) == wanted)
-    })
+    self.written_text(path, disk, user_section).is_some()
   }
+
+  /// The base's text of `path` that is `disk`, if oi-gen wrote it.
+  fn written_text(&self, path: &str, disk: &[u8], user_section: bool) -> Option<&base::Text> {
+    let wanted = digest_raw(disk, user_section);
+    self
+      .base()
+      .get(path)?
+      .iter()
+      .find(|text| *text.digest(user_section) == wanted)
+  }
+}
+
+/// Refuses a base folder, or a base of earlier versions, reached through a
+/// symbolic link (a shard that is a link is not read).
+fn refuse_linked_base(root: &Root) -> Result<(), Error> {
+  root.resolve(base::LEGACY_PATH)?;
+  root.resolve(base::BASE_DIR)?;
+  Ok(())
 }
 
 /// Plans writing `output` into `root`. The plan takes the rendered texts
@@ -495,7 +508,7 @@ impl Plan {
     // afresh, in case a folder became a link since the plan was made.
     self.root = self.root.fresh();
     let lock_path = self.root.resolve(lock::LOCK_PATH)?;
-    let base_path = self.root.resolve(base::BASE_PATH)?;
+    refuse_linked_base(&self.root)?;
     let paths = self
       .steps
       .iter()
@@ -512,7 +525,6 @@ impl Plan {
     // one it holds before this run (kept until the lock is written) and the
     // new one. Those of the old base are copied from it, not held.
     let mut needed: Vec<(&str, Vec<base::Source<'_>>)> = Vec::new();
-    let mut complete = true;
     for step in &self.steps {
       let mut action = step.action.clone();
       if force {
@@ -568,16 +580,28 @@ impl Plan {
             sha256
           };
           let mut texts = Vec::with_capacity(2);
-          if let Some(old) = previous.base_entry(&step.path)
+          let old = previous.base_entry(&step.path);
+          if let Some(old) = old
             && *old.sha256() != whole
           {
             texts.push(base::Source::Stored(old));
           }
-          complete &= stored.holds(&step.path, &whole);
+          // The text on disk, when oi-gen wrote it but the lock does not
+          // record it (a run stopped before its lock): kept as well, so a
+          // run stopped again before its lock leaves it oi-gen's.
+          if action == Action::Update
+            && let Some(disk) = step.disk()
+            && let Some(now) = previous.written_text(&step.path, disk, step.user_section)
+            && *now.sha256() != whole
+            && old.is_none_or(|old| old.sha256() != now.sha256())
+          {
+            texts.push(base::Source::Stored(now));
+          }
           // A managed file's text is its render (only seeded files keep
           // what is on disk).
           texts.push(base::Source::Text(
             step.rendered.as_deref().unwrap_or_default(),
+            whole,
           ));
           needed.push((&step.path, texts));
         }
@@ -598,11 +622,22 @@ impl Plan {
       actions.push(action);
     }
 
-    // The base, unless it already holds every text needed.
-    if !complete {
-      needed.sort_by(|a, b| a.0.cmp(b.0));
-      fsutil::write_durable_with(&base_path, |out| base::write(out, stored, &needed))?;
+    // The base: only the shards that lack a text needed are written, each
+    // atomically; the others are left as they are.
+    needed.sort_by(|a, b| a.0.cmp(b.0));
+    let shards = base::plan(stored, &needed);
+    let shard_paths = shards
+      .iter()
+      .filter(|shard| shard.write)
+      .map(|shard| Ok((shard, self.root.resolve(&base::shard_path(&shard.name))?)))
+      .collect::<Result<Vec<_>, Error>>()?;
+    for (shard, path) in shard_paths {
+      fsutil::write_durable_with(&path, |out| {
+        base::write_shard(out, stored, &needed, &shard.entries)
+      })?;
     }
+    let shards: std::collections::HashSet<String> =
+      shards.into_iter().map(|shard| shard.name).collect();
     drop(needed);
 
     // Folders that did not exist before the first write hold no temporary
@@ -663,6 +698,9 @@ impl Plan {
     if fsutil::read_optional(&lock_path)?.as_deref() != Some(lock_text.as_bytes()) {
       fsutil::write_durable(&lock_path, lock_text.as_bytes())?;
     }
+    // Only once the lock records this run: the shards no file maps to any
+    // more, and the base of earlier versions, go.
+    base::remove_stale(self.root.path(), &shards)?;
     Ok(summary)
   }
 }

@@ -300,10 +300,18 @@ fn an_adopted_file_merges_on_upgrade() {
   cli(repo, &["render", "--adopt", "infra/vpc.tf"])
     .run()
     .code(0);
-  let base = read(repo, ".oi-gen/base.txt");
+  let base = base_texts(repo);
   assert!(
-    !base.contains("# my own network"),
+    base
+      .iter()
+      .any(|(path, text)| path == "infra/vpc.tf" && text == &read(repo, "infra/vpc.tf")),
     "the base holds the render"
+  );
+  assert!(
+    !base
+      .iter()
+      .any(|(_, text)| text.contains("# my own network")),
+    "the base holds the render only"
   );
 
   edit(

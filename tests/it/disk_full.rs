@@ -7,7 +7,8 @@
 //! write that would pass it returns EFBIG as a full disk returns ENOSPC)
 //! makes the first write of a file larger than the limit fail, part way
 //! through; files are written smallest-first nowhere, so the limit picks
-//! where the run stops: in the base, at a given file, or at the lock.
+//! where the run stops: at a shard of the base (after the shards before
+//! it), at a given file, or at the lock.
 
 #![cfg(unix)]
 
@@ -108,23 +109,51 @@ fn changed(
     .collect()
 }
 
-/// Limits that stop a run that writes `files` (in order), then a lock of
-/// `lock` bytes, at each file that is larger than every one before it, and
-/// at the lock when it is the largest.
-fn limits_at_each_write(files: &[(String, u64)], lock: u64) -> Vec<(u64, String)> {
+/// The shards of the base whose text differs between two snapshots, with
+/// their sizes after, in the order a run writes them (by name).
+fn changed_shards(
+  before: &BTreeMap<String, Vec<u8>>,
+  after: &BTreeMap<String, Vec<u8>>,
+) -> Vec<(String, u64)> {
+  after
+    .iter()
+    .filter(|(path, text)| path.starts_with(".oi-gen/base/") && before.get(*path) != Some(*text))
+    .map(|(path, text)| (path.clone(), text.len() as u64))
+    .collect()
+}
+
+/// The shards of the base in a snapshot.
+fn base_of(snapshot: &BTreeMap<String, Vec<u8>>) -> BTreeMap<&String, &Vec<u8>> {
+  snapshot
+    .iter()
+    .filter(|(path, _)| path.starts_with(".oi-gen/base/"))
+    .collect()
+}
+
+/// Limits that stop a run that writes `writes` (in order) at each one that
+/// is larger than every one before it.
+fn limits_at(writes: impl Iterator<Item = (String, u64)>) -> Vec<(u64, String)> {
   let mut limits = Vec::new();
   let mut largest = 0;
-  for (path, size) in files
-    .iter()
-    .map(|(p, s)| (p.clone(), *s))
-    .chain([(".oi-gen/lock.toml".to_string(), lock)])
-  {
+  for (path, size) in writes {
     if size > largest {
       limits.push((size - 1, path));
       largest = size;
     }
   }
   limits
+}
+
+/// Limits that stop a run that writes `files` (in order), then a lock of
+/// `lock` bytes, at each file that is larger than every one before it, and
+/// at the lock when it is the largest.
+fn limits_at_each_write(files: &[(String, u64)], lock: u64) -> Vec<(u64, String)> {
+  limits_at(
+    files
+      .iter()
+      .cloned()
+      .chain([(".oi-gen/lock.toml".to_string(), lock)]),
+  )
 }
 
 /// Runs `command` with `limit`; when it fails, checks it exits 2 naming the
@@ -212,35 +241,51 @@ fn repository() -> (
 }
 
 /// `render` stopped by a full disk while writing the base (a blueprint
-/// whose texts the base does not hold yet), at each file, and at the lock
-/// (a blueprint changed back, whose texts the base holds, so only the files
+/// whose texts the base does not hold yet: at the first shard, and at later
+/// ones, after the shards before them), at each file, and at the lock (a
+/// blueprint changed back, whose texts the base holds, so only the files
 /// and the lock are written).
 #[test]
 fn a_render_stopped_by_a_full_disk_is_recovered_by_the_next_one() {
   let (_temp, repo, kept) = repository();
   let platform = repo.join("platform.yaml");
 
-  // In the base: new names, so the base is written first; it fails part
-  // way, and nothing else is written.
-  for (round, share) in [0.0, 0.5, 1.0].into_iter().enumerate() {
+  // In the base: new names, so every shard is written first; the run fails
+  // at a shard, after the ones before it, and writes no file nor the lock.
+  let mut round = 0;
+  let mut stops = Vec::new();
+  loop {
     let before = snapshot(&repo);
     fs::write(&platform, blueprint(&format!("synthetic-{round}"), 2)).unwrap();
     let probe = tempfile::tempdir().unwrap();
     copy_tree(&repo, probe.path());
     assert!(oi_gen(probe.path(), &["render"]).status.success());
-    let base = snapshot(probe.path())[".oi-gen/base.txt"].len() as u64;
-    let limit = ((base as f64 * share) as u64).clamp(1, base - 1);
+    let shards = changed_shards(&before, &snapshot(probe.path()));
+    assert!(shards.len() >= 5, "{shards:?}");
+    let limits = limits_at(shards.iter().cloned());
+    let Some((limit, shard)) = limits.get(round).cloned() else {
+      break;
+    };
     assert!(
-      run_limited(&repo, "render", limit, ".oi-gen/base.txt"),
-      "render at {limit} fails"
+      run_limited(&repo, "render", limit, &shard),
+      "render at {limit} fails at {shard}"
     );
-    let mut now = snapshot(&repo);
-    let mut was = before.clone();
-    now.remove("platform.yaml");
-    was.remove("platform.yaml");
-    assert_eq!(now, was, "a failed base write changes nothing");
-    recovers(&repo, "render", kept, "the base");
+    for (path, text) in &snapshot(&repo) {
+      if before.get(path) != Some(text) && path != "platform.yaml" {
+        assert!(
+          path.starts_with(".oi-gen/base/") && path < &shard,
+          "{path} is written before the failure at {shard}"
+        );
+      }
+    }
+    stops.push(shard.clone());
+    recovers(&repo, "render", kept, &shard);
+    round += 1;
   }
+  assert!(
+    stops.len() >= 2,
+    "stops at the first shard and a later one: {stops:?}"
+  );
 
   // At each file, then at the lock: replicas changed back and forth, so
   // only small values files change and the base already holds every text.
@@ -258,7 +303,7 @@ fn a_render_stopped_by_a_full_disk_is_recovered_by_the_next_one() {
     assert!(oi_gen(probe.path(), &["render"]).status.success());
     let after = snapshot(probe.path());
     assert!(
-      before[".oi-gen/base.txt"] == after[".oi-gen/base.txt"],
+      base_of(&before) == base_of(&after),
       "the base already holds every text"
     );
     let files = changed(&before, &after);
@@ -322,13 +367,9 @@ fn an_upgrade_stopped_by_a_full_disk_is_recovered_by_the_next_one() {
   let files = changed(&before, &after);
   assert!(files.iter().any(|(path, _)| path == edited), "{files:?}");
   let lock = after[".oi-gen/lock.toml"].len() as u64;
-  let base_written = before[".oi-gen/base.txt"] != after[".oi-gen/base.txt"];
-  let mut limits = limits_at_each_write(&files, lock);
-  if base_written {
-    let base = after[".oi-gen/base.txt"].len() as u64;
-    limits.insert(0, (base - 1, ".oi-gen/base.txt".to_string()));
-  }
-  for (limit, path) in limits {
+  // The shards the upgrade writes come first, then the files.
+  let writes = [changed_shards(&before, &after), files].concat();
+  for (limit, path) in limits_at_each_write(&writes, lock) {
     fs::write(&platform, blueprint("synthetic", 3)).unwrap();
     assert!(
       run_limited(&repo, "upgrade", limit, &path),

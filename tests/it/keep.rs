@@ -150,7 +150,7 @@ fn a_damaged_lock_is_rebuilt_from_the_base_keeping_hand_edits() {
   render.code(2).stdout("");
   assert!(
     render.stderr.ends_with(
-      "restore it from version control, or run `oi-gen render --rebuild-lock` to rebuild it from `.oi-gen/base.txt` and the files (files changed by hand stay edits)\n"
+      "restore it from version control, or run `oi-gen render --rebuild-lock` to rebuild it from the base in `.oi-gen/base/` and the files (files changed by hand stay edits)\n"
     ),
     "{}",
     render.stderr

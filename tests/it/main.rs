@@ -10,6 +10,7 @@ mod accounts;
 mod adopt;
 mod argocd;
 mod aws_names;
+mod base;
 mod charts;
 mod cli;
 mod delivery;

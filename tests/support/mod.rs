@@ -263,3 +263,64 @@ pub(crate) fn edit(repo: &Path, path: &str, from: &str, to: &str) {
   assert!(text.contains(from), "`{from}` not in {path}");
   fs::write(repo.join(path), text.replacen(from, to, 1)).unwrap();
 }
+
+/// The shards of the base of a repository (`.oi-gen/base/`), by file name.
+pub(crate) fn base_shards(repo: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+  match fs::read_dir(repo.join(".oi-gen/base")) {
+    Ok(entries) => entries
+      .map(|entry| {
+        let entry = entry.unwrap();
+        (
+          entry.file_name().into_string().unwrap(),
+          fs::read(entry.path()).unwrap(),
+        )
+      })
+      .collect(),
+    Err(_) => std::collections::BTreeMap::new(),
+  }
+}
+
+/// Every text of the base of a repository, with its path, in the order of
+/// its shards.
+pub(crate) fn base_texts(repo: &Path) -> Vec<(String, String)> {
+  let mut texts = Vec::new();
+  for (name, bytes) in base_shards(repo) {
+    let text = String::from_utf8(bytes).unwrap();
+    let (header, mut rest) = text.split_once('\n').unwrap();
+    assert!(header.starts_with("# Written by oi-gen"), "{name}");
+    while !rest.is_empty() {
+      let (line, after) = rest.split_once('\n').unwrap();
+      let fields = line.strip_prefix("=== ").unwrap();
+      let (len, fields) = fields.split_once(' ').unwrap();
+      let (digests, path) = fields.split_once(' ').unwrap();
+      let len: usize = len.parse().unwrap();
+      let body = &after[..len];
+      let whole = digests.split('+').next().unwrap();
+      assert_eq!(
+        whole,
+        oi_gen::lock::sha256(body.as_bytes()),
+        "{name}: {path}"
+      );
+      assert_eq!(&after[len..=len], "\n");
+      texts.push((path.to_string(), body.to_string()));
+      rest = &after[len + 1..];
+    }
+  }
+  texts
+}
+
+/// Turns the base of a repository into the one file of oi-gen's earlier
+/// versions, `.oi-gen/base.txt` (`=== <bytes> <path>` lines, each followed
+/// by the text, sorted by path), as they wrote it.
+pub(crate) fn to_old_base(repo: &Path) {
+  let mut texts = base_texts(repo);
+  texts.sort_by(|a, b| a.0.cmp(&b.0));
+  let mut out =
+    "# Written by oi-gen: the last render of every managed file, for merges. Do not edit.\n"
+      .to_string();
+  for (path, text) in texts {
+    out.push_str(&format!("=== {} {path}\n{text}\n", text.len()));
+  }
+  fs::remove_dir_all(repo.join(".oi-gen/base")).unwrap();
+  fs::write(repo.join(".oi-gen/base.txt"), out).unwrap();
+}

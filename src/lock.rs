@@ -62,10 +62,13 @@ impl Lock {
       Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
       Err(error) => return Err(Error::io(Op::Read, &path)(error)),
     };
-    let lock: Lock = toml::from_str(&text).map_err(|error| LockError::Damaged {
-      path: path.clone(),
-      reason: error.message().to_string(),
-    })?;
+    let lock: Lock = match read_written(&text) {
+      Some(lock) => lock,
+      None => toml::from_str(&text).map_err(|error| LockError::Damaged {
+        path: path.clone(),
+        reason: error.message().to_string(),
+      })?,
+    };
     if lock.format != FORMAT {
       return Err(
         LockError::Format {
@@ -83,6 +86,186 @@ impl Lock {
     let body = toml::to_string(self).expect("the lock serializes");
     format!("# Written by oi-gen: what the last render wrote. Do not edit.\n{body}")
   }
+}
+
+/// The lock as [`Lock::to_toml`] writes it, read line by line: the TOML
+/// parser builds a document many times the size of a large lock. `None` for
+/// anything else (a lock edited or written differently, damaged or not),
+/// which the TOML parser then reads, with its errors: what this accepts, it
+/// reads as the TOML parser does.
+fn read_written(text: &str) -> Option<Lock> {
+  /// A basic string without escapes or control characters, then the rest.
+  fn string(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix('"')?;
+    let end = rest.find('"')?;
+    let inside = &rest[..end];
+    let plain = !inside
+      .chars()
+      .any(|c| c == '\\' || (c.is_control() && c != '\t'));
+    plain.then_some((inside, &rest[end + 1..]))
+  }
+  /// A bare or quoted key, then the rest.
+  fn key(line: &str) -> Option<(&str, &str)> {
+    if line.starts_with('"') {
+      return string(line);
+    }
+    let end = line
+      .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+      .unwrap_or(line.len());
+    (end > 0).then(|| line.split_at(end))
+  }
+  /// `key = "value"`, or `key = 123` (`None` for the string then).
+  fn pair(line: &str) -> Option<(&str, Result<&str, u32>)> {
+    let (name, rest) = key(line)?;
+    let value = rest.strip_prefix(" = ")?;
+    if value.starts_with('"') {
+      let (value, rest) = string(value)?;
+      return rest.is_empty().then_some((name, Ok(value)));
+    }
+    let number =
+      value.bytes().all(|b| b.is_ascii_digit()) && (value == "0" || !value.starts_with('0'));
+    Some((name, Err(number.then(|| value.parse().ok()).flatten()?)))
+  }
+  /// A table header's keys.
+  fn header(line: &str) -> Option<Vec<&str>> {
+    let mut rest = line.strip_prefix('[')?.strip_suffix(']')?;
+    let mut keys = Vec::with_capacity(3);
+    loop {
+      let (name, after) = key(rest)?;
+      keys.push(name);
+      if after.is_empty() {
+        return Some(keys);
+      }
+      rest = after.strip_prefix('.')?;
+    }
+  }
+  /// One file's entry as it is read.
+  #[derive(Default)]
+  struct Partial {
+    sha256: Option<String>,
+    ownership: Option<Ownership>,
+    kept: Option<(Option<String>, Option<String>)>,
+  }
+  fn entry(partial: Partial) -> Option<Entry> {
+    let kept = match partial.kept {
+      Some((sha256, render)) => Some(Kept {
+        sha256: sha256?,
+        render: render?,
+      }),
+      None => None,
+    };
+    Some(Entry {
+      sha256: partial.sha256?,
+      ownership: partial.ownership?,
+      kept,
+    })
+  }
+  /// Sets a value once: a key given twice is the TOML parser's to refuse.
+  fn once(slot: &mut Option<String>, value: &str) -> Option<()> {
+    slot.is_none().then(|| *slot = Some(value.to_string()))
+  }
+  enum Table {
+    Top,
+    /// `[files]`, written when there are none.
+    Files,
+    File,
+    Kept,
+    Migrations,
+  }
+  let mut lock = Lock::default();
+  let (mut format, mut oi_gen, mut blueprint) = (None, None, None);
+  let mut table = Table::Top;
+  let mut current: Option<(String, Partial)> = None;
+  let (mut files_seen, mut migrations_seen) = (false, false);
+  for line in text.split('\n') {
+    if line.is_empty() {
+      continue;
+    }
+    if line.starts_with('#') {
+      if line.chars().any(|c| c.is_control() && c != '\t') {
+        return None;
+      }
+      continue;
+    }
+    if line.starts_with('[') {
+      let keys = header(line)?;
+      match keys.as_slice() {
+        ["files", path, "kept"] => {
+          let (at, partial) = current.as_mut()?;
+          if at != path || partial.kept.is_some() || !matches!(table, Table::File) {
+            return None;
+          }
+          partial.kept = Some((None, None));
+          table = Table::Kept;
+          continue;
+        }
+        ["files", path] => {
+          if let Some((at, partial)) = current.take() {
+            lock.files.insert(at, entry(partial)?);
+          }
+          if lock.files.contains_key(*path) {
+            return None;
+          }
+          current = Some(((*path).to_string(), Partial::default()));
+          table = Table::File;
+        }
+        ["files"] if !files_seen && lock.files.is_empty() && current.is_none() => {
+          files_seen = true;
+          table = Table::Files;
+        }
+        ["migrations"] if !migrations_seen => {
+          if let Some((at, partial)) = current.take() {
+            lock.files.insert(at, entry(partial)?);
+          }
+          migrations_seen = true;
+          table = Table::Migrations;
+        }
+        _ => return None,
+      }
+      continue;
+    }
+    let (name, value) = pair(line)?;
+    match (&table, name, value) {
+      (Table::Top, "format", Err(number)) if format.is_none() => format = Some(number),
+      (Table::Top, "oi-gen", Ok(value)) => once(&mut oi_gen, value)?,
+      (Table::Top, "blueprint-sha256", Ok(value)) => once(&mut blueprint, value)?,
+      (Table::File, "sha256", Ok(value)) => once(&mut current.as_mut()?.1.sha256, value)?,
+      (Table::File, "ownership", Ok(value)) => {
+        let partial = &mut current.as_mut()?.1;
+        if partial.ownership.is_some() {
+          return None;
+        }
+        partial.ownership = Some(match value {
+          "managed" => Ownership::Managed,
+          "seeded" => Ownership::Seeded,
+          _ => return None,
+        });
+      }
+      (Table::Kept, "sha256", Ok(value)) => {
+        once(&mut current.as_mut()?.1.kept.as_mut()?.0, value)?;
+      }
+      (Table::Kept, "render", Ok(value)) => {
+        once(&mut current.as_mut()?.1.kept.as_mut()?.1, value)?;
+      }
+      (Table::Migrations, name, Ok(value)) => {
+        if lock
+          .migrations
+          .insert(name.to_string(), value.to_string())
+          .is_some()
+        {
+          return None;
+        }
+      }
+      _ => return None,
+    }
+  }
+  if let Some((at, partial)) = current.take() {
+    lock.files.insert(at, entry(partial)?);
+  }
+  lock.format = format?;
+  lock.oi_gen = oi_gen?;
+  lock.blueprint_sha256 = blueprint?;
+  Some(lock)
 }
 
 /// Why the lock of an output folder cannot be used.
@@ -141,6 +324,94 @@ pub(crate) fn is_hex_of(text: &str, digest: &[u8; 32]) -> bool {
 #[cfg(test)]
 mod tests {
   use super::*;
+
+  fn entry(sha256: &str, ownership: Ownership, kept: Option<(&str, &str)>) -> Entry {
+    Entry {
+      sha256: sha256.to_string(),
+      ownership,
+      kept: kept.map(|(sha256, render)| Kept {
+        sha256: sha256.to_string(),
+        render: render.to_string(),
+      }),
+    }
+  }
+
+  #[test]
+  fn a_lock_as_written_is_read_without_the_toml_parser_as_the_toml_parser_reads_it() {
+    let mut lock = Lock {
+      format: FORMAT,
+      oi_gen: "0.1.0".into(),
+      blueprint_sha256: sha256(b"blueprint"),
+      files: BTreeMap::new(),
+      migrations: BTreeMap::new(),
+    };
+    assert_eq!(read_written(&lock.to_toml()), Some(lock.clone()));
+    for (path, value) in [
+      ("Makefile", entry("aa", Ownership::Managed, None)),
+      (
+        "infra/vpc.tf",
+        entry("bb", Ownership::Managed, Some(("cc", "dd"))),
+      ),
+      ("db/V1__x.sql", entry("ee", Ownership::Seeded, None)),
+      (
+        "docs/ünïcode and space.md",
+        entry("ff", Ownership::Managed, None),
+      ),
+      ("a-b_c", entry("00", Ownership::Seeded, Some(("11", "22")))),
+    ] {
+      lock.files.insert(path.to_string(), value);
+    }
+    lock
+      .migrations
+      .insert("V1__baseline.sql".into(), "ab".into());
+    lock.migrations.insert("V2__next.sql".into(), "cd".into());
+    let text = lock.to_toml();
+    assert_eq!(read_written(&text), Some(lock.clone()));
+    assert_eq!(toml::from_str::<Lock>(&text).unwrap(), lock);
+    // What needs escapes is the TOML parser's.
+    lock.files.insert(
+      "odd \"quoted\\ path".into(),
+      entry("aa", Ownership::Managed, None),
+    );
+    let text = lock.to_toml();
+    assert_eq!(read_written(&text), None);
+    assert_eq!(toml::from_str::<Lock>(&text).unwrap(), lock);
+  }
+
+  #[test]
+  fn anything_but_a_lock_as_written_is_left_to_the_toml_parser() {
+    let top = "format = 1\noi-gen = \"0.1.0\"\nblueprint-sha256 = \"ab\"\n";
+    assert!(read_written(top).is_some());
+    for text in [
+      // Missing or repeated keys, unknown keys and tables.
+      "format = 1\noi-gen = \"0.1.0\"\n".to_string(),
+      format!("{top}format = 1\n"),
+      format!("{top}extra = \"x\"\n"),
+      format!("{top}[files.a]\nsha256 = \"x\"\n"),
+      format!("{top}[files.a]\nsha256 = \"x\"\nsha256 = \"y\"\nownership = \"managed\"\n"),
+      format!("{top}[files.a]\nsha256 = \"x\"\nownership = \"mine\"\n"),
+      format!("{top}[files.a]\nsha256 = \"x\"\nownership = \"seeded\"\n[files.a]\n"),
+      format!("{top}[files.a]\nsha256 = \"x\"\nownership = \"seeded\"\n[files.b.kept]\n"),
+      format!(
+        "{top}[files.a]\nsha256 = \"x\"\nownership = \"seeded\"\n[files.a.kept]\nsha256 = \"y\"\n"
+      ),
+      format!("{top}[files]\n[files]\n"),
+      format!("{top}[files]\na = \"x\"\n"),
+      format!("{top}[other]\n"),
+      format!("{top}[[files]]\n"),
+      // Other spellings TOML reads alike, or refuses.
+      "format = 01\noi-gen = \"0.1.0\"\nblueprint-sha256 = \"ab\"\n".to_string(),
+      "format=1\noi-gen = \"0.1.0\"\nblueprint-sha256 = \"ab\"\n".to_string(),
+      " format = 1\noi-gen = \"0.1.0\"\nblueprint-sha256 = \"ab\"\n".to_string(),
+      "format = 1 # one\noi-gen = \"0.1.0\"\nblueprint-sha256 = \"ab\"\n".to_string(),
+      "format = 1\noi-gen = '0.1.0'\nblueprint-sha256 = \"ab\"\n".to_string(),
+      "format = 1\noi-gen = \"0.1.0\r\"\nblueprint-sha256 = \"ab\"\n".to_string(),
+      "format = 1\r\noi-gen = \"0.1.0\"\nblueprint-sha256 = \"ab\"\n".to_string(),
+      "format = 99999999999\noi-gen = \"0.1.0\"\nblueprint-sha256 = \"ab\"\n".to_string(),
+    ] {
+      assert_eq!(read_written(&text), None, "{text}");
+    }
+  }
 
   #[test]
   fn hex_is_the_lowercase_digest() {

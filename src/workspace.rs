@@ -356,12 +356,14 @@ pub struct Planner {
 
 impl Planner {
   pub fn new(root: &Root, previous: Previous, mode: Mode, purpose: Purpose) -> Planner {
+    // As many steps as the last render had, most often: grown once at most.
+    let expected = previous.lock.as_ref().map_or(0, |lock| lock.files.len());
     Planner {
       root: root.clone(),
       previous,
       mode,
       purpose,
-      steps: Vec::new(),
+      steps: Vec::with_capacity(expected),
       failed: None,
     }
   }
@@ -386,9 +388,36 @@ impl Planner {
   fn step(&self, path: &str, file: File) -> Result<Step, Error> {
     let root = &self.root;
     let previous = &self.previous;
-    let disk = root
-      .read_optional(&root.resolve(path)?)?
-      .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
+    let at = root.resolve(path)?;
+    let disk = if file.user_section {
+      // What is on disk decides what is rendered: read whole.
+      root.read_optional(&at)?
+    } else {
+      match read_against(root, &at, file.contents.as_bytes())? {
+        Against::Missing => None,
+        Against::Same => {
+          // Decided without holding the disk's copy.
+          let (action, write) = decide_same(
+            &file.contents,
+            file.ownership,
+            previous.lock.as_ref().and_then(|lock| lock.files.get(path)),
+          );
+          return Ok(Step {
+            path: String::new(),
+            action,
+            ownership: file.ownership,
+            rendered: Some(file.contents),
+            digests: None,
+            write,
+            disk: Disk::Rendered,
+            user_section: false,
+            adopted: false,
+          });
+        }
+        Against::Differs(bytes) => Some(bytes),
+      }
+    }
+    .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
     let recorded = previous.lock.as_ref().and_then(|lock| lock.files.get(path));
     // A user section on disk is carried into the render.
     let contents = match (&disk, file.user_section) {
@@ -537,11 +566,85 @@ impl Planner {
   }
 }
 
+/// A file on disk read against what it should hold.
+enum Against {
+  Missing,
+  /// It holds exactly the expected bytes (which were compared as they were
+  /// read, not kept).
+  Same,
+  /// It holds these bytes.
+  Differs(Vec<u8>),
+}
+
+/// Reads the file at `path` (a path [`Root::resolve`] gave) against
+/// `expected`: a file that holds these bytes is compared in pieces as it is
+/// read, and never held whole next to them.
+fn read_against(root: &Root, path: &Path, expected: &[u8]) -> Result<Against, Error> {
+  use std::io::Read as _;
+  if root.below_missing(path) {
+    return Ok(Against::Missing);
+  }
+  let mut file = match std::fs::File::open(path) {
+    Ok(file) => file,
+    Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Against::Missing),
+    Err(error) => return Err(Error::io(Op::Read, path)(error)),
+  };
+  let read_error = Error::io(Op::Read, path);
+  let len = file.metadata().map_err(Error::io(Op::Read, path))?.len();
+  let mut same = 0;
+  if len == expected.len() as u64 {
+    let mut piece = vec![0; (1 << 16).min(expected.len()).max(1)];
+    loop {
+      let read = match file.read(&mut piece) {
+        Ok(read) => read,
+        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+        Err(error) => return Err(read_error(error)),
+      };
+      if read == 0 && same == expected.len() {
+        return Ok(Against::Same);
+      }
+      if read == 0 || expected.get(same..same + read) != Some(&piece[..read]) {
+        // It differs (or changed as it was read): the rest is read whole.
+        let mut bytes = Vec::with_capacity(expected.len().max(same + read));
+        bytes.extend_from_slice(&expected[..same]);
+        bytes.extend_from_slice(&piece[..read]);
+        file.read_to_end(&mut bytes).map_err(read_error)?;
+        return Ok(Against::Differs(bytes));
+      }
+      same += read;
+    }
+  }
+  let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or_default());
+  file.read_to_end(&mut bytes).map_err(read_error)?;
+  Ok(Against::Differs(bytes))
+}
+
 /// What `decide` asks of the base: the text to merge against, and whether
 /// oi-gen wrote given bytes.
 struct Bases<M, W> {
   merge: M,
   wrote: W,
+}
+
+/// [`decide`] for a file on disk that holds the render's bytes.
+fn decide_same(
+  rendered: &str,
+  ownership: Ownership,
+  recorded: Option<&Entry>,
+) -> (Action, Option<String>) {
+  decide(
+    rendered,
+    ownership,
+    Some(rendered.as_bytes()),
+    recorded,
+    Bases {
+      merge: || None,
+      wrote: |_: &[u8]| true,
+    },
+    // Nothing to merge: the same bytes are unchanged in either mode.
+    Mode::Render,
+    false,
+  )
 }
 
 fn decide(
@@ -1342,6 +1445,46 @@ mod tests {
     );
     let edited = &report.steps[0];
     assert!(edited.diff().contains("-edited\n+readme\n"));
+  }
+
+  #[test]
+  fn a_file_is_read_against_the_render_and_held_only_when_it_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(dir.path());
+    let expected: Vec<u8> = (0..200_000u32)
+      .map(|i| u8::try_from(i % 251).unwrap())
+      .collect();
+    let path = dir.path().join("f");
+    assert!(matches!(
+      read_against(&root, &path, &expected).unwrap(),
+      Against::Missing
+    ));
+    std::fs::write(&path, &expected).unwrap();
+    assert!(matches!(
+      read_against(&root, &path, &expected).unwrap(),
+      Against::Same
+    ));
+    let mut cases = Vec::new();
+    for at in [0, 70_000, expected.len() - 1] {
+      let mut changed = expected.clone();
+      changed[at] ^= 1;
+      cases.push(changed);
+    }
+    cases.push(expected[..expected.len() - 1].to_vec());
+    cases.push([expected.as_slice(), b"x"].concat());
+    cases.push(Vec::new());
+    for case in cases {
+      std::fs::write(&path, &case).unwrap();
+      match read_against(&root, &path, &expected).unwrap() {
+        Against::Differs(bytes) => assert!(bytes == case),
+        _ => panic!("a file of {} bytes is not the render", case.len()),
+      }
+    }
+    std::fs::write(&path, b"").unwrap();
+    assert!(matches!(
+      read_against(&root, &path, b"").unwrap(),
+      Against::Same
+    ));
   }
 
   #[test]

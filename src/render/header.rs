@@ -7,8 +7,9 @@ const NOTE: &str =
 const SEEDED_NOTE: &str =
   "Created by oi-gen from platform.yaml. This file is yours: oi-gen never rewrites it.";
 
-/// Prepends the header when the file type can hold a comment: one copy of
-/// the text, at its exact size (a render's text grew by doubling).
+/// Prepends the header when the file type can hold a comment. The text
+/// comes back at its exact size (a render's text grew by doubling), and is
+/// not held twice where it can be helped.
 pub(crate) fn with_header(path: &str, mut contents: String, ownership: Ownership) -> String {
   let note = match ownership {
     Ownership::Managed => NOTE,
@@ -40,6 +41,13 @@ pub(crate) fn with_header(path: &str, mut contents: String, ownership: Ownership
     text.push_str(&comment);
     text.push_str(rest);
     return text;
+  }
+  if contents.capacity() - contents.len() >= comment.len() {
+    // Room to spare, as a text grown by doubling mostly has: moved along
+    // in place, not copied next to itself.
+    contents.insert_str(0, &comment);
+    contents.shrink_to_fit();
+    return contents;
   }
   let mut text = String::with_capacity(comment.len() + contents.len());
   text.push_str(&comment);

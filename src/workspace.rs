@@ -871,14 +871,13 @@ impl Plan {
 
     // Folders that did not exist before the first write hold no temporary
     // file left by an interrupted run: only the others are swept.
-    let sweep: Vec<&str> = self
-      .steps
+    let sweep: Vec<usize> = paths
       .iter()
-      .zip(&paths)
+      .enumerate()
       .filter(|(_, path)| !self.root.below_missing(path))
-      .map(|(step, _)| step.path.as_str())
+      .map(|(at, _)| at)
       .collect();
-    for ((step, path), action) in self.steps.iter().zip(paths).zip(actions) {
+    for ((step, path), action) in self.steps.iter_mut().zip(paths).zip(actions) {
       if !matches!(
         action,
         Action::Unchanged | Action::Keep | Action::Customized
@@ -908,9 +907,14 @@ impl Plan {
         }
         _ => summary.count(&action),
       }
+      // Written: the text is not needed any more.
+      (step.rendered, step.write) = (None, None);
     }
 
-    fsutil::sweep_temporaries(self.root.path(), sweep.into_iter())?;
+    fsutil::sweep_temporaries(
+      self.root.path(),
+      sweep.into_iter().map(|at| self.steps[at].path.as_str()),
+    )?;
     if self.migrations.is_some() {
       // A released migration keeps the checksum it was first seen with, so
       // an edit stays reported until it is reverted.

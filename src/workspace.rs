@@ -15,7 +15,19 @@ pub use crate::fsutil::Root;
 use crate::lock::{self, Entry, Kept, Lock};
 use crate::merge::{self, Merged};
 use crate::migrations::{self, Problem};
-use crate::render::{Output, Ownership};
+use crate::render::{File, Output, Ownership};
+
+/// What a plan is made for, which decides what its steps hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+  /// To be applied: a step that writes nothing holds the digests `apply`
+  /// records, not its text (unless the base lacks that text, which `apply`
+  /// then writes into it).
+  Apply,
+  /// To be reported only (`render --check`): a step holds its text only
+  /// when the report shows its diff.
+  Report,
+}
 
 /// How hand edits are treated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,8 +77,12 @@ pub struct Step {
   pub path: String,
   pub action: Action,
   pub ownership: Ownership,
-  /// What the render produced (none for files no longer produced).
+  /// What the render produced: none for files no longer produced, and for
+  /// a step that writes nothing, which holds only `digests`.
   pub rendered: Option<String>,
+  /// For a step that holds no text: the digests `apply` records of the
+  /// text it keeps in step (the lock's, and the whole text's).
+  digests: Option<(base::Sha, base::Sha)>,
   /// What this step writes when it is not the render: a merge, or a
   /// conflict (creates and updates write `rendered`).
   pub write: Option<String>,
@@ -87,6 +103,8 @@ enum Disk {
   /// The same bytes as the render.
   Rendered,
   Bytes(Vec<u8>),
+  /// A file the step needs only the verdict of (or its digests): not held.
+  NotHeld,
 }
 
 /// The digest the lock records: of the whole file, or of everything but the
@@ -112,22 +130,53 @@ impl Step {
     )
   }
 
-  /// What is on disk now (none when the file is missing).
+  /// What is on disk now: none when the file is missing, or for a step
+  /// that writes nothing and holds only its verdict.
   pub fn disk(&self) -> Option<&[u8]> {
     match &self.disk {
-      Disk::Missing => None,
-      Disk::Rendered => Some(self.rendered.as_deref().unwrap_or_default().as_bytes()),
+      Disk::Missing | Disk::NotHeld => None,
+      Disk::Rendered => self.rendered.as_deref().map(str::as_bytes),
       Disk::Bytes(bytes) => Some(bytes),
     }
   }
 
-  /// What this step writes: a merge or conflict, else the render.
+  /// What this step writes: a merge or conflict, else the render (which a
+  /// step that writes always holds).
   fn written(&self) -> &str {
     self
       .write
       .as_deref()
       .or(self.rendered.as_deref())
-      .unwrap_or_default()
+      .expect("a step that writes holds its text")
+  }
+
+  /// The bytes of rendered text the step holds (for tests of what a plan
+  /// keeps in memory).
+  #[cfg(test)]
+  fn held(&self) -> usize {
+    let disk = match &self.disk {
+      Disk::Bytes(bytes) => bytes.len(),
+      _ => 0,
+    };
+    self.rendered.as_ref().map_or(0, String::len)
+      + self.write.as_ref().map_or(0, String::len)
+      + disk
+  }
+
+  /// What `apply` records of the text this step keeps in step, `recorded`
+  /// (the render, or the disk for a seeded file kept): the lock's digest
+  /// and the whole text's.
+  fn digests_of(&self, recorded: &str) -> (base::Sha, base::Sha) {
+    if let Some(digests) = self.digests {
+      return digests;
+    }
+    let lock = digest_raw(recorded.as_bytes(), self.user_section);
+    let whole = if self.user_section {
+      base::sha(recorded.as_bytes())
+    } else {
+      lock
+    };
+    (lock, whole)
   }
 
   /// Unified diff from the disk to what the step writes (or the render).
@@ -296,23 +345,93 @@ pub fn plan(
   blueprint_sha256: &str,
   mode: Mode,
 ) -> Result<Plan, Error> {
-  let empty = Lock::default();
-  let recorded_files = &previous.lock.as_ref().unwrap_or(&empty).files;
-  let mut steps = Vec::with_capacity(output.files.len());
-  // Files the lock records that this render no longer produces.
-  let orphans: Vec<(&String, &Entry)> = recorded_files
-    .iter()
-    .filter(|(path, entry)| {
-      // Seeded files are the user's; oi-gen forgets them.
-      !output.files.contains_key(*path) && entry.ownership != Ownership::Seeded
-    })
-    .collect();
-
+  let mut planner = Planner::new(root, previous, mode, Purpose::Apply);
   for (path, file) in output.files {
-    let disk = root
-      .read_optional(&root.resolve(&path)?)?
-      .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
-    let recorded = recorded_files.get(&path);
+    planner.add(path, file);
+  }
+  planner.finish(blueprint_sha256)
+}
+
+/// Builds a plan one rendered file at a time, as the render produces them,
+/// in any order: each file is compared with the disk as it arrives, and
+/// keeps only what its purpose needs. The plan is the same whatever the
+/// order: its steps are sorted by path, and of the files that fail, the
+/// first by path is reported.
+pub struct Planner {
+  root: Root,
+  previous: Previous,
+  mode: Mode,
+  purpose: Purpose,
+  steps: Vec<Step>,
+  /// The failure of the first path, by path order, that failed.
+  failed: Option<(String, Error)>,
+}
+
+impl Planner {
+  pub fn new(root: &Root, previous: Previous, mode: Mode, purpose: Purpose) -> Planner {
+    // As many steps as the last render had, most often: grown once at most.
+    let expected = previous.lock.as_ref().map_or(0, |lock| lock.files.len());
+    Planner {
+      root: root.clone(),
+      previous,
+      mode,
+      purpose,
+      steps: Vec::with_capacity(expected),
+      failed: None,
+    }
+  }
+
+  /// Plans one rendered file.
+  pub fn add(&mut self, path: String, file: File) {
+    if self.failed.as_ref().is_some_and(|(first, _)| *first < path) {
+      // An earlier path failed already: this one cannot change the outcome.
+      return;
+    }
+    match self.step(&path, file) {
+      Ok(mut step) => {
+        step.path = path;
+        self.hold(&mut step);
+        self.steps.push(step);
+      }
+      Err(error) => self.failed = Some((path, error)),
+    }
+  }
+
+  /// The step of one rendered file (its path filled in by the caller).
+  fn step(&self, path: &str, file: File) -> Result<Step, Error> {
+    let root = &self.root;
+    let previous = &self.previous;
+    let at = root.resolve(path)?;
+    let disk = if file.user_section {
+      // What is on disk decides what is rendered: read whole.
+      root.read_optional(&at)?
+    } else {
+      match read_against(root, &at, file.contents.as_bytes())? {
+        Against::Missing => None,
+        Against::Same => {
+          // Decided without holding the disk's copy.
+          let (action, write) = decide_same(
+            &file.contents,
+            file.ownership,
+            previous.lock.as_ref().and_then(|lock| lock.files.get(path)),
+          );
+          return Ok(Step {
+            path: String::new(),
+            action,
+            ownership: file.ownership,
+            rendered: Some(file.contents),
+            digests: None,
+            write,
+            disk: Disk::Rendered,
+            user_section: false,
+            adopted: false,
+          });
+        }
+        Against::Differs(bytes) => Some(bytes),
+      }
+    }
+    .map(|bytes| lf_unless(bytes, file.contents.contains('\r')));
+    let recorded = previous.lock.as_ref().and_then(|lock| lock.files.get(path));
     // A user section on disk is carried into the render.
     let contents = match (&disk, file.user_section) {
       (Some(bytes), true) => splice_user_section(&file.contents, bytes).unwrap_or(file.contents),
@@ -324,10 +443,10 @@ pub fn plan(
       disk.as_deref(),
       recorded,
       Bases {
-        merge: || previous.base_of(&path),
-        wrote: |bytes: &[u8]| previous.wrote(&path, bytes, file.user_section),
+        merge: || previous.base_of(path),
+        wrote: |bytes: &[u8]| previous.wrote(path, bytes, file.user_section),
       },
-      mode,
+      self.mode,
       file.user_section,
     );
     if action == Action::Create
@@ -342,53 +461,175 @@ pub fn plan(
       Some(bytes) if bytes == contents.as_bytes() => Disk::Rendered,
       Some(bytes) => Disk::Bytes(bytes),
     };
-    steps.push(Step {
-      path,
+    Ok(Step {
+      path: String::new(),
       action,
       ownership: file.ownership,
       rendered: Some(contents),
+      digests: None,
       write,
       disk,
       user_section: file.user_section,
       adopted: false,
-    });
+    })
   }
 
-  for (path, entry) in orphans {
-    let Some(bytes) = root.read_optional(&root.resolve(path)?)? else {
-      continue;
+  /// Lets go of the texts a step does not need: a step that writes nothing
+  /// keeps the digests `apply` records (none for a report), and its text
+  /// only when `apply` writes it into the base; a report keeps the texts it
+  /// shows diffs of. Kept texts are at their exact size.
+  fn hold(&self, step: &mut Step) {
+    let writes_nothing = match step.action {
+      // An upgrade's merge that is already on disk records the render and
+      // the disk both.
+      Action::Unchanged => !matches!(step.disk, Disk::Bytes(_)),
+      Action::Keep | Action::KeepDeleted | Action::Customized => true,
+      Action::Create => self.purpose == Purpose::Report,
+      _ => false,
     };
-    let bytes = lf_unless(bytes, false);
-    let action = if lock::sha256(&bytes) == entry.sha256 {
-      Action::Delete
-    } else {
-      Action::EditedOrphan
-    };
-    steps.push(Step {
-      path: path.clone(),
-      action,
-      ownership: entry.ownership,
-      rendered: None,
-      write: None,
-      disk: Disk::Bytes(bytes),
-      user_section: false,
-      adopted: false,
-    });
+    if !writes_nothing {
+      for text in [&mut step.rendered, &mut step.write].into_iter().flatten() {
+        text.shrink_to_fit();
+      }
+      if let Disk::Bytes(bytes) = &mut step.disk {
+        bytes.shrink_to_fit();
+      }
+      return;
+    }
+    if self.purpose == Purpose::Apply {
+      let rendered = step.rendered.as_deref().unwrap_or_default();
+      let recorded = match (&step.action, &step.disk) {
+        (Action::Keep, Disk::Bytes(bytes)) => String::from_utf8_lossy(bytes),
+        _ => std::borrow::Cow::Borrowed(rendered),
+      };
+      let (lock, whole) = step.digests_of(&recorded);
+      if step.ownership == Ownership::Managed
+        && matches!(step.action, Action::Unchanged | Action::Customized)
+        && !self.previous.base().holds(&step.path, &whole)
+      {
+        // The base lacks this text: `apply` writes it there.
+        step.rendered.as_mut().map(String::shrink_to_fit);
+        return;
+      }
+      step.digests = Some((lock, whole));
+    }
+    step.rendered = None;
+    if !matches!(step.disk, Disk::Missing) {
+      step.disk = Disk::NotHeld;
+    }
   }
 
-  Ok(Plan {
-    root: root.clone(),
-    steps,
-    lock: Lock {
-      format: lock::FORMAT,
-      oi_gen: env!("CARGO_PKG_VERSION").to_string(),
-      blueprint_sha256: blueprint_sha256.to_string(),
-      files: BTreeMap::new(),
-      migrations: BTreeMap::new(),
-    },
-    previous,
-    migrations: None,
-  })
+  /// The plan: the steps of the rendered files sorted by path, then those
+  /// of the files the lock records that the render no longer produces.
+  pub fn finish(mut self, blueprint_sha256: &str) -> Result<Plan, Error> {
+    if let Some((_, error)) = self.failed {
+      return Err(error);
+    }
+    let root = &self.root;
+    self.steps.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    let rendered = |path: &str| {
+      self
+        .steps
+        .binary_search_by(|step| step.path.as_str().cmp(path))
+        .is_ok()
+    };
+    let mut orphans = Vec::new();
+    let empty = Lock::default();
+    let recorded_files = &self.previous.lock.as_ref().unwrap_or(&empty).files;
+    for (path, entry) in recorded_files {
+      // Seeded files are the user's; oi-gen forgets them.
+      if rendered(path) || entry.ownership == Ownership::Seeded {
+        continue;
+      }
+      let Some(bytes) = root.read_optional(&root.resolve(path)?)? else {
+        continue;
+      };
+      let bytes = lf_unless(bytes, false);
+      let action = if lock::sha256(&bytes) == entry.sha256 {
+        Action::Delete
+      } else {
+        Action::EditedOrphan
+      };
+      orphans.push(Step {
+        path: path.clone(),
+        action,
+        ownership: entry.ownership,
+        rendered: None,
+        digests: None,
+        write: None,
+        disk: Disk::Bytes(bytes),
+        user_section: false,
+        adopted: false,
+      });
+    }
+    self.steps.extend(orphans);
+    Ok(Plan {
+      root: self.root,
+      steps: self.steps,
+      lock: Lock {
+        format: lock::FORMAT,
+        oi_gen: env!("CARGO_PKG_VERSION").to_string(),
+        blueprint_sha256: blueprint_sha256.to_string(),
+        files: BTreeMap::new(),
+        migrations: BTreeMap::new(),
+      },
+      previous: self.previous,
+      migrations: None,
+    })
+  }
+}
+
+/// A file on disk read against what it should hold.
+enum Against {
+  Missing,
+  /// It holds exactly the expected bytes (which were compared as they were
+  /// read, not kept).
+  Same,
+  /// It holds these bytes.
+  Differs(Vec<u8>),
+}
+
+/// Reads the file at `path` (a path [`Root::resolve`] gave) against
+/// `expected`: a file that holds these bytes is compared in pieces as it is
+/// read, and never held whole next to them.
+fn read_against(root: &Root, path: &Path, expected: &[u8]) -> Result<Against, Error> {
+  use std::io::Read as _;
+  if root.below_missing(path) {
+    return Ok(Against::Missing);
+  }
+  let mut file = match std::fs::File::open(path) {
+    Ok(file) => file,
+    Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Against::Missing),
+    Err(error) => return Err(Error::io(Op::Read, path)(error)),
+  };
+  let read_error = Error::io(Op::Read, path);
+  let len = file.metadata().map_err(Error::io(Op::Read, path))?.len();
+  let mut same = 0;
+  if len == expected.len() as u64 {
+    let mut piece = vec![0; (1 << 16).min(expected.len()).max(1)];
+    loop {
+      let read = match file.read(&mut piece) {
+        Ok(read) => read,
+        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+        Err(error) => return Err(read_error(error)),
+      };
+      if read == 0 && same == expected.len() {
+        return Ok(Against::Same);
+      }
+      if read == 0 || expected.get(same..same + read) != Some(&piece[..read]) {
+        // It differs (or changed as it was read): the rest is read whole.
+        let mut bytes = Vec::with_capacity(expected.len().max(same + read));
+        bytes.extend_from_slice(&expected[..same]);
+        bytes.extend_from_slice(&piece[..read]);
+        file.read_to_end(&mut bytes).map_err(read_error)?;
+        return Ok(Against::Differs(bytes));
+      }
+      same += read;
+    }
+  }
+  let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or_default());
+  file.read_to_end(&mut bytes).map_err(read_error)?;
+  Ok(Against::Differs(bytes))
 }
 
 /// What `decide` asks of the base: the text to merge against, and whether
@@ -396,6 +637,27 @@ pub fn plan(
 struct Bases<M, W> {
   merge: M,
   wrote: W,
+}
+
+/// [`decide`] for a file on disk that holds the render's bytes.
+fn decide_same(
+  rendered: &str,
+  ownership: Ownership,
+  recorded: Option<&Entry>,
+) -> (Action, Option<String>) {
+  decide(
+    rendered,
+    ownership,
+    Some(rendered.as_bytes()),
+    recorded,
+    Bases {
+      merge: || None,
+      wrote: |_: &[u8]| true,
+    },
+    // Nothing to merge: the same bytes are unchanged in either mode.
+    Mode::Render,
+    false,
+  )
 }
 
 fn decide(
@@ -552,7 +814,8 @@ impl Plan {
           (Action::Keep, _) => String::from_utf8_lossy(step.disk().unwrap_or_default()),
           _ => std::borrow::Cow::Borrowed(step.rendered.as_deref().unwrap_or_default()),
         };
-        let sha256 = digest_raw(text.as_bytes(), step.user_section);
+        // A step that writes nothing holds the digests instead of the text.
+        let (sha256, whole) = step.digests_of(&text);
         let was_kept = old_files
           .get(&step.path)
           .is_some_and(|entry| entry.kept.is_some());
@@ -560,25 +823,19 @@ impl Plan {
         // follows the file through a clean merge onto the new render, also
         // when the merge is already on disk (a run stopped after writing the
         // files, before the lock): the merge then leaves the file unchanged.
-        let disk = step.disk().unwrap_or_default();
         let kept = match (&action, was_kept) {
           (Action::Customized, _) => old_files.get(&step.path).and_then(|e| e.kept.clone()),
           (Action::Merge, true) => Some(Kept {
             sha256: digest(step.written().as_bytes(), step.user_section),
             render: lock::hex(&sha256),
           }),
-          (Action::Unchanged, true) if disk != text.as_bytes() => Some(Kept {
-            sha256: digest(disk, step.user_section),
+          (Action::Unchanged, true) if matches!(step.disk, Disk::Bytes(_)) => Some(Kept {
+            sha256: digest(step.disk().unwrap_or_default(), step.user_section),
             render: lock::hex(&sha256),
           }),
           _ => None,
         };
         if step.ownership == Ownership::Managed {
-          let whole = if step.user_section {
-            base::sha(text.as_bytes())
-          } else {
-            sha256
-          };
           let mut texts = Vec::with_capacity(2);
           let old = previous.base_entry(&step.path);
           if let Some(old) = old
@@ -598,11 +855,17 @@ impl Plan {
             texts.push(base::Source::Stored(now));
           }
           // A managed file's text is its render (only seeded files keep
-          // what is on disk).
-          texts.push(base::Source::Text(
-            step.rendered.as_deref().unwrap_or_default(),
-            whole,
-          ));
+          // what is on disk); a step that holds only digests has it in the
+          // base already.
+          texts.push(match step.rendered.as_deref() {
+            Some(text) => base::Source::Text(text, whole),
+            None => base::Source::Stored(
+              stored
+                .get(&step.path)
+                .and_then(|texts| texts.iter().find(|text| *text.sha256() == whole))
+                .expect("a step without its text has it in the base"),
+            ),
+          });
           needed.push((&step.path, texts));
         }
         Some(Entry {
@@ -642,14 +905,13 @@ impl Plan {
 
     // Folders that did not exist before the first write hold no temporary
     // file left by an interrupted run: only the others are swept.
-    let sweep: Vec<&str> = self
-      .steps
+    let sweep: Vec<usize> = paths
       .iter()
-      .zip(&paths)
+      .enumerate()
       .filter(|(_, path)| !self.root.below_missing(path))
-      .map(|(step, _)| step.path.as_str())
+      .map(|(at, _)| at)
       .collect();
-    for ((step, path), action) in self.steps.iter().zip(paths).zip(actions) {
+    for ((step, path), action) in self.steps.iter_mut().zip(paths).zip(actions) {
       if !matches!(
         action,
         Action::Unchanged | Action::Keep | Action::Customized
@@ -679,9 +941,14 @@ impl Plan {
         }
         _ => summary.count(&action),
       }
+      // Written: the text is not needed any more.
+      (step.rendered, step.write) = (None, None);
     }
 
-    fsutil::sweep_temporaries(self.root.path(), sweep.into_iter())?;
+    fsutil::sweep_temporaries(
+      self.root.path(),
+      sweep.into_iter().map(|at| self.steps[at].path.as_str()),
+    )?;
     if self.migrations.is_some() {
       // A released migration keeps the checksum it was first seen with, so
       // an edit stays reported until it is reverted.
@@ -798,16 +1065,7 @@ impl Plan {
 /// The lock's digest of each step's render, and the digest of the whole
 /// render (the same unless it has a user section), on every core.
 fn parallel_digests(steps: &[&Step]) -> Vec<(base::Sha, base::Sha)> {
-  let digest_of = |step: &&Step| {
-    let text = step.rendered.as_deref().unwrap_or_default().as_bytes();
-    let whole = base::sha(text);
-    let lock = if step.user_section {
-      digest_raw(text, true)
-    } else {
-      whole
-    };
-    (lock, whole)
-  };
+  let digest_of = |step: &&Step| step.digests_of(step.rendered.as_deref().unwrap_or_default());
   let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
   if threads < 2 || steps.len() < 64 {
     return steps.iter().map(digest_of).collect();
@@ -1124,4 +1382,279 @@ pub(crate) fn lf_unless(bytes: Vec<u8>, keep: bool) -> Vec<u8> {
 
 fn splice_user_section(rendered: &str, disk: &[u8]) -> Option<String> {
   crate::render::keep_user_section(rendered, std::str::from_utf8(disk).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn file(contents: &str) -> File {
+    File {
+      contents: contents.to_string(),
+      ownership: Ownership::Managed,
+      seed_unless: None,
+      seed_unless_any: false,
+      user_section: false,
+    }
+  }
+
+  fn files(list: &[(&str, &str)]) -> Vec<(String, File)> {
+    list
+      .iter()
+      .map(|(path, text)| ((*path).to_string(), file(text)))
+      .collect()
+  }
+
+  /// Plans `list`, handed over in that order, against what `root` holds.
+  fn plan_of(root: &Root, list: Vec<(String, File)>, purpose: Purpose) -> Plan {
+    let previous = Previous::read(&root.fresh()).unwrap();
+    let mut planner = Planner::new(&root.fresh(), previous, Mode::Render, purpose);
+    for (path, file) in list {
+      planner.add(path, file);
+    }
+    planner.finish("blueprint").unwrap()
+  }
+
+  fn held(plan: &Plan) -> usize {
+    plan.steps.iter().map(Step::held).sum()
+  }
+
+  const TREE: [(&str, &str); 3] = [
+    ("infra/vpc.tf", "vpc\n"),
+    ("README.md", "readme\n"),
+    ("charts/api/values.yaml", "values\n"),
+  ];
+
+  #[test]
+  fn a_plan_of_an_unchanged_tree_holds_no_rendered_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(dir.path());
+    let first = plan_of(&root, files(&TREE), Purpose::Apply);
+    assert_eq!(held(&first), "vpc\nreadme\nvalues\n".len());
+    assert_eq!(first.apply(false).unwrap().created, 3);
+    let lock = std::fs::read(dir.path().join(lock::LOCK_PATH)).unwrap();
+    for purpose in [Purpose::Apply, Purpose::Report] {
+      let again = plan_of(&root, files(&TREE), purpose);
+      assert!(
+        again
+          .steps
+          .iter()
+          .all(|step| step.action == Action::Unchanged && step.rendered.is_none())
+      );
+      assert_eq!(held(&again), 0, "{purpose:?}");
+    }
+    let summary = plan_of(&root, files(&TREE), Purpose::Apply)
+      .apply(false)
+      .unwrap();
+    assert_eq!(summary.unchanged, 3);
+    assert_eq!(
+      std::fs::read(dir.path().join(lock::LOCK_PATH)).unwrap(),
+      lock
+    );
+    // A file that changes is held, with its text, until it is written.
+    let mut changed = TREE;
+    changed[1].1 = "new readme\n";
+    let plan = plan_of(&root, files(&changed), Purpose::Apply);
+    assert_eq!(held(&plan), "new readme\nreadme\n".len());
+    plan.apply(false).unwrap();
+    assert_eq!(
+      std::fs::read_to_string(dir.path().join("README.md")).unwrap(),
+      "new readme\n"
+    );
+  }
+
+  #[test]
+  fn a_report_holds_only_the_texts_it_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(dir.path());
+    plan_of(&root, files(&TREE), Purpose::Apply)
+      .apply(false)
+      .unwrap();
+    std::fs::write(dir.path().join("README.md"), "edited\n").unwrap();
+    std::fs::remove_file(dir.path().join("infra/vpc.tf")).unwrap();
+    let report = plan_of(&root, files(&TREE), Purpose::Report);
+    let actions: Vec<(&str, &Action, usize)> = report
+      .steps
+      .iter()
+      .map(|step| (step.path.as_str(), &step.action, step.held()))
+      .collect();
+    assert_eq!(
+      actions,
+      [
+        ("README.md", &Action::Edited, "readme\nedited\n".len()),
+        ("charts/api/values.yaml", &Action::Unchanged, 0),
+        ("infra/vpc.tf", &Action::Create, 0),
+      ]
+    );
+    let edited = &report.steps[0];
+    assert!(edited.diff().contains("-edited\n+readme\n"));
+  }
+
+  #[test]
+  fn a_file_is_read_against_the_render_and_held_only_when_it_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(dir.path());
+    let expected: Vec<u8> = (0..200_000u32)
+      .map(|i| u8::try_from(i % 251).unwrap())
+      .collect();
+    let path = dir.path().join("f");
+    assert!(matches!(
+      read_against(&root, &path, &expected).unwrap(),
+      Against::Missing
+    ));
+    std::fs::write(&path, &expected).unwrap();
+    assert!(matches!(
+      read_against(&root, &path, &expected).unwrap(),
+      Against::Same
+    ));
+    let mut cases = Vec::new();
+    for at in [0, 70_000, expected.len() - 1] {
+      let mut changed = expected.clone();
+      changed[at] ^= 1;
+      cases.push(changed);
+    }
+    cases.push(expected[..expected.len() - 1].to_vec());
+    cases.push([expected.as_slice(), b"x"].concat());
+    cases.push(Vec::new());
+    for case in cases {
+      std::fs::write(&path, &case).unwrap();
+      match read_against(&root, &path, &expected).unwrap() {
+        Against::Differs(bytes) => assert!(bytes == case),
+        _ => panic!("a file of {} bytes is not the render", case.len()),
+      }
+    }
+    std::fs::write(&path, b"").unwrap();
+    assert!(matches!(
+      read_against(&root, &path, b"").unwrap(),
+      Against::Same
+    ));
+  }
+
+  #[test]
+  fn steps_come_out_sorted_whatever_the_arrival_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(dir.path());
+    let mut tree = TREE.to_vec();
+    tree.push(("zz/gone.tf", "gone\n"));
+    plan_of(&root, files(&tree), Purpose::Apply)
+      .apply(false)
+      .unwrap();
+    let mut next = TREE.to_vec();
+    next.push(("infra/new.tf", "new\n"));
+    let orders = [next.clone(), next.iter().rev().copied().collect()];
+    let mut seen = Vec::new();
+    for order in orders {
+      let plan = plan_of(&root, files(&order), Purpose::Apply);
+      let steps: Vec<(String, Action)> = plan
+        .steps
+        .iter()
+        .map(|step| (step.path.clone(), step.action.clone()))
+        .collect();
+      seen.push(steps);
+    }
+    let expected = [
+      ("README.md", Action::Unchanged),
+      ("charts/api/values.yaml", Action::Unchanged),
+      ("infra/new.tf", Action::Create),
+      ("infra/vpc.tf", Action::Unchanged),
+      // A file no longer produced comes after the rendered ones.
+      ("zz/gone.tf", Action::Delete),
+    ]
+    .map(|(path, action)| (path.to_string(), action));
+    assert_eq!(seen[0], expected);
+    assert_eq!(seen[1], expected);
+  }
+
+  #[cfg(unix)]
+  #[test]
+  fn of_two_files_that_fail_the_first_by_path_is_reported_whatever_the_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    for link in ["a-link", "b-link"] {
+      std::os::unix::fs::symlink(elsewhere.path(), dir.path().join(link)).unwrap();
+    }
+    let root = Root::new(dir.path());
+    let list = files(&[
+      ("b-link/x.tf", "b\n"),
+      ("ok.tf", "ok\n"),
+      ("a-link/x.tf", "a\n"),
+    ]);
+    for order in [list.clone(), list.into_iter().rev().collect()] {
+      let mut planner = Planner::new(&root, Previous::none(), Mode::Render, Purpose::Apply);
+      for (path, file) in order {
+        planner.add(path, file);
+      }
+      let Err(error) = planner.finish("blueprint") else {
+        panic!("a path through a link is refused");
+      };
+      let text = format!("{error:?}");
+      assert!(text.contains("a-link"), "{text}");
+      assert!(!text.contains("b-link"), "{text}");
+    }
+  }
+
+  #[test]
+  fn a_step_whose_base_text_is_missing_keeps_it_and_apply_writes_the_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(dir.path());
+    plan_of(&root, files(&TREE), Purpose::Apply)
+      .apply(false)
+      .unwrap();
+    std::fs::remove_dir_all(dir.path().join(base::BASE_DIR)).unwrap();
+    let plan = plan_of(&root, files(&TREE), Purpose::Apply);
+    assert!(
+      plan
+        .steps
+        .iter()
+        .all(|step| step.action == Action::Unchanged && step.rendered.is_some())
+    );
+    assert_eq!(held(&plan), "vpc\nreadme\nvalues\n".len());
+    assert_eq!(plan.apply(false).unwrap().unchanged, 3);
+    let stored = base::Stored::open(dir.path());
+    for (path, text) in TREE {
+      assert!(stored.holds(path, &base::sha(text.as_bytes())), "{path}");
+    }
+    // With the base whole again, nothing is held.
+    assert_eq!(held(&plan_of(&root, files(&TREE), Purpose::Apply)), 0);
+  }
+
+  #[test]
+  fn a_step_without_its_text_is_copied_from_the_base_when_the_base_is_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Root::new(dir.path());
+    // `infra/iam.tf` shares the shard of `infra/vpc.tf`: when the change
+    // to the one rewrites the shard, the other, unchanged and held as
+    // digests only, is copied from the base.
+    let mut tree = TREE.to_vec();
+    tree.push(("infra/iam.tf", "iam\n"));
+    plan_of(&root, files(&tree), Purpose::Apply)
+      .apply(false)
+      .unwrap();
+    let mut changed = tree.clone();
+    changed[0].1 = "vpc 2\n";
+    let plan = plan_of(&root, files(&changed), Purpose::Apply);
+    assert_eq!(
+      held(&plan),
+      "vpc 2\n".len() + "vpc\n".len(),
+      "only the change is held, new and on disk"
+    );
+    plan.apply(false).unwrap();
+    let stored = base::Stored::open(dir.path());
+    for &(path, text) in &changed {
+      let found = stored.get(path).unwrap();
+      let text = found
+        .iter()
+        .find(|stored_text| *stored_text.sha256() == base::sha(text.as_bytes()))
+        .unwrap();
+      assert_eq!(
+        stored.read(text).unwrap(),
+        changed
+          .iter()
+          .find(|(p, _)| *p == path)
+          .unwrap()
+          .1
+          .as_bytes()
+      );
+    }
+  }
 }

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use super::{Source, display_dir, render_output};
+use super::{Source, display_dir};
 use crate::builtin;
 use crate::error::{Error, Message, Op};
 use crate::fsutil;
 use crate::report;
 use crate::ui::info;
-use crate::workspace::{Mode, Previous, Root};
+use crate::workspace::{Mode, Previous, Purpose, Root};
 
 pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
   let source = match builtin::get(from) {
@@ -55,21 +55,21 @@ pub(crate) fn run(dir: &Path, from: &str) -> Result<(), Error> {
     ));
   }
   let loaded = source.load()?;
-  let output = render_output(&loaded, dir)?;
   let mut blueprint_text = source.text().into_owned();
   if !blueprint_text.contains("yaml-language-server: $schema=") {
     blueprint_text = format!("{}\n{blueprint_text}", crate::schema::MODELINE);
   }
   let source = Source::new(source.name, blueprint_text.into_bytes());
   let root = Root::new(dir);
-  let plan = super::plan(
+  let (plan, moved) = super::render_and_plan(
     &root,
     Previous::none(),
     &loaded,
-    output,
     &source.bytes,
     Mode::Render,
+    Purpose::Apply,
   )?;
+  super::warn_moved(&moved);
   report::refusal(&plan, "init", false)?;
   std::fs::create_dir_all(dir).map_err(Error::io(Op::Create, dir))?;
   let _guard = crate::runlock::acquire(&root)?;

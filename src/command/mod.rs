@@ -28,9 +28,9 @@ use std::path::{Path, PathBuf};
 use crate::blueprint::{self, Loaded};
 use crate::error::{Error, Invalid, Message, Op};
 use crate::lock;
-use crate::render::{Engine, Output};
+use crate::render::{Engine, File, Output};
 use crate::ui::{self, Style};
-use crate::workspace::{self, Mode, Plan, Previous, Root};
+use crate::workspace::{self, Mode, Plan, Planner, Previous, Purpose, Root};
 
 /// A blueprint's text and the name to show in messages.
 pub(crate) struct Source {
@@ -131,12 +131,17 @@ impl Source {
 /// overrides; prints the warnings.
 pub(crate) fn render_output(loaded: &Loaded, root: &Path) -> Result<Output, Error> {
   let (output, moved) = render_with_overrides(loaded, root)?;
-  for (old, new) in &moved {
+  warn_moved(&moved);
+  Ok(output)
+}
+
+/// Warns about the overrides at old template paths.
+pub(crate) fn warn_moved(moved: &[(String, String)]) {
+  for (old, new) in moved {
     ui::warn(format_args!(
       "`{old}` is at a template path oi-gen no longer uses; it still applies, and `oi-gen upgrade` moves it to `{new}`"
     ));
   }
-  Ok(output)
 }
 
 /// [`render_output`] without the warning about overrides at old template
@@ -145,12 +150,28 @@ pub(crate) fn render_with_overrides(
   loaded: &Loaded,
   root: &Path,
 ) -> Result<(Output, Vec<(String, String)>), Error> {
+  let mut files = std::collections::BTreeMap::new();
+  let (mut output, moved) = render_each(loaded, root, |path, file| {
+    files.insert(path, file);
+  })?;
+  output.files = files;
+  Ok((output, moved))
+}
+
+/// [`render_with_overrides`], handing each file to `each` as it is
+/// rendered instead of keeping it (the output holds no files). `each` must
+/// not write: the render may still fail.
+fn render_each(
+  loaded: &Loaded,
+  root: &Path,
+  each: impl FnMut(String, File),
+) -> Result<(Output, Vec<(String, String)>), Error> {
   let engine = Engine::for_render(&loaded.resolved, root)?;
   let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
   if engine.has_overrides() {
     watch_overrides(done.clone());
   }
-  let output = crate::render::render(&loaded.resolved, &engine).map_err(Error::Render);
+  let output = crate::render::render_each(&loaded.resolved, &engine, each).map_err(Error::Render);
   done.store(true, std::sync::atomic::Ordering::Relaxed);
   let output = output?;
   for stale in &engine.stale_overrides {
@@ -216,7 +237,9 @@ fn run_lock(root: &Root, writes: bool) -> Result<crate::runlock::Guard, Error> {
 }
 
 /// [`lock_and_read`], then renders the blueprint (warning about overrides
-/// at old template paths) and plans writing it in `mode`.
+/// at old template paths) and plans writing it in `mode`. A command that
+/// does not write only reports: its plan keeps no more than the report
+/// shows.
 pub(crate) fn lock_render_and_plan(
   root: &Root,
   writes: bool,
@@ -225,9 +248,36 @@ pub(crate) fn lock_render_and_plan(
   mode: Mode,
 ) -> Result<(crate::runlock::Guard, Plan), Error> {
   let (guard, previous) = lock_and_read(root, writes)?;
-  let output = render_output(loaded, root.path())?;
-  let plan = plan(root, previous, loaded, output, blueprint, mode)?;
+  let purpose = if writes {
+    Purpose::Apply
+  } else {
+    Purpose::Report
+  };
+  let (plan, moved) = render_and_plan(root, previous, loaded, blueprint, mode, purpose)?;
+  warn_moved(&moved);
   Ok((guard, plan))
+}
+
+/// Renders the blueprint and plans writing it into `root` against what the
+/// last render left, each file as it is rendered (the disk is read while
+/// the render goes on, and a file that needs no write is not kept); returns
+/// the plan and the overrides at old template paths. Nothing is written,
+/// and a failed render fails whatever was planned.
+pub(crate) fn render_and_plan(
+  root: &Root,
+  previous: Previous,
+  loaded: &Loaded,
+  blueprint: &[u8],
+  mode: Mode,
+  purpose: Purpose,
+) -> Result<(Plan, Vec<(String, String)>), Error> {
+  let mut planner = Planner::new(root, previous, mode, purpose);
+  let (_, moved) = render_each(loaded, root.path(), |path, file| planner.add(path, file))?;
+  let mut plan = planner.finish(&lock::sha256(blueprint))?;
+  if loaded.resolved.database.is_some() {
+    plan.read_migrations()?;
+  }
+  Ok((plan, moved))
 }
 
 /// Takes the run lock like [`lock_and_read`], then plans with what the last

@@ -3,13 +3,13 @@
 
 use std::path::Path;
 
-use super::{Source, display_dir, output_dir, render_with_overrides};
+use super::{Source, display_dir, output_dir};
 use crate::blueprint::migrate;
 use crate::error::{Error, Findings, Message, Op};
 use crate::fsutil;
 use crate::report::{self, plural};
 use crate::ui::info;
-use crate::workspace::{Mode, Root};
+use crate::workspace::{Mode, Purpose, Root};
 
 pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   let source = Source::read(file)?;
@@ -22,14 +22,13 @@ pub(crate) fn run(file: &Path, dry_run: bool) -> Result<(), Error> {
   let loaded = migrated.load()?;
   let root = Root::new(&output_dir(file, None));
   let (_guard, previous) = super::lock_and_read(&root, !dry_run)?;
-  let (output, moved) = render_with_overrides(&loaded, root.path())?;
-  let plan = super::plan(
+  let (plan, moved) = super::render_and_plan(
     &root,
     previous,
     &loaded,
-    output,
     &migrated.bytes,
     Mode::Upgrade,
+    Purpose::Apply,
   )?;
   // Files oi-gen never wrote are the user's: never merged into.
   report::unresolved(&plan, "upgrade")?;

@@ -86,6 +86,8 @@ pub fn keep_user_section(rendered: &str, disk: &str) -> Option<String> {
 }
 
 /// The rendered repository: relative `/`-separated paths to contents, sorted.
+/// A streamed render ([`render_each`]) hands each file over as it is
+/// produced instead, and keeps only the paths.
 #[derive(Debug, Default)]
 pub struct Output {
   pub files: BTreeMap<String, File>,
@@ -94,6 +96,11 @@ pub struct Output {
   /// Paths rendered without a row in the manifest: a bug, reported as an
   /// error by [`render`].
   pub(crate) unlisted: Vec<String>,
+  /// Every path rendered, in the order rendered: for the checks of the
+  /// whole render (a path rendered twice).
+  pub(crate) paths: Vec<String>,
+  /// Where a streamed render sends each file (the files then stay empty).
+  sink: Option<std::sync::mpsc::SyncSender<(String, File)>>,
 }
 
 impl Output {
@@ -112,7 +119,7 @@ impl Output {
     };
     let ownership = owner.ownership();
     let file = File {
-      contents: header::with_header(&path, &contents.into(), ownership),
+      contents: header::with_header(&path, contents.into(), ownership),
       ownership,
       seed_unless: match owner {
         manifest::Owner::SeededWhileEmpty(dir) => Some(dir.to_string()),
@@ -124,8 +131,18 @@ impl Output {
       seed_unless_any: owner == manifest::Owner::SeededWhileFolderEmpty,
       user_section: owner == manifest::Owner::ManagedWithUserSection,
     };
-    let previous = self.files.insert(path.clone(), file);
-    debug_assert!(previous.is_none(), "{path} rendered twice");
+    match &self.sink {
+      Some(sink) => {
+        self.paths.push(path.clone());
+        // The receiver is gone only when the consumer stopped early (it
+        // failed): the render's own result still decides what is reported.
+        let _ = sink.send((path, file));
+      }
+      None => {
+        let previous = self.files.insert(path.clone(), file);
+        debug_assert!(previous.is_none(), "{path} rendered twice");
+      }
+    }
   }
 }
 
@@ -142,43 +159,92 @@ const TARGETS: [Target; 6] = [
   docs::render,
 ];
 
-/// Renders every target of the platform repository, one thread per target
-/// (the output is the same whatever the order they finish in: files are
-/// sorted by path, warnings and the first error come in target order). With
-/// the repository's template overrides the targets render one after the
-/// other, so the watchdog knows which template is rendering.
+/// Files rendered but not yet taken by the consumer of a streamed render:
+/// enough to keep every core busy, few enough to keep memory flat.
+const IN_FLIGHT: usize = 256;
+
+/// Renders every target of the platform repository into memory: the files
+/// sorted by path.
 pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Error> {
-  let target = |render: &Target| {
-    let mut out = Output::default();
-    render(resolved, engine, &mut out).map(|()| out)
+  let mut files = BTreeMap::new();
+  let mut output = render_each(resolved, engine, |path, file| {
+    files.insert(path, file);
+  })?;
+  output.files = files;
+  Ok(output)
+}
+
+/// Renders every target of the platform repository, one thread per target,
+/// handing each file to `each` (on the calling thread) as it is produced, in
+/// no particular order. The returned output holds no files, only the
+/// warnings (in target order) and the paths. It is an error, whatever the
+/// order the targets finish in, when a target fails (the first in target
+/// order is reported), when a path has no row in the manifest or is
+/// rendered twice: a consumer must not write anything before this returns.
+/// With the repository's template overrides the targets render one after
+/// the other, so the watchdog knows which template is rendering.
+pub fn render_each(
+  resolved: &Resolved,
+  engine: &Engine,
+  each: impl FnMut(String, File),
+) -> Result<Output, tera::Error> {
+  render_targets(&TARGETS, !engine.has_overrides(), resolved, engine, each)
+}
+
+fn render_targets(
+  targets: &[Target],
+  parallel: bool,
+  resolved: &Resolved,
+  engine: &Engine,
+  mut each: impl FnMut(String, File),
+) -> Result<Output, tera::Error> {
+  let (sink, arrivals) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+  let target = |render: &Target, sink: std::sync::mpsc::SyncSender<(String, File)>| {
+    let mut out = Output {
+      sink: Some(sink),
+      ..Output::default()
+    };
+    let result = render(resolved, engine, &mut out);
+    out.sink = None;
+    result.map(|()| out)
   };
-  let parts: Vec<Result<Output, tera::Error>> = if engine.has_overrides() {
-    TARGETS.iter().map(target).collect()
-  } else {
-    std::thread::scope(|scope| {
-      let handles: Vec<_> = TARGETS
+  let parts: Vec<Result<Output, tera::Error>> = std::thread::scope(|scope| {
+    let handles: Vec<_> = if parallel {
+      targets
         .iter()
-        .map(|render| scope.spawn(move || target(render)))
-        .collect();
-      handles
-        .into_iter()
-        .map(|handle| {
-          handle
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        .map(|render| {
+          let sink = sink.clone();
+          scope.spawn(move || vec![target(render, sink)])
         })
         .collect()
-    })
-  };
+    } else {
+      let sink = sink.clone();
+      vec![scope.spawn(move || {
+        targets
+          .iter()
+          .map(|render| target(render, sink.clone()))
+          .collect()
+      })]
+    };
+    drop(sink);
+    for (path, file) in arrivals {
+      each(path, file);
+    }
+    handles
+      .into_iter()
+      .flat_map(|handle| {
+        handle
+          .join()
+          .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+      })
+      .collect()
+  });
   let mut out = Output::default();
   for part in parts {
     let part = part?;
-    for (path, file) in part.files {
-      let previous = out.files.insert(path.clone(), file);
-      debug_assert!(previous.is_none(), "{path} rendered twice");
-    }
     out.warnings.extend(part.warnings);
     out.unlisted.extend(part.unlisted);
+    out.paths.extend(part.paths);
   }
   if !out.unlisted.is_empty() {
     return Err(tera::Error::msg(format!(
@@ -186,5 +252,109 @@ pub fn render(resolved: &Resolved, engine: &Engine) -> Result<Output, tera::Erro
       out.unlisted.join(", ")
     )));
   }
+  let mut sorted: Vec<&str> = out.paths.iter().map(String::as_str).collect();
+  sorted.sort_unstable();
+  let mut twice: Vec<&str> = sorted
+    .windows(2)
+    .filter(|pair| pair[0] == pair[1])
+    .map(|pair| pair[0])
+    .collect();
+  if !twice.is_empty() {
+    twice.dedup();
+    return Err(tera::Error::msg(format!(
+      "rendered more than once: {}",
+      twice.join(", ")
+    )));
+  }
   Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn acme() -> Resolved {
+    let found = crate::builtin::all()
+      .into_iter()
+      .find(|b| b.name == "acme-shop")
+      .expect("built-in blueprint");
+    crate::blueprint::load(found.text.as_bytes())
+      .expect("valid")
+      .resolved
+  }
+
+  fn slow_failure(_: &Resolved, _: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+    out.add("README.md", "first\n");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    Err(tera::Error::msg("the first target failed"))
+  }
+
+  fn fast_failure(_: &Resolved, _: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+    out.add("infra/vpc.tf", "second\n");
+    Err(tera::Error::msg("the second target failed"))
+  }
+
+  fn twice(_: &Resolved, _: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+    out.add("README.md", "again\n");
+    Ok(())
+  }
+
+  fn fine(_: &Resolved, _: &Engine, out: &mut Output) -> Result<(), tera::Error> {
+    out.add("README.md", "one\n");
+    Ok(())
+  }
+
+  #[test]
+  fn the_first_failing_target_is_reported_whatever_finishes_first() {
+    let resolved = acme();
+    let engine = Engine::new().unwrap();
+    for parallel in [true, false] {
+      let mut seen = Vec::new();
+      let error = render_targets(
+        &[slow_failure, fast_failure],
+        parallel,
+        &resolved,
+        &engine,
+        |path, _| seen.push(path),
+      )
+      .unwrap_err();
+      assert_eq!(error.to_string(), "the first target failed");
+      seen.sort();
+      assert_eq!(seen, ["README.md", "infra/vpc.tf"]);
+    }
+  }
+
+  #[test]
+  fn a_path_rendered_by_two_targets_fails_the_render() {
+    let resolved = acme();
+    let engine = Engine::new().unwrap();
+    let error = render_targets(&[fine, twice], true, &resolved, &engine, |_, _| {}).unwrap_err();
+    assert_eq!(error.to_string(), "rendered more than once: README.md");
+    assert!(render_targets(&[fine], true, &resolved, &engine, |_, _| {}).is_ok());
+  }
+
+  #[test]
+  fn a_streamed_render_hands_over_every_file_once_and_keeps_none() {
+    let resolved = acme();
+    let engine = Engine::new().unwrap();
+    let whole = render(&resolved, &engine).unwrap();
+    let mut streamed = BTreeMap::new();
+    let output = render_each(&resolved, &engine, |path, file| {
+      assert!(streamed.insert(path, file).is_none());
+    })
+    .unwrap();
+    assert!(output.files.is_empty());
+    assert_eq!(output.paths.len(), whole.files.len());
+    assert_eq!(streamed, whole.files);
+    assert_eq!(output.warnings, whole.warnings);
+  }
+
+  #[test]
+  fn rendered_texts_are_kept_at_their_size() {
+    let resolved = acme();
+    let whole = render(&resolved, &Engine::new().unwrap()).unwrap();
+    for (path, file) in &whole.files {
+      assert_eq!(file.contents.capacity(), file.contents.len(), "{path}");
+    }
+  }
 }

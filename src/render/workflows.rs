@@ -43,34 +43,56 @@ pub(crate) fn render(
         continue;
       }
       let text = engine.render(&template, &data)?;
-      out.add(output_path(&template, None, None), tidy(&text));
+      out.add(output_path(&template, None, None), tidy(text));
     }
   }
   Ok(())
 }
 
 /// Trailing spaces removed, blank-line runs collapsed, one final newline: the
-/// templates can then lay out their loops for the reader.
-fn tidy(text: &str) -> String {
-  let mut out = String::with_capacity(text.len());
+/// templates can then lay out their loops for the reader. The lines move
+/// down in the text's own buffer (the largest workflows are tens of
+/// megabytes).
+fn tidy(text: String) -> String {
+  let mut bytes = text.into_bytes();
+  let (mut read, mut written) = (0, 0);
   let mut blank = true;
-  for line in text.lines() {
-    let line = line.trim_end();
-    if line.is_empty() {
+  while read < bytes.len() {
+    let end = bytes[read..]
+      .iter()
+      .position(|&b| b == b'\n')
+      .map_or(bytes.len(), |at| read + at);
+    // The line without its trailing whitespace (any Unicode space, as
+    // `str::trim_end`).
+    let kept = match bytes[read..end].last() {
+      Some(last) if last.is_ascii() && !last.is_ascii_whitespace() => end - read,
+      _ => std::str::from_utf8(&bytes[read..end]).map_or(end - read, |line| line.trim_end().len()),
+    };
+    if kept == 0 {
       if !blank {
-        out.push('\n');
+        bytes[written] = b'\n';
+        written += 1;
       }
       blank = true;
-      continue;
+    } else {
+      blank = false;
+      bytes.copy_within(read..read + kept, written);
+      written += kept;
+      // A last line without its newline gets one.
+      if written < bytes.len() {
+        bytes[written] = b'\n';
+      } else {
+        bytes.push(b'\n');
+      }
+      written += 1;
     }
-    blank = false;
-    out.push_str(line);
-    out.push('\n');
+    read = end + 1;
   }
-  while out.ends_with("\n\n") {
-    out.pop();
+  bytes.truncate(written);
+  while bytes.ends_with(b"\n\n") {
+    bytes.pop();
   }
-  out
+  String::from_utf8(bytes).expect("whole lines of a text are text")
 }
 
 #[derive(Serialize)]

@@ -604,7 +604,37 @@ fn no_template_syntax_is_left_in_the_output() {
 
 #[test]
 fn tidy_trims_lines_and_collapses_blank_runs() {
-  assert_eq!(super::tidy("\n\na:  \n\n\n  b\n\n"), "a:\n\n  b\n");
+  assert_eq!(super::tidy("\n\na:  \n\n\n  b\n\n".into()), "a:\n\n  b\n");
+  // As `str::lines` and `str::trim_end` would make it.
+  for text in [
+    "",
+    "\n",
+    "a",
+    "a\r\nb \t\r\n\r\n\r\nc",
+    "  x\u{a0}\n\u{3000}\n\n\ny\u{2003}z \n",
+    "é  \n\nü",
+    "\n\n\n",
+    "last   ",
+  ] {
+    let mut expected = String::new();
+    let mut blank = true;
+    for line in text.lines().map(str::trim_end) {
+      if line.is_empty() {
+        if !blank {
+          expected.push('\n');
+        }
+        blank = true;
+      } else {
+        blank = false;
+        expected.push_str(line);
+        expected.push('\n');
+      }
+    }
+    while expected.ends_with("\n\n") {
+      expected.pop();
+    }
+    assert_eq!(super::tidy(text.to_string()), expected, "{text:?}");
+  }
 }
 
 /// CI checks both Terraform root modules, `infra/` and `infra/bootstrap/`:

@@ -894,11 +894,10 @@ impl Plan {
       .filter(|shard| shard.write)
       .map(|shard| Ok((shard, self.root.resolve(&base::shard_path(&shard.name))?)))
       .collect::<Result<Vec<_>, Error>>()?;
-    for (shard, path) in shard_paths {
-      fsutil::write_durable_with(&path, |out| {
-        base::write_shard(out, stored, &needed, &shard.entries)
-      })?;
-    }
+    fsutil::write_durable_all(
+      shard_paths.into_iter().map(|(shard, path)| (path, shard)),
+      |out, shard| base::write_shard(out, stored, &needed, &shard.entries),
+    )?;
     let shards: std::collections::HashSet<String> =
       shards.into_iter().map(|shard| shard.name).collect();
     drop(needed);

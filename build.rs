@@ -41,7 +41,10 @@ fn main() {
       let prepared = parse::prepare(&name, &text);
       match parse::template(&name, &prepared) {
         Ok(template) => (name, template),
-        Err(error) => panic!("templates/{name} does not parse: {}", chain(&error)),
+        Err(error) => panic!(
+          "templates/{name} does not parse: {}",
+          parse::error_chain(&error)
+        ),
       }
     })
     .collect();
@@ -118,16 +121,4 @@ fn walk(root: &Path, dir: &Path, found: &mut Vec<(String, String)>) {
       found.push((name, text));
     }
   }
-}
-
-/// A Tera error with its causes.
-fn chain(error: &tera::Error) -> String {
-  let mut text = error.to_string();
-  let mut source = std::error::Error::source(error);
-  while let Some(cause) = source {
-    text.push_str(": ");
-    text.push_str(&cause.to_string());
-    source = cause.source();
-  }
-  text
 }

@@ -459,14 +459,7 @@ pub(crate) fn output_path(
 
 /// A Tera error with its causes, which carry the useful detail.
 pub fn error_chain(error: &tera::Error) -> String {
-  let mut text = error.to_string();
-  let mut source = std::error::Error::source(error);
-  while let Some(cause) = source {
-    text.push_str(": ");
-    text.push_str(&cause.to_string());
-    source = cause.source();
-  }
-  text
+  crate::render::parse::error_chain(error)
 }
 
 #[cfg(test)]

@@ -378,6 +378,18 @@ fn expand(text: &str, runs: &[Vec<Piece<'_>>], out: &mut Vec<Node>) -> bool {
   true
 }
 
+/// A Tera error with its causes, which carry the useful detail.
+pub(crate) fn error_chain(error: &tera::Error) -> String {
+  let mut text = error.to_string();
+  let mut source = std::error::Error::source(error);
+  while let Some(cause) = source {
+    text.push_str(": ");
+    text.push_str(&cause.to_string());
+    source = cause.source();
+  }
+  text
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{base_shards, base_texts, synth, to_old_base};
+use crate::support::{base_shards, base_texts, snapshot, synth, to_old_base};
 
 fn oi_gen(dir: &Path, args: &[&str]) -> Output {
   Command::new(env!("CARGO_BIN_EXE_oi-gen"))
@@ -57,20 +57,6 @@ fn edit(repo: &Path, path: &str, from: &str, to: &str) {
   let text = fs::read_to_string(repo.join(path)).unwrap();
   assert!(text.contains(from), "`{from}` not in {path}");
   fs::write(repo.join(path), text.replacen(from, to, 1)).unwrap();
-}
-
-/// Every file of the repository but the run lock, with its text.
-fn snapshot(repo: &Path) -> BTreeMap<String, Vec<u8>> {
-  walkdir::WalkDir::new(repo)
-    .into_iter()
-    .filter_map(Result::ok)
-    .filter(|e| e.file_type().is_file())
-    .map(|e| {
-      let path = e.path().strip_prefix(repo).unwrap().display().to_string();
-      (path, fs::read(e.path()).unwrap())
-    })
-    .filter(|(path, _)| path != ".oi-gen/run.lock")
-    .collect()
 }
 
 /// The shard a path of these tests falls into: its first two folders (or

@@ -18,7 +18,7 @@ use std::os::unix::process::CommandExt as _;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::synth;
+use crate::support::{snapshot, synth};
 
 /// `oi-gen ARGS` in `dir`, unable to write a file past `limit` bytes.
 fn oi_gen_limited(dir: &Path, args: &[&str], limit: Option<u64>) -> Output {
@@ -50,20 +50,6 @@ fn oi_gen(dir: &Path, args: &[&str]) -> Output {
 
 fn stderr(output: &Output) -> String {
   String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Every file of the repository but the run lock, with its text.
-fn snapshot(repo: &Path) -> BTreeMap<String, Vec<u8>> {
-  walkdir::WalkDir::new(repo)
-    .into_iter()
-    .filter_map(Result::ok)
-    .filter(|e| e.file_type().is_file())
-    .map(|e| {
-      let path = e.path().strip_prefix(repo).unwrap().display().to_string();
-      (path, fs::read(e.path()).unwrap())
-    })
-    .filter(|(path, _)| path != ".oi-gen/run.lock")
-    .collect()
 }
 
 /// Leftover temporary files of interrupted writes.

@@ -324,3 +324,17 @@ pub(crate) fn to_old_base(repo: &Path) {
   fs::remove_dir_all(repo.join(".oi-gen/base")).unwrap();
   fs::write(repo.join(".oi-gen/base.txt"), out).unwrap();
 }
+
+/// Every file of the repository but the run lock, with its text.
+pub(crate) fn snapshot(repo: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+  walkdir::WalkDir::new(repo)
+    .into_iter()
+    .filter_map(Result::ok)
+    .filter(|e| e.file_type().is_file())
+    .map(|e| {
+      let path = e.path().strip_prefix(repo).unwrap().display().to_string();
+      (path, fs::read(e.path()).unwrap())
+    })
+    .filter(|(path, _)| path != ".oi-gen/run.lock")
+    .collect()
+}

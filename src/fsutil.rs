@@ -206,14 +206,7 @@ pub(crate) fn write_durable_all<T>(
   for (path, item) in items {
     let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     fs::create_dir_all(&dir).map_err(Error::io(Op::Create, &dir))?;
-    let name = path
-      .file_name()
-      .map(|n| n.to_string_lossy().into_owned())
-      .unwrap_or_default();
-    let written = tempfile::Builder::new()
-      .prefix(&format!(".{name}."))
-      .suffix(TEMP_SUFFIX)
-      .tempfile_in(&dir)
+    let written = temporary_beside(&path, &dir)
       .and_then(|mut temp| {
         let mut out = io::BufWriter::with_capacity(1 << 16, temp.as_file_mut());
         fill(&mut out, &item)?;
@@ -261,14 +254,7 @@ fn persist_durably(pending: &mut Vec<(PathBuf, tempfile::NamedTempFile)>) -> Res
   });
   flushed.into_iter().collect::<Result<(), Error>>()?;
   for (path, temp) in pending.drain(..) {
-    #[cfg(unix)]
-    {
-      use std::os::unix::fs::PermissionsExt;
-      temp
-        .as_file()
-        .set_permissions(fs::Permissions::from_mode(0o644))
-        .map_err(Error::io(Op::Write, &path))?;
-    }
+    set_mode(temp.as_file(), false).map_err(Error::io(Op::Write, &path))?;
     temp
       .persist(&path)
       .map_err(|error| Error::io(Op::Write, &path)(error.error))?;
@@ -314,29 +300,39 @@ fn through_temporary(
   durable: bool,
   fill: impl FnOnce(&mut fs::File) -> io::Result<bool>,
 ) -> io::Result<()> {
-  let name = path
-    .file_name()
-    .map(|n| n.to_string_lossy().into_owned())
-    .unwrap_or_default();
-  let mut temp = tempfile::Builder::new()
-    .prefix(&format!(".{name}."))
-    .suffix(TEMP_SUFFIX)
-    .tempfile_in(dir)?;
+  let mut temp = temporary_beside(path, dir)?;
   let script = fill(temp.as_file_mut())?;
   if durable {
     temp.as_file().sync_all()?;
   }
+  set_mode(temp.as_file(), script)?;
+  temp.persist(path).map_err(|error| error.error)?;
+  Ok(())
+}
+
+/// A temporary file in `dir` for `path`, named so that
+/// [`sweep_temporaries`] finds it if a run is stopped before the rename.
+fn temporary_beside(path: &Path, dir: &Path) -> io::Result<tempfile::NamedTempFile> {
+  let name = path
+    .file_name()
+    .map(|n| n.to_string_lossy().into_owned())
+    .unwrap_or_default();
+  tempfile::Builder::new()
+    .prefix(&format!(".{name}."))
+    .suffix(TEMP_SUFFIX)
+    .tempfile_in(dir)
+}
+
+/// The mode of a written file: executable for a script.
+fn set_mode(file: &fs::File, script: bool) -> io::Result<()> {
   #[cfg(unix)]
   {
     use std::os::unix::fs::PermissionsExt;
     let mode = if script { 0o755 } else { 0o644 };
-    temp
-      .as_file()
-      .set_permissions(fs::Permissions::from_mode(mode))?;
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
   }
   #[cfg(not(unix))]
-  let _ = script;
-  temp.persist(path).map_err(|error| error.error)?;
+  let _ = (file, script);
   Ok(())
 }
 

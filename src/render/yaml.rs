@@ -34,7 +34,7 @@ fn fast(value: &impl Serialize) -> Option<String> {
   if entries.is_empty() {
     out.push_str("{}\n");
   } else {
-    map(&mut out, &entries, 0);
+    map_entries(&mut out, &entries, 0, false);
   }
   Some(out)
 }
@@ -81,10 +81,6 @@ fn map_entries(out: &mut String, entries: &[(String, Node)], level: usize, first
       }
     }
   }
-}
-
-fn map(out: &mut String, entries: &[(String, Node)], level: usize) {
-  map_entries(out, entries, level, false);
 }
 
 fn seq(out: &mut String, items: &[Node], level: usize) {
